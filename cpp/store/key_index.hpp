@@ -1,0 +1,96 @@
+// Open-addressing index from key hash to entry id, for one shard.
+//
+// Linear probing over 8-byte slots {id, 32-bit tag}; the tag (high hash bits) rejects almost
+// every non-matching slot before the key bytes are compared. Deletion shifts later slots back
+// (no tombstones), so probe sequences stay short under churn. Load factor <= 3/4.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "store/intrusive_list.hpp"
+
+namespace stratacache::store {
+
+class KeyIndex {
+ public:
+  KeyIndex() { slots_.resize(kMinSlots); }
+
+  /// Id whose key satisfies `matches(id)` among entries with this hash, or kNoEntry.
+  template <class Matches>
+  [[nodiscard]] EntryId find(std::uint64_t hash, Matches&& matches) const noexcept {
+    const std::uint32_t tag = tag_of(hash);
+    for (std::size_t i = home(hash);; i = (i + 1) & mask()) {
+      const Slot& s = slots_[i];
+      if (s.id == kNoEntry) return kNoEntry;
+      if (s.tag == tag && matches(s.id)) return s.id;
+    }
+  }
+
+  /// Adds `id` (not present yet). `hash_of(id)` gives the hash of any stored id, for regrowth.
+  template <class HashOf>
+  void insert(std::uint64_t hash, EntryId id, HashOf&& hash_of) {
+    if ((count_ + 1) * 4 > slots_.size() * 3) grow(hash_of);
+    place(hash, id);
+    ++count_;
+  }
+
+  /// Removes `id`, stored under `hash`.
+  template <class HashOf>
+  void erase(std::uint64_t hash, EntryId id, HashOf&& hash_of) noexcept {
+    std::size_t i = home(hash);
+    while (slots_[i].id != id) i = (i + 1) & mask();
+    // Backward-shift: move later members of the cluster into the hole when their home allows.
+    for (std::size_t j = (i + 1) & mask();; j = (j + 1) & mask()) {
+      if (slots_[j].id == kNoEntry) break;
+      const std::size_t h = home(hash_of(slots_[j].id));
+      // Can slot j's entry move to hole i? Only if i lies cyclically within [h, j).
+      if (((j - h) & mask()) >= ((j - i) & mask())) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = Slot{};
+    --count_;
+  }
+
+  void clear() {
+    slots_.assign(kMinSlots, Slot{});
+    count_ = 0;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return count_; }
+  [[nodiscard]] std::size_t capacity_bytes() const noexcept { return slots_.size() * sizeof(Slot); }
+
+ private:
+  struct Slot {
+    EntryId id = kNoEntry;
+    std::uint32_t tag = 0;
+  };
+  static constexpr std::size_t kMinSlots = 16;
+
+  static std::uint32_t tag_of(std::uint64_t hash) noexcept {
+    return static_cast<std::uint32_t>(hash >> 32);
+  }
+  [[nodiscard]] std::size_t mask() const noexcept { return slots_.size() - 1; }
+  [[nodiscard]] std::size_t home(std::uint64_t hash) const noexcept {
+    return static_cast<std::size_t>(hash) & mask();
+  }
+  void place(std::uint64_t hash, EntryId id) noexcept {
+    std::size_t i = home(hash);
+    while (slots_[i].id != kNoEntry) i = (i + 1) & mask();
+    slots_[i] = Slot{id, tag_of(hash)};
+  }
+  template <class HashOf>
+  void grow(HashOf& hash_of) {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& s : old) {
+      if (s.id != kNoEntry) place(hash_of(s.id), s.id);
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t count_ = 0;
+};
+
+}  // namespace stratacache::store

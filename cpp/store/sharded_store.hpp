@@ -1,0 +1,387 @@
+// ShardedStore: the L1 engine. Keys hash to a power-of-two number of shards, each with its own
+// lock, entry slab, key index, timer wheel and eviction policy.
+//
+// Invariants per shard: an entry is live iff it is in the index; it is in the wheel iff it has
+// a deadline; the policy tracks exactly the live entries; `count`/`bytes` sum the live entries.
+// Expired entries are never returned: reads compare the deadline with the clock, and the wheel
+// reclaims them on writes. Values leave through `dropped`, so no Value is destroyed under a lock.
+#pragma once
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+#include <mutex>
+
+#include "common/error.hpp"
+#include "common/spin_lock.hpp"
+#include "store/eviction_policy.hpp"
+#include "store/key_index.hpp"
+#include "store/store.hpp"
+#include "store/timer_wheel.hpp"
+
+namespace stratacache::store {
+
+/// Picks a power-of-two shard count that keeps every shard at >= 4096 capacity units.
+[[nodiscard]] std::size_t default_shard_count(const StoreConfig& config) noexcept;
+/// Throws kInvalidConfig unless the bounds and shard count are usable.
+void validate_config(const StoreConfig& config);
+
+template <class Value, EvictionPolicy Policy>
+class ShardedStore final : public Store<Value> {
+ public:
+  explicit ShardedStore(const StoreConfig& config)
+      : clock_(config.clock != nullptr ? config.clock : &SteadyClock::instance()),
+        strict_(config.strict) {
+    validate_config(config);
+    const std::size_t n = config.shards != 0 ? config.shards : default_shard_count(config);
+    const auto per_shard = [n](std::uint64_t total) { return total == 0 ? 0 : (total + n - 1) / n; };
+    const std::uint64_t max_entries = per_shard(config.max_entries);
+    const std::uint64_t max_bytes = per_shard(config.max_bytes);
+    shards_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      shards_.push_back(std::make_unique<Shard>(max_entries, max_bytes, clock_->now()));
+    }
+    shard_shift_ = n == 1 ? 0 : 64 - static_cast<unsigned>(std::countr_zero(n));
+  }
+
+  std::optional<Value> get(KeyView key, std::uint64_t hash) override {
+    Shard& s = shard_for(hash);
+    std::lock_guard guard(s.lock);
+    const EntryId id = s.find(key, hash);
+    if (id == kNoEntry || s.is_expired(id, *clock_)) {
+      ++s.misses;
+      s.policy.on_miss(hash);
+      return std::nullopt;
+    }
+    ++s.hits;
+    s.policy.on_access(id, hash);
+    return s.entries[id].value;  // a copy: for Python values, an incref, harmless under the lock
+  }
+
+  std::optional<Value> peek(KeyView key, std::uint64_t hash) override {
+    Shard& s = shard_for(hash);
+    std::lock_guard guard(s.lock);
+    const EntryId id = s.find(key, hash);
+    if (id == kNoEntry || s.is_expired(id, *clock_)) return std::nullopt;
+    return s.entries[id].value;
+  }
+
+  SetOutcome set(KeyView key, std::uint64_t hash, Value value, std::uint64_t bytes,
+                 std::optional<Nanos> ttl, std::vector<Value>& dropped) override {
+    check_ttl(ttl);
+    Shard& s = shard_for(hash);
+    std::lock_guard guard(s.lock);
+    const Nanos now = clock_->now();
+    s.reclaim_expired(now, dropped);
+    EntryId id = s.find(key, hash);
+    if (ttl && *ttl == 0) {
+      if (id != kNoEntry) s.remove(id, dropped, s.evicted_expired);
+      dropped.push_back(std::move(value));
+      return SetOutcome::kExpired;
+    }
+    if (s.max_bytes != 0 && bytes > s.max_bytes) {
+      if (id != kNoEntry) s.remove(id, dropped, s.evicted_explicit);
+      ++s.rejected;
+      dropped.push_back(std::move(value));
+      if (strict_) throw Error(ErrorCode::kValueTooLarge, too_heavy_message(bytes, s.max_bytes));
+      return SetOutcome::kRejected;
+    }
+    const Nanos deadline = deadline_after(now, ttl);
+    ++s.sets;
+    SetOutcome outcome = SetOutcome::kInserted;
+    if (id != kNoEntry) {
+      if (s.is_expired(id, now)) {
+        s.remove(id, dropped, s.evicted_expired);
+        id = kNoEntry;
+      } else {
+        s.replace(id, hash, std::move(value), bytes, deadline, dropped);
+        outcome = SetOutcome::kReplaced;
+      }
+    }
+    if (id == kNoEntry) s.insert(key, hash, std::move(value), bytes, deadline);
+    s.evict_to_bounds(dropped);
+    return outcome;
+  }
+
+  bool erase(KeyView key, std::uint64_t hash, std::vector<Value>& dropped) override {
+    Shard& s = shard_for(hash);
+    std::lock_guard guard(s.lock);
+    const EntryId id = s.find(key, hash);
+    if (id == kNoEntry) return false;
+    const bool live = !s.is_expired(id, *clock_);
+    s.remove(id, dropped, live ? s.evicted_explicit : s.evicted_expired);
+    return live;
+  }
+
+  bool contains(KeyView key, std::uint64_t hash) override {
+    Shard& s = shard_for(hash);
+    std::lock_guard guard(s.lock);
+    const EntryId id = s.find(key, hash);
+    return id != kNoEntry && !s.is_expired(id, *clock_);
+  }
+
+  TtlInfo ttl(KeyView key, std::uint64_t hash) override {
+    Shard& s = shard_for(hash);
+    std::lock_guard guard(s.lock);
+    const EntryId id = s.find(key, hash);
+    const Nanos now = clock_->now();
+    if (id == kNoEntry || s.is_expired(id, now)) return {};
+    const Nanos deadline = s.entries[id].deadline;
+    if (deadline == 0) return {TtlInfo::State::kNoExpiry, 0};
+    return {TtlInfo::State::kExpires, deadline - now};
+  }
+
+  bool touch(KeyView key, std::uint64_t hash, std::optional<Nanos> ttl,
+             std::vector<Value>& dropped) override {
+    check_ttl(ttl);
+    Shard& s = shard_for(hash);
+    std::lock_guard guard(s.lock);
+    const EntryId id = s.find(key, hash);
+    const Nanos now = clock_->now();
+    if (id == kNoEntry || s.is_expired(id, now)) return false;
+    if (ttl && *ttl == 0) {
+      s.remove(id, dropped, s.evicted_expired);
+      return true;
+    }
+    s.set_deadline(id, deadline_after(now, ttl));
+    return true;
+  }
+
+  std::size_t erase_prefix(std::string_view prefix, std::vector<Value>& dropped) override {
+    std::size_t removed = 0;
+    for (auto& sp : shards_) {
+      Shard& s = *sp;
+      std::lock_guard guard(s.lock);
+      const Nanos now = clock_->now();
+      for (EntryId id = 0; id < s.entries.size(); ++id) {
+        Entry& e = s.entries[id];
+        if (!e.live || !e.key.starts_with(prefix)) continue;
+        if (s.is_expired(id, now)) {
+          s.remove(id, dropped, s.evicted_expired);
+        } else {
+          s.remove(id, dropped, s.evicted_explicit);
+          ++removed;
+        }
+      }
+    }
+    return removed;
+  }
+
+  std::size_t expire(std::vector<Value>& dropped) override {
+    std::size_t removed = 0;
+    for (auto& sp : shards_) {
+      Shard& s = *sp;
+      std::lock_guard guard(s.lock);
+      const Nanos now = clock_->now();
+      s.reclaim_expired(now, dropped);
+      for (EntryId id = 0; id < s.entries.size(); ++id) {
+        if (s.entries[id].live && s.is_expired(id, now)) {
+          s.remove(id, dropped, s.evicted_expired);
+          ++removed;
+        }
+      }
+    }
+    return removed;
+  }
+
+  std::vector<std::string> keys(std::string_view prefix) override {
+    std::vector<std::string> out;
+    for (auto& sp : shards_) {
+      Shard& s = *sp;
+      std::lock_guard guard(s.lock);
+      const Nanos now = clock_->now();
+      for (EntryId id = 0; id < s.entries.size(); ++id) {
+        const Entry& e = s.entries[id];
+        if (e.live && e.key.starts_with(prefix) && !s.is_expired(id, now)) out.push_back(e.key);
+      }
+    }
+    return out;
+  }
+
+  [[nodiscard]] StoreStats stats() const override {
+    StoreStats t;
+    for (const auto& sp : shards_) {
+      const Shard& s = *sp;
+      std::lock_guard guard(s.lock);
+      t.hits += s.hits;
+      t.misses += s.misses;
+      t.sets += s.sets;
+      t.rejected += s.rejected;
+      t.evicted_size += s.evicted_size;
+      t.evicted_expired += s.evicted_expired;
+      t.evicted_explicit += s.evicted_explicit;
+      t.entries += s.count;
+      t.bytes += s.bytes;
+    }
+    return t;
+  }
+
+  [[nodiscard]] std::size_t size() const override {
+    std::size_t n = 0;
+    for (const auto& sp : shards_) {
+      std::lock_guard guard(sp->lock);
+      n += sp->count;
+    }
+    return n;
+  }
+
+  [[nodiscard]] std::size_t shard_count() const override { return shards_.size(); }
+  [[nodiscard]] std::string_view policy_name() const override { return Policy::kName; }
+
+  [[nodiscard]] std::size_t overhead_bytes() const override {
+    std::size_t n = 0;
+    for (const auto& sp : shards_) {
+      std::lock_guard guard(sp->lock);
+      n += sp->entries.capacity() * sizeof(Entry) + sp->index.capacity_bytes() +
+           sp->free.capacity() * sizeof(EntryId);
+    }
+    return n;
+  }
+
+ private:
+  struct Entry {
+    std::string key;
+    Value value{};
+    std::uint64_t hash = 0;
+    Nanos deadline = 0;  // 0: never expires
+    std::uint64_t bytes = 0;
+    bool live = false;
+  };
+
+  struct alignas(64) Shard {
+    Shard(std::uint64_t max_entries_, std::uint64_t max_bytes_, Nanos now)
+        : wheel(now),
+          policy(max_entries_ != 0 ? max_entries_ : max_bytes_),
+          max_entries(max_entries_),
+          max_bytes(max_bytes_) {}
+
+    mutable SpinLock lock;
+    std::vector<Entry> entries;
+    std::vector<EntryId> free;
+    KeyIndex index;
+    TimerWheel wheel;
+    Policy policy;
+    std::uint64_t max_entries;
+    std::uint64_t max_bytes;
+    std::uint64_t count = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t hits = 0, misses = 0, sets = 0, rejected = 0;
+    std::uint64_t evicted_size = 0, evicted_expired = 0, evicted_explicit = 0;
+
+    // The policy weighs entries in its capacity's unit: 1 each when counting entries, else bytes.
+    [[nodiscard]] Weight policy_weight(std::uint64_t b) const noexcept {
+      return max_entries != 0 ? 1 : b;
+    }
+    [[nodiscard]] EntryId find(KeyView key, std::uint64_t hash) const noexcept {
+      return index.find(hash, [&](EntryId id) { return key.equals(entries[id].key); });
+    }
+    [[nodiscard]] bool is_expired(EntryId id, Nanos now) const noexcept {
+      const Nanos d = entries[id].deadline;
+      return d != 0 && d <= now;
+    }
+    [[nodiscard]] bool is_expired(EntryId id, const Clock& clock) const noexcept {
+      return entries[id].deadline != 0 && entries[id].deadline <= clock.now();
+    }
+    auto hash_of() const noexcept {
+      return [this](EntryId id) { return entries[id].hash; };
+    }
+
+    void insert(KeyView key, std::uint64_t hash, Value value, std::uint64_t b, Nanos deadline) {
+      EntryId id;
+      if (!free.empty()) {
+        id = free.back();
+        free.pop_back();
+      } else {
+        if (entries.size() >= kNoEntry - 1) throw Error(ErrorCode::kInvalidConfig, "too many entries");
+        id = static_cast<EntryId>(entries.size());
+        entries.emplace_back();
+      }
+      Entry& e = entries[id];
+      e.key = key.materialize();
+      e.value = std::move(value);
+      e.hash = hash;
+      e.bytes = b;
+      e.deadline = deadline;
+      e.live = true;
+      index.insert(hash, id, hash_of());
+      if (deadline != 0) wheel.schedule(id, deadline);
+      policy.on_insert(id, hash, policy_weight(b));
+      ++count;
+      bytes += b;
+    }
+
+    void replace(EntryId id, std::uint64_t hash, Value value, std::uint64_t b, Nanos deadline,
+                 std::vector<Value>& dropped) {
+      Entry& e = entries[id];
+      dropped.push_back(std::move(e.value));
+      e.value = std::move(value);
+      bytes = bytes - e.bytes + b;
+      e.bytes = b;
+      set_deadline(id, deadline);
+      policy.on_update(id, hash, policy_weight(b));
+    }
+
+    void set_deadline(EntryId id, Nanos deadline) {
+      Entry& e = entries[id];
+      if (e.deadline != 0) wheel.cancel(id);
+      e.deadline = deadline;
+      if (deadline != 0) wheel.schedule(id, deadline);
+    }
+
+    void remove(EntryId id, std::vector<Value>& dropped, std::uint64_t& cause) {
+      Entry& e = entries[id];
+      index.erase(e.hash, id, hash_of());
+      if (e.deadline != 0) wheel.cancel(id);
+      policy.on_remove(id);
+      dropped.push_back(std::move(e.value));
+      e.value = Value{};
+      std::string().swap(e.key);
+      --count;
+      bytes -= e.bytes;
+      e.live = false;
+      e.deadline = 0;
+      free.push_back(id);
+      ++cause;
+    }
+
+    void reclaim_expired(Nanos now, std::vector<Value>& dropped) {
+      if (wheel.size() == 0) return;
+      wheel.advance(now, [&](EntryId id) {
+        entries[id].deadline = 0;  // already unlinked from the wheel
+        remove(id, dropped, evicted_expired);
+      });
+    }
+
+    void evict_to_bounds(std::vector<Value>& dropped) {
+      while ((max_entries != 0 && count > max_entries) || (max_bytes != 0 && bytes > max_bytes)) {
+        const std::optional<EntryId> victim = policy.victim();
+        if (!victim) break;
+        remove(*victim, dropped, evicted_size);
+      }
+    }
+  };
+
+  static void check_ttl(std::optional<Nanos> ttl) {
+    if (ttl && *ttl < 0) throw Error(ErrorCode::kInvalidTtl, "ttl must be >= 0");
+  }
+  static Nanos deadline_after(Nanos now, std::optional<Nanos> ttl) noexcept {
+    if (!ttl) return 0;
+    // A TTL beyond the clock's range never expires.
+    if (*ttl > std::numeric_limits<Nanos>::max() - now) return 0;
+    return now + *ttl;
+  }
+  static std::string too_heavy_message(std::uint64_t bytes, std::uint64_t budget) {
+    return "value weighs " + std::to_string(bytes) + " bytes, more than the shard budget of " +
+           std::to_string(budget) + " bytes";
+  }
+  Shard& shard_for(std::uint64_t hash) noexcept {
+    return shard_shift_ == 0 ? *shards_[0] : *shards_[hash >> shard_shift_];
+  }
+
+  const Clock* clock_;
+  bool strict_;
+  unsigned shard_shift_ = 0;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace stratacache::store

@@ -1,0 +1,106 @@
+// L1 store: the in-process tier. Keys are bytes with a caller-supplied 64-bit hash, values are
+// opaque; bounded by entries and/or bytes, with per-entry TTL and a pluggable eviction policy.
+// `Store<Value>` is the runtime interface; `ShardedStore<Value, Policy>` implements it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.hpp"
+
+namespace stratacache::store {
+
+/// A key given in two parts (namespace prefix and body) so callers never concatenate to look up.
+struct KeyView {
+  std::string_view prefix;
+  std::string_view body;
+
+  [[nodiscard]] std::size_t size() const noexcept { return prefix.size() + body.size(); }
+  [[nodiscard]] bool equals(std::string_view full) const noexcept {
+    return full.size() == size() && full.substr(0, prefix.size()) == prefix &&
+           full.substr(prefix.size()) == body;
+  }
+  [[nodiscard]] std::string materialize() const {
+    std::string s;
+    s.reserve(size());
+    s.append(prefix).append(body);
+    return s;
+  }
+};
+
+/// Construction parameters; at least one bound must be non-zero.
+struct StoreConfig {
+  std::uint64_t max_entries = 0;  ///< 0: no bound on the entry count
+  std::uint64_t max_bytes = 0;    ///< 0: no bound on the summed weights
+  std::size_t shards = 0;         ///< power of two; 0 picks from the capacity
+  bool strict = false;            ///< throw kValueTooLarge instead of counting a rejection
+  const Clock* clock = nullptr;   ///< nullptr: the steady clock
+};
+
+/// Counters, summed over shards.
+struct StoreStats {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t sets = 0;
+  std::uint64_t rejected = 0;           ///< values heavier than a shard's byte budget
+  std::uint64_t evicted_size = 0;       ///< removed to respect a bound
+  std::uint64_t evicted_expired = 0;    ///< removed because their TTL ran out
+  std::uint64_t evicted_explicit = 0;   ///< removed by delete / clear
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;
+};
+
+/// Outcome of a set.
+enum class SetOutcome { kInserted, kReplaced, kRejected, kExpired };
+
+/// Remaining lifetime of a key.
+struct TtlInfo {
+  enum class State { kMissing, kNoExpiry, kExpires } state = State::kMissing;
+  Nanos remaining = 0;
+};
+
+/// TTL meaning "never expires".
+inline constexpr std::optional<Nanos> kNoTtl = std::nullopt;
+
+/// Runtime interface of an L1 store. Every method is thread-safe. Values that leave the store
+/// (replaced, evicted, deleted) are appended to `dropped`, never destroyed under a lock.
+template <class Value>
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// Copy of the live value, or nullopt (a miss). Counts a hit or a miss.
+  virtual std::optional<Value> get(KeyView key, std::uint64_t hash) = 0;
+  /// Like get, without touching counters or recency.
+  virtual std::optional<Value> peek(KeyView key, std::uint64_t hash) = 0;
+  /// Stores `value` with weight `bytes`; ttl nullopt = no expiry, 0 = already expired (the key
+  /// is removed). Throws kInvalidTtl for a negative ttl, kValueTooLarge when strict.
+  virtual SetOutcome set(KeyView key, std::uint64_t hash, Value value, std::uint64_t bytes,
+                         std::optional<Nanos> ttl, std::vector<Value>& dropped) = 0;
+  /// Removes the key; true if it was live.
+  virtual bool erase(KeyView key, std::uint64_t hash, std::vector<Value>& dropped) = 0;
+  /// True if a live value is stored; no counters, no recency.
+  virtual bool contains(KeyView key, std::uint64_t hash) = 0;
+  virtual TtlInfo ttl(KeyView key, std::uint64_t hash) = 0;
+  /// Resets the key's TTL; false if the key is missing.
+  virtual bool touch(KeyView key, std::uint64_t hash, std::optional<Nanos> ttl,
+                     std::vector<Value>& dropped) = 0;
+  /// Removes every key that starts with `prefix` ("" = all); returns how many.
+  virtual std::size_t erase_prefix(std::string_view prefix, std::vector<Value>& dropped) = 0;
+  /// Reclaims expired entries now (they are otherwise reclaimed lazily).
+  virtual std::size_t expire(std::vector<Value>& dropped) = 0;
+  /// Live keys that start with `prefix`, in no particular order.
+  virtual std::vector<std::string> keys(std::string_view prefix) = 0;
+
+  [[nodiscard]] virtual StoreStats stats() const = 0;
+  [[nodiscard]] virtual std::size_t size() const = 0;
+  [[nodiscard]] virtual std::size_t shard_count() const = 0;
+  [[nodiscard]] virtual std::string_view policy_name() const = 0;
+  /// Bytes of bookkeeping the store holds beyond key and value bytes (for the memory benchmark).
+  [[nodiscard]] virtual std::size_t overhead_bytes() const = 0;
+};
+
+}  // namespace stratacache::store
