@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -14,14 +16,17 @@
 
 namespace stratacache::store {
 
-using AllPolicies = std::tuple<LruPolicy>;
+// Tags, not instances: policies are not default-constructible.
+template <class... P>
+using PolicyList = std::tuple<std::type_identity<P>...>;
+using AllPolicies = PolicyList<LruPolicy>;
 
 /// The policy a store gets when none is named.
 inline constexpr std::string_view kDefaultPolicy = LruPolicy::kName;
 
 /// Names of every policy, in `AllPolicies` order.
 [[nodiscard]] inline std::vector<std::string> policy_names() {
-  return std::apply([](auto... p) { return std::vector<std::string>{std::string(decltype(p)::kName)...}; },
+  return std::apply([](auto... p) { return std::vector<std::string>{std::string(decltype(p)::type::kName)...}; },
                     AllPolicies{});
 }
 
@@ -34,10 +39,10 @@ decltype(auto) with_policy(std::string_view name, F&& f) {
   std::apply(
       [&](auto... p) {
         (([&] {
-           using P = decltype(p);
+           using P = typename decltype(p)::type;
            if (!found && name == P::kName) {
              found = true;
-             out.emplace(f(std::type_identity<P>{}));
+             out.emplace(f(p));
            }
          }()),
          ...);
