@@ -32,9 +32,9 @@ inline constexpr std::string_view kDefaultPolicy = LruPolicy::kName;
 
 /// Calls `f(Policy{}-typed tag)` for the policy called `name`; throws kInvalidConfig otherwise.
 template <class F>
-decltype(auto) with_policy(std::string_view name, F&& f) {
+auto with_policy(std::string_view name, F&& f) {
   using Result = decltype(f(std::type_identity<LruPolicy>{}));
-  std::optional<std::conditional_t<std::is_void_v<Result>, int, Result>> out;
+  std::optional<Result> out;
   bool found = false;
   std::apply(
       [&](auto... p) {
@@ -54,7 +54,7 @@ decltype(auto) with_policy(std::string_view name, F&& f) {
     throw Error(ErrorCode::kInvalidConfig,
                 "unknown policy '" + std::string(name) + "' (known: " + known + ")");
   }
-  return std::move(*out);
+  return Result(std::move(*out));
 }
 
 /// A store of `Value`s with the named policy.

@@ -1,0 +1,54 @@
+// The store as the bindings see it: engine values are Python objects (py::object: copy is an
+// incref, destruction a decref, so both need the GIL, which every binding call holds).
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/error.hpp"
+#include "common/hash.hpp"
+#include "store/store.hpp"
+
+namespace stratacache::bindings {
+
+namespace py = pybind11;
+using PyStore = store::Store<py::object>;
+
+/// The Python `Store` object: owns the engine store.
+struct StoreHandle {
+  std::unique_ptr<PyStore> store;
+};
+
+/// Seed mixed into key hashes so equal bodies under different prefixes spread apart.
+[[nodiscard]] inline std::uint64_t prefix_seed(std::string_view prefix) noexcept {
+  return hash_bytes(prefix);
+}
+
+/// The key's UTF-8 bytes without copying (CPython caches them in the str object).
+/// Returns false with a Python error set when `key` is not a str or not encodable.
+bool key_bytes(PyObject* key, std::string_view& out) noexcept;
+
+/// Hash of (prefix, key): str's own cached hash, mixed with the prefix seed.
+[[nodiscard]] inline std::uint64_t key_hash(std::uint64_t seed, PyObject* key) noexcept {
+  // PyUnicode_Type's hash, not the object's: a str subclass may override __hash__.
+  const auto h = static_cast<std::uint64_t>(PyUnicode_Type.tp_hash(key));
+  return mix64(h ^ seed);
+}
+
+/// Python number of seconds or None -> engine TTL. Throws Error{kInvalidTtl}.
+[[nodiscard]] std::optional<Nanos> ttl_shim(const py::handle& ttl);
+
+/// Drops values handed back by the engine: called with the GIL held and no lock taken.
+inline void drop_values(std::vector<py::object>& dropped) { dropped.clear(); }
+
+/// Raises the errors.py class mapped to `e.code()` as the current Python error.
+void set_python_error(const Error& e);
+
+/// Registers the vectorcall `get`/`set` entry points (fast_store.cpp).
+void bind_fast_store(py::module_& m, py::class_<StoreHandle>& cls);
+
+}  // namespace stratacache::bindings

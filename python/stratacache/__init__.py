@@ -1,0 +1,1 @@
+"""stratacache: a multi-tier cache for Python with a C++ core."""
