@@ -92,7 +92,7 @@ PyObject* fast_get(PyObject* self, PyObject* const* args, size_t nargsf, PyObjec
   return Py_NewRef(default_);
 }
 
-// set(key, value, ttl=<default>): stores with weight 1; returns None.
+// set(key, value, ttl=None): stores with weight 1; ttl None means the default TTL. Returns None.
 PyObject* fast_set(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
   auto* f = reinterpret_cast<FastCall*>(self);
   const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
@@ -107,7 +107,8 @@ PyObject* fast_set(PyObject* self, PyObject* const* args, size_t nargsf, PyObjec
   if (!key_bytes(key, body)) return nullptr;
   std::vector<py::object> dropped;
   try {
-    const std::optional<Nanos> ttl = ttl_obj == nullptr ? f->default_ttl : ttl_shim(ttl_obj);
+    const bool use_default = ttl_obj == nullptr || ttl_obj == Py_None;
+    const std::optional<Nanos> ttl = use_default ? f->default_ttl : ttl_shim(ttl_obj);
     f->store->set(store::KeyView{*f->prefix, body}, key_hash(f->seed, key),
                   py::reinterpret_borrow<py::object>(args[1]), 1, ttl, dropped);
   } catch (const Error& e) {

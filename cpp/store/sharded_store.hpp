@@ -173,7 +173,7 @@ class ShardedStore final : public Store<Value> {
       Shard& s = *sp;
       std::lock_guard guard(s.lock);
       const Nanos now = clock_->now();
-      s.reclaim_expired(now, dropped);
+      removed += s.reclaim_expired(now, dropped);
       for (EntryId id = 0; id < s.entries.size(); ++id) {
         if (s.entries[id].live && s.is_expired(id, now)) {
           s.remove(id, dropped, s.evicted_expired);
@@ -344,12 +344,15 @@ class ShardedStore final : public Store<Value> {
       ++cause;
     }
 
-    void reclaim_expired(Nanos now, std::vector<Value>& dropped) {
-      if (wheel.size() == 0) return;
+    std::size_t reclaim_expired(Nanos now, std::vector<Value>& dropped) {
+      if (wheel.size() == 0) return 0;
+      std::size_t n = 0;
       wheel.advance(now, [&](EntryId id) {
         entries[id].deadline = 0;  // already unlinked from the wheel
         remove(id, dropped, evicted_expired);
+        ++n;
       });
+      return n;
     }
 
     void evict_to_bounds(std::vector<Value>& dropped) {

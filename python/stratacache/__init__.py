@@ -1,1 +1,65 @@
-"""stratacache: a multi-tier cache for Python with a C++ core."""
+"""stratacache: a multi-tier cache for Python with a C++ core.
+
+Quick start::
+
+    import stratacache
+
+    @stratacache.cache(ttl=60)
+    def load_user(user_id: int) -> dict: ...
+
+    cache = stratacache.Cache(max_entries=10_000, default_ttl=300)
+    cache.set("k", {"v": 1})
+"""
+
+from __future__ import annotations
+
+from . import _core
+from .caches import AsyncCache, Cache
+from .errors import (
+    CodecError,
+    ConfigError,
+    CorruptDataError,
+    DataTooLargeError,
+    InvalidTTLError,
+    StratacacheError,
+    TamperedDataError,
+    TraceIOError,
+    ValueTooLargeError,
+)
+from .simulation import SimulationResult, simulate
+from .stats import CacheStats
+
+#: Names of the eviction policies, usable as `Cache(policy=...)` and `simulate(policy=...)`.
+POLICIES: tuple[str, ...] = tuple(_core.policy_names())
+#: The policy used when none is given.
+DEFAULT_POLICY: str = _core.DEFAULT_POLICY
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "POLICIES",
+    "AsyncCache",
+    "Cache",
+    "CacheStats",
+    "CodecError",
+    "ConfigError",
+    "CorruptDataError",
+    "DataTooLargeError",
+    "InvalidTTLError",
+    "SimulationResult",
+    "StratacacheError",
+    "TamperedDataError",
+    "TraceIOError",
+    "ValueTooLargeError",
+    "__version__",
+    "simulate",
+]
+
+try:  # the decorator lands in its own module; until then the package works without it
+    from ._default import configure
+    from .decorators import cache
+
+    __all__ += ["cache", "configure"]
+except ImportError:  # pragma: no cover
+    pass

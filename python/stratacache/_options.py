@@ -1,0 +1,72 @@
+"""Validation of the arguments every public entry point shares (no I/O, no state)."""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+from .errors import ConfigError, InvalidTTLError
+
+#: Separates a namespace from the key inside the engine; namespaces may not contain it, so
+#: the stored key "<namespace><SEP><key>" is unambiguous and a namespace is a key prefix.
+NAMESPACE_SEP = "\x1f"
+
+#: Entry bound used when neither max_entries nor max_bytes is given.
+DEFAULT_MAX_ENTRIES = 100_000
+
+
+def check_ttl(ttl: float | None, name: str = "ttl") -> float | None:
+    """Returns `ttl` if it is None or a finite-or-infinite number >= 0.
+
+    Raises:
+        TypeError: `ttl` is not a number (bool is refused too).
+        InvalidTTLError: `ttl` is negative or NaN.
+    """
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, Real):
+        msg = f"{name} must be a number of seconds or None, not {type(ttl).__name__}"
+        raise TypeError(msg)
+    if math.isnan(ttl) or ttl < 0:
+        msg = f"{name} must be >= 0 seconds, got {ttl!r}"
+        raise InvalidTTLError(msg)
+    return float(ttl)
+
+
+def check_bound(value: int | None, name: str) -> int:
+    """Returns a capacity bound as an int (0 = unbounded when None).
+
+    Raises:
+        TypeError: not an int.
+        ConfigError: zero or negative.
+    """
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"{name} must be an int or None, not {type(value).__name__}"
+        raise TypeError(msg)
+    if value <= 0:
+        msg = f"{name} must be > 0, got {value}"
+        raise ConfigError(msg)
+    return value
+
+
+def check_namespace(namespace: object) -> str:
+    """Returns the namespace if it is a str without the separator character.
+
+    Raises:
+        TypeError: not a str.
+        ConfigError: contains the reserved separator.
+    """
+    if not isinstance(namespace, str):
+        msg = f"namespace must be a str, not {type(namespace).__name__}"
+        raise TypeError(msg)
+    if NAMESPACE_SEP in namespace:
+        msg = "namespace may not contain the character U+001F"
+        raise ConfigError(msg)
+    return namespace
+
+
+def prefix_of(namespace: str) -> str:
+    """The engine key prefix of a namespace."""
+    return namespace + NAMESPACE_SEP

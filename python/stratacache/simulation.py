@@ -1,0 +1,42 @@
+"""Trace replay: the hit ratio a policy reaches on a recorded key sequence."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import _core
+from .errors import ConfigError
+
+__all__ = ["SimulationResult", "simulate"]
+
+#: Result of `simulate`: `.hit_ratio`, `.hits`, `.misses`, `.requests`.
+SimulationResult = _core.SimulationResult
+
+
+def simulate(
+    trace_path: str | os.PathLike[str], policy: str = "lru", capacity: int = 1000
+) -> SimulationResult:
+    """Replays a trace through an eviction policy and returns its hit ratio.
+
+    The trace holds one integer key per line, plain or gzip-compressed (the format of
+    `shared/traces`); every object weighs 1. The replay runs in C++ without the GIL.
+
+    Args:
+        trace_path: path of the trace file.
+        policy: one of `stratacache.POLICIES`, or "opt" for Belady's optimum.
+        capacity: entries the simulated cache holds (> 0).
+
+    Raises:
+        TypeError: capacity is not an int.
+        ConfigError: capacity <= 0 or unknown policy.
+        TraceIOError: the file cannot be read.
+        CorruptDataError: a line is not an integer key.
+    """
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        msg = f"capacity must be an int, not {type(capacity).__name__}"
+        raise TypeError(msg)
+    if capacity <= 0:
+        msg = f"capacity must be > 0, got {capacity}"
+        raise ConfigError(msg)
+    return _core.simulate(str(Path(trace_path)), policy, capacity)
