@@ -15,7 +15,25 @@ NAMESPACE_SEP = "\x1f"
 DEFAULT_MAX_ENTRIES = 100_000
 
 
-def check_ttl(ttl: float | None, name: str = "ttl") -> float | None:
+def require_type(value: object, types: type | tuple[type, ...], name: str, what: str) -> None:
+    """Raises TypeError naming `name` unless `value` is an instance of `types`."""
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
+        msg = f"{name} must be {what}, not {type(value).__name__}"
+        raise TypeError(msg)
+
+
+def require_callable(value: object, name: str, what: str) -> None:
+    """Raises TypeError naming `name` unless `value` is None or callable."""
+    if value is not None and not callable(value):
+        msg = f"{name} must be {what}, not {type(value).__name__}"
+        raise TypeError(msg)
+
+
+def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def check_ttl(ttl: object, name: str = "ttl") -> float | None:
     """Returns `ttl` if it is None or a finite-or-infinite number >= 0.
 
     Raises:
@@ -27,13 +45,14 @@ def check_ttl(ttl: float | None, name: str = "ttl") -> float | None:
     if isinstance(ttl, bool) or not isinstance(ttl, Real):
         msg = f"{name} must be a number of seconds or None, not {type(ttl).__name__}"
         raise TypeError(msg)
+    ttl = float(ttl)
     if math.isnan(ttl) or ttl < 0:
         msg = f"{name} must be >= 0 seconds, got {ttl!r}"
         raise InvalidTTLError(msg)
-    return float(ttl)
+    return ttl
 
 
-def check_bound(value: int | None, name: str) -> int:
+def check_bound(value: object, name: str) -> int:
     """Returns a capacity bound as an int (0 = unbounded when None).
 
     Raises:

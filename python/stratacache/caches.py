@@ -10,7 +10,15 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import _core
-from ._options import DEFAULT_MAX_ENTRIES, check_bound, check_namespace, check_ttl, prefix_of
+from ._options import (
+    DEFAULT_MAX_ENTRIES,
+    check_bound,
+    check_namespace,
+    check_ttl,
+    prefix_of,
+    require_callable,
+    require_type,
+)
 from ._weigh import weigh
 from .stats import CacheStats
 
@@ -41,12 +49,8 @@ class _L1Cache:
         nbytes = check_bound(max_bytes, "max_bytes")
         if not entries and not nbytes:
             entries = DEFAULT_MAX_ENTRIES
-        if policy is not None and not isinstance(policy, str):
-            msg = f"policy must be a str or None, not {type(policy).__name__}"
-            raise TypeError(msg)
-        if weigher is not None and not callable(weigher):
-            msg = "weigher must be a callable taking a value and returning its weight in bytes"
-            raise TypeError(msg)
+        require_type(policy, (str, type(None)), "policy", "a str or None")
+        require_callable(weigher, "weigher", "a callable taking a value and returning bytes")
         self._default_ttl = check_ttl(default_ttl, "default_ttl")
         self.namespace = check_namespace(namespace)
         self._store = _core.Store(
@@ -98,9 +102,7 @@ class _L1Cache:
         assert weigher is not None
 
         def set_weighed(key: str, value: Any, ttl: float | None = None) -> None:
-            if not isinstance(key, str):
-                msg = f"cache key must be str, not {type(key).__name__}"
-                raise TypeError(msg)
+            require_type(key, str, "cache key", "str")
             weight = len(key.encode("utf-8", "surrogatepass")) + int(weigher(value))
             store.set(prefix, key, value, max(weight, 1), default_ttl if ttl is None else ttl)
 
@@ -116,9 +118,7 @@ class _L1Cache:
         return {k: v for k, v in zip(keys, values, strict=True) if v is not _MISS}
 
     def _set_many(self, items: Mapping[str, Any], ttl: float | None) -> None:
-        if not isinstance(items, Mapping):
-            msg = f"set_many takes a mapping of key to value, not {type(items).__name__}"
-            raise TypeError(msg)
+        require_type(items, Mapping, "set_many's items", "a mapping of key to value")
         check_ttl(ttl)
         setter = self._set
         for key, value in items.items():

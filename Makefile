@@ -1,0 +1,51 @@
+# One-line entry points; build flags live in CMakePresets.json.
+PY ?= python3
+JOBS ?= 2
+export CMAKE_BUILD_PARALLEL_LEVEL := $(JOBS)
+
+.PHONY: bootstrap install demo test test-cpp test-py bench bench-quick sanitize format lint clean
+
+bootstrap:
+	bash scripts/bootstrap.sh
+
+install: bootstrap
+	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation .
+
+demo: install
+	$(PY) -m stratacache.demo
+
+test-cpp: bootstrap
+	cmake --preset release >/dev/null
+	cmake --build --preset release
+	ctest --preset release -j $(JOBS)
+
+test-py: install
+	$(PY) -m pytest
+
+test: test-cpp test-py
+
+bench: install
+	$(PY) bench/py/bench_l1.py
+	$(PY) bench/py/bench_hit_ratio.py
+
+bench-quick: install
+	$(PY) bench/py/bench_l1.py --quick
+	$(PY) bench/py/bench_hit_ratio.py --quick
+
+sanitize: bootstrap
+	cmake --preset asan >/dev/null && cmake --build --preset asan && ctest --preset asan -j $(JOBS)
+	cmake --preset tsan >/dev/null && cmake --build --preset tsan && ctest --preset tsan
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+	ruff format python tests_py bench scripts
+
+lint:
+	@! grep -rnE 'pybind11|Python\.h' cpp/ || (echo "cpp/ must not know Python" && false)
+	clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
+	ruff format --check python tests_py bench scripts
+	ruff check python tests_py bench scripts
+	mypy
+
+clean:
+	rm -rf build

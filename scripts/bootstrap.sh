@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything stratacache needs to build, test and benchmark, from Debian packages and
+# PyPI. Idempotent: installed packages are skipped, so running it twice is cheap.
+set -euo pipefail
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config zlib1g-dev
+  liblz4-dev libzstd-dev libmsgpack-cxx-dev libssl-dev libeigen3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
+  redis-server redis-sentinel redis-tools
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3}
+# Build backend and test/bench/lint tools (versions of the linters pinned in pyproject's dev extra).
+"$PY" -m pip install -q --disable-pip-version-check \
+  "scikit-build-core>=0.10" "pybind11>=2.13" \
+  "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6" "tqdm>=4.60" \
+  "ruff==0.17.6" "mypy==2.4.1" "clang-format==18.1.8" \
+  cachetools cachebox theine lru-dict cashews aiocache libcachesim numpy
+echo "bootstrap: done"
