@@ -1,17 +1,19 @@
 """Type stubs of the C++ extension. Users import `stratacache`, never this module."""
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, final
 
 DEFAULT_POLICY: str
 
 def policy_names() -> list[str]: ...
 
+@final
 class FastGet:
     """get(key, default=None) bound to one store and key prefix. Thread-safe."""
 
     def __call__(self, key: str, default: Any = None, /) -> Any: ...
 
+@final
 class FastSet:
     """set(key, value, ttl=None) bound to one store and key prefix; weight 1. Thread-safe."""
 
