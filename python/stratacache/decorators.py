@@ -1,0 +1,384 @@
+"""The `cache` decorator: memoise sync or async functions and methods in a Cache.
+
+``@stratacache.cache`` (bare, like `functools.cache`) and ``@stratacache.cache(ttl=...)`` use
+the process-wide default cache (see `stratacache.configure`); ``@my_cache.cache(...)`` uses a
+given `Cache` or `AsyncCache`. Both go through `make_cache_decorator`.
+
+At decoration time everything about the function is computed once into a `_CallSite` (key
+builder, TTL, namespace, the cache's L1 get/set callables, the single-flight registry), and
+one of two small wrappers is returned, chosen by `inspect.iscoroutinefunction`:
+
+* hit: build the key, one L1 get, return. Nothing else runs; only a C-level counter ticks.
+* miss: single-flight by key (`_flight`), so N concurrent misses make one loader call; the
+  leader checks L1 again (a load may have just finished), calls the function, and stores
+  the result unless ``unless(result)`` is true. Loader exceptions propagate unchanged to
+  every caller waiting on that load and nothing is cached.
+
+Methods: decorate the function inside the class; put ``@classmethod``/``@staticmethod``
+above ``@cache`` (the other order works too). ``self``/``cls`` is left out of the key, so
+entries are shared by all instances; `stratacache._keys` says how to change that.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+from collections.abc import Callable, Collection, Coroutine
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    NamedTuple,
+    ParamSpec,
+    Protocol,
+    TypeVar,
+    overload,
+)
+
+from . import _default
+from ._default import configure
+from ._flight import Flight
+from ._keys import KeyBuilder
+from ._options import check_namespace, check_ttl, require_callable
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["CacheInfo", "CachedFunction", "cache", "configure", "make_cache_decorator"]
+
+P = ParamSpec("P")
+P2 = ParamSpec("P2")
+R = TypeVar("R")
+S = TypeVar("S")
+
+_MISS: Any = object()
+
+
+class CacheInfo(NamedTuple):
+    """Counters of one decorated function.
+
+    hits: calls answered from the cache (counted on the hit path by an `itertools.count`).
+    misses: calls that did not find a value; each either ran the function or waited for a
+    concurrent call of the same key to run it. loader_calls: times the function ran.
+    in_flight: keys whose function call is under way now.
+    """
+
+    hits: int
+    misses: int
+    loader_calls: int
+    in_flight: int
+
+
+class CachedFunction(Protocol[P, R]):
+    """A decorated function: the function's own signature plus cache controls."""
+
+    __wrapped__: Callable[P, R]
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    def invalidate(self, *args: P.args, **kwargs: P.kwargs) -> bool:
+        """Deletes the entry of these arguments (a method's: without self); True if it existed."""
+        ...
+
+    def cache_info(self) -> CacheInfo:
+        """This function's counters."""
+        ...
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None, /) -> Self: ...
+    @overload
+    def __get__(
+        self: CachedFunction[Concatenate[S, P2], R],
+        instance: S,
+        owner: type[Any] | None = None,
+        /,
+    ) -> CachedFunction[P2, R]: ...
+
+
+class _CacheHooks(Protocol):
+    """What the decorator needs from Cache/AsyncCache: plain sync calls, L1 never blocks."""
+
+    namespace: str
+
+    def _getter(self, namespace: str) -> Callable[..., Any]: ...
+    def _setter(self, namespace: str) -> Callable[..., None]: ...
+    def _delete(self, namespace: str, key: str) -> bool: ...
+
+
+class _Decorator(Protocol):
+    def __call__(self, func: Callable[P, R], /) -> CachedFunction[P, R]: ...
+
+
+def _count(counter: itertools.count[int]) -> int:
+    """Current value of an itertools.count without advancing it (its repr is "count(N)")."""
+    return int(repr(counter)[6:-1])
+
+
+class _CallSite(Generic[P, R]):
+    """Everything one decorated function shares between its wrapper and its helpers.
+
+    `get`/`set` are the bound cache's L1 callables, read by the wrapper on every call so that
+    `configure()` can rebind a default-cache function by writing two attributes.
+    """
+
+    def __init__(
+        self,
+        func: Callable[P, R],
+        cache: _CacheHooks | None,
+        *,
+        ttl: float | None,
+        namespace: str | None,
+        keys: KeyBuilder,
+        unless: Callable[[Any], object] | None,
+    ) -> None:
+        self.func = func
+        self.keys = keys
+        self.ttl = ttl
+        self.namespace = namespace
+        self.unless = unless
+        self.flight = Flight()
+        self.hits = itertools.count()
+        self.loads = itertools.count()
+        self.cache: _CacheHooks | None = None
+        self.get: Callable[..., Any] = self._attach_then_get
+        self.set: Callable[..., None] = self._attach_then_set
+        self.peek: Callable[..., Any] = self._attach_then_get
+        if cache is None:
+            _default.track(self)
+        else:
+            self.bind(cache)
+
+    def bind(self, cache: _CacheHooks) -> None:
+        """Points this site at `cache` (called once, or again by configure())."""
+        ns = cache.namespace if self.namespace is None else self.namespace
+        get = cache._getter(ns)
+        peeker = getattr(cache, "_peeker", None)
+        self.peek = get if peeker is None else peeker(ns)
+        self.set = cache._setter(ns)
+        self.cache = cache
+        self.get = get
+
+    def _attach_then_get(self, key: str, default: Any) -> Any:
+        _default.attach(self)  # first call on the default cache: create or fetch it now
+        return self.get(key, default)
+
+    def _attach_then_set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        _default.attach(self)
+        self.set(key, value, ttl)
+
+    def current_cache(self) -> _CacheHooks:
+        if self.cache is None:
+            _default.attach(self)
+        assert self.cache is not None
+        return self.cache
+
+    def _store(self, key: str, value: Any) -> None:
+        if self.unless is None or not self.unless(value):
+            self.set(key, value, self.ttl)
+
+    def load(self, key: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Miss path of a sync function."""
+
+        def loader() -> Any:
+            # A load that finished between our miss and our lead has stored the value.
+            value = self.peek(key, _MISS)
+            if value is not _MISS:
+                return value
+            next(self.loads)
+            value = self.func(*args, **kwargs)
+            self._store(key, value)
+            return value
+
+        return self.flight.run(key, loader)
+
+    async def load_async(self, key: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Miss path of an async function."""
+
+        async def loader() -> Any:
+            value = self.peek(key, _MISS)
+            if value is not _MISS:
+                return value
+            next(self.loads)
+            value = await self.func(*args, **kwargs)  # type: ignore[misc]
+            self._store(key, value)
+            return value
+
+        return await self.flight.run_async(key, loader)
+
+    def invalidate(self, *args: Any, **kwargs: Any) -> bool:
+        cache = self.current_cache()
+        ns = cache.namespace if self.namespace is None else self.namespace
+        return cache._delete(ns, self.keys.invalidation_key(args, kwargs))
+
+    def cache_info(self) -> CacheInfo:
+        flight = self.flight
+        return CacheInfo(_count(self.hits), flight.misses, _count(self.loads), flight.in_flight)
+
+
+def _sync_wrapper(site: _CallSite[P, R]) -> Callable[P, R]:
+    build, hit = site.keys.build, site.hits.__next__
+
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        key = build(args, kwargs)
+        value = site.get(key, _MISS)
+        if value is _MISS:
+            return site.load(key, args, kwargs)  # type: ignore[no-any-return]
+        hit()
+        return value  # type: ignore[no-any-return]
+
+    return wrapper
+
+
+def _async_wrapper(site: _CallSite[P, Any]) -> Callable[P, Coroutine[Any, Any, Any]]:
+    build, hit = site.keys.build, site.hits.__next__
+
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+        key = build(args, kwargs)
+        value = site.get(key, _MISS)
+        if value is _MISS:
+            return await site.load_async(key, args, kwargs)
+        hit()
+        return value
+
+    return wrapper
+
+
+def _decorate(
+    func: Any,
+    cache: _CacheHooks | None,
+    *,
+    ttl: float | None,
+    namespace: str | None,
+    key: Callable[..., str] | None,
+    unless: Callable[[Any], object] | None,
+    ignore: Collection[str] | None,
+) -> Any:
+    if isinstance(func, (staticmethod, classmethod)):  # @cache above @staticmethod works too
+        inner = _decorate(
+            func.__func__,
+            cache,
+            ttl=ttl,
+            namespace=namespace,
+            key=key,
+            unless=unless,
+            ignore=ignore,
+        )
+        return type(func)(inner)
+    if not callable(func):
+        msg = f"cache() decorates a function, not {type(func).__name__}; pass options by name"
+        raise TypeError(msg)
+    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+        msg = f"cannot cache generator function {func.__qualname__}: its result is single-use"
+        raise TypeError(msg)
+    keys = KeyBuilder(func, ignore=ignore, key=key)
+    site = _CallSite(func, cache, ttl=ttl, namespace=namespace, keys=keys, unless=unless)
+    if inspect.iscoroutinefunction(func):
+        wrapper: Any = _async_wrapper(site)
+    else:
+        wrapper = _sync_wrapper(site)
+    wrapper = functools.wraps(func)(wrapper)
+    wrapper.invalidate = site.invalidate
+    wrapper.cache_info = site.cache_info
+    wrapper.__stratacache_site__ = site
+    return wrapper
+
+
+@overload
+def make_cache_decorator(
+    cache: _CacheHooks | None,
+    func: Callable[P, R],
+    /,
+    *,
+    ttl: float | None = ...,
+    namespace: str | None = ...,
+    key: Callable[..., str] | None = ...,
+    unless: Callable[[Any], object] | None = ...,
+    ignore: Collection[str] | None = ...,
+) -> CachedFunction[P, R]: ...
+@overload
+def make_cache_decorator(
+    cache: _CacheHooks | None,
+    func: None = ...,
+    /,
+    *,
+    ttl: float | None = ...,
+    namespace: str | None = ...,
+    key: Callable[..., str] | None = ...,
+    unless: Callable[[Any], object] | None = ...,
+    ignore: Collection[str] | None = ...,
+) -> _Decorator: ...
+def make_cache_decorator(
+    cache: _CacheHooks | None,
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    ttl: float | None = None,
+    namespace: str | None = None,
+    key: Callable[..., str] | None = None,
+    unless: Callable[[Any], object] | None = None,
+    ignore: Collection[str] | None = None,
+) -> Any:
+    """The decorator of `cache` (None = the process-wide default); see `cache` for the options.
+
+    Raises:
+        TypeError: an option has the wrong type, or `func` is not a function.
+        InvalidTTLError: ttl is negative or NaN.
+        ConfigError: namespace contains U+001F.
+    """
+    ttl = check_ttl(ttl)
+    if namespace is not None:
+        namespace = check_namespace(namespace)
+    require_callable(key, "key", "a callable returning a str")
+    require_callable(unless, "unless", "a callable taking the result and returning a bool")
+
+    def decorate(f: Callable[P, R], /) -> CachedFunction[P, R]:
+        decorated: CachedFunction[P, R] = _decorate(
+            f, cache, ttl=ttl, namespace=namespace, key=key, unless=unless, ignore=ignore
+        )
+        return decorated
+
+    return decorate if func is None else decorate(func)
+
+
+@overload
+def cache(func: Callable[P, R], /) -> CachedFunction[P, R]: ...
+@overload
+def cache(
+    func: None = ...,
+    /,
+    *,
+    ttl: float | None = ...,
+    namespace: str | None = ...,
+    key: Callable[..., str] | None = ...,
+    unless: Callable[[Any], object] | None = ...,
+    ignore: Collection[str] | None = ...,
+) -> _Decorator: ...
+def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """Caches a function's results in the process-wide default cache.
+
+    Use it bare (``@cache``) or with options (``@cache(ttl=60)``). Works on functions,
+    ``async def`` functions and methods; the decorated function keeps its signature and gains
+    ``invalidate(*args, **kwargs) -> bool`` and ``cache_info() -> CacheInfo``.
+
+    Args:
+        func: the function, when used bare.
+        **options: ttl: seconds a result lives (None = the cache's default_ttl; 0 = never
+            stored). namespace: the cache namespace of the entries (None = the cache's).
+            key: a callable receiving the call's arguments and returning the whole key (a
+            str), instead of ``<module>.<qualname>:<canonical arguments>``. unless: a
+            callable receiving the result; when it returns true the result is returned but
+            not cached. ignore: parameter names left out of the key (default: a first
+            ``self``/``cls``).
+
+    Returns:
+        The decorated function, or a decorator when called with options only.
+
+    Raises:
+        TypeError: an option has the wrong type; at call time, an argument cannot be part
+            of a key (the message names it).
+        InvalidTTLError: ttl is negative or NaN.
+        RuntimeError: at call time, the function asked for its own result while computing it.
+    """
+    return make_cache_decorator(None, func, **options)
