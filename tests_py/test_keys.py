@@ -1,0 +1,266 @@
+"""Keys of decorated functions: canonical binding, type-tagged encoding, long keys, errors."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import enum
+import subprocess
+import sys
+import uuid
+from collections import OrderedDict, namedtuple
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from stratacache._keys import MAX_KEY_BYTES, KeyBuilder, encode, shorten
+
+
+def key(func: Any, *args: Any, **kwargs: Any) -> str:
+    return KeyBuilder(func).build(args, kwargs)
+
+
+def two(a: Any, b: Any = 2) -> None: ...
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+class Level(enum.IntEnum):
+    ONE = 1
+
+
+class UserId(int):
+    pass
+
+
+Point = namedtuple("Point", "x y")
+
+
+def test_equivalent_calls_share_a_key() -> None:
+    calls = [((1, 2), {}), ((1,), {"b": 2}), ((), {"a": 1, "b": 2}), ((), {"b": 2, "a": 1})]
+    keys = {key(two, *args, **kwargs) for args, kwargs in calls}
+    keys.add(key(two, 1))  # b defaults to 2
+    assert keys == {key(two, 1, 2)}
+    assert key(two, 1, 3) != key(two, 1, 2)
+
+
+def test_key_names_the_function() -> None:
+    assert key(two, 1, 2) == f"{__name__}.two:1,2"
+
+
+def varargs(a: Any, *args: Any, k: Any = 0, **kwargs: Any) -> None: ...
+def kwonly(a: Any, *, k: Any = "x") -> None: ...
+def posonly(a: Any, /, b: Any = None) -> None: ...
+def nothing() -> None: ...
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "kwargs"),
+    [
+        (varargs, (1,), {}),
+        (varargs, (1, 2, 3), {"z": 1, "y": 2}),
+        (varargs, (1,), {"k": 5}),
+        (kwonly, (1,), {}),
+        (kwonly, (1,), {"k": "x"}),
+        (posonly, (1, None), {}),
+        (posonly, (1,), {}),
+        (nothing, (), {}),
+        (two, ("long" * 100, 2), {}),
+    ],
+)
+def test_fast_and_slow_paths_agree(func: Any, args: Any, kwargs: Any) -> None:
+    builder = KeyBuilder(func)
+    slow = builder.slow_build(args, kwargs)
+    assert builder.build(args, kwargs) == slow
+    # Every path a call can take (positional, keyword, defaults) lands on the same key.
+    if not kwargs and func is not varargs:
+        names = list(builder.signature.parameters)
+        if func is not posonly:
+            by_name = dict(zip(names, args, strict=False))
+            assert builder.build((), by_name) == slow
+
+
+def test_kwargs_are_sorted_by_name() -> None:
+    assert key(varargs, 1, y=2, z=3) == key(varargs, 1, z=3, y=2)
+    assert key(varargs, 1, 2) != key(varargs, 1, k=2)
+
+
+ONE_LIKE: list[Any] = [
+    1,
+    1.0,
+    True,
+    "1",
+    b"1",
+    None,
+    (1,),
+    [1],
+    {1},
+    frozenset({1}),
+    {1: 1},
+    Color.RED,
+    Level.ONE,
+    UserId(1),
+    Decimal(1),
+    uuid.UUID(int=1),
+    dt.date(2001, 1, 1),
+    dt.datetime(2001, 1, 1),
+    dt.timedelta(seconds=1),
+    dt.time(1),
+    Point(1, 1),
+    (1, 1),
+    OrderedDict({1: 1}),
+    0,
+    -0.0,
+    0.0,
+]
+
+
+def test_types_are_tagged() -> None:
+    encoded = [encode(v, "x") for v in ONE_LIKE]
+    assert len(set(encoded)) == len(encoded), encoded
+
+
+@pytest.mark.parametrize("value", ONE_LIKE, ids=lambda v: type(v).__name__)
+def test_equal_values_encode_equally(value: Any) -> None:
+    assert encode(copy.deepcopy(value), "x") == encode(value, "x")
+
+
+def test_containers_are_order_independent() -> None:
+    assert encode({"a": 1, "b": 2}, "x") == encode({"b": 2, "a": 1}, "x")
+    assert encode({"b", "a", "c"}, "x") == encode({"c", "a", "b"}, "x")
+    assert encode(frozenset({"b", "a"}), "x") == "frozenset{'a','b'}"
+    assert encode([1, 2], "x") != encode([2, 1], "x")
+
+
+def test_encoding_does_not_depend_on_hash_seed() -> None:
+    code = (
+        "from stratacache._keys import encode;"
+        "print(encode({frozenset({'a', 'b', 'c'}): {'x', 'y', 'z'}}, 'x'))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={"PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+
+
+def test_huge_int_is_encoded() -> None:
+    big = 10**5000  # beyond the default repr() digit limit
+    assert key(two, big, 1) != key(two, big + 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (object(), "argument 'a' of type 'object'"),
+        ([1, object()], "argument 'a' of type 'list' holds a value of type 'object'"),
+        ({"k": {1: lambda: 0}}, "holds a value of type 'function'"),
+    ],
+)
+def test_unsupported_argument_is_named(value: Any, fragment: str) -> None:
+    with pytest.raises(TypeError, match="cannot be part of a cache key") as info:
+        key(two, value)
+    assert fragment in str(info.value)
+    with pytest.raises(TypeError, match="argument 'b'"):
+        key(two, 1, b=value)
+
+
+def test_unsupported_keyword_argument_is_named_by_keyword() -> None:
+    with pytest.raises(TypeError, match="argument 'conn'"):
+        key(varargs, 1, conn=object())
+
+
+def test_cyclic_argument_is_a_type_error() -> None:
+    cyclic: list[Any] = []
+    cyclic.append(cyclic)
+    with pytest.raises(TypeError, match="argument 'a' is nested too deeply"):
+        key(two, cyclic)
+
+
+def test_unencodable_default_is_reported_only_when_used() -> None:
+    sentinel = object()
+
+    def f(a: Any, *, conn: Any = sentinel) -> None: ...
+
+    with pytest.raises(TypeError, match="argument 'conn'"):
+        key(f, 1)
+    assert KeyBuilder(f, ignore=("conn",)).build((1,), {"conn": object()}).endswith(":1")
+
+
+def test_wrong_call_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"two\(\): .*argument"):
+        key(two)
+    with pytest.raises(TypeError, match=r"two\(\)"):
+        key(two, 1, c=3)
+
+
+def test_long_keys_are_hashed_with_readable_prefix() -> None:
+    a = key(two, "x" * 300)
+    b = key(two, "x" * 299 + "y")
+    assert a != b
+    for k in (a, b):
+        assert len(k.encode()) <= MAX_KEY_BYTES
+        assert k.startswith(f"{__name__}.two:'xxxx")
+    short = key(two, "x" * 10)
+    assert "#" not in short
+
+
+def test_shorten_keeps_short_keys_and_cuts_on_characters() -> None:
+    exact = "k" * MAX_KEY_BYTES
+    assert shorten(exact) is exact
+    long = "é" * 200  # 400 bytes; the cut must not split a character
+    short = shorten(long)
+    assert len(short.encode()) <= MAX_KEY_BYTES
+    prefix, digest = short.rsplit("#", 1)
+    assert set(prefix) == {"é"}
+    assert len(digest) == 32
+    assert shorten("é" * 201) != short
+
+
+class Service:
+    def lookup(self, user: int) -> None: ...
+
+    @classmethod
+    def build(cls, user: int) -> None: ...
+
+
+def test_self_and_cls_are_not_part_of_the_key() -> None:
+    k1 = key(Service.lookup, Service(), 1)
+    assert k1 == key(Service.lookup, Service(), user=1)
+    assert k1.endswith("Service.lookup:1")
+    assert key(Service.build.__func__, Service, 1).endswith("Service.build:1")
+
+
+def test_ignore_chooses_parameters() -> None:
+    with pytest.raises(TypeError, match="argument 'self'"):
+        KeyBuilder(Service.lookup, ignore=()).build((Service(), 1), {})
+    builder = KeyBuilder(two, ignore="b")
+    assert builder.build((1, 5), {}) == builder.build((1, 6), {})
+    with pytest.raises(ValueError, match="ignore names no parameter"):
+        KeyBuilder(two, ignore=("c",))
+
+
+def test_invalidation_key_of_a_method_omits_self() -> None:
+    builder = KeyBuilder(Service.lookup)
+    assert builder.invalidation_key((1,), {}) == builder.build((Service(), 1), {})
+    assert builder.invalidation_key((), {"user": 1}) == builder.build((Service(), 1), {})
+
+
+def test_custom_key_function_overrides_everything() -> None:
+    builder = KeyBuilder(two, key=lambda a, b=2: f"user:{a}")
+    assert builder.build((7,), {}) == "user:7"
+    assert builder.build((), {"a": 7, "b": 3}) == "user:7"
+    assert len(builder.build(("x" * 400,), {}).encode()) <= MAX_KEY_BYTES
+    bad = KeyBuilder(two, key=lambda a, b=2: a)
+    with pytest.raises(TypeError, match="must return a str, not int"):
+        bad.build((1,), {})
