@@ -14,9 +14,14 @@ one of two small wrappers is returned, chosen by `inspect.iscoroutinefunction`:
   the result unless ``unless(result)`` is true. Loader exceptions propagate unchanged to
   every caller waiting on that load and nothing is cached.
 
-Methods: decorate the function inside the class; put ``@classmethod``/``@staticmethod``
-above ``@cache`` (the other order works too). ``self``/``cls`` is left out of the key, so
-entries are shared by all instances; `stratacache._keys` says how to change that.
+Methods: decorate the function inside the class. With ``@classmethod``/``@staticmethod``
+both orders work at run time; put them above ``@cache``, as with `functools.cache`. Known
+typing gap: mypy rejects a cached classmethod called through its class and a cached
+staticmethod called through an instance (it applies `CachedFunction.__get__` through the
+classmethod/staticmethod); instance methods and plain functions type-check fully.
+``self``/``cls`` is left out of the key, so entries are shared by all instances and
+subclasses; `stratacache._keys` says how to change that. A method's ``invalidate`` takes the
+arguments without ``self``: ``obj.method.invalidate(item)``.
 """
 
 from __future__ import annotations
@@ -333,11 +338,10 @@ def make_cache_decorator(
     require_callable(key, "key", "a callable returning a str")
     require_callable(unless, "unless", "a callable taking the result and returning a bool")
 
-    def decorate(f: Callable[P, R], /) -> CachedFunction[P, R]:
-        decorated: CachedFunction[P, R] = _decorate(
+    def decorate(f: Any, /) -> Any:
+        return _decorate(
             f, cache, ttl=ttl, namespace=namespace, key=key, unless=unless, ignore=ignore
         )
-        return decorated
 
     return decorate if func is None else decorate(func)
 
