@@ -197,6 +197,42 @@ async def test_namespace_option_isolates_entries(target: Target, kind: str) -> N
     assert len(rec.calls) == 2
 
 
+@pytest.mark.asyncio
+async def test_every_parameter_kind_is_bound_canonically(kind: str) -> None:
+    seen: list[Any] = []
+
+    def body(
+        a: int, b: int = 2, /, c: int = 3, *args: int, k: str, m: Any = None, **kw: Any
+    ) -> Any:
+        seen.append((a, b, c, args, k, m, kw))
+        return len(seen)
+
+    f = stratacache.Cache().cache(define(kind, body))
+    first = await call(f(1, k="x"))
+    assert await call(f(1, 2, 3, k="x", m=None)) == first
+    assert await call(f(1, c=3, k="x")) == first
+    assert await call(f(1, 2, 3, 4, k="x")) != first  # *args is part of the key
+    assert await call(f(1, k="x", z=1)) != first  # so is **kwargs
+    assert seen[1] == (1, 2, 3, (4,), "x", None, {})
+    assert seen[2] == (1, 2, 3, (), "x", None, {"z": 1})
+    with pytest.raises(TypeError, match=r"body\(\) missing 1 required keyword-only argument"):
+        await call(f(1))
+    assert len(seen) == 3
+
+
+@pytest.mark.asyncio
+async def test_reserved_parameter_names_and_builtins_work(kind: str) -> None:
+    def body(_sc_key: int, _sc_value: int = 1) -> int:
+        return _sc_key + _sc_value
+
+    f = stratacache.Cache().cache(define(kind, body))
+    assert await call(f(1)) == await call(f(_sc_key=1, _sc_value=1)) == 2
+    assert f.cache_info().loader_calls == 1
+    g = stratacache.Cache().cache(max)
+    assert g(1, 5) == g(1, 5) == 5
+    assert g.cache_info().loader_calls == 1
+
+
 def test_decorated_function_keeps_its_identity() -> None:
     def load(user_id: int, *, fresh: bool = False) -> dict[str, int]:
         """Loads a user."""

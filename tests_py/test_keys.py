@@ -69,18 +69,35 @@ def nothing() -> None: ...
         (posonly, (1,), {}),
         (nothing, (), {}),
         (two, ("long" * 100, 2), {}),
+        (two, (10**5000, 2), {}),
+        (two, ([1], {"a": (1,)}), {}),
     ],
 )
-def test_fast_and_slow_paths_agree(func: Any, args: Any, kwargs: Any) -> None:
+def test_generated_and_bound_paths_agree(func: Any, args: Any, kwargs: Any) -> None:
     builder = KeyBuilder(func)
-    slow = builder.slow_build(args, kwargs)
-    assert builder.build(args, kwargs) == slow
-    # Every path a call can take (positional, keyword, defaults) lands on the same key.
-    if not kwargs and func is not varargs:
+    slow = builder.build(args, kwargs)
+    assert builder.exact_build()(*args, **kwargs) == slow
+    # Keyword and default-filled forms of the same call land on the same key.
+    if not kwargs and func in (two, kwonly, nothing):
         names = list(builder.signature.parameters)
-        if func is not posonly:
-            by_name = dict(zip(names, args, strict=False))
-            assert builder.build((), by_name) == slow
+        by_name = dict(zip(names, args, strict=False))
+        assert builder.exact_build()(**by_name) == slow
+
+
+@pytest.mark.parametrize("value", [object(), [1, object()]], ids=["object", "list-holding-object"])
+def test_generated_path_names_unsupported_arguments(value: Any) -> None:
+    with pytest.raises(TypeError, match="argument 'b'"):
+        KeyBuilder(two).exact_build()(1, value)
+
+
+def test_reserved_or_missing_signature_uses_the_generic_path() -> None:
+    def reserved(_sc_key: int, x: int = 1) -> None: ...
+
+    builder = KeyBuilder(reserved)
+    assert builder.template().params == "*_sc_args, **_sc_kwargs"
+    assert builder.exact_build()(1) == builder.exact_build()(_sc_key=1, x=1)
+    no_signature = KeyBuilder(max)  # builtins.max has no introspectable signature
+    assert no_signature.exact_build()(1, 2) == "builtins.max:(1,2),{}"
 
 
 def test_kwargs_are_sorted_by_name() -> None:

@@ -20,9 +20,13 @@ or ``cls`` is left out of the key, so entries are shared by all instances (and s
 the class; pass ``ignore=()`` to keep it (it must then be encodable) or ``key=`` to choose.
 
 Keys longer than 250 UTF-8 bytes become a readable prefix, ``#`` and a 128-bit BLAKE2b hash.
-Everything per function is precomputed at decoration time; a call that passes exactly the
-positional parameters, all of plain scalar types, takes a generated fast path without
-`inspect.Signature.bind`.
+
+Everything per function is computed at decoration time. The hot path does not bind at all:
+`KeyBuilder.template` gives the source of a function with the decorated function's own
+parameter list, so CPython binds the call (defaults included) and the key is one f-string
+of ``repr()`` when every keyed argument is a plain scalar, `KeyBuilder.encode_bound`
+otherwise. `KeyBuilder.build` (Signature.bind, then the same encoding) serves invalidate(),
+key functions and callables whose signature cannot be written out.
 """
 
 from __future__ import annotations
@@ -32,21 +36,30 @@ import hashlib
 import inspect
 import uuid
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-__all__ = ["MAX_KEY_BYTES", "KeyBuilder", "KeyFunction", "encode", "shorten"]
+__all__ = [
+    "MAX_KEY_BYTES",
+    "SAFE_CHARS",
+    "KeyBuilder",
+    "KeyFunction",
+    "Template",
+    "encode",
+    "shorten",
+]
 
 #: Longest key, in UTF-8 bytes, that is kept as it is.
 MAX_KEY_BYTES = 250
 _DIGEST_HEX = 32  # blake2b with digest_size=16
 _PREFIX_BYTES = MAX_KEY_BYTES - 1 - _DIGEST_HEX
-# A str of at most this many characters cannot exceed MAX_KEY_BYTES in UTF-8.
-_SAFE_CHARS = MAX_KEY_BYTES // 4
+#: A str of at most this many characters cannot exceed MAX_KEY_BYTES in UTF-8.
+SAFE_CHARS = MAX_KEY_BYTES // 4
 
-#: Exact types whose repr() is their encoding; the fast path accepts only these.
-_REPR_TYPES: frozenset[type] = frozenset({type(None), bool, int, float, str, bytes})
+#: Exact types whose repr() is their encoding; the generated fast path accepts only these.
+REPR_TYPES: frozenset[type] = frozenset({type(None), bool, int, float, str, bytes})
 #: Parameter names left out of the key by default when they come first.
 _SELF_NAMES = ("self", "cls")
 
@@ -93,7 +106,7 @@ def encode(value: object, name: str) -> str:
 
 def _encode(v: Any) -> str:
     t = type(v)
-    if t in _REPR_TYPES:
+    if t in REPR_TYPES:
         return _int(v) if t is int else repr(v)
     enc = _EXACT.get(t)
     if enc is not None:
@@ -164,6 +177,39 @@ _BASES: tuple[tuple[type, Callable[[Any], str]], ...] = (
 _EXACT: dict[type, Callable[[Any], str]] = dict(_BASES)
 
 
+#: Prefix of every name the generated code uses for itself; no parameter may start with it.
+RESERVED = "_sc_"
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+_STARS: dict[Any, str] = {
+    inspect.Parameter.VAR_POSITIONAL: "*",
+    inspect.Parameter.VAR_KEYWORD: "**",
+}
+_ANY_SIGNATURE = inspect.Signature(
+    [
+        inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
+        inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Template:
+    """Source pieces of a function taking the decorated function's parameters.
+
+    params: the parameter list, defaults referring to names in `namespace`.
+    key_lines: statements, indented one level, leaving the key in ``_sc_key``.
+    call_args, call_kwargs: a tuple and a dict expression re-creating the call.
+    namespace: the globals those pieces use; every name starts with `RESERVED`.
+    """
+
+    params: str
+    key_lines: str
+    call_args: str
+    call_kwargs: str
+    namespace: dict[str, Any]
+
+
 class KeyBuilder:
     """Everything about one function's keys that can be computed at decoration time.
 
@@ -185,15 +231,18 @@ class KeyBuilder:
         ignore: Collection[str] | None = None,
         key: Callable[..., str] | None = None,
     ) -> None:
-        self.func_name = getattr(func, "__qualname__", repr(func))
+        self.func_name: str = getattr(func, "__qualname__", None) or repr(func)
         self.head = f"{getattr(func, '__module__', None)}.{self.func_name}:"
-        self.signature = inspect.signature(func)
+        try:
+            self.signature = inspect.signature(func)
+            self.exact = True
+        except (TypeError, ValueError):  # no introspectable signature: key *args and **kwargs
+            self.signature, self.exact = _ANY_SIGNATURE, False
         params = list(self.signature.parameters.values())
         if isinstance(ignore, str):
             ignore = (ignore,)
         if ignore is None:
-            first = params[0] if params else None
-            ignore = (first.name,) if first and _is_self(first) else ()
+            ignore = (params[0].name,) if params and _is_self(params[0]) else ()
         unknown = set(ignore) - {p.name for p in params}
         if unknown:
             msg = f"ignore names no parameter of {self.func_name}: {sorted(unknown)}"
@@ -205,34 +254,9 @@ class KeyBuilder:
             key is None and bool(params) and _is_self(params[0]) and params[0].name in ignore
         )
         self._params = params
-        self._positional = [p for p in params if p.kind in _POSITIONAL]
-        self._n_required = sum(p.default is p.empty for p in self._positional)
-        self._tail = self._encode_tail(params)
+        self._keyed = [p for p in params if p.name not in self.ignored]
         self._custom = key
-        self.build: KeyFunction = self._make_custom() if key else self._make_fast()
-
-    def _encode_tail(self, params: list[inspect.Parameter]) -> str | None:
-        """Encoded parameters after the positional ones, for a call passing none of them.
-
-        None when that call is impossible (a required keyword-only parameter) or a default has
-        no encoding (the slow path then reports it by name).
-        """
-        parts = []
-        for p in params:
-            if p.kind in _POSITIONAL or p.name in self.ignored:
-                continue
-            if p.kind is p.VAR_POSITIONAL:
-                parts.append("()")
-            elif p.kind is p.VAR_KEYWORD:
-                parts.append("{}")
-            elif p.default is p.empty:
-                return None
-            else:
-                try:
-                    parts.append(_encode(p.default))
-                except (_UnsupportedError, RecursionError):
-                    return None
-        return ",".join(parts)
+        self.build: KeyFunction = self.slow_build if key is None else self._make_custom()
 
     def _make_custom(self) -> KeyFunction:
         custom, name = self._custom, self.func_name
@@ -243,61 +267,12 @@ class KeyBuilder:
             if type(k) is not str:
                 msg = f"the key function of {name} must return a str, not {type(k).__name__}"
                 raise TypeError(msg)
-            return k if len(k) <= _SAFE_CHARS else shorten(k)
+            return k if len(k) <= SAFE_CHARS else shorten(k)
 
-        return build
-
-    def _make_fast(self) -> KeyFunction:
-        """A builder with the fast path generated for exactly len(positional) scalar arguments.
-
-        The generated source holds only parameter counts and fixed variable names; every
-        string from the user's code (names, head, encoded defaults) is passed as a value.
-        """
-        slow = self.slow_build
-        if self._tail is None:
-            return slow
-        names = ["_" if p.name in self.ignored else f"a{i}" for i, p in enumerate(self._positional)]
-        used = [n for n in names if n != "_"]
-        tail = self._tail
-        if used and tail:
-            tail = "," + tail
-        unpack = "".join(f"{n}," for n in names)
-        check = " and ".join(f"type({n}) in S" for n in used) or "True"
-        fmt = ",".join(f"{{{n}!r}}" for n in used)
-        src = (
-            "def build(args, kwargs):\n"
-            f"    if not kwargs and len(args) == {len(names)}:\n"
-            f"        {unpack} = args\n"
-            f"        if {check}:\n"
-            "            try:\n"
-            f'                k = f"{{head}}{fmt}{{tail}}"\n'
-            "            except ValueError:\n"  # an int beyond the repr() digit limit
-            "                return slow(args, kwargs)\n"
-            "            return k if len(k) <= SAFE else shorten(k)\n"
-            "    return slow(args, kwargs)\n"
-        )
-        if not names:
-            src = src.replace(f"        {unpack} = args\n", "")
-        namespace: dict[str, Any] = {
-            "S": _REPR_TYPES,
-            "head": self.head,
-            "tail": tail,
-            "slow": slow,
-            "SAFE": _SAFE_CHARS,
-            "shorten": shorten,
-        }
-        exec(src, namespace)  # noqa: S102 - fixed template, see docstring
-        build: KeyFunction = namespace["build"]
         return build
 
     def slow_build(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-        """The key of any call: positional calls without binding, others through bind()."""
-        if not kwargs and self._tail is not None and len(args) <= len(self._positional):
-            parts = self._positional_parts(args)
-            if parts is not None:
-                if self._tail:
-                    parts.append(self._tail)
-                return self._finish(parts)
+        """The key of a call given as (args, kwargs), bound with Signature.bind."""
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
@@ -305,32 +280,18 @@ class KeyBuilder:
             raise TypeError(msg) from None
         bound.apply_defaults()
         values = bound.arguments
+        k = self.encode_bound(*(values[p.name] for p in self._keyed))
+        return k if len(k) <= SAFE_CHARS else shorten(k)
+
+    def encode_bound(self, *values: Any) -> str:
+        """The unshortened key, from the bound values of the keyed parameters, in order."""
         parts = []
-        for p in self._params:
-            if p.name in self.ignored:
-                continue
-            v = values[p.name]
-            if p.kind is p.VAR_KEYWORD:  # same text as _dict, each value named by its keyword
+        for p, v in zip(self._keyed, values, strict=True):
+            if p.kind is p.VAR_KEYWORD:  # the text of _dict, each value named by its keyword
                 parts.append("{" + ",".join(sorted(f"{k!r}:{encode(v[k], k)}" for k in v)) + "}")
             else:
                 parts.append(encode(tuple(v) if p.kind is p.VAR_POSITIONAL else v, p.name))
-        return self._finish(parts)
-
-    def _positional_parts(self, args: tuple[Any, ...]) -> list[str] | None:
-        """Encoded positional parameters for a call passing `args` only; None if a required
-        one is missing (bind() then raises the usual TypeError)."""
-        if len(args) < self._n_required:
-            return None
-        parts = []
-        for i, p in enumerate(self._positional):
-            if p.name in self.ignored:
-                continue
-            parts.append(encode(args[i] if i < len(args) else p.default, p.name))
-        return parts
-
-    def _finish(self, parts: list[str]) -> str:
-        k = self.head + ",".join(parts)
-        return k if len(k) <= _SAFE_CHARS else shorten(k)
+        return self.head + ",".join(parts)
 
     def invalidation_key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
         """The key for `invalidate(*args, **kwargs)`: the call's arguments, without the ignored
@@ -339,8 +300,98 @@ class KeyBuilder:
             args = (None, *args)
         return self.build(args, kwargs)
 
+    def template(self) -> Template:
+        """Source pieces of a function computing the key of its call into ``_sc_key``.
 
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        Canonical keys get this function's own parameter list, so CPython binds the call; key
+        functions, callables without a signature and parameters named ``_sc_*`` get
+        ``(*_sc_args, **_sc_kwargs)`` and `build`. The source holds only parameter names
+        (identifiers, by inspect's own check) and fixed text; defaults, the function name and
+        helpers are passed in the namespace.
+        """
+        ns: dict[str, Any] = {
+            "_sc_S": REPR_TYPES,
+            "_sc_head": self.head,
+            "_sc_slow": self.encode_bound,
+            "_sc_shorten": shorten,
+            "_sc_build": self.build,
+        }
+        reserved = any(p.name.startswith(RESERVED) for p in self._params)
+        if self._custom is not None or not self.exact or reserved:
+            key_lines = "    _sc_key = _sc_build(_sc_args, _sc_kwargs)\n"
+            return Template("*_sc_args, **_sc_kwargs", key_lines, "_sc_args", "_sc_kwargs", ns)
+        params = self._param_list(ns)
+        checks, fmt, names = [], [], []
+        for p in self._keyed:
+            names.append(p.name)
+            if p.kind is p.VAR_POSITIONAL:
+                checks.append(f"not {p.name}")
+                fmt.append("()")
+            elif p.kind is p.VAR_KEYWORD:
+                checks.append(f"not {p.name}")
+                fmt.append("{{}}")
+            else:
+                checks.append(f"type({p.name}) in _sc_S")
+                fmt.append(f"{{{p.name}!r}}")
+        slow = f"_sc_slow({', '.join(names)})"
+        key_lines = (
+            f"    if {' and '.join(checks) or 'True'}:\n"
+            "        try:\n"
+            f'            _sc_key = f"{{_sc_head}}{",".join(fmt)}"\n'
+            "        except ValueError:\n"  # an int beyond the repr() digit limit
+            f"            _sc_key = {slow}\n"
+            "    else:\n"
+            f"        _sc_key = {slow}\n"
+            f"    if len(_sc_key) > {SAFE_CHARS}:\n"
+            "        _sc_key = _sc_shorten(_sc_key)\n"
+        )
+        call_args = "".join(
+            f"*{p.name}, " if p.kind is p.VAR_POSITIONAL else f"{p.name}, "
+            for p in self._params
+            if p.kind in (*_POSITIONAL, p.VAR_POSITIONAL)
+        )
+        kwargs = [
+            f"**{p.name}" if p.kind is p.VAR_KEYWORD else f"{p.name!r}: {p.name}"
+            for p in self._params
+            if p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD)
+        ]
+        call_kwargs = "{" + ", ".join(kwargs) + "}"
+        return Template(params, key_lines, f"({call_args})", call_kwargs, ns)
+
+    def _param_list(self, ns: dict[str, Any]) -> str:
+        """The parameter list as source, with / and * where the signature has them."""
+        out: list[str] = []
+        prev: Any = None
+        for i, p in enumerate(self._params):
+            if prev is p.POSITIONAL_ONLY and p.kind is not p.POSITIONAL_ONLY:
+                out.append("/")
+            if p.kind is p.KEYWORD_ONLY and prev not in (p.KEYWORD_ONLY, p.VAR_POSITIONAL):
+                out.append("*")
+            text = _STARS.get(p.kind, "") + p.name
+            if p.default is not p.empty:
+                ns[f"_sc_d{i}"] = p.default
+                text += f"=_sc_d{i}"
+            out.append(text)
+            prev = p.kind
+        if prev is inspect.Parameter.POSITIONAL_ONLY:
+            out.append("/")
+        return ", ".join(out)
+
+    def exact_build(self) -> Callable[..., str]:
+        """A function with this function's parameters returning the key (for tests)."""
+        t = self.template()
+        src = f"def _sc_key_of({t.params}):\n{t.key_lines}    return _sc_key\n"
+        return compile_function(src, "_sc_key_of", t.namespace, self.func_name)
+
+
+def compile_function(
+    source: str, name: str, namespace: dict[str, Any], label: str
+) -> Callable[..., Any]:
+    """Compiles generated `source` and returns its function `name` (tracebacks show `label`)."""
+    code = compile(source, f"<stratacache wrapper of {label}>", "exec")
+    exec(code, namespace)  # noqa: S102 - template text only, see KeyBuilder.template
+    fn: Callable[..., Any] = namespace[name]
+    return fn
 
 
 def _is_self(p: inspect.Parameter) -> bool:

@@ -9,6 +9,8 @@ builder, TTL, namespace, the cache's L1 get/set callables, the single-flight reg
 one of two small wrappers is returned, chosen by `inspect.iscoroutinefunction`:
 
 * hit: build the key, one L1 get, return. Nothing else runs; only a C-level counter ticks.
+  The wrapper is compiled from a fixed template with the function's own parameter list,
+  so CPython binds each call and the key of scalar arguments is a single f-string.
 * miss: single-flight by key (`_flight`), so N concurrent misses make one loader call; the
   leader checks L1 again (a load may have just finished), calls the function, and stores
   the result unless ``unless(result)`` is true. Loader exceptions propagate unchanged to
@@ -29,7 +31,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Callable, Collection
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -45,7 +47,7 @@ from typing import (
 from . import _default
 from ._default import configure
 from ._flight import Flight
-from ._keys import KeyBuilder
+from ._keys import KeyBuilder, compile_function
 from ._options import check_namespace, check_ttl, require_callable
 
 if TYPE_CHECKING:
@@ -222,32 +224,36 @@ class _CallSite(Generic[P, R]):
         return CacheInfo(_count(self.hits), flight.misses, _count(self.loads), flight.in_flight)
 
 
-def _sync_wrapper(site: _CallSite[P, R]) -> Callable[P, R]:
-    build, hit = site.keys.build, site.hits.__next__
+# The two wrappers. They take the decorated function's own parameters (see
+# KeyBuilder.template), so CPython binds each call and no *args/**kwargs packing happens.
+_SYNC_WRAPPER = """\
+def _sc_wrapper({params}):
+{key_lines}\
+    _sc_value = _sc_site.get(_sc_key, _sc_MISS)
+    if _sc_value is _sc_MISS:
+        return _sc_site.load(_sc_key, {call_args}, {call_kwargs})
+    _sc_hit()
+    return _sc_value
+"""
+_ASYNC_WRAPPER = """\
+async def _sc_wrapper({params}):
+{key_lines}\
+    _sc_value = _sc_site.get(_sc_key, _sc_MISS)
+    if _sc_value is _sc_MISS:
+        return await _sc_site.load_async(_sc_key, {call_args}, {call_kwargs})
+    _sc_hit()
+    return _sc_value
+"""
 
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        key = build(args, kwargs)
-        value = site.get(key, _MISS)
-        if value is _MISS:
-            return site.load(key, args, kwargs)  # type: ignore[no-any-return]
-        hit()
-        return value  # type: ignore[no-any-return]
 
-    return wrapper
-
-
-def _async_wrapper(site: _CallSite[P, Any]) -> Callable[P, Coroutine[Any, Any, Any]]:
-    build, hit = site.keys.build, site.hits.__next__
-
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-        key = build(args, kwargs)
-        value = site.get(key, _MISS)
-        if value is _MISS:
-            return await site.load_async(key, args, kwargs)
-        hit()
-        return value
-
-    return wrapper
+def _make_wrapper(site: _CallSite[P, R], is_async: bool) -> Callable[..., Any]:
+    """Compiles the sync or async wrapper of `site`'s function."""
+    t = site.keys.template()
+    src = (_ASYNC_WRAPPER if is_async else _SYNC_WRAPPER).format(
+        params=t.params, key_lines=t.key_lines, call_args=t.call_args, call_kwargs=t.call_kwargs
+    )
+    namespace = {**t.namespace, "_sc_site": site, "_sc_MISS": _MISS, "_sc_hit": site.hits.__next__}
+    return compile_function(src, "_sc_wrapper", namespace, site.keys.func_name)
 
 
 def _decorate(
@@ -279,11 +285,7 @@ def _decorate(
         raise TypeError(msg)
     keys = KeyBuilder(func, ignore=ignore, key=key)
     site = _CallSite(func, cache, ttl=ttl, namespace=namespace, keys=keys, unless=unless)
-    if inspect.iscoroutinefunction(func):
-        wrapper: Any = _async_wrapper(site)
-    else:
-        wrapper = _sync_wrapper(site)
-    wrapper = functools.wraps(func)(wrapper)
+    wrapper: Any = functools.wraps(func)(_make_wrapper(site, inspect.iscoroutinefunction(func)))
     wrapper.invalidate = site.invalidate
     wrapper.cache_info = site.cache_info
     wrapper.__stratacache_site__ = site
