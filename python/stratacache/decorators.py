@@ -126,8 +126,10 @@ def _count(counter: itertools.count[int]) -> int:
 class _CallSite(Generic[P, R]):
     """Everything one decorated function shares between its wrapper and its helpers.
 
-    `get`/`set` are the bound cache's L1 callables, read by the wrapper on every call so that
-    `configure()` can rebind a default-cache function by writing two attributes.
+    `get`/`set` are the bound cache's L1 callables. `globals` is the wrapper's global
+    namespace: the wrapper reads the getter as the global ``_sc_get`` (cheaper than an
+    attribute), so `bind` writes it there too and `configure()` can rebind a default-cache
+    function while it is in use.
     """
 
     def __init__(
@@ -152,6 +154,7 @@ class _CallSite(Generic[P, R]):
         self.get: Callable[..., Any] = self._attach_then_get
         self.set: Callable[..., None] = self._attach_then_set
         self.peek: Callable[..., Any] = self._attach_then_get
+        self.globals: dict[str, Any] = {"_sc_get": self.get}
         if cache is None:
             _default.track(self)
         else:
@@ -165,7 +168,7 @@ class _CallSite(Generic[P, R]):
         self.peek = get if peeker is None else peeker(ns)
         self.set = cache._setter(ns)
         self.cache = cache
-        self.get = get
+        self.get = self.globals["_sc_get"] = get
 
     def _attach_then_get(self, key: str, default: Any) -> Any:
         _default.attach(self)  # first call on the default cache: create or fetch it now
@@ -229,19 +232,19 @@ class _CallSite(Generic[P, R]):
 _SYNC_WRAPPER = """\
 def _sc_wrapper({params}):
 {key_lines}\
-    _sc_value = _sc_site.get(_sc_key, _sc_MISS)
+    _sc_value = _sc_get(_sc_key, _sc_MISS)
     if _sc_value is _sc_MISS:
         return _sc_site.load(_sc_key, {call_args}, {call_kwargs})
-    _sc_hit()
+    _sc_next(_sc_hits)
     return _sc_value
 """
 _ASYNC_WRAPPER = """\
 async def _sc_wrapper({params}):
 {key_lines}\
-    _sc_value = _sc_site.get(_sc_key, _sc_MISS)
+    _sc_value = _sc_get(_sc_key, _sc_MISS)
     if _sc_value is _sc_MISS:
         return await _sc_site.load_async(_sc_key, {call_args}, {call_kwargs})
-    _sc_hit()
+    _sc_next(_sc_hits)
     return _sc_value
 """
 
@@ -252,7 +255,8 @@ def _make_wrapper(site: _CallSite[P, R], is_async: bool) -> Callable[..., Any]:
     src = (_ASYNC_WRAPPER if is_async else _SYNC_WRAPPER).format(
         params=t.params, key_lines=t.key_lines, call_args=t.call_args, call_kwargs=t.call_kwargs
     )
-    namespace = {**t.namespace, "_sc_site": site, "_sc_MISS": _MISS, "_sc_hit": site.hits.__next__}
+    namespace = site.globals  # holds _sc_get, kept current by site.bind
+    namespace.update(t.namespace, _sc_site=site, _sc_MISS=_MISS, _sc_next=next, _sc_hits=site.hits)
     return compile_function(src, "_sc_wrapper", namespace, site.keys.func_name)
 
 
