@@ -11,7 +11,7 @@ None, bool, int, float, str, bytes     ``repr()``: ``None True 1 1.0 '1' b'1'``
 tuple, list                            ``(a,b)`` ``(a,)`` ``[a,b]``
 dict, set, frozenset                   ``{k:v,...}`` ``set{...}`` ``frozenset{...}``, sorted
 Enum member                            ``<module.Qualname.NAME>``
-UUID, Decimal, datetime, date, ...     ``UUID(hex)`` ``Decimal('1.0')`` ``datetime(iso)``
+UUID, Decimal, datetime, date, ...     ``UUID(hex)`` ``Decimal(1.0)`` ``datetime(iso)``
 subclass of one of the above           ``<module.Qualname>`` then the base encoding
 =====================================  ============================================
 
