@@ -4,30 +4,33 @@
 
 #include <memory>
 #include <optional>
-#include <type_traits>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "common/error.hpp"
 #include "store/lru_policy.hpp"
+#include "store/s3_fifo_policy.hpp"
 #include "store/sharded_store.hpp"
+#include "store/tiny_lfu_policy.hpp"
 
 namespace stratacache::store {
 
 // Tags, not instances: policies are not default-constructible.
 template <class... P>
 using PolicyList = std::tuple<std::type_identity<P>...>;
-using AllPolicies = PolicyList<LruPolicy>;
+using AllPolicies = PolicyList<LruPolicy, TinyLfuPolicy, S3FifoPolicy>;
 
 /// The policy a store gets when none is named.
 inline constexpr std::string_view kDefaultPolicy = LruPolicy::kName;
 
 /// Names of every policy, in `AllPolicies` order.
 [[nodiscard]] inline std::vector<std::string> policy_names() {
-  return std::apply([](auto... p) { return std::vector<std::string>{std::string(decltype(p)::type::kName)...}; },
-                    AllPolicies{});
+  return std::apply(
+      [](auto... p) { return std::vector<std::string>{std::string(decltype(p)::type::kName)...}; },
+      AllPolicies{});
 }
 
 /// Calls `f(Policy{}-typed tag)` for the policy called `name`; throws kInvalidConfig otherwise.

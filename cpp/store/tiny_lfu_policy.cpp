@@ -1,0 +1,291 @@
+#include "store/tiny_lfu_policy.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/hash.hpp"
+
+namespace stratacache::store {
+namespace {
+
+// A byte-weighted cache does not know its entry count up front: start the sketch small and grow
+// it with the entries actually held.
+constexpr std::uint64_t kInitialSketchEntries = std::uint64_t{1} << 16;
+
+}  // namespace
+
+TinyLfuPolicy::TinyLfuPolicy(Weight capacity, const TinyLfuConfig& config)
+    : config_(config),
+      capacity_(capacity),
+      sketch_(std::min(capacity, kInitialSketchEntries)),
+      climber_(capacity, config.climber) {
+  reset_segments();
+}
+
+void TinyLfuPolicy::reset_segments() noexcept {
+  const auto main = static_cast<Weight>(
+      std::floor(static_cast<double>(capacity_) * (1.0 - config_.initial_window)));
+  window_max_ = capacity_ - std::min(main, capacity_);
+  protected_max_ =
+      static_cast<Weight>(static_cast<double>(capacity_ - window_max_) * config_.protected_share);
+}
+
+IdList& TinyLfuPolicy::list(Segment s) noexcept {
+  switch (s) {
+    case Segment::kWindow:
+      return window_;
+    case Segment::kProtected:
+      return protected_;
+    default:
+      return probation_;
+  }
+}
+
+void TinyLfuPolicy::unlink(EntryId id) noexcept {
+  Node& n = nodes_[id];
+  list(n.segment).unlink(links_, id);
+  if (n.segment == Segment::kWindow) window_weight_ -= n.weight;
+  if (n.segment == Segment::kProtected) protected_weight_ -= n.weight;
+  n.segment = Segment::kNone;
+}
+
+void TinyLfuPolicy::push(EntryId id, Segment segment) noexcept {
+  Node& n = nodes_[id];
+  n.segment = segment;
+  list(segment).push_back(links_, id);
+  if (segment == Segment::kWindow) window_weight_ += n.weight;
+  if (segment == Segment::kProtected) protected_weight_ += n.weight;
+}
+
+void TinyLfuPolicy::count_request(std::uint64_t hash, bool hit) {
+  sketch_.increment(hash);
+  if (hit) {
+    climber_.record_hit();
+  } else {
+    climber_.record_miss();
+  }
+}
+
+void TinyLfuPolicy::on_insert(EntryId id, std::uint64_t hash, Weight w) {
+  end_round();
+  // A get that missed already counted this key; a blind write counts here.
+  if (!has_last_miss_ || last_miss_hash_ != hash) count_request(hash, false);
+  has_last_miss_ = false;
+  links_.ensure(id);
+  if (id >= nodes_.size()) nodes_.resize(links_.nodes.size());
+  nodes_[id] = Node{hash, w, Segment::kNone};
+  push(id, Segment::kWindow);
+  total_ += w;
+  ++count_;
+  oversized_ = w > capacity_ ? id : kNoEntry;
+  // Grow geometrically (each growth forgets the counts), never past the capacity: with unit
+  // weights that is the entry bound, with byte weights more than any entry count needs.
+  if (count_ > sketch_.capacity() && sketch_.capacity() < capacity_) {
+    sketch_.ensure_capacity(std::min(2 * sketch_.capacity(), capacity_));
+  }
+  maybe_climb();
+  candidate_ = drain_window();
+}
+
+void TinyLfuPolicy::on_access(EntryId id, std::uint64_t hash) {
+  end_round();
+  count_request(hash, true);
+  reorder(id);
+  maybe_climb();
+}
+
+void TinyLfuPolicy::on_miss(std::uint64_t hash) {
+  end_round();
+  count_request(hash, false);
+  last_miss_hash_ = hash;
+  has_last_miss_ = true;
+  maybe_climb();
+}
+
+void TinyLfuPolicy::on_update(EntryId id, std::uint64_t hash, Weight w) {
+  end_round();
+  sketch_.increment(hash);
+  Node& n = nodes_[id];
+  const Segment s = n.segment;
+  unlink(id);
+  total_ = total_ - n.weight + w;
+  n.weight = w;
+  push(id, s);
+  reorder(id);
+  demote_protected();
+  oversized_ = w > capacity_ ? id : kNoEntry;
+  candidate_ = drain_window();
+}
+
+void TinyLfuPolicy::on_remove(EntryId id) {
+  if (id == decided_) {
+    decided_ = kNoEntry;  // the round goes on with the candidate cursor as it is
+  } else {
+    end_round();
+  }
+  if (id == oversized_) oversized_ = kNoEntry;
+  if (id == candidate_) candidate_ = links_.nodes[id].next;
+  total_ -= nodes_[id].weight;
+  unlink(id);
+  --count_;
+}
+
+void TinyLfuPolicy::reorder(EntryId id) {
+  Node& n = nodes_[id];
+  switch (n.segment) {
+    case Segment::kWindow:
+      window_.move_to_back(links_, id);
+      break;
+    case Segment::kProbation:
+      // An entry heavier than the protected segment could never stay there.
+      if (n.weight > protected_max_) {
+        probation_.move_to_back(links_, id);
+      } else {
+        unlink(id);
+        push(id, Segment::kProtected);
+        demote_protected();
+      }
+      break;
+    case Segment::kProtected:
+      protected_.move_to_back(links_, id);
+      break;
+    case Segment::kNone:
+      break;
+  }
+}
+
+EntryId TinyLfuPolicy::drain_window() noexcept {
+  EntryId first = kNoEntry;
+  while (window_weight_ > window_max_ && !window_.empty()) {
+    const EntryId id = window_.head();
+    unlink(id);
+    push(id, Segment::kProbation);
+    if (first == kNoEntry) first = id;
+  }
+  return first;
+}
+
+void TinyLfuPolicy::demote_protected() noexcept {
+  while (protected_weight_ > protected_max_ && !protected_.empty()) {
+    const EntryId id = protected_.head();
+    unlink(id);
+    push(id, Segment::kProbation);
+  }
+}
+
+void TinyLfuPolicy::maybe_climb() {
+  if (!config_.adaptive) return;
+  const auto sample = std::max(
+      config_.min_sample,
+      static_cast<std::uint64_t>(config_.sample_factor * static_cast<double>(sketch_.capacity())));
+  if (climber_.sampled() < std::max<std::uint64_t>(sample, 1)) return;
+  // Hit rates of a cache that is still filling say nothing about the window's size.
+  if (total_ < capacity_ / 2) {
+    climber_.reset();
+    return;
+  }
+  const std::int64_t amount = climber_.adjust();
+  demote_protected();
+  if (amount > 0) grow_window(static_cast<Weight>(amount));
+  if (amount < 0) shrink_window(static_cast<Weight>(-amount));
+}
+
+void TinyLfuPolicy::grow_window(Weight quota) noexcept {
+  quota = std::min(quota, protected_max_);
+  if (quota == 0) return;
+  protected_max_ -= quota;
+  window_max_ += quota;
+  demote_protected();
+  // Hand over main's least recent entries together with the space, so main stays full.
+  for (std::uint32_t i = 0; i < config_.max_transfer; ++i) {
+    EntryId id = probation_.head();
+    if (id == kNoEntry || nodes_[id].weight > quota) id = protected_.head();
+    if (id == kNoEntry || nodes_[id].weight > quota) break;
+    quota -= nodes_[id].weight;
+    unlink(id);
+    push(id, Segment::kWindow);
+  }
+  // Space that found no entry to carry goes back to main.
+  protected_max_ += quota;
+  window_max_ -= quota;
+}
+
+void TinyLfuPolicy::shrink_window(Weight quota) noexcept {
+  if (window_max_ <= 1) return;
+  quota = std::min(quota, window_max_ - 1);
+  protected_max_ += quota;
+  window_max_ -= quota;
+  for (std::uint32_t i = 0; i < config_.max_transfer; ++i) {
+    const EntryId id = window_.head();
+    if (id == kNoEntry || nodes_[id].weight > quota) break;
+    quota -= nodes_[id].weight;
+    unlink(id);
+    push(id, Segment::kProbation);
+  }
+  protected_max_ -= quota;
+  window_max_ += quota;
+}
+
+std::optional<EntryId> TinyLfuPolicy::victim() {
+  if (count_ == 0) return std::nullopt;
+  // An entry heavier than the whole capacity can never stay: it goes before anyone else.
+  if (decided_ == kNoEntry) decided_ = oversized_ != kNoEntry ? oversized_ : decide();
+  return decided_;
+}
+
+EntryId TinyLfuPolicy::take_candidate() noexcept {
+  const EntryId id = candidate_;
+  candidate_ = links_.nodes[id].next;
+  return id;
+}
+
+EntryId TinyLfuPolicy::decide() {
+  // Once probation's candidates are used up, the window's LRU entries compete too.
+  if (candidate_ == kNoEntry && !candidates_from_window_) {
+    candidate_ = window_.head();
+    candidates_from_window_ = true;
+  }
+  const EntryId victim = probation_.head();
+  if (candidate_ == kNoEntry && victim == kNoEntry) {
+    return !protected_.empty() ? protected_.head() : window_.head();
+  }
+  if (victim == kNoEntry) return take_candidate();
+  if (candidate_ == kNoEntry) return victim;
+  if (candidate_ == victim) {
+    candidate_ = kNoEntry;
+    return victim;
+  }
+  if (nodes_[candidate_].weight > capacity_) return take_candidate();
+  if (admit(candidate_, victim)) {
+    candidate_ = links_.nodes[candidate_].next;
+    return victim;
+  }
+  return take_candidate();
+}
+
+bool TinyLfuPolicy::admit(EntryId candidate, EntryId victim) noexcept {
+  const unsigned c = sketch_.frequency(nodes_[candidate].hash);
+  const unsigned v = sketch_.frequency(nodes_[victim].hash);
+  if (c > v) return true;
+  if (config_.warm_threshold == 0 || c < config_.warm_threshold) return false;
+  // Deterministic per sequence: a fixed-seed generator, advanced only here.
+  rng_ += 0x9e3779b97f4a7c15ULL;
+  return (mix64(rng_) & 127U) == 0;
+}
+
+void TinyLfuPolicy::clear() {
+  window_.reset();
+  probation_.reset();
+  protected_.reset();
+  for (Node& n : nodes_) n.segment = Segment::kNone;
+  window_weight_ = protected_weight_ = total_ = 0;
+  count_ = 0;
+  sketch_.clear();
+  climber_.reset();
+  reset_segments();
+  end_round();
+  oversized_ = kNoEntry;
+  has_last_miss_ = false;
+}
+
+}  // namespace stratacache::store

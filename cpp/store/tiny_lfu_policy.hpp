@@ -1,0 +1,136 @@
+// W-TinyLFU eviction: an LRU admission window in front of a segmented LRU main space, a
+// frequency sketch deciding who enters main, and a hill climber sizing the window.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "store/eviction_policy.hpp"
+#include "store/frequency_sketch.hpp"
+#include "store/hill_climber.hpp"
+#include "store/intrusive_list.hpp"
+
+namespace stratacache::store {
+
+/// Tuning of `TinyLfuPolicy`; fractions are of the capacity unless said otherwise.
+struct TinyLfuConfig {
+  double initial_window = 0.01;       ///< window share before the climber moves it
+  double protected_share = 0.80;      ///< protected segment's share of the main space
+  bool adaptive = true;               ///< let the hill climber resize the window
+  double sample_factor = 10.0;        ///< requests per climber sample, per expected entry
+  std::uint64_t min_sample = 0;       ///< lower bound on the requests per sample
+  std::uint32_t max_transfer = 1000;  ///< entries moved between segments per adjustment
+  unsigned warm_threshold = 6;  ///< candidates this frequent are admitted 1 time in 128 anyway
+  HillClimberConfig climber{};
+};
+
+/// Caffeine's W-TinyLFU [1] with its adaptive window [2], weighted.
+///
+/// New entries enter the window, an LRU queue (initially 1% of the capacity). Entries pushed out
+/// of the window become candidates for the main space, a segmented LRU of a probation and a
+/// protected segment (80% of main); a hit in probation promotes to protected, whose overflow is
+/// demoted back to probation. When the cache is over capacity a candidate is compared with
+/// probation's LRU entry (the victim) by their estimated frequencies in a `FrequencySketch`
+/// (TinyLFU's admission filter, which also counts misses, so it knows keys the cache does not
+/// hold); the less frequent of the two leaves. A warm candidate that loses is still admitted at
+/// random, rarely, so an attacker cannot pin a hot victim by flooding colliding hashes [1].
+/// A `HillClimber` samples the hit rate and moves capacity between window and protected space:
+/// a large window behaves like LRU on recency-heavy workloads, a small one like LFU on
+/// frequency-heavy ones.
+///
+/// Contract with the store: `victim()` chooses; the store removes the entry and calls
+/// `on_remove` before asking again. Entries heavier than a segment still work: they pass through
+/// the window straight into probation, and an entry heavier than the capacity is evicted first.
+///
+/// [1] G. Einziger, R. Friedman, B. Manes, "TinyLFU: A Highly Efficient Cache Admission
+///     Policy", ACM ToS 2017.
+/// [2] G. Einziger, O. Eytan, R. Friedman, B. Manes, "Adaptive Software Cache Management",
+///     Middleware 2018.
+class TinyLfuPolicy {
+ public:
+  static constexpr std::string_view kName = "tinylfu";
+
+  /// Where an entry lives.
+  enum class Segment : std::uint8_t { kNone, kWindow, kProbation, kProtected };
+
+  explicit TinyLfuPolicy(Weight capacity) : TinyLfuPolicy(capacity, TinyLfuConfig{}) {}
+  TinyLfuPolicy(Weight capacity, const TinyLfuConfig& config);
+
+  void on_insert(EntryId id, std::uint64_t hash, Weight w);
+  void on_access(EntryId id, std::uint64_t hash);
+  void on_miss(std::uint64_t hash);
+  void on_update(EntryId id, std::uint64_t hash, Weight w);
+  void on_remove(EntryId id);
+  [[nodiscard]] std::optional<EntryId> victim();
+  void clear();
+  [[nodiscard]] Weight weight() const noexcept { return total_; }
+
+  /// Segment of a tracked entry (kNone for an id the policy does not hold).
+  [[nodiscard]] Segment segment_of(EntryId id) const noexcept {
+    return id < nodes_.size() ? nodes_[id].segment : Segment::kNone;
+  }
+  /// Current maximum weight of the window.
+  [[nodiscard]] Weight window_capacity() const noexcept { return window_max_; }
+  /// Current maximum weight of the protected segment.
+  [[nodiscard]] Weight protected_capacity() const noexcept { return protected_max_; }
+  /// The sketch's estimate for `hash`.
+  [[nodiscard]] unsigned frequency(std::uint64_t hash) const noexcept {
+    return sketch_.frequency(hash);
+  }
+
+ private:
+  struct Node {
+    std::uint64_t hash = 0;
+    Weight weight = 0;
+    Segment segment = Segment::kNone;
+  };
+
+  void reset_segments() noexcept;
+  void count_request(std::uint64_t hash, bool hit);
+  void reorder(EntryId id);
+  void unlink(EntryId id) noexcept;
+  void push(EntryId id, Segment segment) noexcept;
+  EntryId drain_window() noexcept;
+  void demote_protected() noexcept;
+  void maybe_climb();
+  void grow_window(Weight quota) noexcept;
+  void shrink_window(Weight quota) noexcept;
+  EntryId decide();
+  EntryId take_candidate() noexcept;
+  [[nodiscard]] bool admit(EntryId candidate, EntryId victim) noexcept;
+  void end_round() noexcept {
+    candidate_ = kNoEntry;
+    candidates_from_window_ = false;
+    decided_ = kNoEntry;
+  }
+  [[nodiscard]] IdList& list(Segment s) noexcept;
+
+  TinyLfuConfig config_;
+  Weight capacity_;
+  FrequencySketch sketch_;
+  HillClimber climber_;
+
+  Links links_;
+  std::vector<Node> nodes_;
+  IdList window_, probation_, protected_;
+  Weight window_weight_ = 0, protected_weight_ = 0, total_ = 0;
+  Weight window_max_ = 0, protected_max_ = 0;
+  std::uint64_t count_ = 0;
+
+  // Eviction round: the store's victim()/on_remove() pairs after one write. Candidates walk from
+  // the first entry the window pushed into probation towards probation's tail, then the window.
+  EntryId candidate_ = kNoEntry;
+  bool candidates_from_window_ = false;
+  EntryId decided_ = kNoEntry;    // chosen by victim(), not yet removed
+  EntryId oversized_ = kNoEntry;  // last written entry if heavier than the capacity
+
+  std::uint64_t last_miss_hash_ = 0;  // on_miss then on_insert of one key count once
+  bool has_last_miss_ = false;
+  std::uint64_t rng_ = 0x2545f4914f6cdd1dULL;
+};
+
+static_assert(EvictionPolicy<TinyLfuPolicy>);
+
+}  // namespace stratacache::store

@@ -1,0 +1,121 @@
+#include "store/tiny_lfu_policy.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/hash.hpp"
+#include "policy_harness.hpp"
+#include "store/hill_climber.hpp"
+#include "store/lru_policy.hpp"
+
+namespace stratacache::store {
+namespace {
+
+using Segment = TinyLfuPolicy::Segment;
+using testing::Harness;
+
+template <class Policy>
+unsigned hot_survivors_of_scan() {
+  Harness<Policy> h(100);
+  for (int round = 0; round < 5; ++round) {
+    for (std::uint64_t k = 0; k < 50; ++k) h.access(k);
+  }
+  // A scan five times the capacity: within the sketch's aging period of ten.
+  for (std::uint64_t k = 1000; k < 1500; ++k) h.access(k);
+  unsigned survivors = 0;
+  for (std::uint64_t k = 0; k < 50; ++k) survivors += h.contains(k) ? 1 : 0;
+  return survivors;
+}
+
+TEST(TinyLfuPolicy, ProtectsHotSetFromOneTimeScan) {
+  EXPECT_EQ(hot_survivors_of_scan<LruPolicy>(), 0U);
+  EXPECT_GE(hot_survivors_of_scan<TinyLfuPolicy>(), 48U);
+}
+
+TEST(TinyLfuPolicy, AdmitsCandidateMoreFrequentThanVictim) {
+  Harness<TinyLfuPolicy> h(100);
+  for (std::uint64_t k = 0; k < 100; ++k) h.access(k);
+  h.access(500);
+  h.access(501);  // pushes 500 out of the one-entry window: 1 vs 1, rejected
+  EXPECT_FALSE(h.contains(500));
+  h.access(500);  // seen twice now
+  h.access(502);  // 500 becomes the candidate: 2 vs 1, admitted
+  ASSERT_TRUE(h.contains(500));
+  EXPECT_EQ(h.policy.segment_of(*h.id_of(500)), Segment::kProbation);
+  // Later one-time keys lose against the victims and leave, 500 stays.
+  for (std::uint64_t k = 600; k < 700; ++k) h.access(k);
+  EXPECT_TRUE(h.contains(500));
+}
+
+TEST(TinyLfuPolicy, MissesFeedTheSketch) {
+  TinyLfuPolicy p(100);
+  p.on_miss(mix64(1));
+  p.on_miss(mix64(1));
+  EXPECT_EQ(p.frequency(mix64(1)), 2U);
+  p.on_insert(0, mix64(1), 1);  // the set after the last miss does not count again
+  EXPECT_EQ(p.frequency(mix64(1)), 2U);
+  p.on_insert(1, mix64(2), 1);  // a blind write counts once
+  EXPECT_EQ(p.frequency(mix64(2)), 1U);
+}
+
+TEST(TinyLfuPolicy, ProbationHitPromotesAndProtectedOverflowDemotes) {
+  Harness<TinyLfuPolicy> h(100);
+  for (std::uint64_t k = 0; k < 100; ++k) h.access(k);
+  ASSERT_EQ(h.policy.segment_of(*h.id_of(0)), Segment::kProbation);
+  ASSERT_EQ(h.policy.segment_of(*h.id_of(99)), Segment::kWindow);
+  h.access(0);
+  EXPECT_EQ(h.policy.segment_of(*h.id_of(0)), Segment::kProtected);
+  // The protected segment holds 80% of main (79 entries): the 80th promotion demotes key 0.
+  for (std::uint64_t k = 1; k < 80; ++k) h.access(k);
+  EXPECT_EQ(h.policy.segment_of(*h.id_of(0)), Segment::kProbation);
+  EXPECT_EQ(h.policy.segment_of(*h.id_of(1)), Segment::kProtected);
+}
+
+TEST(TinyLfuPolicy, InitialSegmentSizes) {
+  TinyLfuPolicy p(1000);
+  EXPECT_EQ(p.window_capacity(), 10U);
+  EXPECT_EQ(p.protected_capacity(), 792U);
+  TinyLfuPolicy one(1);
+  EXPECT_EQ(one.window_capacity(), 1U);
+  EXPECT_EQ(one.protected_capacity(), 0U);
+}
+
+TEST(TinyLfuPolicy, EntryHeavierThanSegmentsStillCached) {
+  Harness<TinyLfuPolicy> h(100);
+  for (std::uint64_t k = 0; k < 40; ++k) h.access(k);
+  h.access(7777, 90);  // heavier than window and protected segment
+  h.access(7777, 90);
+  h.access(7777, 90);
+  EXPECT_LE(h.total(), 100U);
+  EXPECT_TRUE(h.contains(7777));
+  EXPECT_EQ(h.policy.segment_of(*h.id_of(7777)), Segment::kProbation);
+}
+
+TEST(TinyLfuPolicy, EntryHeavierThanCapacityLeavesFirst) {
+  Harness<TinyLfuPolicy> h(100);
+  for (std::uint64_t k = 0; k < 50; ++k) h.access(k);
+  h.access(9999, 150);
+  EXPECT_FALSE(h.contains(9999));
+  EXPECT_EQ(h.size(), 50U);
+}
+
+TEST(HillClimber, FirstStepShrinksThenFollowsHitRate) {
+  HillClimber c(1000, HillClimberConfig{});
+  for (int i = 0; i < 50; ++i) c.record_hit();
+  for (int i = 0; i < 50; ++i) c.record_miss();
+  EXPECT_EQ(c.adjust(), -62);  // 6.25% of 1000, towards a smaller window
+  // Better than before by more than the restart threshold: full step in the same direction.
+  for (int i = 0; i < 70; ++i) c.record_hit();
+  for (int i = 0; i < 30; ++i) c.record_miss();
+  EXPECT_EQ(c.adjust(), -62);
+  // Slightly worse: reverse, with a decayed step.
+  for (int i = 0; i < 69; ++i) c.record_hit();
+  for (int i = 0; i < 31; ++i) c.record_miss();
+  EXPECT_EQ(c.adjust(), 62);
+  for (int i = 0; i < 69; ++i) c.record_hit();
+  for (int i = 0; i < 31; ++i) c.record_miss();
+  EXPECT_EQ(c.adjust(), 61);  // unchanged rate keeps direction, step decays by 2%
+  EXPECT_EQ(c.sampled(), 0U);
+}
+
+}  // namespace
+}  // namespace stratacache::store
