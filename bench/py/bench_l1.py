@@ -324,11 +324,12 @@ def main() -> None:
         print_table(case_rows)
         rows += case_rows
     memory_rows = bench_memory.measure(200_000 if opts.quick else 1_000_000, 1 if opts.quick else 3)
-    print_table(memory_rows)
+    bench_memory.print_rows(memory_rows)
     rows += memory_rows
     close_loop(loop)
     print_targets(rows)
-    path = write_results("l1", rows)
+    # A quick run must not overwrite the full results committed next to it.
+    path = write_results("l1_quick" if opts.quick else "l1", rows)
     print(f"\nwrote {path}")
 
 

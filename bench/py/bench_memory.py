@@ -144,13 +144,21 @@ def _rows(runs: dict[str, list[dict[str, Any]]], n: int, repeats: int) -> list[d
     ]
 
 
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    """The table, then our store's own accounting of its overhead."""
+    print_table(rows)
+    for row in rows:
+        accounted = row["params"].get("accounted_overhead_bytes")
+        if accounted is not None and not row["params"].get("net"):
+            print(f"  {row['impl']}: Store.overhead_bytes() / entries = {accounted:.1f} B")
+
+
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         print(json.dumps(child(sys.argv[2], int(sys.argv[3]))))
         return
     quick = "--quick" in sys.argv
-    rows = measure(200_000 if quick else 1_000_000, 1 if quick else 3)
-    print_table(rows)
+    print_rows(measure(200_000 if quick else 1_000_000, 1 if quick else 3))
 
 
 if __name__ == "__main__":
