@@ -29,10 +29,8 @@ Key make_key(const std::string& prefix, const py::handle& key) {
 std::unique_ptr<StoreHandle> make_store_shim(std::uint64_t max_entries, std::uint64_t max_bytes,
                                              const std::string& policy, std::size_t shards,
                                              bool strict) {
-  store::StoreConfig config{.max_entries = max_entries,
-                            .max_bytes = max_bytes,
-                            .shards = shards,
-                            .strict = strict};
+  store::StoreConfig config{
+      .max_entries = max_entries, .max_bytes = max_bytes, .shards = shards, .strict = strict};
   auto handle = std::make_unique<StoreHandle>();
   handle->store = store::make_store<py::object>(policy, config);
   return handle;
@@ -70,7 +68,8 @@ const char* set_shim(StoreHandle& h, const std::string& prefix, const py::handle
                      py::object value, std::uint64_t weight, const py::handle& ttl) {
   const Key k = make_key(prefix, key);
   std::vector<py::object> dropped;
-  const auto outcome = h.store->set(k.view, k.hash, std::move(value), weight, ttl_shim(ttl), dropped);
+  const auto outcome =
+      h.store->set(k.view, k.hash, std::move(value), weight, ttl_shim(ttl), dropped);
   drop_values(dropped);
   return outcome_name(outcome);
 }
@@ -201,28 +200,29 @@ void bind_store(py::module_& m) {
           py::arg("strict") = false)
       .def("get", &get_shim, py::arg("prefix"), py::arg("key"), py::arg("default"))
       .def("peek", &peek_shim, py::arg("prefix"), py::arg("key"), py::arg("default"))
-      .def("set", &set_shim, py::arg("prefix"), py::arg("key"), py::arg("value"),
-           py::arg("weight"), py::arg("ttl"))
+      .def("set", &set_shim, py::arg("prefix"), py::arg("key"), py::arg("value"), py::arg("weight"),
+           py::arg("ttl"))
       .def("delete", &delete_shim, py::arg("prefix"), py::arg("key"))
-      .def("contains",
-           [](StoreHandle& h, const std::string& prefix, const py::handle& key) {
-             const Key k = make_key(prefix, key);
-             return h.store->contains(k.view, k.hash);
-           },
-           py::arg("prefix"), py::arg("key"))
+      .def(
+          "contains",
+          [](StoreHandle& h, const std::string& prefix, const py::handle& key) {
+            const Key k = make_key(prefix, key);
+            return h.store->contains(k.view, k.hash);
+          },
+          py::arg("prefix"), py::arg("key"))
       .def("ttl", &ttl_of_shim, py::arg("prefix"), py::arg("key"))
       .def("touch", &touch_shim, py::arg("prefix"), py::arg("key"), py::arg("ttl"))
       .def("get_many", &get_many_shim, py::arg("prefix"), py::arg("keys"), py::arg("default"))
       .def("delete_many", &delete_many_shim, py::arg("prefix"), py::arg("keys"))
       .def("clear", &clear_shim, py::arg("prefix"))
       .def("expire", &expire_shim)
-      .def("keys", [](StoreHandle& h, const std::string& prefix) { return h.store->keys(prefix); },
-           py::arg("prefix"))
+      .def(
+          "keys", [](StoreHandle& h, const std::string& prefix) { return h.store->keys(prefix); },
+          py::arg("prefix"))
       .def("stats", &stats_shim)
       .def("__len__", [](const StoreHandle& h) { return h.store->size(); })
-      .def_property_readonly("policy", [](const StoreHandle& h) {
-        return std::string(h.store->policy_name());
-      })
+      .def_property_readonly(
+          "policy", [](const StoreHandle& h) { return std::string(h.store->policy_name()); })
       .def_property_readonly("shard_count",
                              [](const StoreHandle& h) { return h.store->shard_count(); })
       .def("overhead_bytes", [](const StoreHandle& h) { return h.store->overhead_bytes(); });

@@ -5,21 +5,10 @@
 #include <new>
 #include <string>
 
-#include "py_store.hpp"
+#include "fast_call.hpp"
 
 namespace stratacache::bindings {
 namespace {
-
-struct FastCall {
-  PyObject_HEAD
-  vectorcallfunc vectorcall;
-  PyObject* owner;    // the Store that owns `store`; kept alive
-  PyObject* extra;    // getter: on_miss callable or None; setter: default TTL (None or number)
-  PyStore* store;
-  std::string* prefix;
-  std::uint64_t seed;
-  std::optional<Nanos> default_ttl;
-};
 
 int fast_traverse(PyObject* self, visitproc visit, void* arg) {
   auto* f = reinterpret_cast<FastCall*>(self);
@@ -146,7 +135,6 @@ PyTypeObject make_type(const char* name, const char* doc) {
   return t;
 }
 
-PyTypeObject getter_type = make_type("stratacache._core.FastGet", "get(key, default=None)");
 PyTypeObject setter_type = make_type("stratacache._core.FastSet", "set(key, value, ttl=...)");
 
 py::object make_fast(PyTypeObject* type, vectorcallfunc call, const py::object& owner,
@@ -167,6 +155,8 @@ py::object make_fast(PyTypeObject* type, vectorcallfunc call, const py::object& 
 
 }  // namespace
 
+PyTypeObject getter_type = make_type("stratacache._core.FastGet", "get(key, default=None)");
+
 void bind_fast_store(py::module_& m, py::class_<StoreHandle>& cls) {
   for (PyTypeObject* t : {&getter_type, &setter_type}) {
     if (PyType_Ready(t) < 0) throw py::error_already_set();
@@ -185,6 +175,7 @@ void bind_fast_store(py::module_& m, py::class_<StoreHandle>& cls) {
         return make_fast(&setter_type, fast_set, self, prefix, py::none(), ttl_shim(default_ttl));
       },
       py::arg("prefix"), py::arg("default_ttl") = py::none());
+  bind_cached_call(m);
 }
 
 }  // namespace stratacache::bindings

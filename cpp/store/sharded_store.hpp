@@ -34,7 +34,9 @@ class ShardedStore final : public Store<Value> {
         strict_(config.strict) {
     validate_config(config);
     const std::size_t n = config.shards != 0 ? config.shards : default_shard_count(config);
-    const auto per_shard = [n](std::uint64_t total) { return total == 0 ? 0 : (total + n - 1) / n; };
+    const auto per_shard = [n](std::uint64_t total) {
+      return total == 0 ? 0 : (total + n - 1) / n;
+    };
     const std::uint64_t max_entries = per_shard(config.max_entries);
     const std::uint64_t max_bytes = per_shard(config.max_bytes);
     shards_.reserve(n);
@@ -56,6 +58,16 @@ class ShardedStore final : public Store<Value> {
     ++s.hits;
     s.policy.on_access(id, hash);
     return s.entries[id].value;  // a copy: for Python values, an incref, harmless under the lock
+  }
+
+  std::optional<Value> probe(KeyView key, std::uint64_t hash) override {
+    Shard& s = shard_for(hash);
+    std::lock_guard guard(s.lock);
+    const EntryId id = s.find(key, hash);
+    if (id == kNoEntry || s.is_expired(id, *clock_)) return std::nullopt;
+    ++s.hits;
+    s.policy.on_access(id, hash);
+    return s.entries[id].value;
   }
 
   std::optional<Value> peek(KeyView key, std::uint64_t hash) override {
@@ -292,7 +304,8 @@ class ShardedStore final : public Store<Value> {
         id = free.back();
         free.pop_back();
       } else {
-        if (entries.size() >= kNoEntry - 1) throw Error(ErrorCode::kInvalidConfig, "too many entries");
+        if (entries.size() >= kNoEntry - 1)
+          throw Error(ErrorCode::kInvalidConfig, "too many entries");
         id = static_cast<EntryId>(entries.size());
         entries.emplace_back();
       }

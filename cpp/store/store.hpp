@@ -45,10 +45,10 @@ struct StoreStats {
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;
   std::uint64_t sets = 0;
-  std::uint64_t rejected = 0;           ///< values heavier than a shard's byte budget
-  std::uint64_t evicted_size = 0;       ///< removed to respect a bound
-  std::uint64_t evicted_expired = 0;    ///< removed because their TTL ran out
-  std::uint64_t evicted_explicit = 0;   ///< removed by delete / clear
+  std::uint64_t rejected = 0;          ///< values heavier than a shard's byte budget
+  std::uint64_t evicted_size = 0;      ///< removed to respect a bound
+  std::uint64_t evicted_expired = 0;   ///< removed because their TTL ran out
+  std::uint64_t evicted_explicit = 0;  ///< removed by delete / clear
   std::uint64_t entries = 0;
   std::uint64_t bytes = 0;
 };
@@ -74,6 +74,8 @@ class Store {
 
   /// Copy of the live value, or nullopt (a miss). Counts a hit or a miss.
   virtual std::optional<Value> get(KeyView key, std::uint64_t hash) = 0;
+  /// Like get on a hit; a miss is not recorded (for a caller that falls back to `get`).
+  virtual std::optional<Value> probe(KeyView key, std::uint64_t hash) = 0;
   /// Like get, without touching counters or recency.
   virtual std::optional<Value> peek(KeyView key, std::uint64_t hash) = 0;
   /// Stores `value` with weight `bytes`; ttl nullopt = no expiry, 0 = already expired (the key

@@ -19,6 +19,22 @@ class FastSet:
 
     def __call__(self, key: str, value: Any, ttl: float | None = None, /) -> None: ...
 
+@final
+class CachedCall:
+    """A cached function's call entry: formats scalar positional arguments into the key, returns
+    a hit from the bound store, and hands every other call to the Python fallback (or returns
+    the miss sentinel in probe mode). Thread-safe; holds the GIL throughout."""
+
+    @property
+    def hits(self) -> int: ...
+    def bind(self, getter: Callable[..., Any], /) -> None:
+        """Looks keys up through `getter`, which must be a `Store.getter()` (else TypeError)."""
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+def cached_call(
+    fallback: Callable[..., Any] | None, miss: object, head: str, nparams: int
+) -> CachedCall: ...
+
 class Store:
     """The L1 engine over Python objects.
 

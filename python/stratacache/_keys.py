@@ -258,6 +258,21 @@ class KeyBuilder:
         self._custom = key
         self.build: KeyFunction = self.slow_build if key is None else self._make_custom()
 
+    def fast_arity(self) -> int | None:
+        """Parameter count when the C fast path (`_core.cached_call`) builds the same keys as
+        `template` for positional calls of scalars: every parameter positional and keyed, no
+        key function, and an ASCII head that leaves room for arguments; None otherwise."""
+        simple = (
+            self._custom is None
+            and self.exact
+            and not self.ignored
+            and all(p.kind in _POSITIONAL for p in self._params)
+            and not any(p.name.startswith(RESERVED) for p in self._params)
+            and self.head.isascii()
+            and len(self.head) < MAX_KEY_BYTES
+        )
+        return len(self._params) if simple else None
+
     def _make_custom(self) -> KeyFunction:
         custom, name = self._custom, self.func_name
         assert custom is not None

@@ -86,6 +86,15 @@ class _L1Cache:
             self._getters[namespace] = getter
         return getter
 
+    def _peeker(self, namespace: str) -> Getter:
+        """Like `_getter`, but counts nothing and leaves recency alone (single-flight re-checks)."""
+        store, prefix = self._store, prefix_of(check_namespace(namespace))
+
+        def peek(key: str, default: Any) -> Any:
+            return store.peek(prefix, key, default)
+
+        return peek
+
     def _setter(self, namespace: str) -> Setter:
         setter = self._setters.get(namespace)
         if setter is None:

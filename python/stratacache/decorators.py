@@ -44,7 +44,7 @@ from typing import (
     overload,
 )
 
-from . import _default
+from . import _core, _default
 from ._default import configure
 from ._flight import Flight
 from ._keys import KeyBuilder, compile_function
@@ -155,6 +155,10 @@ class _CallSite(Generic[P, R]):
         self.set: Callable[..., None] = self._attach_then_set
         self.peek: Callable[..., Any] = self._attach_then_get
         self.globals: dict[str, Any] = {"_sc_get": self.get}
+        # The C hit path (sync: the decorated function itself; async: a probe the wrapper
+        # calls first), bound to the cache's getter whenever the site is bound.
+        arity = keys.fast_arity()
+        self.fast: Any = None if arity is None else _core.cached_call(None, _MISS, keys.head, arity)
         if cache is None:
             _default.track(self)
         else:
@@ -169,6 +173,8 @@ class _CallSite(Generic[P, R]):
         self.set = cache._setter(ns)
         self.cache = cache
         self.get = self.globals["_sc_get"] = get
+        if self.fast is not None:
+            self.fast.bind(get)
 
     def _attach_then_get(self, key: str, default: Any) -> Any:
         _default.attach(self)  # first call on the default cache: create or fetch it now
@@ -224,7 +230,8 @@ class _CallSite(Generic[P, R]):
 
     def cache_info(self) -> CacheInfo:
         flight = self.flight
-        return CacheInfo(_count(self.hits), flight.misses, _count(self.loads), flight.in_flight)
+        hits = _count(self.hits) + (0 if self.fast is None else self.fast.hits)
+        return CacheInfo(hits, flight.misses, _count(self.loads), flight.in_flight)
 
 
 # The two wrappers. They take the decorated function's own parameters (see
@@ -240,6 +247,7 @@ def _sc_wrapper({params}):
 """
 _ASYNC_WRAPPER = """\
 async def _sc_wrapper({params}):
+{probe}\
 {key_lines}\
     _sc_value = _sc_get(_sc_key, _sc_MISS)
     if _sc_value is _sc_MISS:
@@ -252,11 +260,29 @@ async def _sc_wrapper({params}):
 def _make_wrapper(site: _CallSite[P, R], is_async: bool) -> Callable[..., Any]:
     """Compiles the sync or async wrapper of `site`'s function."""
     t = site.keys.template()
+    probe = ""
+    if site.fast is not None:  # all parameters are positional: pass them as they were bound
+        probe = (
+            f"    _sc_value = _sc_probe({t.call_args[1:-1]})\n"
+            "    if _sc_value is not _sc_MISS:\n"
+            "        return _sc_value\n"
+        )
     src = (_ASYNC_WRAPPER if is_async else _SYNC_WRAPPER).format(
-        params=t.params, key_lines=t.key_lines, call_args=t.call_args, call_kwargs=t.call_kwargs
+        params=t.params,
+        key_lines=t.key_lines,
+        call_args=t.call_args,
+        call_kwargs=t.call_kwargs,
+        probe=probe,
     )
     namespace = site.globals  # holds _sc_get, kept current by site.bind
-    namespace.update(t.namespace, _sc_site=site, _sc_MISS=_MISS, _sc_next=next, _sc_hits=site.hits)
+    namespace.update(
+        t.namespace,
+        _sc_site=site,
+        _sc_MISS=_MISS,
+        _sc_next=next,
+        _sc_hits=site.hits,
+        _sc_probe=site.fast,
+    )
     return compile_function(src, "_sc_wrapper", namespace, site.keys.func_name)
 
 
@@ -289,7 +315,16 @@ def _decorate(
         raise TypeError(msg)
     keys = KeyBuilder(func, ignore=ignore, key=key)
     site = _CallSite(func, cache, ttl=ttl, namespace=namespace, keys=keys, unless=unless)
-    wrapper: Any = functools.wraps(func)(_make_wrapper(site, inspect.iscoroutinefunction(func)))
+    is_async = inspect.iscoroutinefunction(func)
+    wrapper: Any = functools.wraps(func)(_make_wrapper(site, is_async))
+    arity = keys.fast_arity()
+    if arity is not None and not is_async:
+        # The decorated function is the C entry itself; it falls back to the Python wrapper.
+        fast = _core.cached_call(wrapper, _MISS, keys.head, arity)
+        if site.cache is not None:
+            fast.bind(site.get)
+        site.fast = fast
+        wrapper = functools.wraps(func)(fast)
     wrapper.invalidate = site.invalidate
     wrapper.cache_info = site.cache_info
     wrapper.__stratacache_site__ = site

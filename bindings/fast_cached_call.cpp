@@ -1,0 +1,225 @@
+// Decorator hit path (bench/py/bench_l1.py case "decorator-hit"): a pure-Python wrapper spends
+// most of a hit formatting the key, so CachedCall formats scalar arguments exactly as the
+// Python key builder does (`head + repr(a) + "," + repr(b)`, python/stratacache/_keys.py),
+// hashes the bytes as CPython hashes the equal str, and looks the key up in the bound getter's
+// store. A hit returns without running Python; anything else (keywords, a missing argument, a
+// non-scalar or non-ASCII argument, a miss) goes to the Python wrapper, which builds the same
+// key and runs the miss path. In probe mode (no fallback, for async wrappers) the miss sentinel
+// is returned instead. No logic beyond formatting lives here.
+#include <charconv>
+#include <cstring>
+
+#include "fast_call.hpp"
+
+namespace stratacache::bindings {
+namespace {
+
+constexpr std::size_t kMaxKeyBytes = 250;  // _keys.MAX_KEY_BYTES: longer keys get shortened
+
+struct CachedCall {
+  PyObject_HEAD vectorcallfunc vectorcall;
+  PyObject* dict;      // __dict__: functools.wraps attributes, invalidate, cache_info
+  PyObject* fallback;  // the Python wrapper, or nullptr in probe mode
+  PyObject* miss;      // returned by a probe that does not hit
+  PyObject* getter;    // a FastGet whose store and prefix are used; nullptr until bound
+  std::string* head;   // "<module>.<qualname>:", ASCII
+  Py_ssize_t nparams;
+  unsigned long long hits;
+};
+
+class KeyBuffer {
+ public:
+  explicit KeyBuffer(const std::string& head) : n_(head.size()) {
+    std::memcpy(buf_, head.data(), n_);
+  }
+  bool append(const char* p, std::size_t len) {
+    if (n_ + len > kMaxKeyBytes) return false;
+    std::memcpy(buf_ + n_, p, len);
+    n_ += len;
+    return true;
+  }
+  bool append(char c) { return append(&c, 1); }
+  [[nodiscard]] std::string_view view() const { return {buf_, n_}; }
+
+ private:
+  char buf_[kMaxKeyBytes];
+  std::size_t n_;
+};
+
+// True if repr() of this text is the text in single quotes: printable ASCII, no ' and no \.
+bool plain_ascii(const char* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (c < 0x20 || c > 0x7e || c == '\'' || c == '\\') return false;
+  }
+  return true;
+}
+
+// Appends repr(v) for the scalar types the Python fast path formats with repr(); false for
+// anything whose repr is not reproduced here (the Python wrapper then builds the key).
+bool append_repr(KeyBuffer& key, PyObject* v) {
+  if (v == Py_None) return key.append("None", 4);
+  if (PyBool_Check(v)) return v == Py_True ? key.append("True", 4) : key.append("False", 5);
+  if (PyLong_CheckExact(v)) {
+    int overflow = 0;
+    const long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow != 0) return false;
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, x);
+    return key.append(digits, static_cast<std::size_t>(r.ptr - digits));
+  }
+  if (PyFloat_CheckExact(v)) {
+    char* text = PyOS_double_to_string(PyFloat_AS_DOUBLE(v), 'r', 0, Py_DTSF_ADD_DOT_0, nullptr);
+    if (text == nullptr) {
+      PyErr_Clear();
+      return false;
+    }
+    const bool ok = key.append(text, std::strlen(text));
+    PyMem_Free(text);
+    return ok;
+  }
+  if (PyUnicode_CheckExact(v)) {
+    if (!PyUnicode_IS_ASCII(v)) return false;
+    const auto* p = static_cast<const char*>(PyUnicode_DATA(v));
+    const auto n = static_cast<std::size_t>(PyUnicode_GET_LENGTH(v));
+    return plain_ascii(p, n) && key.append('\'') && key.append(p, n) && key.append('\'');
+  }
+  if (PyBytes_CheckExact(v)) {
+    const char* p = PyBytes_AS_STRING(v);
+    const auto n = static_cast<std::size_t>(PyBytes_GET_SIZE(v));
+    return plain_ascii(p, n) && key.append("b'", 2) && key.append(p, n) && key.append('\'');
+  }
+  return false;
+}
+
+// CPython's hash of the ASCII str with these bytes (unicode_hash hashes its 1-byte data).
+std::uint64_t ascii_str_hash(std::string_view bytes) {
+#if PY_VERSION_HEX >= 0x030E0000
+  const Py_hash_t h = Py_HashBuffer(bytes.data(), static_cast<Py_ssize_t>(bytes.size()));
+#else
+  const Py_hash_t h = _Py_HashBytes(bytes.data(), static_cast<Py_ssize_t>(bytes.size()));
+#endif
+  return static_cast<std::uint64_t>(h);
+}
+
+PyObject* cached_call(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+  auto* c = reinterpret_cast<CachedCall*>(self);
+  const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  if (c->getter != nullptr && kwnames == nullptr && nargs == c->nparams) {
+    KeyBuffer key(*c->head);
+    bool ok = true;
+    for (Py_ssize_t i = 0; ok && i < nargs; ++i) {
+      ok = (i == 0 || key.append(',')) && append_repr(key, args[i]);
+    }
+    auto* g = reinterpret_cast<FastCall*>(c->getter);
+    if (ok && g->store != nullptr) {
+      const std::uint64_t hash = mix64(ascii_str_hash(key.view()) ^ g->seed);
+      auto v = g->store->probe(store::KeyView{*g->prefix, key.view()}, hash);
+      if (v) {
+        ++c->hits;
+        return v->release().ptr();
+      }
+    }
+  }
+  if (c->fallback != nullptr) return PyObject_Vectorcall(c->fallback, args, nargsf, kwnames);
+  return Py_NewRef(c->miss);
+}
+
+int cc_traverse(PyObject* self, visitproc visit, void* arg) {
+  auto* c = reinterpret_cast<CachedCall*>(self);
+  Py_VISIT(c->dict);
+  Py_VISIT(c->fallback);
+  Py_VISIT(c->miss);
+  Py_VISIT(c->getter);
+  return 0;
+}
+
+int cc_clear(PyObject* self) {
+  auto* c = reinterpret_cast<CachedCall*>(self);
+  Py_CLEAR(c->dict);
+  Py_CLEAR(c->fallback);
+  Py_CLEAR(c->miss);
+  Py_CLEAR(c->getter);
+  return 0;
+}
+
+void cc_dealloc(PyObject* self) {
+  PyObject_GC_UnTrack(self);
+  cc_clear(self);
+  delete reinterpret_cast<CachedCall*>(self)->head;
+  Py_TYPE(self)->tp_free(self);
+}
+
+PyObject* cc_bind(PyObject* self, PyObject* getter) {
+  if (Py_TYPE(getter) != &getter_type) {
+    PyErr_SetString(PyExc_TypeError, "bind() takes a Store.getter() object");
+    return nullptr;
+  }
+  auto* c = reinterpret_cast<CachedCall*>(self);
+  Py_XSETREF(c->getter, Py_NewRef(getter));
+  Py_RETURN_NONE;
+}
+
+PyObject* cc_hits(PyObject* self, void* /*closure*/) {
+  return PyLong_FromUnsignedLongLong(reinterpret_cast<CachedCall*>(self)->hits);
+}
+
+PyMethodDef cc_methods[] = {
+    {"bind", cc_bind, METH_O, "bind(getter): look keys up through this Store.getter()."},
+    {nullptr, nullptr, 0, nullptr}};
+
+PyGetSetDef cc_getset[] = {
+    {"hits", cc_hits, nullptr, "hits answered by this fast path", nullptr},
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, nullptr, nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+PyTypeObject make_cached_call_type() {
+  PyTypeObject t{PyVarObject_HEAD_INIT(nullptr, 0)};
+  t.tp_name = "stratacache._core.CachedCall";
+  t.tp_doc = "A cached function's call entry: hits in C, everything else in Python.";
+  t.tp_basicsize = sizeof(CachedCall);
+  t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL;
+  t.tp_vectorcall_offset = offsetof(CachedCall, vectorcall);
+  t.tp_dictoffset = offsetof(CachedCall, dict);
+  t.tp_call = PyVectorcall_Call;
+  t.tp_traverse = cc_traverse;
+  t.tp_clear = cc_clear;
+  t.tp_dealloc = cc_dealloc;
+  t.tp_methods = cc_methods;
+  t.tp_getset = cc_getset;
+  return t;
+}
+
+PyTypeObject cached_call_type = make_cached_call_type();
+
+py::object make_cached_call(const py::object& fallback, const py::object& miss,
+                            const std::string& head, Py_ssize_t nparams) {
+  for (const char ch : head) {
+    if (static_cast<unsigned char>(ch) > 0x7e) throw py::value_error("head must be ASCII");
+  }
+  if (head.size() > kMaxKeyBytes) throw py::value_error("head longer than a key may be");
+  auto* c = PyObject_GC_New(CachedCall, &cached_call_type);
+  if (c == nullptr) throw py::error_already_set();
+  c->vectorcall = cached_call;
+  c->dict = nullptr;
+  c->fallback = fallback.is_none() ? nullptr : Py_NewRef(fallback.ptr());
+  c->miss = Py_NewRef(miss.ptr());
+  c->getter = nullptr;
+  c->head = new std::string(head);
+  c->nparams = nparams;
+  c->hits = 0;
+  PyObject_GC_Track(reinterpret_cast<PyObject*>(c));
+  return py::reinterpret_steal<py::object>(reinterpret_cast<PyObject*>(c));
+}
+
+}  // namespace
+
+void bind_cached_call(py::module_& m) {
+  if (PyType_Ready(&cached_call_type) < 0) throw py::error_already_set();
+  m.attr("CachedCall") = py::handle(reinterpret_cast<PyObject*>(&cached_call_type));
+  m.def("cached_call", &make_cached_call, py::arg("fallback"), py::arg("miss"), py::arg("head"),
+        py::arg("nparams"),
+        "A CachedCall: fallback is the Python wrapper (None: probe mode returning `miss`).");
+}
+
+}  // namespace stratacache::bindings

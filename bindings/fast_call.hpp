@@ -1,0 +1,28 @@
+// Layout of the vectorcall objects bound to one store and key prefix (fast_store.cpp), shared
+// with the decorator's fast path (fast_cached_call.cpp), which binds to a getter's store.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "py_store.hpp"
+
+namespace stratacache::bindings {
+
+struct FastCall {
+  PyObject_HEAD vectorcallfunc vectorcall;
+  PyObject* owner;  // the Store that owns `store`; kept alive
+  PyObject* extra;  // getter: on_miss callable or None; setter: None
+  PyStore* store;
+  std::string* prefix;
+  std::uint64_t seed;
+  std::optional<Nanos> default_ttl;
+};
+
+/// The type of `Store.getter()` objects.
+extern PyTypeObject getter_type;
+
+/// Registers CachedCall (fast_cached_call.cpp).
+void bind_cached_call(py::module_& m);
+
+}  // namespace stratacache::bindings

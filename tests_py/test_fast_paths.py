@@ -1,0 +1,106 @@
+"""The C hit paths build the same keys as the Python ones: whichever path stored an entry,
+the other finds it, for every argument kind the C formatter handles and every one it defers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+import stratacache
+
+ARGS = [
+    (1, 2),
+    (-(2**63), 2**63 - 1),  # int64 bounds: formatted in C
+    (2**64, 1),  # beyond int64: the Python path formats it
+    (1.5, -0.0),
+    (math.inf, 1e300),
+    (None, True),
+    (False, b"bytes"),
+    ("plain", "it's"),  # a quote: repr() picks other quotes, the Python path formats it
+    ("tab\there", "back\\slash"),
+    ("ünï", "€"),  # non-ASCII: Python path
+    (b"\x00\xff", ""),
+]
+
+
+@pytest.mark.parametrize("args", ARGS, ids=repr)
+def test_sync_hit_after_python_miss_and_keyword_call(args: tuple[Any, Any]) -> None:
+    c = stratacache.Cache(max_entries=100)
+    calls: list[tuple[Any, Any]] = []
+
+    @c.cache
+    def f(a: Any, b: Any) -> tuple[Any, Any]:
+        calls.append((a, b))
+        return (a, b)
+
+    assert f(*args) == args  # miss: the Python wrapper builds and stores the key
+    assert f(*args) == args  # positional: the C path must find the same key
+    assert f(a=args[0], b=args[1]) == args  # keywords: the Python path again
+    assert calls == [args]
+    info = f.cache_info()
+    assert (info.hits, info.loader_calls) == (2, 1)
+
+
+@pytest.mark.parametrize("args", ARGS, ids=repr)
+async def test_async_probe_finds_the_python_key(args: tuple[Any, Any]) -> None:
+    c = stratacache.AsyncCache(max_entries=100)
+    calls = 0
+
+    @c.cache
+    async def f(a: Any, b: Any) -> tuple[Any, Any]:
+        nonlocal calls
+        calls += 1
+        return (a, b)
+
+    assert await f(*args) == args
+    assert await f(*args) == args
+    assert await f(args[0], b=args[1]) == args
+    assert calls == 1
+    assert f.cache_info().hits == 2
+
+
+def test_engine_counts_one_miss_per_loader_call() -> None:
+    c = stratacache.Cache(max_entries=100)
+
+    @c.cache
+    def f(a: int) -> int:
+        return a
+
+    for i in range(10):
+        f(i)
+        f(i)
+    stats = c.stats()
+    assert (stats.hits, stats.misses) == (10, 10)
+
+
+def test_configure_rebinds_the_fast_path() -> None:
+    stratacache.configure(max_entries=10)
+
+    @stratacache.cache
+    def f(a: int) -> object:
+        return object()
+
+    first = f(1)
+    assert f(1) is first
+    stratacache.configure(max_entries=10)  # a new default cache: the old entry is gone
+    second = f(1)
+    assert second is not first
+    assert f(1) is second
+
+
+def test_decorated_function_keeps_its_metadata() -> None:
+    c = stratacache.Cache(max_entries=10)
+
+    def original(a: int, b: int = 2) -> int:
+        """Adds."""
+        return a + b
+
+    f = c.cache(original)
+    assert f.__name__ == "original"
+    assert f.__doc__ == "Adds."
+    assert f.__wrapped__ is original
+    assert f(1) == f(1, 2) == f(a=1) == 3
+    assert f.invalidate(1) is True
+    assert f.invalidate(1) is False
