@@ -6,8 +6,8 @@ only so that callers switch classes by adding `await` (the L1 call itself never 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from . import _core
 from ._options import (
@@ -22,7 +22,13 @@ from ._options import (
 from ._weigh import weigh
 from .stats import CacheStats
 
+if TYPE_CHECKING:
+    from .decorators import CachedFunction, Decorator
+
 __all__ = ["AsyncCache", "Cache"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _MISS: Any = object()
 
@@ -152,6 +158,20 @@ class _L1Cache:
             f"entries={len(self)})"
         )
 
+    @overload
+    def cache(self, func: Callable[P, R], /) -> CachedFunction[P, R]: ...
+    @overload
+    def cache(
+        self,
+        func: None = ...,
+        /,
+        *,
+        ttl: float | None = ...,
+        namespace: str | None = ...,
+        key: Callable[..., str] | None = ...,
+        unless: Callable[[Any], object] | None = ...,
+        ignore: Collection[str] | None = ...,
+    ) -> Decorator: ...
     def cache(self, func: Any = None, /, **options: Any) -> Any:
         """Decorator caching a function's results in this cache; see `stratacache.cache`."""
         from .decorators import make_cache_decorator  # noqa: PLC0415 - decorators imports caches

@@ -114,7 +114,9 @@ class _CacheHooks(Protocol):
     def _delete(self, namespace: str, key: str) -> bool: ...
 
 
-class _Decorator(Protocol):
+class Decorator(Protocol):
+    """What ``cache(...)`` with options returns: applied to a function, its cached form."""
+
     def __call__(self, func: Callable[P, R], /) -> CachedFunction[P, R]: ...
 
 
@@ -354,7 +356,7 @@ def make_cache_decorator(
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
     ignore: Collection[str] | None = ...,
-) -> _Decorator: ...
+) -> Decorator: ...
 def make_cache_decorator(
     cache: _CacheHooks | None,
     func: Callable[..., Any] | None = None,
@@ -399,7 +401,7 @@ def cache(
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
     ignore: Collection[str] | None = ...,
-) -> _Decorator: ...
+) -> Decorator: ...
 def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     """Caches a function's results in the process-wide default cache.
 
