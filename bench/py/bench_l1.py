@@ -253,6 +253,9 @@ def _async_decorator_case(data: Data, loop: asyncio.AbstractEventLoop) -> Case:
     async def add(a: int, b: int) -> int:
         return a * 1000 + b
 
+    # A fresh default cache: left holding the sync case's entries, its table would be several
+    # times larger than the other caches' and lose on memory locality alone.
+    stratacache.configure(max_entries=cap)
     cashews = CashewsCache()
     cashews.setup("mem://", size=cap)
     wrappers: dict[str, Callable[[int, int], Any]] = {
