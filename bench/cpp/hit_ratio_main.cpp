@@ -4,6 +4,8 @@
 //   hit_ratio [--traces DIR] [--trace NAME]... [--policies lru,s3fifo,tinylfu,opt] [--jobs N]
 //             [--tinylfu KEY=VALUE]... [--s3fifo KEY=VALUE]... [--judge POLICY] [--timing 1]
 //
+// --tinylfu caffeine=1 starts from Caffeine's settings; later overrides apply on top.
+//
 // "ref" is the best of LRU, S3-FIFO and W-TinyLFU (theine) in the README; "margin" is the
 // judged policy's hit ratio (default: the default policy) minus (ref - 2 points), negative
 // where it misses that target.
@@ -70,16 +72,23 @@ void apply(const std::map<std::string, std::function<void(double)>>& setters,
 }
 
 void set_tinylfu(sc::store::TinyLfuConfig& c, const std::string& k, double v) {
-  apply({{"initial_window", [&](double x) { c.initial_window = x; }},
+  using sc::store::WindowAdaptation;
+  apply({{"caffeine",
+          [&](double x) {
+            if (x != 0) c = sc::store::TinyLfuConfig::caffeine();
+          }},
+         {"initial_window", [&](double x) { c.initial_window = x; }},
          {"protected_share", [&](double x) { c.protected_share = x; }},
-         {"adaptive", [&](double x) { c.adaptive = x != 0; }},
+         {"adaptation", [&](double x) { c.adaptation = static_cast<WindowAdaptation>(x); }},
          {"sample_factor", [&](double x) { c.sample_factor = x; }},
          {"min_sample", [&](double x) { c.min_sample = static_cast<std::uint64_t>(x); }},
          {"max_transfer", [&](double x) { c.max_transfer = static_cast<std::uint32_t>(x); }},
          {"warm_threshold", [&](double x) { c.warm_threshold = static_cast<unsigned>(x); }},
          {"step", [&](double x) { c.climber.step = x; }},
          {"step_decay", [&](double x) { c.climber.step_decay = x; }},
-         {"restart_threshold", [&](double x) { c.climber.restart_threshold = x; }}},
+         {"restart_threshold", [&](double x) { c.climber.restart_threshold = x; }},
+         {"ghost_step", [&](double x) { c.ghost.step = x; }},
+         {"ghost_share", [&](double x) { c.ghost.ghost_share = x; }}},
         k, v);
 }
 

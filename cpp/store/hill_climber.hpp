@@ -50,6 +50,10 @@ class HillClimber {
     return static_cast<std::int64_t>(amount);
   }
 
+  /// Turns the search around, keeping the step size; for when a step hit a bound and did
+  /// nothing, which would otherwise read as "no worse, keep going" forever.
+  void reverse() noexcept { step_ = -step_; }
+
   void reset() noexcept {
     hits_ = misses_ = 0;
     previous_rate_ = 0;

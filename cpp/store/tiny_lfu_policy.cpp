@@ -18,7 +18,8 @@ TinyLfuPolicy::TinyLfuPolicy(Weight capacity, const TinyLfuConfig& config)
     : config_(config),
       capacity_(capacity),
       sketch_(std::min(capacity, kInitialSketchEntries)),
-      climber_(capacity, config.climber) {
+      climber_(capacity, config.climber),
+      ghost_climber_(capacity, config.ghost) {
   reset_segments();
 }
 
@@ -59,6 +60,7 @@ void TinyLfuPolicy::push(EntryId id, Segment segment) noexcept {
 
 void TinyLfuPolicy::count_request(std::uint64_t hash, bool hit) {
   sketch_.increment(hash);
+  ++sampled_;
   if (hit) {
     climber_.record_hit();
   } else {
@@ -66,10 +68,15 @@ void TinyLfuPolicy::count_request(std::uint64_t hash, bool hit) {
   }
 }
 
+void TinyLfuPolicy::count_miss(std::uint64_t hash) {
+  count_request(hash, false);
+  if (config_.adaptation == WindowAdaptation::kGhost) ghost_climber_.record_miss(hash);
+}
+
 void TinyLfuPolicy::on_insert(EntryId id, std::uint64_t hash, Weight w) {
   end_round();
   // A get that missed already counted this key; a blind write counts here.
-  if (!has_last_miss_ || last_miss_hash_ != hash) count_request(hash, false);
+  if (!has_last_miss_ || last_miss_hash_ != hash) count_miss(hash);
   has_last_miss_ = false;
   links_.ensure(id);
   if (id >= nodes_.size()) nodes_.resize(links_.nodes.size());
@@ -90,13 +97,17 @@ void TinyLfuPolicy::on_insert(EntryId id, std::uint64_t hash, Weight w) {
 void TinyLfuPolicy::on_access(EntryId id, std::uint64_t hash) {
   end_round();
   count_request(hash, true);
+  if (config_.adaptation == WindowAdaptation::kGhost) {
+    if (nodes_[id].segment == Segment::kWindow) ghost_climber_.record_window_hit();
+    if (nodes_[id].segment == Segment::kProbation) ghost_climber_.record_probation_hit();
+  }
   reorder(id);
   maybe_climb();
 }
 
 void TinyLfuPolicy::on_miss(std::uint64_t hash) {
   end_round();
-  count_request(hash, false);
+  count_miss(hash);
   last_miss_hash_ = hash;
   has_last_miss_ = true;
   maybe_climb();
@@ -119,6 +130,9 @@ void TinyLfuPolicy::on_update(EntryId id, std::uint64_t hash, Weight w) {
 
 void TinyLfuPolicy::on_remove(EntryId id) {
   if (id == decided_) {
+    if (config_.adaptation == WindowAdaptation::kGhost) {
+      ghost_climber_.record_eviction(nodes_[id].hash, decided_from_window_, count_);
+    }
     decided_ = kNoEntry;  // the round goes on with the candidate cursor as it is
   } else {
     end_round();
@@ -174,66 +188,104 @@ void TinyLfuPolicy::demote_protected() noexcept {
 }
 
 void TinyLfuPolicy::maybe_climb() {
-  if (!config_.adaptive) return;
-  const auto sample = std::max(
-      config_.min_sample,
-      static_cast<std::uint64_t>(config_.sample_factor * static_cast<double>(sketch_.capacity())));
-  if (climber_.sampled() < std::max<std::uint64_t>(sample, 1)) return;
-  // Hit rates of a cache that is still filling say nothing about the window's size.
+  if (pending_ != 0) continue_transfer();
+  if (config_.adaptation == WindowAdaptation::kFixed) return;
+  const auto sample = std::max<std::uint64_t>(
+      {config_.min_sample, 1,
+       static_cast<std::uint64_t>(config_.sample_factor *
+                                  static_cast<double>(sketch_.capacity()))});
+  if (sampled_ < sample) return;
+  sampled_ = 0;
+  // Samples of a cache that is still filling say nothing about the window's size.
   if (total_ < capacity_ / 2) {
     climber_.reset();
+    ghost_climber_.reset();
     return;
   }
-  const std::int64_t amount = climber_.adjust();
+  if (config_.adaptation == WindowAdaptation::kHillClimber) {
+    pending_ = climber_.adjust();
+  } else {
+    pending_ = ghost_climber_.adjust(window_.size(), probation_.size(), count_);
+  }
+  const Weight before = window_max_;
   demote_protected();
-  if (amount > 0) grow_window(static_cast<Weight>(amount));
-  if (amount < 0) shrink_window(static_cast<Weight>(-amount));
+  continue_transfer();
+  // A step that moved nothing hit a bound; "no worse, keep going" would then push against it
+  // for good, so the hill climber turns around.
+  if (config_.adaptation == WindowAdaptation::kHillClimber && pending_ != 0 &&
+      window_max_ == before) {
+    climber_.reverse();
+  }
 }
 
-void TinyLfuPolicy::grow_window(Weight quota) noexcept {
+void TinyLfuPolicy::continue_transfer() noexcept {
+  if (pending_ > 0) {
+    pending_ = static_cast<std::int64_t>(grow_window(static_cast<Weight>(pending_)));
+  } else if (pending_ < 0) {
+    pending_ = -static_cast<std::int64_t>(shrink_window(static_cast<Weight>(-pending_)));
+  }
+}
+
+// Both transfers move at most `max_transfer` entries and return the quota left for the next
+// call, or 0 when nothing more can move (the rest of the quota is then dropped, as in Caffeine).
+Weight TinyLfuPolicy::grow_window(Weight quota) noexcept {
   quota = std::min(quota, protected_max_);
-  if (quota == 0) return;
-  protected_max_ -= quota;
-  window_max_ += quota;
-  demote_protected();
-  // Hand over main's least recent entries together with the space, so main stays full.
-  for (std::uint32_t i = 0; i < config_.max_transfer; ++i) {
+  Weight moved = 0;
+  bool capped = true;
+  for (std::uint32_t i = 0; i < config_.max_transfer && capped; ++i) {
+    // Main's least recent entries come along with the space, so main stays full.
     EntryId id = probation_.head();
     if (id == kNoEntry || nodes_[id].weight > quota) id = protected_.head();
-    if (id == kNoEntry || nodes_[id].weight > quota) break;
+    if (id == kNoEntry || nodes_[id].weight > quota) {
+      capped = false;
+      break;
+    }
+    moved += nodes_[id].weight;
     quota -= nodes_[id].weight;
     unlink(id);
     push(id, Segment::kWindow);
+    capped = quota > 0;
   }
-  // Space that found no entry to carry goes back to main.
-  protected_max_ += quota;
-  window_max_ -= quota;
+  protected_max_ -= std::min(moved, protected_max_);
+  window_max_ += moved;
+  demote_protected();
+  return capped ? quota : 0;
 }
 
-void TinyLfuPolicy::shrink_window(Weight quota) noexcept {
-  if (window_max_ <= 1) return;
+Weight TinyLfuPolicy::shrink_window(Weight quota) noexcept {
+  if (window_max_ <= 1) return 0;
   quota = std::min(quota, window_max_ - 1);
-  protected_max_ += quota;
-  window_max_ -= quota;
-  for (std::uint32_t i = 0; i < config_.max_transfer; ++i) {
+  Weight moved = 0;
+  bool capped = true;
+  for (std::uint32_t i = 0; i < config_.max_transfer && capped; ++i) {
     const EntryId id = window_.head();
-    if (id == kNoEntry || nodes_[id].weight > quota) break;
+    if (id == kNoEntry || nodes_[id].weight > quota) {
+      capped = false;
+      break;
+    }
+    moved += nodes_[id].weight;
     quota -= nodes_[id].weight;
     unlink(id);
     push(id, Segment::kProbation);
+    capped = quota > 0;
   }
-  protected_max_ -= quota;
-  window_max_ += quota;
+  window_max_ -= moved;
+  protected_max_ += moved;
+  return capped ? quota : 0;
 }
 
 std::optional<EntryId> TinyLfuPolicy::victim() {
   if (count_ == 0) return std::nullopt;
   // An entry heavier than the whole capacity can never stay: it goes before anyone else.
-  if (decided_ == kNoEntry) decided_ = oversized_ != kNoEntry ? oversized_ : decide();
+  if (decided_ == kNoEntry) {
+    decided_from_window_ = false;
+    decided_ = oversized_ != kNoEntry ? oversized_ : decide();
+  }
   return decided_;
 }
 
 EntryId TinyLfuPolicy::take_candidate() noexcept {
+  decided_from_window_ = true;
   const EntryId id = candidate_;
   candidate_ = links_.nodes[id].next;
   return id;
@@ -282,6 +334,9 @@ void TinyLfuPolicy::clear() {
   count_ = 0;
   sketch_.clear();
   climber_.reset();
+  ghost_climber_.clear();
+  sampled_ = 0;
+  pending_ = 0;
   reset_segments();
   end_round();
   oversized_ = kNoEntry;

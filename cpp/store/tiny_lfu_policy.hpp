@@ -1,5 +1,5 @@
 // W-TinyLFU eviction: an LRU admission window in front of a segmented LRU main space, a
-// frequency sketch deciding who enters main, and a hill climber sizing the window.
+// frequency sketch deciding who enters main, and an adaptive split between window and main.
 #pragma once
 
 #include <cstdint>
@@ -9,24 +9,43 @@
 
 #include "store/eviction_policy.hpp"
 #include "store/frequency_sketch.hpp"
+#include "store/ghost_climber.hpp"
 #include "store/hill_climber.hpp"
 #include "store/intrusive_list.hpp"
 
 namespace stratacache::store {
 
-/// Tuning of `TinyLfuPolicy`; fractions are of the capacity unless said otherwise.
-struct TinyLfuConfig {
-  double initial_window = 0.01;       ///< window share before the climber moves it
-  double protected_share = 0.80;      ///< protected segment's share of the main space
-  bool adaptive = true;               ///< let the hill climber resize the window
-  double sample_factor = 10.0;        ///< requests per climber sample, per expected entry
-  std::uint64_t min_sample = 0;       ///< lower bound on the requests per sample
-  std::uint32_t max_transfer = 1000;  ///< entries moved between segments per adjustment
-  unsigned warm_threshold = 6;  ///< candidates this frequent are admitted 1 time in 128 anyway
-  HillClimberConfig climber{};
+/// How `TinyLfuPolicy` sizes its window.
+enum class WindowAdaptation : std::uint8_t {
+  kFixed,        ///< keep `initial_window`
+  kHillClimber,  ///< Caffeine's climber on hit-rate changes between samples
+  kGhost,        ///< `GhostClimber`: ghost hits against hits at the margin, per sample
 };
 
-/// Caffeine's W-TinyLFU [1] with its adaptive window [2], weighted.
+/// Tuning of `TinyLfuPolicy`; fractions are of the capacity unless said otherwise.
+struct TinyLfuConfig {
+  double initial_window = 0.01;   ///< window share before any adaptation
+  double protected_share = 0.80;  ///< protected segment's share of the main space
+  WindowAdaptation adaptation = WindowAdaptation::kGhost;
+  double sample_factor = 1.0;         ///< requests per adaptation sample, per expected entry
+  std::uint64_t min_sample = 10000;   ///< lower bound on the requests per sample
+  std::uint32_t max_transfer = 1000;  ///< entries moved between segments per call; an
+                                      ///< adjustment's rest follows on the next calls
+  unsigned warm_threshold = 6;  ///< candidates this frequent are admitted 1 time in 128 anyway
+  HillClimberConfig climber{};
+  GhostClimberConfig ghost{};
+
+  /// Caffeine's own settings: hill climbing, samples of ten requests per entry.
+  [[nodiscard]] static TinyLfuConfig caffeine() noexcept {
+    TinyLfuConfig c;
+    c.adaptation = WindowAdaptation::kHillClimber;
+    c.sample_factor = 10.0;
+    c.min_sample = 0;
+    return c;
+  }
+};
+
+/// Caffeine's W-TinyLFU [1] with an adaptive window [2], weighted.
 ///
 /// New entries enter the window, an LRU queue (initially 1% of the capacity). Entries pushed out
 /// of the window become candidates for the main space, a segmented LRU of a probation and a
@@ -36,9 +55,13 @@ struct TinyLfuConfig {
 /// (TinyLFU's admission filter, which also counts misses, so it knows keys the cache does not
 /// hold); the less frequent of the two leaves. A warm candidate that loses is still admitted at
 /// random, rarely, so an attacker cannot pin a hot victim by flooding colliding hashes [1].
-/// A `HillClimber` samples the hit rate and moves capacity between window and protected space:
-/// a large window behaves like LRU on recency-heavy workloads, a small one like LFU on
-/// frequency-heavy ones.
+/// The window's size adapts, moving capacity between window and protected segment: a large
+/// window behaves like LRU on recency-heavy workloads, a small one like LFU on frequency-heavy
+/// ones. By default a `GhostClimber` decides, once per sample of requests (one per entry, at
+/// least 10,000), from ghost hits and hits at the margin of each side; Caffeine's `HillClimber`
+/// on hit-rate changes is available (`TinyLfuConfig::caffeine()`). Entries move with the
+/// capacity (main's least recent into the window, or the window's least recent into probation),
+/// at most `max_transfer` per call so that no call holds the store's lock for long.
 ///
 /// Contract with the store: `victim()` chooses; the store removes the entry and calls
 /// `on_remove` before asking again. Entries heavier than a segment still work: they pass through
@@ -89,14 +112,16 @@ class TinyLfuPolicy {
 
   void reset_segments() noexcept;
   void count_request(std::uint64_t hash, bool hit);
+  void count_miss(std::uint64_t hash);
   void reorder(EntryId id);
   void unlink(EntryId id) noexcept;
   void push(EntryId id, Segment segment) noexcept;
   EntryId drain_window() noexcept;
   void demote_protected() noexcept;
   void maybe_climb();
-  void grow_window(Weight quota) noexcept;
-  void shrink_window(Weight quota) noexcept;
+  void continue_transfer() noexcept;
+  [[nodiscard]] Weight grow_window(Weight quota) noexcept;
+  [[nodiscard]] Weight shrink_window(Weight quota) noexcept;
   EntryId decide();
   EntryId take_candidate() noexcept;
   [[nodiscard]] bool admit(EntryId candidate, EntryId victim) noexcept;
@@ -111,6 +136,7 @@ class TinyLfuPolicy {
   Weight capacity_;
   FrequencySketch sketch_;
   HillClimber climber_;
+  GhostClimber ghost_climber_;
 
   Links links_;
   std::vector<Node> nodes_;
@@ -125,6 +151,10 @@ class TinyLfuPolicy {
   bool candidates_from_window_ = false;
   EntryId decided_ = kNoEntry;    // chosen by victim(), not yet removed
   EntryId oversized_ = kNoEntry;  // last written entry if heavier than the capacity
+
+  bool decided_from_window_ = false;  // decided_ is a rejected candidate, not a main victim
+  std::uint64_t sampled_ = 0;         // requests in the current adaptation sample
+  std::int64_t pending_ = 0;          // window growth (or shrinkage) still to transfer
 
   std::uint64_t last_miss_hash_ = 0;  // on_miss then on_insert of one key count once
   bool has_last_miss_ = false;

@@ -4,6 +4,7 @@
 
 #include "common/hash.hpp"
 #include "policy_harness.hpp"
+#include "store/ghost_climber.hpp"
 #include "store/hill_climber.hpp"
 #include "store/lru_policy.hpp"
 
@@ -96,6 +97,59 @@ TEST(TinyLfuPolicy, EntryHeavierThanCapacityLeavesFirst) {
   h.access(9999, 150);
   EXPECT_FALSE(h.contains(9999));
   EXPECT_EQ(h.size(), 50U);
+}
+
+TEST(TinyLfuPolicy, WindowGrowsOnRecencyWorkload) {
+  // Each key is used twice, ten requests apart, then never again: only recency predicts hits.
+  // The rejected candidates come back while the window ghost (a quarter of the capacity) still
+  // remembers them, so the window should take most of the cache.
+  Harness<TinyLfuPolicy> h(100);
+  unsigned hits = 0;
+  for (std::uint64_t t = 0; t < 200000; ++t) {
+    h.access(t);
+    if (t >= 10) hits += h.access(t - 10) ? 1 : 0;
+  }
+  EXPECT_GE(h.policy.window_capacity(), 50U);
+  EXPECT_GT(hits, 190000U);
+}
+
+TEST(TinyLfuPolicy, WindowStaysSmallOnLoop) {
+  // A loop slightly longer than the cache: LRU hits nothing, a frequency-filtered main holds
+  // most of the loop. Ghost hits of the window alone would argue for growing it; the hits main
+  // would lose must win.
+  Harness<TinyLfuPolicy> h(100);
+  unsigned hits = 0;
+  for (std::uint64_t t = 0; t < 200000; ++t) hits += h.access(t % 110) ? 1 : 0;
+  EXPECT_LE(h.policy.window_capacity(), 20U);
+  EXPECT_GT(hits, 150000U);
+}
+
+TEST(TinyLfuPolicy, CaffeineConfigUsesTheHillClimber) {
+  const TinyLfuConfig c = TinyLfuConfig::caffeine();
+  EXPECT_EQ(c.adaptation, WindowAdaptation::kHillClimber);
+  Harness<TinyLfuPolicy> h(100);
+  h.policy = TinyLfuPolicy(100, c);
+  for (std::uint64_t t = 0; t < 20000; ++t) h.access(t % 150);
+  EXPECT_LE(h.policy.weight(), 100U);
+}
+
+TEST(GhostClimber, FollowsTheOneSidedCase) {
+  GhostClimber c(1000, GhostClimberConfig{});
+  for (std::uint64_t k = 0; k < 100; ++k) c.record_eviction(mix64(k), /*from_window=*/true, 1000);
+  for (std::uint64_t k = 0; k < 100; ++k) c.record_miss(mix64(k));
+  EXPECT_EQ(c.adjust(10, 200, 1000), 200);  // all evidence for a larger window: a full step
+  for (std::uint64_t k = 0; k < 100; ++k) c.record_eviction(mix64(k), /*from_window=*/false, 1000);
+  for (std::uint64_t k = 0; k < 100; ++k) c.record_miss(mix64(k));
+  EXPECT_EQ(c.adjust(10, 200, 1000), -200);
+  EXPECT_EQ(c.adjust(10, 200, 1000), 0);  // no evidence, no move
+}
+
+TEST(GhostClimber, WeighsGainAgainstLoss) {
+  GhostClimber c(1000, GhostClimberConfig{});
+  for (std::uint64_t k = 0; k < 50; ++k) c.record_eviction(mix64(k), /*from_window=*/true, 1000);
+  for (std::uint64_t k = 0; k < 50; ++k) c.record_miss(mix64(k));  // 50 / 250 = 0.2 per entry
+  for (int i = 0; i < 400; ++i) c.record_probation_hit();          // 400 / 200 = 2 per entry
+  EXPECT_LT(c.adjust(10, 200, 1000), 0);  // main's margin is worth more: shrink the window
 }
 
 TEST(HillClimber, FirstStepShrinksThenFollowsHitRate) {

@@ -1,0 +1,44 @@
+#include "store/ghost_climber.hpp"
+
+#include <algorithm>
+
+namespace stratacache::store {
+
+std::size_t GhostClimber::ghost_capacity(std::size_t entries) const noexcept {
+  return std::max<std::size_t>(
+      16, static_cast<std::size_t>(config_.ghost_share * static_cast<double>(entries)));
+}
+
+void GhostClimber::record_eviction(std::uint64_t hash, bool from_window, std::size_t entries) {
+  (from_window ? window_ghost_ : main_ghost_).push(hash, ghost_capacity(entries));
+}
+
+void GhostClimber::record_miss(std::uint64_t hash) noexcept {
+  if (window_ghost_.take(hash)) ++window_votes_;
+  if (main_ghost_.take(hash)) ++main_votes_;
+}
+
+std::int64_t GhostClimber::adjust(std::size_t window_entries, std::size_t probation_entries,
+                                  std::size_t entries) noexcept {
+  const auto per = [](std::uint64_t events, std::size_t space) {
+    return static_cast<double>(events) / static_cast<double>(std::max<std::size_t>(space, 1));
+  };
+  const std::size_t ghost = ghost_capacity(entries);
+  const double grow_gain = per(window_votes_, ghost);
+  const double grow_loss = per(probation_hits_, probation_entries);
+  const double shrink_gain = per(main_votes_, ghost);
+  const double shrink_loss = per(window_hits_, window_entries);
+  reset();
+  const double total = grow_gain + grow_loss + shrink_gain + shrink_loss;
+  if (total == 0) return 0;
+  const double balance = ((grow_gain - grow_loss) - (shrink_gain - shrink_loss)) / total;
+  return static_cast<std::int64_t>(balance * config_.step * capacity_);
+}
+
+void GhostClimber::clear() {
+  reset();
+  window_ghost_.clear();
+  main_ghost_.clear();
+}
+
+}  // namespace stratacache::store

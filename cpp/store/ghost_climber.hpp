@@ -1,0 +1,71 @@
+// Sizing W-TinyLFU's admission window from ghost hits: what each side would gain with more space
+// against what the other side would lose, measured within one sample.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "store/eviction_policy.hpp"
+#include "store/ghost_queue.hpp"
+
+namespace stratacache::store {
+
+/// Tuning of `GhostClimber`; fractions are of the capacity.
+struct GhostClimberConfig {
+  double step = 0.20;         ///< the move when one side's case is unanimous
+  double ghost_share = 0.25;  ///< hashes each ghost remembers, per entry held
+};
+
+/// Proposes how much capacity to move from the main space to the window (or back).
+///
+/// Caffeine's hill climber compares the hit rate of consecutive samples, so a change of the
+/// workload between two samples reads as the effect of the last step; on traces with phases
+/// (the hit rate of a disk trace can swing fivefold between samples) it wanders. This climber
+/// compares the two sides within one sample instead, in the spirit of ARC's ghost lists [1]:
+///
+///  - growing the window would have kept the entries the window side gave up last (candidates
+///    that lost admission): misses on hashes in the window ghost are its gain; it would cost
+///    main its least valuable entries, estimated by the hits per entry of probation, main's LRU
+///    end;
+///  - shrinking the window is the mirror image: misses on hashes in the main ghost (evicted
+///    victims) against the hits per entry of the window.
+///
+/// Each term is a rate per entry of space; the move is `step * capacity` times the normalised
+/// difference (grow gain - grow loss) - (shrink gain - shrink loss), in [-1, 1], so it is large
+/// when the evidence is one-sided and small when the sides balance. Counting the loss matters:
+/// on a loop slightly larger than the cache the window ghost alone would keep voting to grow the
+/// window until the cache degenerates to LRU and hits nothing.
+///
+/// [1] N. Megiddo, D. S. Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003.
+class GhostClimber {
+ public:
+  GhostClimber(Weight capacity, const GhostClimberConfig& config) noexcept
+      : config_(config), capacity_(static_cast<double>(capacity)) {}
+
+  void record_window_hit() noexcept { ++window_hits_; }
+  void record_probation_hit() noexcept { ++probation_hits_; }
+  /// A key was evicted by the window side (a rejected candidate) or by main (a victim);
+  /// `entries` is the number of entries the cache holds.
+  void record_eviction(std::uint64_t hash, bool from_window, std::size_t entries);
+  /// A lookup missed: counts a vote if a ghost remembers the key.
+  void record_miss(std::uint64_t hash) noexcept;
+
+  /// Ends the sample and returns the signed number of weight units the window should grow by.
+  [[nodiscard]] std::int64_t adjust(std::size_t window_entries, std::size_t probation_entries,
+                                    std::size_t entries) noexcept;
+
+  /// Forgets the current sample (the ghosts stay).
+  void reset() noexcept { window_hits_ = probation_hits_ = window_votes_ = main_votes_ = 0; }
+  void clear();
+
+ private:
+  [[nodiscard]] std::size_t ghost_capacity(std::size_t entries) const noexcept;
+
+  GhostClimberConfig config_;
+  double capacity_;
+  GhostQueue window_ghost_, main_ghost_;
+  std::uint64_t window_hits_ = 0, probation_hits_ = 0;
+  std::uint64_t window_votes_ = 0, main_votes_ = 0;
+};
+
+}  // namespace stratacache::store
