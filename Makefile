@@ -1,6 +1,9 @@
 # One-line entry points; build flags live in CMakePresets.json.
 PY ?= python3
 JOBS ?= 2
+# Editable by default, so a developer's tree stays the installed package; CI sets it empty to
+# test a real wheel install (stubs, py.typed and all).
+INSTALL_MODE ?= -e
 export CMAKE_BUILD_PARALLEL_LEVEL := $(JOBS)
 
 .PHONY: bootstrap install demo test test-cpp test-py bench bench-quick sanitize format lint clean
@@ -9,7 +12,7 @@ bootstrap:
 	bash scripts/bootstrap.sh
 
 install: bootstrap
-	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation .
+	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation $(INSTALL_MODE) .
 
 demo: install
 	$(PY) -m stratacache.demo

@@ -7,6 +7,7 @@
 
 #include "bind_registry.hpp"
 #include "common/error.hpp"
+#include "dropped.hpp"
 #include "py_store.hpp"
 #include "store/policies.hpp"
 
@@ -67,7 +68,8 @@ const char* outcome_name(store::SetOutcome o) {
 const char* set_shim(StoreHandle& h, const std::string& prefix, const py::handle& key,
                      py::object value, std::uint64_t weight, const py::handle& ttl) {
   const Key k = make_key(prefix, key);
-  std::vector<py::object> dropped;
+  Dropped buffer;
+  auto& dropped = buffer.values();
   const auto outcome =
       h.store->set(k.view, k.hash, std::move(value), weight, ttl_shim(ttl), dropped);
   drop_values(dropped);
@@ -76,7 +78,8 @@ const char* set_shim(StoreHandle& h, const std::string& prefix, const py::handle
 
 bool delete_shim(StoreHandle& h, const std::string& prefix, const py::handle& key) {
   const Key k = make_key(prefix, key);
-  std::vector<py::object> dropped;
+  Dropped buffer;
+  auto& dropped = buffer.values();
   const bool removed = h.store->erase(k.view, k.hash, dropped);
   drop_values(dropped);
   return removed;
@@ -99,7 +102,8 @@ py::object ttl_of_shim(StoreHandle& h, const std::string& prefix, const py::hand
 bool touch_shim(StoreHandle& h, const std::string& prefix, const py::handle& key,
                 const py::handle& ttl) {
   const Key k = make_key(prefix, key);
-  std::vector<py::object> dropped;
+  Dropped buffer;
+  auto& dropped = buffer.values();
   const bool found = h.store->touch(k.view, k.hash, ttl_shim(ttl), dropped);
   drop_values(dropped);
   return found;
@@ -121,7 +125,8 @@ py::list get_many_shim(StoreHandle& h, const std::string& prefix, const py::sequ
 
 std::size_t delete_many_shim(StoreHandle& h, const std::string& prefix, const py::sequence& keys) {
   const std::uint64_t seed = prefix_seed(prefix);
-  std::vector<py::object> dropped;
+  Dropped buffer;
+  auto& dropped = buffer.values();
   std::size_t n = 0;
   for (const py::handle key : keys) {
     std::string_view body;
@@ -133,14 +138,16 @@ std::size_t delete_many_shim(StoreHandle& h, const std::string& prefix, const py
 }
 
 std::size_t clear_shim(StoreHandle& h, const std::string& prefix) {
-  std::vector<py::object> dropped;
+  Dropped buffer;
+  auto& dropped = buffer.values();
   const std::size_t n = h.store->erase_prefix(prefix, dropped);
   drop_values(dropped);
   return n;
 }
 
 std::size_t expire_shim(StoreHandle& h) {
-  std::vector<py::object> dropped;
+  Dropped buffer;
+  auto& dropped = buffer.values();
   const std::size_t n = h.store->expire(dropped);
   drop_values(dropped);
   return n;

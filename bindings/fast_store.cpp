@@ -5,6 +5,7 @@
 #include <new>
 #include <string>
 
+#include "dropped.hpp"
 #include "fast_call.hpp"
 
 namespace stratacache::bindings {
@@ -94,7 +95,8 @@ PyObject* fast_set(PyObject* self, PyObject* const* args, size_t nargsf, PyObjec
   PyObject* key = args[0];
   std::string_view body;
   if (!key_bytes(key, body)) return nullptr;
-  std::vector<py::object> dropped;
+  Dropped buffer;
+  auto& dropped = buffer.values();
   try {
     const bool use_default = ttl_obj == nullptr || ttl_obj == Py_None;
     const std::optional<Nanos> ttl = use_default ? f->default_ttl : ttl_shim(ttl_obj);

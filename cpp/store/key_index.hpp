@@ -1,8 +1,10 @@
 // Open-addressing index from key hash to entry id, for one shard.
 //
-// Linear probing over 8-byte slots {id, 32-bit tag}; the tag (high hash bits) rejects almost
-// every non-matching slot before the key bytes are compared. Deletion shifts later slots back
-// (no tombstones), so probe sequences stay short under churn. Load factor <= 3/4.
+// Linear probing over 8-byte slots {id, 32-bit tag}. The tag is the hash's low 32 bits, so a
+// slot's home is `tag & mask` (tables stay below 2^32 slots): moving and regrowing never read
+// the entries, and the tag bits above the home rejects almost every non-matching slot before
+// the key bytes are compared. Deletion shifts later slots back (no tombstones), so probe
+// sequences stay short under churn. Load factor <= 3/4.
 #pragma once
 
 #include <cstdint>
@@ -20,30 +22,28 @@ class KeyIndex {
   template <class Matches>
   [[nodiscard]] EntryId find(std::uint64_t hash, Matches&& matches) const noexcept {
     const std::uint32_t tag = tag_of(hash);
-    for (std::size_t i = home(hash);; i = (i + 1) & mask()) {
+    for (std::size_t i = home(tag);; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];
       if (s.id == kNoEntry) return kNoEntry;
       if (s.tag == tag && matches(s.id)) return s.id;
     }
   }
 
-  /// Adds `id` (not present yet). `hash_of(id)` gives the hash of any stored id, for regrowth.
-  template <class HashOf>
-  void insert(std::uint64_t hash, EntryId id, HashOf&& hash_of) {
-    if ((count_ + 1) * 4 > slots_.size() * 3) grow(hash_of);
-    place(hash, id);
+  /// Adds `id` (not present yet).
+  void insert(std::uint64_t hash, EntryId id) {
+    if ((count_ + 1) * 4 > slots_.size() * 3) grow();
+    place(tag_of(hash), id);
     ++count_;
   }
 
   /// Removes `id`, stored under `hash`.
-  template <class HashOf>
-  void erase(std::uint64_t hash, EntryId id, HashOf&& hash_of) noexcept {
-    std::size_t i = home(hash);
+  void erase(std::uint64_t hash, EntryId id) noexcept {
+    std::size_t i = home(tag_of(hash));
     while (slots_[i].id != id) i = (i + 1) & mask();
     // Backward-shift: move later members of the cluster into the hole when their home allows.
     for (std::size_t j = (i + 1) & mask();; j = (j + 1) & mask()) {
       if (slots_[j].id == kNoEntry) break;
-      const std::size_t h = home(hash_of(slots_[j].id));
+      const std::size_t h = home(slots_[j].tag);
       // Can slot j's entry move to hole i? Only if i lies cyclically within [h, j).
       if (((j - h) & mask()) >= ((j - i) & mask())) {
         slots_[i] = slots_[j];
@@ -69,23 +69,20 @@ class KeyIndex {
   static constexpr std::size_t kMinSlots = 16;
 
   static std::uint32_t tag_of(std::uint64_t hash) noexcept {
-    return static_cast<std::uint32_t>(hash >> 32);
+    return static_cast<std::uint32_t>(hash);
   }
   [[nodiscard]] std::size_t mask() const noexcept { return slots_.size() - 1; }
-  [[nodiscard]] std::size_t home(std::uint64_t hash) const noexcept {
-    return static_cast<std::size_t>(hash) & mask();
-  }
-  void place(std::uint64_t hash, EntryId id) noexcept {
-    std::size_t i = home(hash);
+  [[nodiscard]] std::size_t home(std::uint32_t tag) const noexcept { return tag & mask(); }
+  void place(std::uint32_t tag, EntryId id) noexcept {
+    std::size_t i = home(tag);
     while (slots_[i].id != kNoEntry) i = (i + 1) & mask();
-    slots_[i] = Slot{id, tag_of(hash)};
+    slots_[i] = Slot{id, tag};
   }
-  template <class HashOf>
-  void grow(HashOf& hash_of) {
+  void grow() {
     std::vector<Slot> old(slots_.size() * 2);
     old.swap(slots_);
     for (const Slot& s : old) {
-      if (s.id != kNoEntry) place(hash_of(s.id), s.id);
+      if (s.id != kNoEntry) place(s.tag, s.id);
     }
   }
 

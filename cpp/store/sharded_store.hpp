@@ -91,11 +91,14 @@ class ShardedStore final : public Store<Value> {
       dropped.push_back(std::move(value));
       return SetOutcome::kExpired;
     }
-    if (s.max_bytes != 0 && bytes > s.max_bytes) {
+    if ((s.max_bytes != 0 && bytes > s.max_bytes) || bytes > kMaxWeight) {
       if (id != kNoEntry) s.remove(id, dropped, s.evicted_explicit);
       ++s.rejected;
       dropped.push_back(std::move(value));
-      if (strict_) throw Error(ErrorCode::kValueTooLarge, too_heavy_message(bytes, s.max_bytes));
+      if (strict_) {
+        throw Error(ErrorCode::kValueTooLarge,
+                    too_heavy_message(bytes, s.max_bytes != 0 ? s.max_bytes : kMaxWeight));
+      }
       return SetOutcome::kRejected;
     }
     const Nanos deadline = deadline_after(now, ttl);
@@ -251,12 +254,13 @@ class ShardedStore final : public Store<Value> {
   }
 
  private:
+  // 64 bytes with a pointer-sized Value: one cache line per entry.
   struct Entry {
     std::string key;
     Value value{};
     std::uint64_t hash = 0;
     Nanos deadline = 0;  // 0: never expires
-    std::uint64_t bytes = 0;
+    std::uint32_t bytes = 0;
     bool live = false;
   };
 
@@ -294,9 +298,6 @@ class ShardedStore final : public Store<Value> {
     [[nodiscard]] bool is_expired(EntryId id, const Clock& clock) const noexcept {
       return entries[id].deadline != 0 && entries[id].deadline <= clock.now();
     }
-    auto hash_of() const noexcept {
-      return [this](EntryId id) { return entries[id].hash; };
-    }
 
     void insert(KeyView key, std::uint64_t hash, Value value, std::uint64_t b, Nanos deadline) {
       EntryId id;
@@ -313,10 +314,10 @@ class ShardedStore final : public Store<Value> {
       e.key = key.materialize();
       e.value = std::move(value);
       e.hash = hash;
-      e.bytes = b;
+      e.bytes = static_cast<std::uint32_t>(b);
       e.deadline = deadline;
       e.live = true;
-      index.insert(hash, id, hash_of());
+      index.insert(hash, id);
       if (deadline != 0) wheel.schedule(id, deadline);
       policy.on_insert(id, hash, policy_weight(b));
       ++count;
@@ -329,7 +330,7 @@ class ShardedStore final : public Store<Value> {
       dropped.push_back(std::move(e.value));
       e.value = std::move(value);
       bytes = bytes - e.bytes + b;
-      e.bytes = b;
+      e.bytes = static_cast<std::uint32_t>(b);
       set_deadline(id, deadline);
       policy.on_update(id, hash, policy_weight(b));
     }
@@ -343,7 +344,7 @@ class ShardedStore final : public Store<Value> {
 
     void remove(EntryId id, std::vector<Value>& dropped, std::uint64_t& cause) {
       Entry& e = entries[id];
-      index.erase(e.hash, id, hash_of());
+      index.erase(e.hash, id);
       if (e.deadline != 0) wheel.cancel(id);
       policy.on_remove(id);
       dropped.push_back(std::move(e.value));
@@ -376,6 +377,8 @@ class ShardedStore final : public Store<Value> {
       }
     }
   };
+
+  static constexpr std::uint64_t kMaxWeight = std::numeric_limits<std::uint32_t>::max();
 
   static void check_ttl(std::optional<Nanos> ttl) {
     if (ttl && *ttl < 0) throw Error(ErrorCode::kInvalidTtl, "ttl must be >= 0");
