@@ -17,14 +17,15 @@ namespace stratacache::store {
 struct S3FifoConfig {
   double small_share = 0.10;        ///< small queue's share of the capacity
   double ghost_factor = 1.0;        ///< ghost entries remembered, per entry in the main queue
-  std::uint8_t move_threshold = 1;  ///< hits in the small queue that earn a place in main
+  std::uint8_t move_threshold = 2;  ///< hits in the small queue that earn a place in main
 };
 
 /// S3-FIFO [1], weighted.
 ///
 /// New keys enter the small FIFO (10% of the capacity). Its oldest entry leaves when the small
-/// queue must give up space: if it was hit while there (`move_threshold` times) it moves to the
-/// main FIFO, otherwise it is evicted and its hash is remembered in the ghost FIFO. Most keys
+/// queue must give up space: if it was hit while there (`move_threshold` times, 2 as in the
+/// authors' libCacheSim) it moves to the main FIFO, otherwise it is evicted and its hash is
+/// remembered in the ghost FIFO. Most keys
 /// are one-hit wonders, and they leave after a short stay without disturbing main. A key found
 /// in the ghost is inserted straight into main. Main is a FIFO with a 2-bit frequency per entry
 /// (CLOCK with a counter): its oldest entry is evicted if its counter is 0, else reinserted at

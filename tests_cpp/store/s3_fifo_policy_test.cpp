@@ -59,11 +59,21 @@ TEST(S3FifoPolicy, GhostRemembersAboutMainsEntryCount) {
   EXPECT_FALSE(h.policy.in_ghost(mix64(1500)));
 }
 
-TEST(S3FifoPolicy, HitInSmallQueueEarnsMain) {
+TEST(S3FifoPolicy, OneHitInSmallQueueIsNotEnough) {
+  Harness<S3FifoPolicy> h = warmed();
+  h.access(500);
+  h.access(500);  // one hit: below the threshold of two
+  h.access(501);
+  EXPECT_FALSE(h.contains(500));
+  EXPECT_TRUE(h.policy.in_ghost(mix64(500)));
+}
+
+TEST(S3FifoPolicy, HitsInSmallQueueEarnMain) {
   Harness<S3FifoPolicy> h = warmed();
   h.access(500);
   ASSERT_EQ(h.policy.queue_of(*h.id_of(500)), Queue::kSmall);
-  h.access(500);  // a hit while in the small queue
+  h.access(500);  // two hits while in the small queue
+  h.access(500);
   h.access(501);  // pushes 500 out of the small queue
   ASSERT_TRUE(h.contains(500));
   EXPECT_EQ(h.policy.queue_of(*h.id_of(500)), Queue::kMain);
