@@ -24,7 +24,7 @@ using PolicyList = std::tuple<std::type_identity<P>...>;
 using AllPolicies = PolicyList<LruPolicy, TinyLfuPolicy, S3FifoPolicy>;
 
 /// The policy a store gets when none is named.
-inline constexpr std::string_view kDefaultPolicy = LruPolicy::kName;
+inline constexpr std::string_view kDefaultPolicy = TinyLfuPolicy::kName;
 
 /// Names of every policy, in `AllPolicies` order.
 [[nodiscard]] inline std::vector<std::string> policy_names() {
