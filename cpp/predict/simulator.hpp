@@ -22,8 +22,8 @@ struct SimulationResult {
 /// Replays `keys` through `policy` ("lru", "tinylfu", "s3fifo", or "opt" for Belady's MIN with
 /// bypass) holding at most `capacity` entries. Throws Error{kInvalidConfig} for an unknown
 /// policy or a zero capacity.
-[[nodiscard]] SimulationResult simulate(std::span<const std::int64_t> keys,
-                                        std::string_view policy, std::uint64_t capacity);
+[[nodiscard]] SimulationResult simulate(std::span<const std::int64_t> keys, std::string_view policy,
+                                        std::uint64_t capacity);
 
 /// `read_trace(path)` then `simulate`.
 [[nodiscard]] SimulationResult simulate_file(const std::string& path, std::string_view policy,

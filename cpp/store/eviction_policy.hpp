@@ -23,11 +23,11 @@ concept EvictionPolicy =
     std::constructible_from<P, Weight> &&
     requires(P p, const P cp, EntryId id, std::uint64_t hash, Weight w) {
       { P::kName } -> std::convertible_to<std::string_view>;
-      p.on_insert(id, hash, w);   // a new entry entered the store
-      p.on_access(id, hash);      // a lookup hit
-      p.on_miss(hash);            // a lookup found nothing (feeds frequency sketches)
-      p.on_update(id, hash, w);   // the entry's value was replaced; w is its new weight
-      p.on_remove(id);            // the entry left (evicted, deleted, expired)
+      p.on_insert(id, hash, w);  // a new entry entered the store
+      p.on_access(id, hash);     // a lookup hit
+      p.on_miss(hash);           // a lookup found nothing (feeds frequency sketches)
+      p.on_update(id, hash, w);  // the entry's value was replaced; w is its new weight
+      p.on_remove(id);           // the entry left (evicted, deleted, expired)
       { p.victim() } -> std::same_as<std::optional<EntryId>>;
       p.clear();
       { cp.weight() } -> std::same_as<Weight>;  // total weight the policy tracks

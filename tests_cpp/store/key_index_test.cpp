@@ -14,7 +14,8 @@ namespace {
 TEST(KeyIndex, MatchesReferenceMapUnderChurn) {
   std::mt19937_64 rng(11);
   std::vector<std::uint64_t> hash_of_id(5000);
-  for (auto& h : hash_of_id) h = (rng() & 0xFFFFFFFF00000000ULL) | (rng() % 37) << 20 | (rng() % 37);
+  for (auto& h : hash_of_id)
+    h = (rng() & 0xFFFFFFFF00000000ULL) | (rng() % 37) << 20 | (rng() % 37);
   auto hash_of = [&](EntryId id) { return hash_of_id[id]; };
   KeyIndex index;
   std::unordered_map<EntryId, bool> present;

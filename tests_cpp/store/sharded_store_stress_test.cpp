@@ -47,7 +47,8 @@ void hammer(Store<std::string>& store, int thread, int ops) {
 TEST(ShardedStoreStress, ConcurrentMixedOperationsKeepInvariants) {
   for (const auto& policy : policy_names()) {
     for (std::size_t shards : {1u, 4u}) {
-      auto store = make_store<std::string>(policy, StoreConfig{.max_entries = 256, .shards = shards});
+      auto store =
+          make_store<std::string>(policy, StoreConfig{.max_entries = 256, .shards = shards});
       std::vector<std::thread> threads;
       for (int t = 0; t < 4; ++t) threads.emplace_back(hammer, std::ref(*store), t, 20'000);
       for (auto& t : threads) t.join();
