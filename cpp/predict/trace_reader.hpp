@@ -8,7 +8,8 @@
 namespace stratacache::predict {
 
 /// Every key of the trace at `path`, in order. Gzip is detected by its magic bytes.
-/// Throws Error{kIo} if the file cannot be read, Error{kCorrupt} naming the line that is not
+/// Throws Error{kIo} if the file cannot be read, Error{kCorrupt} "after line N" for a truncated
+/// or corrupt gzip stream, and Error{kCorrupt} naming the line that is not
 /// an integer.
 [[nodiscard]] std::vector<std::int64_t> read_trace(const std::string& path);
 

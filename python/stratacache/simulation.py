@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from . import _core
+from ._options import require_type
 from .errors import ConfigError
 
 __all__ = ["SimulationResult", "simulate"]
@@ -15,7 +16,7 @@ SimulationResult = _core.SimulationResult
 
 
 def simulate(
-    trace_path: str | os.PathLike[str], policy: str = "lru", capacity: int = 1000
+    trace_path: str | os.PathLike[str], policy: str | None = None, capacity: int | None = None
 ) -> SimulationResult:
     """Replays a trace through an eviction policy and returns its hit ratio.
 
@@ -24,19 +25,24 @@ def simulate(
 
     Args:
         trace_path: path of the trace file.
-        policy: one of `stratacache.POLICIES`, or "opt" for Belady's optimum.
-        capacity: entries the simulated cache holds (> 0).
+        policy: one of `stratacache.POLICIES`, or "opt" for Belady's optimum (None: the
+            default policy, `stratacache.DEFAULT_POLICY`).
+        capacity: entries the simulated cache holds (> 0); required.
 
     Raises:
-        TypeError: capacity is not an int.
+        TypeError: capacity is missing or not an int, or policy is not a str.
         ConfigError: capacity <= 0 or unknown policy.
         TraceIOError: the file cannot be read.
         CorruptDataError: a line is not an integer key.
     """
+    if capacity is None:
+        msg = "simulate() needs a capacity (entries the simulated cache holds)"
+        raise TypeError(msg)
+    require_type(policy, (str, type(None)), "policy", "a str or None")
     if isinstance(capacity, bool) or not isinstance(capacity, int):
         msg = f"capacity must be an int, not {type(capacity).__name__}"
         raise TypeError(msg)
     if capacity <= 0:
         msg = f"capacity must be > 0, got {capacity}"
         raise ConfigError(msg)
-    return _core.simulate(str(Path(trace_path)), policy, capacity)
+    return _core.simulate(str(Path(trace_path)), policy or _core.DEFAULT_POLICY, capacity)
