@@ -6,7 +6,7 @@ JOBS ?= 2
 INSTALL_MODE ?= -e
 export CMAKE_BUILD_PARALLEL_LEVEL := $(JOBS)
 
-.PHONY: bootstrap install demo test test-cpp test-py bench bench-quick sanitize format lint clean
+.PHONY: bootstrap install demo test test-cpp test-py bench bench-quick sanitize fuzz format lint clean
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -38,6 +38,14 @@ bench-quick: install
 sanitize: bootstrap
 	cmake --preset asan >/dev/null && cmake --build --preset asan && ctest --preset asan -j $(JOBS)
 	cmake --preset tsan >/dev/null && cmake --build --preset tsan && ctest --preset tsan
+	$(MAKE) fuzz FUZZ_SECONDS=30
+
+FUZZ_SECONDS ?= 60
+fuzz: bootstrap
+	cmake --preset fuzz >/dev/null && cmake --build --preset fuzz --target fuzz_trace
+	mkdir -p build/fuzz/corpus-trace
+	build/fuzz/tests_cpp/fuzz/fuzz_trace -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  build/fuzz/corpus-trace tests_cpp/fuzz/corpus/trace
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
