@@ -242,3 +242,10 @@ def test_threads_share_one_cache() -> None:
 def test_policies_are_listed_and_default_is_one_of_them() -> None:
     assert stratacache.DEFAULT_POLICY in stratacache.POLICIES
     assert stratacache.Cache().policy == stratacache.DEFAULT_POLICY
+
+
+async def test_default_single_shard_holds_exactly_the_bound(make_cache: Any) -> None:
+    c = make_cache(max_entries=20_000)
+    for i in range(30_000):
+        await call(c.set(f"k{i}", i))
+    assert len(c) == 20_000

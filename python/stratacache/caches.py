@@ -48,7 +48,7 @@ class _L1Cache:
         namespace: str = "",
         *,
         strict: bool = False,
-        shards: int = 0,
+        shards: int = 1,
         weigher: Callable[[Any], int] | None = None,
     ) -> None:
         entries = check_bound(max_entries, "max_entries")
@@ -196,7 +196,9 @@ class Cache(_L1Cache):
         namespace: prefix isolating this cache's keys; `clear(namespace=...)` drops one.
         strict: raise ValueTooLargeError for a value heavier than a shard's byte budget
             instead of counting it in `stats().rejected`.
-        shards: number of lock shards (power of two); 0 picks one from the capacity.
+        shards: number of lock shards (a power of two; 0 picks one from the capacity). One by
+            default: every call holds the GIL, so more shards add no concurrency, and with one
+            shard the bound is exact and the hit ratio is the one `simulate` reports.
         weigher: function value -> bytes replacing the default estimate.
 
     Raises:
