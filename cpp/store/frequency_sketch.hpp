@@ -1,9 +1,12 @@
 // Approximate access counts for admission decisions: a 4-bit count-min sketch that ages itself.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "common/hash.hpp"
 
 namespace stratacache::store {
 
@@ -20,6 +23,9 @@ namespace stratacache::store {
 /// every counter is halved, and the increment count is halved too, less the quarter of the odd
 /// counters whose remainder was truncated. Old popularity thus fades geometrically, and the
 /// O(width) pass is amortised over ten increments per word.
+///
+/// Both hot paths mix the hash once and read the four counters' positions straight from that
+/// mix, inline: they run under the store's lock on every request.
 ///
 /// Invariants: every counter is <= 15; `size_ < sample_size_`.
 ///
@@ -39,10 +45,37 @@ class FrequencySketch {
   void ensure_capacity(std::uint64_t expected_entries);
 
   /// Estimated recent occurrences of `hash`, in [0, 15].
-  [[nodiscard]] unsigned frequency(std::uint64_t hash) const noexcept;
+  [[nodiscard]] unsigned frequency(std::uint64_t hash) const noexcept {
+    const std::uint64_t h = mixed(hash);
+    const std::uint64_t* block = block_of(h);
+    std::uint64_t counters = h >> 32;
+    unsigned least = kMaxCount;
+    for (unsigned i = 0; i < 4; ++i, counters >>= 8) {
+      const std::uint64_t word = block[2 * i + (counters & 1U)];
+      least = std::min(least, static_cast<unsigned>((word >> shift_of(counters)) & 15U));
+    }
+    return least;
+  }
 
   /// Counts one occurrence of `hash`; may trigger an aging pass.
-  void increment(std::uint64_t hash) noexcept;
+  void increment(std::uint64_t hash) noexcept {
+    const std::uint64_t h = mixed(hash);
+    std::uint64_t* block = block_of(h);
+    std::uint64_t counters = h >> 32;
+    std::uint64_t added = 0;
+    // The four counters sit in four different words, so they are independent: add 1 to each
+    // that is below 15, without branching.
+    for (unsigned i = 0; i < 4; ++i, counters >>= 8) {
+      std::uint64_t& word = block[2 * i + (counters & 1U)];
+      const unsigned shift = shift_of(counters);
+      const std::uint64_t below_max = ((word >> shift) & 15U) != kMaxCount ? 1U : 0U;
+      word += below_max << shift;
+      added |= below_max;
+    }
+    // Only increments that changed a counter count towards aging, so a saturated hot key cannot
+    // age everyone else faster.
+    if (added != 0 && ++size_ >= sample_size_) age();
+  }
 
   /// Forgets every count, keeping the size.
   void clear() noexcept;
@@ -55,13 +88,25 @@ class FrequencySketch {
   [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
 
  private:
-  struct Slots {
-    std::size_t word[4];
-    unsigned shift[4];
-  };
+  static constexpr std::size_t kWordsPerBlock = 8;
+
+  // Callers pass hashes whose high bits may be shared (a shard is chosen by them), so mix again:
+  // the low half picks the block, each byte of the high half one counter of one word pair (its
+  // low bit the word, its next four bits the counter).
+  [[nodiscard]] static std::uint64_t mixed(std::uint64_t hash) noexcept {
+    return mix64(hash ^ 0x9e3779b97f4a7c15ULL);
+  }
+  [[nodiscard]] static unsigned shift_of(std::uint64_t counter_byte) noexcept {
+    return static_cast<unsigned>(counter_byte << 1) & 60U;  // ((byte >> 1) & 15) * 4
+  }
+  [[nodiscard]] const std::uint64_t* block_of(std::uint64_t h) const noexcept {
+    return table_.data() + (static_cast<std::size_t>(h) & block_mask_) * kWordsPerBlock;
+  }
+  [[nodiscard]] std::uint64_t* block_of(std::uint64_t h) noexcept {
+    return table_.data() + (static_cast<std::size_t>(h) & block_mask_) * kWordsPerBlock;
+  }
 
   void resize(std::uint64_t expected_entries);
-  [[nodiscard]] Slots slots_of(std::uint64_t hash) const noexcept;
   void age() noexcept;
 
   std::vector<std::uint64_t> table_;
