@@ -21,6 +21,7 @@ TinyLfuPolicy::TinyLfuPolicy(Weight capacity, const TinyLfuConfig& config)
       climber_(capacity, config.climber),
       ghost_climber_(capacity, config.ghost) {
   reset_segments();
+  update_sample();
 }
 
 void TinyLfuPolicy::reset_segments() noexcept {
@@ -31,22 +32,10 @@ void TinyLfuPolicy::reset_segments() noexcept {
       static_cast<Weight>(static_cast<double>(capacity_ - window_max_) * config_.protected_share);
 }
 
-IdList& TinyLfuPolicy::list(Segment s) noexcept {
-  switch (s) {
-    case Segment::kWindow:
-      return window_;
-    case Segment::kProtected:
-      return protected_;
-    default:
-      return probation_;
-  }
-}
-
 void TinyLfuPolicy::unlink(EntryId id) noexcept {
   Node& n = nodes_[id];
   list(n.segment).unlink(links_, id);
-  if (n.segment == Segment::kWindow) window_weight_ -= n.weight;
-  if (n.segment == Segment::kProtected) protected_weight_ -= n.weight;
+  weight_of(n.segment) -= n.weight;
   n.segment = Segment::kNone;
 }
 
@@ -54,8 +43,7 @@ void TinyLfuPolicy::push(EntryId id, Segment segment) noexcept {
   Node& n = nodes_[id];
   n.segment = segment;
   list(segment).push_back(links_, id);
-  if (segment == Segment::kWindow) window_weight_ += n.weight;
-  if (segment == Segment::kProtected) protected_weight_ += n.weight;
+  weight_of(segment) += n.weight;
 }
 
 void TinyLfuPolicy::count_request(std::uint64_t hash, bool hit) {
@@ -89,6 +77,7 @@ void TinyLfuPolicy::on_insert(EntryId id, std::uint64_t hash, Weight w) {
   // weights that is the entry bound, with byte weights more than any entry count needs.
   if (count_ > sketch_.capacity() && sketch_.capacity() < capacity_) {
     sketch_.ensure_capacity(std::min(2 * sketch_.capacity(), capacity_));
+    update_sample();
   }
   maybe_climb();
   candidate_ = drain_window();
@@ -148,12 +137,12 @@ void TinyLfuPolicy::reorder(EntryId id) {
   Node& n = nodes_[id];
   switch (n.segment) {
     case Segment::kWindow:
-      window_.move_to_back(links_, id);
+      window().move_to_back(links_, id);
       break;
     case Segment::kProbation:
       // An entry heavier than the protected segment could never stay there.
       if (n.weight > protected_max_) {
-        probation_.move_to_back(links_, id);
+        probation().move_to_back(links_, id);
       } else {
         unlink(id);
         push(id, Segment::kProtected);
@@ -161,7 +150,7 @@ void TinyLfuPolicy::reorder(EntryId id) {
       }
       break;
     case Segment::kProtected:
-      protected_.move_to_back(links_, id);
+      protected_list().move_to_back(links_, id);
       break;
     case Segment::kNone:
       break;
@@ -170,8 +159,8 @@ void TinyLfuPolicy::reorder(EntryId id) {
 
 EntryId TinyLfuPolicy::drain_window() noexcept {
   EntryId first = kNoEntry;
-  while (window_weight_ > window_max_ && !window_.empty()) {
-    const EntryId id = window_.head();
+  while (weight_of(Segment::kWindow) > window_max_ && !window().empty()) {
+    const EntryId id = window().head();
     unlink(id);
     push(id, Segment::kProbation);
     if (first == kNoEntry) first = id;
@@ -180,21 +169,21 @@ EntryId TinyLfuPolicy::drain_window() noexcept {
 }
 
 void TinyLfuPolicy::demote_protected() noexcept {
-  while (protected_weight_ > protected_max_ && !protected_.empty()) {
-    const EntryId id = protected_.head();
+  while (weight_of(Segment::kProtected) > protected_max_ && !protected_list().empty()) {
+    const EntryId id = protected_list().head();
     unlink(id);
     push(id, Segment::kProbation);
   }
 }
 
-void TinyLfuPolicy::maybe_climb() {
-  if (pending_ != 0) continue_transfer();
-  if (config_.adaptation == WindowAdaptation::kFixed) return;
-  const auto sample = std::max<std::uint64_t>(
+void TinyLfuPolicy::update_sample() noexcept {
+  sample_ = std::max<std::uint64_t>(
       {config_.min_sample, 1,
        static_cast<std::uint64_t>(config_.sample_factor *
                                   static_cast<double>(sketch_.capacity()))});
-  if (sampled_ < sample) return;
+}
+
+void TinyLfuPolicy::climb() {
   sampled_ = 0;
   // Samples of a cache that is still filling say nothing about the window's size.
   if (total_ < capacity_ / 2) {
@@ -205,7 +194,7 @@ void TinyLfuPolicy::maybe_climb() {
   if (config_.adaptation == WindowAdaptation::kHillClimber) {
     pending_ = climber_.adjust();
   } else {
-    pending_ = ghost_climber_.adjust(window_.size(), probation_.size(), count_);
+    pending_ = ghost_climber_.adjust(window().size(), probation().size(), count_);
   }
   const Weight before = window_max_;
   demote_protected();
@@ -234,8 +223,8 @@ Weight TinyLfuPolicy::grow_window(Weight quota) noexcept {
   bool capped = true;
   for (std::uint32_t i = 0; i < config_.max_transfer && capped; ++i) {
     // Main's least recent entries come along with the space, so main stays full.
-    EntryId id = probation_.head();
-    if (id == kNoEntry || nodes_[id].weight > quota) id = protected_.head();
+    EntryId id = probation().head();
+    if (id == kNoEntry || nodes_[id].weight > quota) id = protected_list().head();
     if (id == kNoEntry || nodes_[id].weight > quota) {
       capped = false;
       break;
@@ -258,7 +247,7 @@ Weight TinyLfuPolicy::shrink_window(Weight quota) noexcept {
   Weight moved = 0;
   bool capped = true;
   for (std::uint32_t i = 0; i < config_.max_transfer && capped; ++i) {
-    const EntryId id = window_.head();
+    const EntryId id = window().head();
     if (id == kNoEntry || nodes_[id].weight > quota) {
       capped = false;
       break;
@@ -294,12 +283,12 @@ EntryId TinyLfuPolicy::take_candidate() noexcept {
 EntryId TinyLfuPolicy::decide() {
   // Once probation's candidates are used up, the window's LRU entries compete too.
   if (candidate_ == kNoEntry && !candidates_from_window_) {
-    candidate_ = window_.head();
+    candidate_ = window().head();
     candidates_from_window_ = true;
   }
-  const EntryId victim = probation_.head();
+  const EntryId victim = probation().head();
   if (candidate_ == kNoEntry && victim == kNoEntry) {
-    return !protected_.empty() ? protected_.head() : window_.head();
+    return !protected_list().empty() ? protected_list().head() : window().head();
   }
   if (victim == kNoEntry) return take_candidate();
   if (candidate_ == kNoEntry) return victim;
@@ -326,11 +315,10 @@ bool TinyLfuPolicy::admit(EntryId candidate, EntryId victim) noexcept {
 }
 
 void TinyLfuPolicy::clear() {
-  window_.reset();
-  probation_.reset();
-  protected_.reset();
+  for (IdList& l : lists_) l.reset();
   for (Node& n : nodes_) n.segment = Segment::kNone;
-  window_weight_ = protected_weight_ = total_ = 0;
+  weights_.fill(0);
+  total_ = 0;
   count_ = 0;
   sketch_.clear();
   climber_.reset();

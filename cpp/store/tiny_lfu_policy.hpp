@@ -2,6 +2,8 @@
 // frequency sketch deciding who enters main, and an adaptive split between window and main.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -118,7 +120,13 @@ class TinyLfuPolicy {
   void push(EntryId id, Segment segment) noexcept;
   EntryId drain_window() noexcept;
   void demote_protected() noexcept;
-  void maybe_climb();
+  // The per-request check inline; the end of a sample out of line.
+  void maybe_climb() {
+    if (pending_ != 0) continue_transfer();
+    if (config_.adaptation != WindowAdaptation::kFixed && sampled_ >= sample_) climb();
+  }
+  void climb();
+  void update_sample() noexcept;
   void continue_transfer() noexcept;
   [[nodiscard]] Weight grow_window(Weight quota) noexcept;
   [[nodiscard]] Weight shrink_window(Weight quota) noexcept;
@@ -130,7 +138,13 @@ class TinyLfuPolicy {
     candidates_from_window_ = false;
     decided_ = kNoEntry;
   }
-  [[nodiscard]] IdList& list(Segment s) noexcept;
+  [[nodiscard]] IdList& list(Segment s) noexcept { return lists_[static_cast<std::size_t>(s)]; }
+  [[nodiscard]] IdList& window() noexcept { return list(Segment::kWindow); }
+  [[nodiscard]] IdList& probation() noexcept { return list(Segment::kProbation); }
+  [[nodiscard]] IdList& protected_list() noexcept { return list(Segment::kProtected); }
+  [[nodiscard]] Weight& weight_of(Segment s) noexcept {
+    return weights_[static_cast<std::size_t>(s)];
+  }
 
   TinyLfuConfig config_;
   Weight capacity_;
@@ -140,8 +154,10 @@ class TinyLfuPolicy {
 
   Links links_;
   std::vector<Node> nodes_;
-  IdList window_, probation_, protected_;
-  Weight window_weight_ = 0, protected_weight_ = 0, total_ = 0;
+  // By Segment, so that moving an entry needs no switch; kNone's list stays empty.
+  std::array<IdList, 4> lists_{};
+  std::array<Weight, 4> weights_{};
+  Weight total_ = 0;
   Weight window_max_ = 0, protected_max_ = 0;
   std::uint64_t count_ = 0;
 
@@ -154,6 +170,7 @@ class TinyLfuPolicy {
 
   bool decided_from_window_ = false;  // decided_ is a rejected candidate, not a main victim
   std::uint64_t sampled_ = 0;         // requests in the current adaptation sample
+  std::uint64_t sample_ = 1;          // requests per sample; follows the sketch's capacity
   std::int64_t pending_ = 0;          // window growth (or shrinkage) still to transfer
 
   std::uint64_t last_miss_hash_ = 0;  // on_miss then on_insert of one key count once
