@@ -1,0 +1,153 @@
+#include "codec/codec.hpp"
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+
+namespace stratacache::codec {
+namespace {
+
+// Signed envelopes put the key's length before it, so no (body, key) split can be shifted into
+// another with the same MAC input.
+std::array<char, 4> le32(std::size_t n) {
+  const auto v = static_cast<std::uint32_t>(n);
+  return {static_cast<char>(v & 0xFFU), static_cast<char>((v >> 8) & 0xFFU),
+          static_cast<char>((v >> 16) & 0xFFU), static_cast<char>((v >> 24) & 0xFFU)};
+}
+
+Failure tampered(const char* what) { return fail(ErrorCode::kTampered, what); }
+
+}  // namespace
+
+Codec::Codec(CodecConfig config) : config_(std::move(config)) {
+  if (config_.max_value_bytes > std::numeric_limits<std::uint32_t>::max()) {
+    throw Error(ErrorCode::kInvalidConfig, "codec: max_value_bytes must be below 4 GiB");
+  }
+  if (config_.compression.min_saving < 0.0 || config_.compression.min_saving >= 1.0) {
+    throw Error(ErrorCode::kInvalidConfig, "codec: min_saving must be in [0, 1)");
+  }
+  if (!config_.nonce_source) config_.nonce_source = random_nonce;
+}
+
+std::string Codec::encode(std::string_view key, Serializer serializer, std::string_view payload,
+                          const Metadata& metadata) const {
+  if (payload.size() > config_.max_value_bytes) {
+    throw Error(ErrorCode::kTooLarge, "codec: payload of " + std::to_string(payload.size()) +
+                                          " bytes exceeds max_value_bytes");
+  }
+  Header header;
+  header.serializer = serializer;
+  header.payload_size = static_cast<std::uint32_t>(payload.size());
+  if (!config_.encryption_keys.empty()) {
+    header.flags = kFlagEncrypted;
+    header.key_id = config_.encryption_keys.newest_id();
+  } else if (!config_.signing_keys.empty()) {
+    header.flags = kFlagSigned;
+    header.key_id = config_.signing_keys.newest_id();
+  } else if (serializer == Serializer::kPickle) {
+    throw Error(ErrorCode::kInvalidConfig, "codec: pickle needs a signing or encryption key");
+  }
+  std::optional<std::string> packed = compress(payload, config_.compression);
+  if (packed) header.compression = config_.compression.algorithm;
+  const std::string_view body = packed ? std::string_view(*packed) : payload;
+
+  std::string out;
+  out.reserve(kHeaderSize + 64 + body.size() + kNonceBytes + kGcmTagBytes + kMacBytes);
+  write_prefix(header, metadata, out);
+  protect(key, body, out);
+  return out;
+}
+
+void Codec::protect(std::string_view key, std::string_view body, std::string& out) const {
+  const std::string_view prefix(out);
+  if (!config_.encryption_keys.empty()) {
+    Nonce nonce{};
+    config_.nonce_source(nonce);
+    const std::array<std::string_view, 2> aad{prefix, key};
+    std::string sealed;
+    seal(config_.encryption_keys.newest(), nonce, aad, body, sealed);
+    out.append(reinterpret_cast<const char*>(nonce.data()), nonce.size());
+    out.append(sealed);
+    return;
+  }
+  if (!config_.signing_keys.empty()) {
+    const std::array<char, 4> key_len = le32(key.size());
+    const std::array<std::string_view, 4> parts{std::string_view(key_len.data(), key_len.size()),
+                                                key, prefix, body};
+    const auto mac = hmac_sha256(config_.signing_keys.newest(), parts);
+    out.append(body);
+    out.append(reinterpret_cast<const char*>(mac.data()), mac.size());
+    return;
+  }
+  out.append(body);
+}
+
+Result<std::string> Codec::unprotect(std::string_view key, const EnvelopeView& view) const {
+  const std::uint8_t flags = view.header.flags;
+  if (!config_.encryption_keys.empty()) {
+    if (flags != kFlagEncrypted) return tampered("codec: expected an encrypted envelope");
+    const SecretKey* secret = config_.encryption_keys.find(view.header.key_id);
+    if (secret == nullptr) return tampered("codec: unknown encryption key id");
+    if (view.body.size() < kNonceBytes + kGcmTagBytes) {
+      return fail(ErrorCode::kCorrupt, "codec: truncated encrypted body");
+    }
+    if (view.body.size() - kNonceBytes - kGcmTagBytes > config_.max_value_bytes) {
+      return fail(ErrorCode::kTooLarge, "codec: body exceeds max_value_bytes");
+    }
+    Nonce nonce{};
+    std::copy_n(view.body.begin(), kNonceBytes, reinterpret_cast<char*>(nonce.data()));
+    const std::array<std::string_view, 2> aad{view.prefix, key};
+    return open(*secret, nonce, aad, view.body.substr(kNonceBytes));
+  }
+  if (!config_.signing_keys.empty()) {
+    if (flags != kFlagSigned) return tampered("codec: expected a signed envelope");
+    const SecretKey* secret = config_.signing_keys.find(view.header.key_id);
+    if (secret == nullptr) return tampered("codec: unknown signing key id");
+    if (view.body.size() < kMacBytes) return fail(ErrorCode::kCorrupt, "codec: truncated MAC");
+    const std::string_view body = view.body.substr(0, view.body.size() - kMacBytes);
+    if (body.size() > config_.max_value_bytes) {
+      return fail(ErrorCode::kTooLarge, "codec: body exceeds max_value_bytes");
+    }
+    const std::array<char, 4> key_len = le32(key.size());
+    const std::array<std::string_view, 4> parts{std::string_view(key_len.data(), key_len.size()),
+                                                key, view.prefix, body};
+    if (!mac_equal(hmac_sha256(*secret, parts), view.body.substr(body.size()))) {
+      return tampered("codec: signature mismatch");
+    }
+    return std::string(body);
+  }
+  if (flags != 0) return tampered("codec: protected envelope but no key configured");
+  if (view.header.serializer == Serializer::kPickle) {
+    return tampered("codec: refusing an unauthenticated pickle payload");
+  }
+  if (view.body.size() > config_.max_value_bytes) {
+    return fail(ErrorCode::kTooLarge, "codec: body exceeds max_value_bytes");
+  }
+  return std::string(view.body);
+}
+
+Result<Decoded> Codec::decode(std::string_view key, std::string_view bytes) const {
+  Result<EnvelopeView> view = parse_envelope(bytes, config_.max_value_bytes);
+  if (!view) return view.error();
+  const Header& header = view.value().header;
+  Result<std::string> body = unprotect(key, view.value());
+  if (!body) return body.error();
+  Decoded decoded;
+  decoded.serializer = header.serializer;
+  decoded.metadata = std::move(view.value().metadata);
+  if (header.compression == Compression::kNone) {
+    if (body.value().size() != header.payload_size) {
+      return fail(ErrorCode::kCorrupt, "codec: payload size mismatch");
+    }
+    decoded.payload = std::move(body).value();
+  } else {
+    Result<std::string> payload = decompress(header.compression, body.value(), header.payload_size);
+    if (!payload) return payload.error();
+    decoded.payload = std::move(payload).value();
+  }
+  return decoded;
+}
+
+}  // namespace stratacache::codec

@@ -1,0 +1,65 @@
+// The codec: serialized payload and metadata in, envelope bytes out, and back. Values are
+// compressed first, then encrypted (AES-256-GCM) or signed (HMAC-SHA256), bound to their key.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "codec/compression.hpp"
+#include "codec/crypto.hpp"
+#include "codec/envelope.hpp"
+#include "common/result.hpp"
+
+namespace stratacache::codec {
+
+/// How a Codec writes values and what it accepts when reading them.
+struct CodecConfig {
+  CompressionOptions compression;
+  /// When not empty, every value is encrypted with the newest key and only encrypted
+  /// envelopes are accepted.
+  Keyring encryption_keys;
+  /// Used when encryption is off: every value is signed with the newest key and only signed
+  /// envelopes are accepted.
+  Keyring signing_keys;
+  /// Largest payload encoded or decoded, before and after compression; at most 4 GiB - 1.
+  std::size_t max_value_bytes = std::size_t{64} << 20;
+  /// Where nonces come from; empty means random_nonce. Tests inject a fixed source.
+  NonceSource nonce_source;
+};
+
+/// A decoded envelope.
+struct Decoded {
+  Serializer serializer = Serializer::kMsgpack;
+  Metadata metadata;
+  std::string payload;
+};
+
+/// Encodes and decodes envelopes; immutable after construction, so safe to share across threads
+/// (provided the nonce source is).
+class Codec {
+ public:
+  /// Throws Error(kInvalidConfig) on an impossible configuration.
+  explicit Codec(CodecConfig config);
+
+  /// The envelope of `payload` stored under `key`. Throws Error(kTooLarge) when the payload
+  /// exceeds max_value_bytes or the tags their bounds, and Error(kInvalidConfig) for pickle
+  /// without a key, since unpickling unauthenticated bytes runs code.
+  [[nodiscard]] std::string encode(std::string_view key, Serializer serializer,
+                                   std::string_view payload, const Metadata& metadata) const;
+
+  /// Reads an envelope stored under `key`. Fails with kCorrupt (malformed, unknown version),
+  /// kTampered (authentication failed, wrong key or key id, value moved from another key,
+  /// missing protection) or kTooLarge; never reads out of bounds or allocates past the limit.
+  [[nodiscard]] Result<Decoded> decode(std::string_view key, std::string_view bytes) const;
+
+  [[nodiscard]] const CodecConfig& config() const noexcept { return config_; }
+
+ private:
+  void protect(std::string_view key, std::string_view body, std::string& out) const;
+  [[nodiscard]] Result<std::string> unprotect(std::string_view key, const EnvelopeView& view) const;
+
+  CodecConfig config_;
+};
+
+}  // namespace stratacache::codec
