@@ -1,10 +1,12 @@
 #include "codec/codec.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace stratacache::codec {
 namespace {
@@ -61,17 +63,17 @@ std::string Codec::encode(std::string_view key, Serializer serializer, std::stri
 }
 
 void Codec::protect(std::string_view key, std::string_view body, std::string& out) const {
-  const std::string_view prefix(out);
+  const std::size_t prefix_size = out.size();
   if (!config_.encryption_keys.empty()) {
     Nonce nonce{};
     config_.nonce_source(nonce);
-    const std::array<std::string_view, 2> aad{prefix, key};
-    std::string sealed;
-    seal(config_.encryption_keys.newest(), nonce, aad, body, sealed);
     out.append(reinterpret_cast<const char*>(nonce.data()), nonce.size());
-    out.append(sealed);
+    // seal reads the associated data before it grows `out`, so this view stays valid.
+    const std::array<std::string_view, 2> aad{std::string_view(out).substr(0, prefix_size), key};
+    seal(config_.encryption_keys.newest(), nonce, aad, body, out);
     return;
   }
+  const std::string_view prefix(out);
   if (!config_.signing_keys.empty()) {
     const std::array<char, 4> key_len = le32(key.size());
     const std::array<std::string_view, 4> parts{std::string_view(key_len.data(), key_len.size()),

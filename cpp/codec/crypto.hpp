@@ -70,7 +70,8 @@ class Keyring {
 void random_nonce(Nonce& nonce);
 
 /// Appends ciphertext and the 16-byte GCM tag of `plaintext` to `out`. The associated data is
-/// the concatenation of `aad` parts, authenticated but not encrypted.
+/// the concatenation of `aad` parts, authenticated but not encrypted; they are read before `out`
+/// grows, so they may view `out` itself. `plaintext` must not.
 void seal(const SecretKey& key, const Nonce& nonce, std::span<const std::string_view> aad,
           std::string_view plaintext, std::string& out);
 
