@@ -58,7 +58,8 @@ std::vector<std::uint32_t> zipf_sequence(std::size_t n, double s) {
   for (std::size_t i = 0; i < kSequence; ++i) {
     const double u = uniform(i) * sum;
     const auto r = std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin();
-    seq[i] = static_cast<std::uint32_t>(std::min<std::ptrdiff_t>(r, static_cast<std::ptrdiff_t>(n - 1)));
+    seq[i] =
+        static_cast<std::uint32_t>(std::min<std::ptrdiff_t>(r, static_cast<std::ptrdiff_t>(n - 1)));
   }
   return seq;
 }
