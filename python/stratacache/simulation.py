@@ -6,8 +6,7 @@ import os
 from pathlib import Path
 
 from . import _core
-from ._options import require_type
-from .errors import ConfigError
+from ._options import check_bound, require_type
 
 __all__ = ["SimulationResult", "simulate"]
 
@@ -39,10 +38,5 @@ def simulate(
         msg = "simulate() needs a capacity (entries the simulated cache holds)"
         raise TypeError(msg)
     require_type(policy, (str, type(None)), "policy", "a str or None")
-    if isinstance(capacity, bool) or not isinstance(capacity, int):
-        msg = f"capacity must be an int, not {type(capacity).__name__}"
-        raise TypeError(msg)
-    if capacity <= 0:
-        msg = f"capacity must be > 0, got {capacity}"
-        raise ConfigError(msg)
-    return _core.simulate(str(Path(trace_path)), policy or _core.DEFAULT_POLICY, capacity)
+    entries = check_bound(capacity, "capacity")
+    return _core.simulate(str(Path(trace_path)), policy or _core.DEFAULT_POLICY, entries)
