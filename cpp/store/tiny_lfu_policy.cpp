@@ -215,16 +215,15 @@ void TinyLfuPolicy::continue_transfer() noexcept {
   }
 }
 
-// Both transfers move at most `max_transfer` entries and return the quota left for the next
-// call, or 0 when nothing more can move (the rest of the quota is then dropped, as in Caffeine).
-Weight TinyLfuPolicy::grow_window(Weight quota) noexcept {
-  quota = std::min(quota, protected_max_);
+// Moves the entries `pick` names into `to` while they fit `quota`, at most `max_transfer` of
+// them. Returns the weight moved and the quota left for the next call, or 0 when nothing more
+// can move (the rest of the quota is then dropped, as in Caffeine).
+template <class Pick>
+TinyLfuPolicy::Transfer TinyLfuPolicy::transfer(Weight quota, Segment to, Pick pick) noexcept {
   Weight moved = 0;
   bool capped = true;
   for (std::uint32_t i = 0; i < config_.max_transfer && capped; ++i) {
-    // Main's least recent entries come along with the space, so main stays full.
-    EntryId id = probation().head();
-    if (id == kNoEntry || nodes_[id].weight > quota) id = protected_list().head();
+    const EntryId id = pick(quota);
     if (id == kNoEntry || nodes_[id].weight > quota) {
       capped = false;
       break;
@@ -232,35 +231,33 @@ Weight TinyLfuPolicy::grow_window(Weight quota) noexcept {
     moved += nodes_[id].weight;
     quota -= nodes_[id].weight;
     unlink(id);
-    push(id, Segment::kWindow);
+    push(id, to);
     capped = quota > 0;
   }
-  protected_max_ -= std::min(moved, protected_max_);
-  window_max_ += moved;
+  return {moved, capped ? quota : 0};
+}
+
+Weight TinyLfuPolicy::grow_window(Weight quota) noexcept {
+  quota = std::min(quota, protected_max_);
+  // Main's least recent entries come along with the space, so main stays full.
+  const Transfer t = transfer(quota, Segment::kWindow, [this](Weight left) {
+    const EntryId id = probation().head();
+    return id == kNoEntry || nodes_[id].weight > left ? protected_list().head() : id;
+  });
+  protected_max_ -= std::min(t.moved, protected_max_);
+  window_max_ += t.moved;
   demote_protected();
-  return capped ? quota : 0;
+  return t.left;
 }
 
 Weight TinyLfuPolicy::shrink_window(Weight quota) noexcept {
   if (window_max_ <= 1) return 0;
   quota = std::min(quota, window_max_ - 1);
-  Weight moved = 0;
-  bool capped = true;
-  for (std::uint32_t i = 0; i < config_.max_transfer && capped; ++i) {
-    const EntryId id = window().head();
-    if (id == kNoEntry || nodes_[id].weight > quota) {
-      capped = false;
-      break;
-    }
-    moved += nodes_[id].weight;
-    quota -= nodes_[id].weight;
-    unlink(id);
-    push(id, Segment::kProbation);
-    capped = quota > 0;
-  }
-  window_max_ -= moved;
-  protected_max_ += moved;
-  return capped ? quota : 0;
+  const Transfer t =
+      transfer(quota, Segment::kProbation, [this](Weight) { return window().head(); });
+  window_max_ -= t.moved;
+  protected_max_ += t.moved;
+  return t.left;
 }
 
 std::optional<EntryId> TinyLfuPolicy::victim() {

@@ -128,6 +128,12 @@ class TinyLfuPolicy {
   void climb();
   void update_sample() noexcept;
   void continue_transfer() noexcept;
+  struct Transfer {
+    Weight moved;
+    Weight left;
+  };
+  template <class Pick>
+  Transfer transfer(Weight quota, Segment to, Pick pick) noexcept;
   [[nodiscard]] Weight grow_window(Weight quota) noexcept;
   [[nodiscard]] Weight shrink_window(Weight quota) noexcept;
   EntryId decide();
