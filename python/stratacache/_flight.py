@@ -32,8 +32,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 __all__ = ["Flight"]
@@ -116,10 +117,14 @@ class Flight:
             if result is not _RETRY:
                 return result  # type: ignore[no-any-return]
 
-    def _lead(self, key: str, future: Future[Any], loader: Callable[[], T]) -> T:
+    @contextmanager
+    def _lead_scope(self, key: str, future: Future[Any]) -> Iterator[None]:
+        """Marks the current context as `key`'s leader while the loader runs, and settles
+        `future` if the loader fails: its exception goes to every follower; an interruption
+        (cancellation, KeyboardInterrupt) tells them to retry, so one of them leads."""
         token = _leading.set((*_leading.get(), future))
         try:
-            value = loader()
+            yield
         except Exception as e:
             self._leave(key, future)
             future.set_exception(e)
@@ -128,12 +133,18 @@ class Flight:
             self._leave(key, future)
             future.set_result(_RETRY)
             raise
-        else:
-            self._leave(key, future)
-            future.set_result(value)
-            return value
         finally:
             _leading.reset(token)
+
+    def _settle(self, key: str, future: Future[Any], value: T) -> T:
+        self._leave(key, future)
+        future.set_result(value)
+        return value
+
+    def _lead(self, key: str, future: Future[Any], loader: Callable[[], T]) -> T:
+        with self._lead_scope(key, future):
+            value = loader()
+        return self._settle(key, future, value)
 
     async def run_async(self, key: str, loader: Callable[[], Awaitable[T]]) -> T:
         """Returns ``await loader()``, awaited once however many tasks ask for `key`.
@@ -154,20 +165,6 @@ class Flight:
     async def _lead_async(
         self, key: str, future: Future[Any], loader: Callable[[], Awaitable[T]]
     ) -> T:
-        token = _leading.set((*_leading.get(), future))
-        try:
+        with self._lead_scope(key, future):
             value = await loader()
-        except Exception as e:
-            self._leave(key, future)
-            future.set_exception(e)
-            raise
-        except BaseException:  # cancelled: a follower takes over
-            self._leave(key, future)
-            future.set_result(_RETRY)
-            raise
-        else:
-            self._leave(key, future)
-            future.set_result(value)
-            return value
-        finally:
-            _leading.reset(token)
+        return self._settle(key, future, value)
