@@ -57,6 +57,7 @@ lint:
 	ruff format --check python tests_py bench scripts
 	ruff check python tests_py bench scripts
 	mypy
+	$(PY) scripts/unasync.py --check
 	$(PY) -m mypy.stubtest stratacache._core --allowlist scripts/stubtest-allowlist.txt
 
 clean:

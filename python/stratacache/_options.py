@@ -52,6 +52,23 @@ def check_ttl(ttl: object, name: str = "ttl") -> float | None:
     return ttl
 
 
+def check_positive(value: object, name: str) -> float:
+    """Returns `value` as a float if it is a finite number > 0.
+
+    Raises:
+        TypeError: not a number (bool is refused too).
+        ConfigError: zero, negative, NaN or infinite.
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        msg = f"{name} must be a number, not {type(value).__name__}"
+        raise TypeError(msg)
+    number = float(value)
+    if not 0 < number < math.inf:
+        msg = f"{name} must be > 0 and finite, got {number!r}"
+        raise ConfigError(msg)
+    return number
+
+
 def check_bound(value: object, name: str) -> int:
     """Returns a capacity bound as an int (0 = unbounded when None).
 

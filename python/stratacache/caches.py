@@ -6,6 +6,7 @@ only so that callers switch classes by adding `await` (the L1 call itself never 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
@@ -14,16 +15,25 @@ from ._options import (
     DEFAULT_MAX_ENTRIES,
     check_bound,
     check_namespace,
+    check_positive,
     check_ttl,
     prefix_of,
     require_callable,
     require_type,
 )
+from ._plan import check_tags
+from ._tiered import MISS, TierState, check_items, drop_matching
 from ._weigh import weigh
-from .stats import CacheStats
+from .errors import ConfigError
+from .stats import CacheStats, RedisTierStats
+from .tiers._config import RedisOptions
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from .decorators import CachedFunction, Decorator
+    from .tiers.tiered_async import AsyncTiered
+    from .tiers.tiered_sync import SyncTiered
 
 __all__ = ["AsyncCache", "Cache"]
 
@@ -39,6 +49,8 @@ Setter = Callable[..., None]
 class _L1Cache:
     """State and synchronous logic shared by Cache and AsyncCache."""
 
+    _driver: Any
+
     def __init__(
         self,
         max_entries: int | None = None,
@@ -50,6 +62,13 @@ class _L1Cache:
         strict: bool = False,
         shards: int = 1,
         weigher: Callable[[Any], int] | None = None,
+        redis: Any = None,
+        redis_options: RedisOptions | None = None,
+        codec: Any = None,
+        l1: bool = True,
+        stale_ttl: float | None = None,
+        early_refresh: float | None = None,
+        lock_timeout: float | None = None,
     ) -> None:
         entries = check_bound(max_entries, "max_entries")
         nbytes = check_bound(max_bytes, "max_bytes")
@@ -70,9 +89,23 @@ class _L1Cache:
         self._weigher = (weigher or weigh) if nbytes else None
         self._getters: dict[str, Getter] = {}
         self._setters: dict[str, Setter] = {}
+        self._prefix = prefix_of(self.namespace)
+        self._tier: TierState | None = None
+        self._subscriber: Any = None
+        if redis is None:
+            _no_tier_options(codec=codec, l1=l1, stale_ttl=stale_ttl, lock_timeout=lock_timeout)
+        else:
+            self._attach_tier(
+                redis,
+                redis_options,
+                codec,
+                l1=l1,
+                stale_ttl=stale_ttl,
+                early_refresh=early_refresh,
+                lock_timeout=lock_timeout,
+            )
         self._get = self._getter(self.namespace)
         self._set = self._setter(self.namespace)
-        self._prefix = prefix_of(self.namespace)
 
     @property
     def policy(self) -> str:
@@ -105,12 +138,76 @@ class _L1Cache:
         setter = self._setters.get(namespace)
         if setter is None:
             prefix = prefix_of(check_namespace(namespace))
-            if self._weigher is None:
+            if self._tier is not None:
+                setter = self._tier_setter(namespace)
+            elif self._weigher is None:
                 setter = self._store.setter(prefix, self._default_ttl)
             else:
                 setter = self._weighing_setter(prefix)
             self._setters[namespace] = setter
         return setter
+
+    def _l1_setter(self, namespace: str) -> Setter:
+        """The L1-only setter of a namespace (the tier's backfill uses it)."""
+        prefix = prefix_of(namespace)
+        if self._weigher is None:
+            return self._store.setter(prefix, self._default_ttl)
+        return self._weighing_setter(prefix)
+
+    def _tier_setter(self, namespace: str) -> Setter:
+        raise NotImplementedError  # Cache and AsyncCache define it
+
+    def _tier_loader(self, namespace: str) -> Callable[..., Any] | None:
+        """The decorator's miss path through Redis (None without a tier)."""
+        if self._tier is None:
+            return None
+        return functools.partial(self._driver.load, check_namespace(namespace))
+
+    def _attach_tier(
+        self,
+        redis: Any,
+        redis_options: RedisOptions | None,
+        codec: Any,
+        *,
+        l1: bool,
+        stale_ttl: float | None,
+        early_refresh: float | None,
+        lock_timeout: float | None,
+    ) -> None:
+        from .codec import Codec  # noqa: PLC0415 - the codec is needed only with a tier
+        from .tiers import _build  # noqa: PLC0415
+
+        if codec is None:
+            codec = Codec()
+        require_type(codec, Codec, "codec", "a stratacache.Codec")
+        stale = check_ttl(stale_ttl, "stale_ttl") or 0.0
+        check_ttl(lock_timeout, "lock_timeout")
+        if early_refresh is not None:
+            check_positive(early_refresh, "early_refresh")
+        parts = _build.build(redis, redis_options, asyncio=isinstance(self, AsyncCache))
+        l1_setters: dict[str, Setter] = {}
+
+        def l1_setter(namespace: str) -> Setter:
+            setter = l1_setters.get(namespace)
+            if setter is None:
+                setter = l1_setters[namespace] = self._l1_setter(namespace)
+            return setter
+
+        self._tier = TierState(
+            store=self._store,
+            codec=codec,
+            options=parts.options,
+            l1=bool(l1),
+            default_ttl=self._default_ttl,
+            stale_ttl=stale,
+            early_refresh=early_refresh,
+            l1_setter=l1_setter,
+        )
+        self._make_driver(parts, lock_timeout)
+        self._subscriber = _build.start_subscriber(self, parts, self._tier, self._tier.counters)
+
+    def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
+        raise NotImplementedError  # Cache and AsyncCache define it
 
     def _weighing_setter(self, prefix: str) -> Setter:
         store, weigher, default_ttl = self._store, self._weigher, self._default_ttl
@@ -144,7 +241,18 @@ class _L1Cache:
         return int(self._store.clear(prefix))
 
     def _stats(self) -> CacheStats:
-        return CacheStats(**self._store.stats())
+        l2 = None
+        if self._tier is not None:
+            breaker = self._driver.redis.breaker
+            l2 = RedisTierStats(**self._tier.snapshot(breaker.state, breaker.opened))
+        return CacheStats(**self._store.stats(), l2=l2)
+
+    def _l1_drop_pattern(self, namespace: str, pattern: str) -> None:
+        drop_matching(self._store, namespace, pattern)
+
+    def _check_key(self, key: object) -> str:
+        require_type(key, str, "cache key", "str")
+        return key  # type: ignore[return-value]
 
     def __len__(self) -> int:
         return len(self._store)
@@ -200,114 +308,283 @@ class Cache(_L1Cache):
             default: every call holds the GIL, so more shards add no concurrency, and with one
             shard the bound is exact and the hit ratio is the one `simulate` reports.
         weigher: function value -> bytes replacing the default estimate.
+        redis: adds a shared L2 on Redis: a URL (``redis://``, ``rediss://``,
+            ``redis+sentinel://h:p,h:p/service``, ``redis+cluster://h:p,h:p``) or a redis-py
+            client (``redis.Redis``/``RedisCluster``; asyncio ones for AsyncCache).
+        redis_options: timeouts, pool size, retries, breaker, key prefix, coherence mode and
+            fail-open policy (`stratacache.RedisOptions`); URL query parameters override it.
+        codec: how values are encoded for Redis (default ``stratacache.Codec()``: msgpack, lz4).
+        l1: False keeps nothing in process (every read goes to Redis).
+        stale_ttl: seconds a value may be served past its TTL by a cached function while one
+            background call refreshes it (stale-while-revalidate); None/0 = never.
+        early_refresh: XFetch's beta (e.g. 1.0): a cached function's hot entries are
+            refreshed in the background shortly before they expire; None = off.
+        lock_timeout: seconds a cached function's miss waits for another process that loads
+            the same key (one Redis lock per key); None = no cross-process lock.
 
     Raises:
-        ConfigError: a bound is zero or negative, or the policy is unknown.
+        ConfigError: a bound is zero or negative, the policy is unknown, or a Redis option
+            is invalid.
+        RedisAuthError: Redis refused the credentials or a permission the cache needs.
+        TierUnavailableError: Redis is unreachable and fail_open is off.
         InvalidTTLError: default_ttl is negative.
         TypeError: an argument has the wrong type.
     """
 
+    _driver: SyncTiered
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The hit path is the C callable itself: no Python frame between caller and engine.
+        if self._tier is not None:
+            self._get = self._store.getter(self._prefix, self._l2_get)
         self.__dict__["get"] = self._get
         self.__dict__["set"] = self._set
+
+    def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
+        from .tiers.redis_sync import SyncRedisTier  # noqa: PLC0415
+        from .tiers.tiered_sync import SyncTiered  # noqa: PLC0415
+
+        assert self._tier is not None
+        redis = SyncRedisTier(parts.client, parts.options, self._tier.counters)
+        self._driver = SyncTiered(self._tier, redis, lock_timeout)
+
+    def _l2_get(self, key: str, default: Any) -> Any:
+        value, _ = self._driver.read(self.namespace, key)
+        return default if value is MISS else value
+
+    def _tier_setter(self, namespace: str) -> Setter:
+        driver = self._driver
+
+        def set_tiered(
+            key: str, value: Any, ttl: float | None = None, *, tags: Iterable[str] | None = None
+        ) -> None:
+            self._check_key(key)
+            driver.write(namespace, key, value, check_ttl(ttl), tags=check_tags(tags))
+
+        return set_tiered
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value stored under `key`, or `default` when there is none.
 
-        A stored None is returned as None (use `contains` to tell it from a miss).
+        A stored None is returned as None (use `contains` to tell it from a miss). With a
+        Redis tier, an L1 miss reads Redis and keeps what it finds in L1 for the TTL it has
+        left; an undecodable value or an unreachable Redis is a miss (counted in stats().l2).
 
         Raises:
             TypeError: key is not a str.
+            TierUnavailableError: Redis is unreachable and fail_open is off.
         """
         return self._get(key, default)
 
-    def set(self, key: str, value: Any, ttl: float | None = None) -> None:
-        """Stores `value` under `key`.
+    def set(
+        self, key: str, value: Any, ttl: float | None = None, *, tags: Iterable[str] | None = None
+    ) -> None:
+        """Stores `value` under `key` (in L1, and encoded once into Redis when there is one).
 
         Args:
             key: the key.
-            value: any object; the cache keeps a reference, it does not copy.
+            value: any object; L1 keeps a reference, it does not copy.
             ttl: seconds to live; None = the cache's default_ttl; math.inf = never expires;
                 0 = expires at once (nothing is stored and an older value is removed).
+            tags: names the entry can be invalidated by (`invalidate_tags`); Redis tier only.
 
         Raises:
-            TypeError: key is not a str, or ttl is not a number.
+            TypeError: key is not a str, ttl is not a number, or (Redis tier) the codec
+                cannot serialize the value.
             InvalidTTLError: ttl is negative or NaN.
             ValueTooLargeError: in strict mode, the value outweighs the byte budget.
+            ConfigError: tags given to a cache without a Redis tier, or a tag is invalid.
         """
-        self._set(key, value, ttl)
+        if tags is not None and self._tier is None:
+            _tags_need_tier()
+        if tags is None:
+            self._set(key, value, ttl)
+        else:
+            self._set(key, value, ttl, tags=tags)
 
     def delete(self, key: str) -> bool:
-        """Removes `key`; True if a live value was removed."""
+        """Removes `key` (from every tier); True if a live value was removed."""
+        if self._tier is not None:
+            return bool(self._driver.delete(self.namespace, [self._check_key(key)]))
         return bool(self._store.delete(self._prefix, key))
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The stored values of `keys`, as a dict holding only the keys found."""
-        return self._get_many(keys)
+        keys = list(keys)
+        found = self._get_many(keys)
+        if self._tier is not None:
+            missing = [k for k in keys if k not in found]
+            found |= self._driver.read_many(self.namespace, missing) if missing else {}
+        return found
 
     def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> None:
         """Stores every key/value pair of `items` with the same ttl (see `set`)."""
+        if self._tier is not None:
+            items = check_items(items)
+            for key in items:
+                self._check_key(key)
+            self._driver.write_many(self.namespace, items, check_ttl(ttl))
+            return
         self._set_many(items, ttl)
 
     def delete_many(self, keys: Iterable[str]) -> int:
         """Removes `keys`; returns how many live values were removed."""
-        return int(self._store.delete_many(self._prefix, list(keys)))
+        keys = [self._check_key(k) for k in keys]
+        if self._tier is not None:
+            return int(self._driver.delete(self.namespace, keys))
+        return int(self._store.delete_many(self._prefix, keys))
 
     def contains(self, key: str) -> bool:
         """True if a live value (possibly None) is stored under `key`; not counted as a hit."""
-        return bool(self._store.contains(self._prefix, key))
+        if self._store.contains(self._prefix, key):
+            return True
+        return self._tier is not None and self._driver.read(self.namespace, key)[0] is not MISS
 
     def ttl(self, key: str) -> float | None:
-        """Seconds `key` has left: math.inf if it never expires, None if it is missing."""
+        """Seconds `key` has left in L1: math.inf if it never expires, None if it is missing."""
         remaining: float | None = self._store.ttl(self._prefix, key)
         return remaining
 
     def touch(self, key: str, ttl: float | None = None) -> bool:
-        """Restarts the TTL of `key` (None = default_ttl); False if the key is missing."""
+        """Restarts the TTL of `key` in L1 (None = default_ttl); False if the key is missing."""
         ttl = check_ttl(ttl)
         return bool(self._store.touch(self._prefix, key, self._default_ttl if ttl is None else ttl))
 
     def clear(self, namespace: str | None = None) -> int:
-        """Removes every entry (namespace None) or those of one namespace; returns the count."""
+        """Removes every entry (namespace None: every namespace, and with a Redis tier every
+        key under its key prefix) or those of one namespace; returns how many were removed."""
+        if self._tier is not None:
+            return int(
+                self._driver.clear(None if namespace is None else check_namespace(namespace))
+            )
         return self._clear(namespace)
 
+    def invalidate_tags(self, *tags: str) -> None:
+        """Invalidates every entry written with any of `tags`, in every process (one INCR per
+        tag and one message). Raises ConfigError without a Redis tier."""
+        if self._tier is None:
+            _tags_need_tier()
+        self._driver.invalidate_tags(check_tags(tags))
+
+    def invalidate_pattern(self, pattern: str, namespace: str | None = None) -> int:
+        """Deletes the keys of `namespace` (default: the cache's) matching the Redis glob
+        `pattern` (``*``, ``?``, ``[a-z]``), with SCAN on every primary and in every process's
+        L1; returns how many Redis keys were deleted."""
+        ns = self.namespace if namespace is None else check_namespace(namespace)
+        require_type(pattern, str, "pattern", "a str")
+        if self._tier is None:
+            before = len(self._store)
+            self._l1_drop_pattern(ns, pattern)
+            return before - len(self._store)
+        return int(self._driver.invalidate_pattern(ns, pattern))
+
     def stats(self) -> CacheStats:
-        """A snapshot of the counters."""
+        """A snapshot of the counters (L1, and the Redis tier's under `.l2`)."""
         return self._stats()
+
+    def close(self) -> None:
+        """Stops the invalidation subscriber and closes the Redis connections."""
+        if self._subscriber is not None:
+            self._subscriber.stop()
+        if self._tier is not None:
+            self._driver.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class AsyncCache(_L1Cache):
-    """A cache for asyncio code: the same arguments and methods as `Cache`, awaited."""
+    """A cache for asyncio code: the same arguments and methods as `Cache`, awaited.
+
+    With a Redis tier, concurrent L1 misses of one event-loop turn leave as one MGET.
+    """
+
+    _driver: AsyncTiered
+
+    def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
+        from .tiers.redis_async import AsyncRedisTier  # noqa: PLC0415
+        from .tiers.tiered_async import AsyncTiered  # noqa: PLC0415
+
+        assert self._tier is not None
+        redis = AsyncRedisTier(parts.client, parts.options, self._tier.counters)
+        self._driver = AsyncTiered(self._tier, redis, lock_timeout)
+
+    def _tier_setter(self, namespace: str) -> Setter:
+        tier = self._tier
+        assert tier is not None
+
+        def set_l1_only(key: str, value: Any, ttl: float | None = None) -> None:
+            # Sync hook for code that cannot await (never used by AsyncCache's own paths).
+            self._check_key(key)
+            tier.l1_store(namespace, key, value, tier.resolve_ttl(check_ttl(ttl)))
+
+        return set_l1_only
 
     async def get(self, key: str, default: Any = None) -> Any:
         """See `Cache.get`."""
-        return self._get(key, default)
+        value = self._get(key, _MISS)
+        if value is not _MISS:
+            return value
+        if self._tier is None:
+            return default
+        value, _ = await self._driver.read(self.namespace, self._check_key(key))
+        return default if value is MISS else value
 
-    async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+    async def set(
+        self, key: str, value: Any, ttl: float | None = None, *, tags: Iterable[str] | None = None
+    ) -> None:
         """See `Cache.set`."""
-        self._set(key, value, ttl)
+        if self._tier is None:
+            if tags is not None:
+                _tags_need_tier()
+            self._set(key, value, ttl)
+            return
+        self._check_key(key)
+        await self._driver.write(self.namespace, key, value, check_ttl(ttl), tags=check_tags(tags))
 
     async def delete(self, key: str) -> bool:
         """See `Cache.delete`."""
+        if self._tier is not None:
+            return bool(await self._driver.delete(self.namespace, [self._check_key(key)]))
         return bool(self._store.delete(self._prefix, key))
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """See `Cache.get_many`."""
-        return self._get_many(keys)
+        keys = list(keys)
+        found = self._get_many(keys)
+        if self._tier is not None:
+            missing = [k for k in keys if k not in found]
+            found |= await self._driver.read_many(self.namespace, missing) if missing else {}
+        return found
 
     async def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> None:
         """See `Cache.set_many`."""
+        if self._tier is not None:
+            items = check_items(items)
+            for key in items:
+                self._check_key(key)
+            await self._driver.write_many(self.namespace, items, check_ttl(ttl))
+            return
         self._set_many(items, ttl)
 
     async def delete_many(self, keys: Iterable[str]) -> int:
         """See `Cache.delete_many`."""
-        return int(self._store.delete_many(self._prefix, list(keys)))
+        keys = [self._check_key(k) for k in keys]
+        if self._tier is not None:
+            return int(await self._driver.delete(self.namespace, keys))
+        return int(self._store.delete_many(self._prefix, keys))
 
     async def contains(self, key: str) -> bool:
         """See `Cache.contains`."""
-        return bool(self._store.contains(self._prefix, key))
+        if self._store.contains(self._prefix, key):
+            return True
+        if self._tier is None:
+            return False
+        return (await self._driver.read(self.namespace, key))[0] is not MISS
 
     async def ttl(self, key: str) -> float | None:
         """See `Cache.ttl`."""
@@ -321,8 +598,58 @@ class AsyncCache(_L1Cache):
 
     async def clear(self, namespace: str | None = None) -> int:
         """See `Cache.clear`."""
+        if self._tier is not None:
+            ns = None if namespace is None else check_namespace(namespace)
+            return int(await self._driver.clear(ns))
         return self._clear(namespace)
+
+    async def invalidate_tags(self, *tags: str) -> None:
+        """See `Cache.invalidate_tags`."""
+        if self._tier is None:
+            _tags_need_tier()
+        await self._driver.invalidate_tags(check_tags(tags))
+
+    async def invalidate_pattern(self, pattern: str, namespace: str | None = None) -> int:
+        """See `Cache.invalidate_pattern`."""
+        ns = self.namespace if namespace is None else check_namespace(namespace)
+        require_type(pattern, str, "pattern", "a str")
+        if self._tier is None:
+            before = len(self._store)
+            self._l1_drop_pattern(ns, pattern)
+            return before - len(self._store)
+        return int(await self._driver.invalidate_pattern(ns, pattern))
 
     async def stats(self) -> CacheStats:
         """See `Cache.stats`."""
         return self._stats()
+
+    async def close(self) -> None:
+        """See `Cache.close`."""
+        if self._subscriber is not None:
+            self._subscriber.stop()
+        if self._tier is not None:
+            await self._driver.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def _tags_need_tier() -> None:
+    msg = "tags need a Redis tier (Cache(redis=...)): L1-only caches have no tag versions"
+    raise ConfigError(msg)
+
+
+def _no_tier_options(
+    *, codec: Any, l1: bool, stale_ttl: float | None, lock_timeout: float | None
+) -> None:
+    """Refuses tier options given without `redis=` (they would silently do nothing)."""
+    for name, value in (("codec", codec), ("stale_ttl", stale_ttl), ("lock_timeout", lock_timeout)):
+        if value is not None:
+            msg = f"{name} needs a Redis tier: pass redis=... too"
+            raise ConfigError(msg)
+    if not l1:
+        msg = "l1=False needs a Redis tier: without one the cache would hold nothing"
+        raise ConfigError(msg)

@@ -49,6 +49,9 @@ from ._default import configure
 from ._flight import Flight
 from ._keys import KeyBuilder, compile_function
 from ._options import check_namespace, check_ttl, require_callable
+from ._plan import check_tags
+from ._tiered import Load
+from .errors import ConfigError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -112,6 +115,7 @@ class _CacheHooks(Protocol):
     def _getter(self, namespace: str) -> Callable[..., Any]: ...
     def _setter(self, namespace: str) -> Callable[..., None]: ...
     def _delete(self, namespace: str, key: str) -> bool: ...
+    def _tier_loader(self, namespace: str) -> Callable[..., Any] | None: ...
 
 
 class Decorator(Protocol):
@@ -143,12 +147,16 @@ class _CallSite(Generic[P, R]):
         namespace: str | None,
         keys: KeyBuilder,
         unless: Callable[[Any], object] | None,
+        tags: tuple[str, ...] = (),
     ) -> None:
         self.func = func
         self.keys = keys
         self.ttl = ttl
         self.namespace = namespace
         self.unless = unless
+        self.tags = tags
+        # The cache's tiered miss path (Redis, then the function), None for an L1-only cache.
+        self.tier_load: Callable[..., Any] | None = None
         self.flight = Flight()
         self.hits = itertools.count()
         self.loads = itertools.count()
@@ -173,6 +181,19 @@ class _CallSite(Generic[P, R]):
         peeker = getattr(cache, "_peeker", None)
         self.peek = get if peeker is None else peeker(ns)
         self.set = cache._setter(ns)
+        self.tier_load = cache._tier_loader(ns)
+        if self.tags and self.tier_load is None:
+            msg = f"{self.keys.func_name}: tags need a cache with a Redis tier"
+            raise ConfigError(msg)
+        if self.tier_load is not None and inspect.iscoroutinefunction(
+            self.tier_load.func  # type: ignore[attr-defined]
+        ) != inspect.iscoroutinefunction(self.func):
+            kind = "an async" if inspect.iscoroutinefunction(self.func) else "a sync"
+            msg = (
+                f"{self.keys.func_name} is {kind} function: with a Redis tier, cache async "
+                "functions in an AsyncCache and sync ones in a Cache"
+            )
+            raise ConfigError(msg)
         self.cache = cache
         self.get = self.globals["_sc_get"] = get
         if self.fast is not None:
@@ -204,10 +225,15 @@ class _CallSite(Generic[P, R]):
             value = self.peek(key, _MISS)
             if value is not _MISS:
                 return value
-            next(self.loads)
-            value = self.func(*args, **kwargs)
+            if self.tier_load is not None:
+                return self.tier_load(key, Load(compute, self.ttl, self.tags, self.unless))
+            value = compute()
             self._store(key, value)
             return value
+
+        def compute() -> Any:
+            next(self.loads)
+            return self.func(*args, **kwargs)
 
         return self.flight.run(key, loader)
 
@@ -218,10 +244,15 @@ class _CallSite(Generic[P, R]):
             value = self.peek(key, _MISS)
             if value is not _MISS:
                 return value
-            next(self.loads)
-            value = await self.func(*args, **kwargs)  # type: ignore[misc]
+            if self.tier_load is not None:
+                return await self.tier_load(key, Load(compute, self.ttl, self.tags, self.unless))
+            value = await compute()
             self._store(key, value)
             return value
+
+        def compute() -> Any:
+            next(self.loads)
+            return self.func(*args, **kwargs)
 
         return await self.flight.run_async(key, loader)
 
@@ -297,6 +328,7 @@ def _decorate(
     key: Callable[..., str] | None,
     unless: Callable[[Any], object] | None,
     ignore: Collection[str] | None,
+    tags: tuple[str, ...] = (),
 ) -> Any:
     if isinstance(func, (staticmethod, classmethod)):  # @cache above @staticmethod works too
         inner = _decorate(
@@ -307,6 +339,7 @@ def _decorate(
             key=key,
             unless=unless,
             ignore=ignore,
+            tags=tags,
         )
         return type(func)(inner)
     if not callable(func):
@@ -316,7 +349,7 @@ def _decorate(
         msg = f"cannot cache generator function {func.__qualname__}: its result is single-use"
         raise TypeError(msg)
     keys = KeyBuilder(func, ignore=ignore, key=key)
-    site = _CallSite(func, cache, ttl=ttl, namespace=namespace, keys=keys, unless=unless)
+    site = _CallSite(func, cache, ttl=ttl, namespace=namespace, keys=keys, unless=unless, tags=tags)
     is_async = inspect.iscoroutinefunction(func)
     wrapper: Any = functools.wraps(func)(_make_wrapper(site, is_async))
     arity = keys.fast_arity()
@@ -344,6 +377,7 @@ def make_cache_decorator(
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
     ignore: Collection[str] | None = ...,
+    tags: Collection[str] | None = ...,
 ) -> CachedFunction[P, R]: ...
 @overload
 def make_cache_decorator(
@@ -356,6 +390,7 @@ def make_cache_decorator(
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
     ignore: Collection[str] | None = ...,
+    tags: Collection[str] | None = ...,
 ) -> Decorator: ...
 def make_cache_decorator(
     cache: _CacheHooks | None,
@@ -367,6 +402,7 @@ def make_cache_decorator(
     key: Callable[..., str] | None = None,
     unless: Callable[[Any], object] | None = None,
     ignore: Collection[str] | None = None,
+    tags: Collection[str] | None = None,
 ) -> Any:
     """The decorator of `cache` (None = the process-wide default); see `cache` for the options.
 
@@ -380,10 +416,18 @@ def make_cache_decorator(
         namespace = check_namespace(namespace)
     require_callable(key, "key", "a callable returning a str")
     require_callable(unless, "unless", "a callable taking the result and returning a bool")
+    checked_tags = check_tags(tags)
 
     def decorate(f: Any, /) -> Any:
         return _decorate(
-            f, cache, ttl=ttl, namespace=namespace, key=key, unless=unless, ignore=ignore
+            f,
+            cache,
+            ttl=ttl,
+            namespace=namespace,
+            key=key,
+            unless=unless,
+            ignore=ignore,
+            tags=checked_tags,
         )
 
     return decorate if func is None else decorate(func)
@@ -401,6 +445,7 @@ def cache(
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
     ignore: Collection[str] | None = ...,
+    tags: Collection[str] | None = ...,
 ) -> Decorator: ...
 def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     """Caches a function's results in the process-wide default cache.
@@ -417,7 +462,8 @@ def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
             str), instead of ``<module>.<qualname>:<canonical arguments>``. unless: a
             callable receiving the result; when it returns true the result is returned but
             not cached. ignore: parameter names left out of the key (default: a first
-            ``self``/``cls``).
+            ``self``/``cls``). tags: names the entries can be invalidated by
+            (`Cache.invalidate_tags`); needs a cache with a Redis tier.
 
     Returns:
         The decorated function, or a decorator when called with options only.

@@ -12,9 +12,12 @@ __all__ = [
     "CorruptDataError",
     "DataTooLargeError",
     "InvalidTTLError",
+    "RedisAuthError",
     "StratacacheError",
     "TamperedDataError",
+    "TierUnavailableError",
     "TraceIOError",
+    "UnknownVersionError",
     "ValueTooLargeError",
 ]
 
@@ -39,6 +42,15 @@ class TraceIOError(StratacacheError, OSError):
     """A trace file could not be opened or read."""
 
 
+class RedisAuthError(ConfigError):
+    """Redis refused the cache's credentials or ACL permissions (misconfiguration, raised at
+    connect time rather than hidden as misses)."""
+
+
+class TierUnavailableError(StratacacheError, ConnectionError):
+    """A tier did not answer and the cache (or namespace) is configured to fail closed."""
+
+
 class CodecError(StratacacheError):
     """Bytes could not be decoded into a value."""
 
@@ -53,3 +65,11 @@ class TamperedDataError(CodecError):
 
 class DataTooLargeError(CodecError):
     """Decoding would exceed the configured maximum value size."""
+
+
+class UnknownVersionError(CodecError):
+    """The bytes are an envelope of a format version this build cannot read."""
+
+
+class SerializationError(CodecError, TypeError):
+    """A value holds an object the serializer cannot represent; the message names its path."""

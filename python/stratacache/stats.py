@@ -30,9 +30,60 @@ class CacheStats:
     evicted_explicit: int
     entries: int
     bytes: int
+    l2: RedisTierStats | None = None
 
     @property
     def hit_ratio(self) -> float:
         """hits / (hits + misses), 0.0 before the first lookup."""
+        lookups = self.hits + self.misses
+        return self.hits / lookups if lookups else 0.0
+
+
+@dataclass(frozen=True)
+class RedisTierStats:
+    """A snapshot of a cache's Redis tier counters (`CacheStats.l2`).
+
+    Attributes:
+        hits, misses: Redis reads that found a fresh value / nothing usable.
+        stale_hits: stale values served while a refresh ran (stale-while-revalidate).
+        corrupt: values that did not decode (foreign, truncated, tampered): each was a miss.
+        tag_misses: values whose tag versions had moved (invalidated by tag): each a miss.
+        sets, deletes: values written / keys removed.
+        errors: commands that failed (timeouts, refused connections, error replies).
+        skipped_reads, skipped_writes: calls not made or failed, answered by L1/the loader
+            (fail-open), or raised (fail-closed).
+        retries: retried commands. refreshes / refresh_errors: background reloads started
+            (stale-while-revalidate, early refresh) / that raised.
+        lock_waits: times a miss waited for another process's load (lock_timeout).
+        invalidations_received, invalidations_malformed: coherence messages applied / ignored.
+        subscription_drops: times the invalidation subscription was lost (L1 was flushed).
+        breaker: "closed", "open" or "half-open"; breaker_opened: times it opened.
+        coherent: False while the subscription is down (L1 TTLs are capped meanwhile).
+    """
+
+    hits: int
+    misses: int
+    stale_hits: int
+    corrupt: int
+    tag_misses: int
+    sets: int
+    deletes: int
+    errors: int
+    skipped_reads: int
+    skipped_writes: int
+    retries: int
+    refreshes: int
+    refresh_errors: int
+    lock_waits: int
+    invalidations_received: int
+    invalidations_malformed: int
+    subscription_drops: int
+    breaker: str
+    breaker_opened: int
+    coherent: bool
+
+    @property
+    def hit_ratio(self) -> float:
+        """hits / (hits + misses) of Redis reads, 0.0 before the first."""
         lookups = self.hits + self.misses
         return self.hits / lookups if lookups else 0.0

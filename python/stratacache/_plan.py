@@ -1,0 +1,261 @@
+"""Decisions of the tiered read and write paths, shared by Cache and AsyncCache (no I/O).
+
+Redis keys: ``<key_prefix><namespace>\\x1f<key>`` for values (the L1 key behind the key
+prefix), ``<key_prefix>tag:<tag>`` for tag version counters, ``<key_prefix>lock:...`` for
+stampede locks and ``<key_prefix>inv`` for the invalidation channel. Namespaces and tags may
+not contain U+001F, so a value key always holds one and an internal key never does: the two
+can never collide.
+
+TTL arithmetic: an entry written with ttl T (seconds) and stale window S lives T + S in Redis
+and records T and its creation time in the envelope. A reader computes what is left of T:
+above zero it is fresh and L1 is backfilled with what is left (shortened by an XFetch draw when
+early refresh is on); within S it is stale (served only where stale-while-revalidate is on);
+beyond, or with a tag version that moved, it is a miss.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._options import NAMESPACE_SEP, check_namespace, require_type
+from .errors import ConfigError
+
+__all__ = [
+    "Freshness",
+    "Message",
+    "check_tags",
+    "judge",
+    "redis_ttl_ms",
+    "tag_key",
+    "value_key",
+]
+
+_MAX_TAGS = 64
+
+
+def value_key(key_prefix: str, namespace: str, key: str) -> bytes:
+    """The Redis key of `key` in `namespace` (bytes: keys may hold any code point)."""
+    return (key_prefix + namespace + NAMESPACE_SEP + key).encode("utf-8", "surrogatepass")
+
+
+def split_value_key(key_prefix: bytes, rkey: bytes) -> tuple[str, str] | None:
+    """(namespace, key) of a value key under `key_prefix`, or None for any other key."""
+    if not rkey.startswith(key_prefix):
+        return None
+    namespace, sep, key = rkey[len(key_prefix) :].partition(NAMESPACE_SEP.encode())
+    if not sep:
+        return None
+    return namespace.decode("utf-8", "surrogatepass"), key.decode("utf-8", "surrogatepass")
+
+
+def namespace_pattern(key_prefix: str, namespace: str | None) -> bytes:
+    """SCAN pattern of every value key of a namespace (None: every key under the prefix)."""
+    base = glob_escape(key_prefix)
+    if namespace is None:
+        return (base + "*").encode("utf-8", "surrogatepass")
+    return (base + glob_escape(namespace) + NAMESPACE_SEP + "*").encode("utf-8", "surrogatepass")
+
+
+def key_pattern(key_prefix: str, namespace: str, pattern: str) -> bytes:
+    """SCAN pattern of the keys of `namespace` matching the user's glob `pattern`."""
+    prefix = glob_escape(key_prefix) + glob_escape(namespace) + NAMESPACE_SEP
+    return (prefix + pattern).encode("utf-8", "surrogatepass")
+
+
+def glob_escape(text: str) -> str:
+    """`text` with Redis glob metacharacters escaped, so it matches only itself."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
+
+
+def tag_key(key_prefix: str, tag: str) -> bytes:
+    """The Redis key of a tag's version counter."""
+    return (key_prefix + "tag:" + tag).encode("utf-8", "surrogatepass")
+
+
+def lock_key(key_prefix: str, rkey: bytes) -> bytes:
+    """The Redis key of the stampede lock of value key `rkey`."""
+    return key_prefix.encode() + b"lock:" + rkey
+
+
+def channel(key_prefix: str) -> bytes:
+    """The pub/sub channel carrying this prefix's invalidations."""
+    return key_prefix.encode("utf-8", "surrogatepass") + b"inv"
+
+
+def check_tags(tags: object) -> tuple[str, ...]:
+    """Validated tags as a tuple (duplicates dropped, order kept).
+
+    Raises:
+        TypeError: not a collection of str (a bare str is refused: it would be split).
+        ConfigError: a tag is empty, holds U+001F, or there are more than 64.
+    """
+    if tags is None:
+        return ()
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, Iterable):
+        msg = f"tags must be a list of str, not {type(tags).__name__}"
+        raise TypeError(msg)
+    out: dict[str, None] = {}
+    for tag in tags:
+        require_type(tag, str, "each tag", "a str")
+        if not tag or NAMESPACE_SEP in tag or len(tag.encode("utf-8", "surrogatepass")) > 255:
+            msg = f"tag {tag!r} must be 1..255 bytes without U+001F"
+            raise ConfigError(msg)
+        out[tag] = None
+    if len(out) > _MAX_TAGS:
+        msg = f"at most {_MAX_TAGS} tags per entry, got {len(out)}"
+        raise ConfigError(msg)
+    return tuple(out)
+
+
+def redis_ttl_ms(ttl: float | None, stale_ttl: float) -> int | None:
+    """PX of a value written with `ttl` (None or inf: no expiry) plus the stale window."""
+    if ttl is None or math.isinf(ttl):
+        return None
+    return max(1, math.ceil((ttl + stale_ttl) * 1000))
+
+
+def envelope_ttl_ms(ttl: float | None) -> int:
+    """The TTL recorded in the envelope (0 = none)."""
+    if ttl is None or math.isinf(ttl):
+        return 0
+    return max(1, math.ceil(ttl * 1000))
+
+
+def now_ms() -> int:
+    """Wall-clock milliseconds, the time base of envelope creation times."""
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What a reader may do with a decoded entry.
+
+    fresh_left: seconds of TTL left (math.inf without expiry), or <= 0 when not fresh.
+    usable: fresh, or stale within the window and stale serving is allowed.
+    refresh: the reader should trigger a refresh (stale, or picked by XFetch).
+    l1_ttl: TTL to backfill L1 with (None: do not backfill).
+    """
+
+    fresh_left: float
+    usable: bool
+    refresh: bool
+    l1_ttl: float | None
+
+
+def judge(
+    created_at_ms: int,
+    ttl_ms: int,
+    compute_us: int,
+    *,
+    at_ms: int,
+    stale_ttl: float,
+    early_refresh: float | None,
+    rng: random.Random | None = None,
+) -> Freshness:
+    """Decides fresh/stale/expired and whether to refresh early.
+
+    XFetch (Vattani, Chierichetti, Lowenstein: "Optimal Probabilistic Cache Stampede
+    Prevention", VLDB 2015): refresh when ``now - delta * beta * ln(U) >= expiry``, delta being
+    the loader's compute time and beta = `early_refresh`. Hot keys are thus refreshed by one
+    reader shortly before they expire, while cold keys almost never are.
+    """
+    if ttl_ms == 0:
+        return Freshness(math.inf, usable=True, refresh=False, l1_ttl=None)
+    left = (created_at_ms + ttl_ms - at_ms) / 1000.0
+    if left <= 0:
+        usable = -left <= stale_ttl
+        return Freshness(left, usable=usable, refresh=usable, l1_ttl=None)
+    margin = 0.0
+    if early_refresh:
+        u = (rng or random).random() or 1e-12
+        margin = compute_us / 1e6 * early_refresh * -math.log(u)
+    refresh = margin >= left
+    return Freshness(left, usable=True, refresh=refresh, l1_ttl=None if refresh else left - margin)
+
+
+def tags_current(recorded: Mapping[str, int], current: Sequence[bytes | None]) -> bool:
+    """True when every tag's version in Redis equals the one the entry was written with."""
+    return all(int(now or 0) == then for then, now in zip(recorded.values(), current, strict=True))
+
+
+@dataclass(frozen=True)
+class Message:
+    """One invalidation on the channel.
+
+    op: "k" keys of a namespace changed, "n" a namespace was flushed, "a" everything under the
+    prefix was flushed, "t" tags were bumped, "p" keys matching a glob were deleted.
+    """
+
+    origin: str
+    op: str
+    namespace: str
+    items: tuple[str, ...]
+
+    def encode(self) -> bytes:
+        data = [self.origin, self.op, self.namespace, list(self.items)]
+        return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
+
+    @staticmethod
+    def decode(data: bytes) -> Message | None:
+        """The message in `data`, or None for anything malformed (it is counted, not raised)."""
+        try:
+            origin, op, namespace, items = json.loads(data)
+        except (ValueError, TypeError):
+            return None
+        if not (isinstance(origin, str) and op in ("k", "n", "a", "t", "p")):
+            return None
+        if not isinstance(namespace, str) or not isinstance(items, list):
+            return None
+        if not all(isinstance(i, str) for i in items):
+            return None
+        try:
+            check_namespace(namespace)
+        except ConfigError:
+            return None
+        return Message(origin, op, namespace, tuple(items))
+
+
+def glob_to_regex(pattern: str) -> str:
+    """A Python regex matching what Redis's glob `pattern` matches (``* ? [..] [^..] \\x``)."""
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        i += 1
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "\\" and i < n:
+            out.append(_re_escape(pattern[i]))
+            i += 1
+        elif c == "[":
+            j = pattern.find("]", i + 1 if pattern[i : i + 1] in ("^", "]") else i)
+            if j < 0:
+                out.append("\\[")
+                continue
+            body = pattern[i:j]
+            i = j + 1
+            negate = body.startswith("^")
+            body = body[1:] if negate else body
+            body = body.replace("\\", "\\\\")
+            out.append("[" + ("^" if negate else "") + body + "]")
+        else:
+            out.append(_re_escape(c))
+    return "".join(out) + r"\Z"
+
+
+def _re_escape(c: str) -> str:
+    import re  # noqa: PLC0415 - only pattern invalidation needs it
+
+    return re.escape(c)
+
+
+def as_text(items: Iterable[Any]) -> tuple[str, ...]:
+    """The items as a tuple of str (for message payloads)."""
+    return tuple(str(i) for i in items)

@@ -1,0 +1,270 @@
+"""State and decisions of a cache with a Redis tier, shared by the sync and async drivers.
+
+No I/O here: the drivers (`tiers/tiered_sync.py`, `tiers/tiered_async.py`) fetch bytes and
+hand them in; this class decodes, judges freshness and tag versions, backfills L1, builds the
+bytes and messages to send, and applies the invalidations other processes publish.
+
+Backfill race: a reader that fetched an old value just before another process's write must
+not put it in L1 after the invalidation for that write was applied. Every applied invalidation
+bumps `generation`; a read backfills L1 only if the generation did not move while it was in
+flight (otherwise it returns the value without keeping it).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from . import _plan
+from ._options import prefix_of
+from .errors import TierUnavailableError
+from .tiers._common import TierCounters, TierDown
+from .tiers._config import RedisOptions
+
+__all__ = ["MISS", "Load", "TierState"]
+
+MISS: Any = object()
+
+
+class Load(NamedTuple):
+    """What a cached function's miss needs: the call (returns the value, or an awaitable in
+    an AsyncCache), its TTL, tags, and the ``unless`` filter."""
+
+    compute: Callable[[], Any]
+    ttl: float | None
+    tags: Sequence[str]
+    unless: Callable[[Any], object] | None
+
+
+class TierState:
+    """One cache's view of its Redis tier, minus the sockets."""
+
+    def __init__(
+        self,
+        *,
+        store: Any,
+        codec: Any,
+        options: RedisOptions,
+        l1: bool,
+        default_ttl: float | None,
+        stale_ttl: float,
+        early_refresh: float | None,
+        l1_setter: Callable[[str], Callable[..., None]],
+    ) -> None:
+        self.store = store
+        self.codec = codec
+        self.options = options
+        self.l1 = l1
+        self.default_ttl = default_ttl
+        self.stale_ttl = stale_ttl
+        self.early_refresh = early_refresh
+        self.counters = TierCounters()
+        self.origin = uuid.uuid4().hex
+        self.prefix = options.key_prefix
+        self.channel = _plan.channel(self.prefix)
+        self._prefix_bytes = self.prefix.encode("utf-8", "surrogatepass")
+        self._l1_setter = l1_setter
+        self.generation = 0
+        self.degraded = False
+        # tag -> L1 entries (namespace, key) carrying it, so a bump reaches L1 too.
+        self._tag_index: dict[str, set[tuple[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    # Keys ---------------------------------------------------------------------------------
+    def rkey(self, namespace: str, key: str) -> bytes:
+        return _plan.value_key(self.prefix, namespace, key)
+
+    def tag_keys(self, tags: Iterable[str]) -> list[bytes]:
+        return [_plan.tag_key(self.prefix, t) for t in tags]
+
+    # Failure policy -----------------------------------------------------------------------
+    def read_failed(self, exc: TierDown) -> Any:
+        """A read that got no answer: a miss (fail-open) or TierUnavailableError."""
+        self.counters.skipped_reads += 1
+        if not self.options.fail_open:
+            msg = f"Redis tier unavailable: {exc}"
+            raise TierUnavailableError(msg) from exc
+        return MISS
+
+    def write_failed(self, exc: TierDown) -> None:
+        """A write that did not reach Redis: skipped and counted, or TierUnavailableError."""
+        self.counters.skipped_writes += 1
+        if not self.options.fail_open:
+            msg = f"Redis tier unavailable: {exc}"
+            raise TierUnavailableError(msg) from exc
+
+    # Reads --------------------------------------------------------------------------------
+    def decode(self, rkey: bytes, data: bytes | None) -> Any:
+        """The CodecEntry in `data`, or None for a miss (absent, or undecodable: counted)."""
+        if data is None:
+            self.counters.misses += 1
+            return None
+        try:
+            return self.codec.decode_entry(rkey.decode("utf-8", "surrogatepass"), data)
+        except Exception:  # noqa: BLE001 - foreign or hostile bytes are a miss, never an error
+            self.counters.corrupt += 1
+            return None
+
+    def finish_read(
+        self,
+        namespace: str,
+        key: str,
+        entry: Any,
+        *,
+        versions: Sequence[bytes | None],
+        generation: int,
+        allow_stale: bool,
+    ) -> tuple[Any, bool]:
+        """(value or MISS, refresh wanted) for a decoded entry and its tags' current versions."""
+        if entry.tags and not _plan.tags_current(entry.tags, versions):
+            self.counters.tag_misses += 1
+            return MISS, False
+        verdict = _plan.judge(
+            entry.created_at_ms,
+            entry.ttl_ms,
+            entry.compute_us,
+            at_ms=_plan.now_ms(),
+            stale_ttl=self.stale_ttl,
+            early_refresh=self.early_refresh,
+        )
+        if verdict.fresh_left <= 0:
+            if not (allow_stale and verdict.usable):
+                self.counters.misses += 1
+                return MISS, False
+            self.counters.stale_hits += 1
+            return entry.value, True
+        self.counters.hits += 1
+        if generation == self.generation:
+            ttl = math.inf if verdict.l1_ttl is None and entry.ttl_ms == 0 else verdict.l1_ttl
+            if ttl is not None and ttl > 0:
+                self.l1_store(namespace, key, entry.value, ttl, tuple(entry.tags))
+        return entry.value, verdict.refresh
+
+    # Writes -------------------------------------------------------------------------------
+    def resolve_ttl(self, ttl: float | None) -> float | None:
+        return self.default_ttl if ttl is None else ttl
+
+    def encode(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        ttl: float | None,
+        *,
+        tags: Sequence[str] = (),
+        versions: Sequence[bytes | None] = (),
+        compute_us: int = 0,
+    ) -> tuple[bytes, bytes, int | None]:
+        """(Redis key, envelope, PX) of a write; `ttl` already resolved and > 0."""
+        rkey = self.rkey(namespace, key)
+        data = self.codec.encode_entry(
+            rkey.decode("utf-8", "surrogatepass"),
+            value,
+            ttl_ms=_plan.envelope_ttl_ms(ttl),
+            compute_us=int(compute_us),
+            tags={t: int(v or 0) for t, v in zip(tags, versions, strict=True)},
+        )
+        return rkey, data, _plan.redis_ttl_ms(ttl, self.stale_ttl)
+
+    def message(self, op: str, namespace: str, items: Iterable[str]) -> bytes:
+        return _plan.Message(self.origin, op, namespace, tuple(items)).encode()
+
+    # L1 -------------------------------------------------------------------------------------
+    def l1_store(
+        self, namespace: str, key: str, value: Any, ttl: float | None, tags: Sequence[str] = ()
+    ) -> None:
+        """Keeps a value in L1 (when L1 is on), capped while coherence is degraded."""
+        if not self.l1:
+            return
+        if self.degraded:
+            ttl = (
+                self.options.degraded_l1_ttl
+                if ttl is None
+                else min(ttl, self.options.degraded_l1_ttl)
+            )
+            if ttl <= 0:
+                return
+        self._l1_setter(namespace)(key, value, ttl)
+        if tags:
+            with self._lock:
+                for tag in tags:
+                    self._tag_index.setdefault(tag, set()).add((namespace, key))
+
+    def l1_drop(self, namespace: str, keys: Iterable[str]) -> None:
+        self.store.delete_many(prefix_of(namespace), list(keys))
+
+    def l1_drop_tags(self, tags: Iterable[str]) -> None:
+        with self._lock:
+            entries = [e for t in tags for e in self._tag_index.pop(t, ())]
+        for namespace, key in entries:
+            self.store.delete(prefix_of(namespace), key)
+
+    def l1_drop_pattern(self, namespace: str, pattern: str) -> None:
+        drop_matching(self.store, namespace, pattern)
+
+    def flush_l1(self) -> None:
+        self.store.clear("")
+        with self._lock:
+            self._tag_index.clear()
+
+    # Invalidations from other processes (subscriber thread) --------------------------------
+    def apply(self, message: _plan.Message) -> None:
+        self.generation += 1
+        op, ns = message.op, message.namespace
+        if op == "k":
+            self.l1_drop(ns, message.items)
+        elif op == "n":
+            self.store.clear(prefix_of(ns))
+        elif op == "a":
+            self.flush_l1()
+        elif op == "t":
+            self.l1_drop_tags(message.items)
+        elif op == "p":
+            for pattern in message.items:
+                self.l1_drop_pattern(ns, pattern)
+
+    def apply_keys(self, rkeys: list[bytes] | None) -> None:
+        """Server-assisted invalidation: Redis names changed keys (None: it was flushed)."""
+        self.generation += 1
+        if rkeys is None:
+            self.flush_l1()
+            return
+        for rkey in rkeys:
+            split = _plan.split_value_key(self._prefix_bytes, rkey)
+            if split is not None:
+                self.store.delete(prefix_of(split[0]), split[1])
+
+    def on_down(self) -> None:
+        self.generation += 1
+        self.degraded = True
+        self.flush_l1()
+
+    def on_up(self) -> None:
+        self.generation += 1
+        self.flush_l1()
+        self.degraded = False
+
+    def snapshot(self, breaker_state: str, breaker_opened: int) -> dict[str, Any]:
+        out: dict[str, Any] = self.counters.snapshot()
+        out |= {"breaker": breaker_state, "breaker_opened": breaker_opened}
+        out["coherent"] = not self.degraded
+        return out
+
+
+def drop_matching(store: Any, namespace: str, pattern: str) -> None:
+    """Removes the L1 keys of `namespace` matching the Redis glob `pattern`."""
+    regex = re.compile(_plan.glob_to_regex(pattern), re.DOTALL)
+    prefix = prefix_of(namespace)
+    store.delete_many(prefix, [k for k in store.keys(prefix) if regex.match(k)])
+
+
+def check_items(items: object) -> Mapping[str, Any]:
+    """Validated `set_many` items."""
+    if not isinstance(items, Mapping):
+        msg = f"set_many's items must be a mapping of key to value, not {type(items).__name__}"
+        raise TypeError(msg)
+    return items

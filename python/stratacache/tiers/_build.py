@@ -1,0 +1,125 @@
+"""Assembles a cache's Redis tier from `redis=` (a URL or a redis-py client) and its options.
+
+Connect-time checks: a PING and a probe write (SET, PUBLISH, DEL on a key of our own) prove
+the credentials and the ACL permissions a cache needs, so a wrong password or a read-only user
+raises `RedisAuthError` at construction instead of turning every call into a silent miss. An
+unreachable server is an outage, not misconfiguration: with fail_open the cache starts anyway
+(and the breaker takes over); without, `TierUnavailableError` is raised.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from .. import _plan
+from .._options import require_type
+from ..errors import ConfigError, RedisAuthError, TierUnavailableError
+from ._clients import async_client, check_client, sync_client
+from ._common import TierCounters, classify
+from ._config import RedisOptions, RedisTarget, parse_url
+from .coherence import Subscriber
+
+__all__ = ["TierParts", "build"]
+
+
+class TierParts:
+    """What `build` returns: the clients, the options, and the coherence subscriber factory."""
+
+    def __init__(self, client: Any, sync: Any, options: RedisOptions, target: RedisTarget | None):
+        self.client = client  # what the cache issues its commands on (sync or async)
+        self.sync = sync  # a sync client for the checks and the subscriber thread
+        self.options = options
+        self.target = target
+
+
+def build(redis: Any, options: RedisOptions | None, *, asyncio: bool) -> TierParts:
+    """Clients for `redis` (URL or client object), after the connect-time checks."""
+    if options is None:
+        options = RedisOptions()
+    require_type(options, RedisOptions, "redis_options", "a RedisOptions")
+    if isinstance(redis, str):
+        target, options = parse_url(redis, options)
+        _check_mode(target, options)
+        sync = sync_client(target, options)
+        client = async_client(target, options) if asyncio else sync
+        parts = TierParts(client, sync, options, target)
+    else:
+        check_client(redis, asyncio=asyncio)
+        sync = redis if not asyncio else _sync_twin(redis, options)
+        parts = TierParts(redis, sync, options, None)
+    if parts.sync is not None:
+        check_access(parts.sync, options)
+    return parts
+
+
+def _check_mode(target: RedisTarget, options: RedisOptions) -> None:
+    if options.coherence == "tracking" and target.kind == "cluster":
+        msg = (
+            'coherence="tracking" is not available on Cluster (tracking is per node); use "pubsub"'
+        )
+        raise ConfigError(msg)
+
+
+def _sync_twin(client: Any, options: RedisOptions) -> Any:
+    """A sync client on the same server as an asyncio client (standalone only)."""
+    pool = getattr(client, "connection_pool", None)
+    kwargs = dict(getattr(pool, "connection_kwargs", {}))
+    if type(client).__name__ != "Redis" or "host" not in kwargs:
+        if options.coherence is not None:
+            msg = (
+                "L1 coherence needs a sync connection next to this asyncio client: pass a URL, "
+                "or coherence=None in redis_options"
+            )
+            raise ConfigError(msg)
+        return None
+    import redis  # noqa: PLC0415
+
+    kwargs.pop("connection_class", None)
+    return redis.Redis(
+        **{k: v for k, v in kwargs.items() if k not in ("retry", "event_dispatcher")}
+    )
+
+
+def check_access(client: Any, options: RedisOptions) -> None:
+    """PING and a probe write; see the module docstring for what raises."""
+    probe = options.key_prefix.encode() + b"probe"
+    try:
+        client.ping()
+        client.set(probe, b"1", px=1000)
+        client.publish(
+            _plan.channel(options.key_prefix), _plan.Message("probe", "k", "", ()).encode()
+        )
+        client.delete(probe)
+    except Exception as exc:  # classified below
+        kind = classify(exc)
+        if kind in {"fatal", "reply"}:
+            msg = f"Redis refused the cache's credentials or permissions: {exc}"
+            raise RedisAuthError(msg) from exc
+        if not options.fail_open:
+            msg = f"Redis is unreachable: {exc}"
+            raise TierUnavailableError(msg) from exc
+
+
+def start_subscriber(owner: object, parts: TierParts, state: Any, counters: TierCounters) -> Any:
+    """The coherence subscriber of a cache (None without coherence); stopped with `owner`."""
+    if parts.options.coherence is None or parts.sync is None:
+        state.degraded = False
+        return None
+    tracking = parts.options.coherence == "tracking"
+    subscriber = Subscriber(
+        parts.sync,
+        state.channel,
+        origin=state.origin,
+        on_message=state.apply,
+        on_keys=state.apply_keys,
+        on_down=state.on_down,
+        on_up=state.on_up,
+        counters=counters,
+        tracking_prefix=parts.options.key_prefix.encode() if tracking else None,
+    )
+    state.degraded = True  # until the subscription is confirmed
+    subscriber.start()
+    weakref.finalize(owner, subscriber.stop)
+    subscriber.connected.wait(parts.options.connect_timeout * 2)
+    return subscriber

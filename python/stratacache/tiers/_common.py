@@ -1,0 +1,95 @@
+"""What the sync and async Redis executors share: error classes, counters, retry delays."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .._breaker import CircuitBreaker
+from ._config import RedisOptions
+
+__all__ = ["TierCounters", "TierDown", "backoff_delay", "classify", "transport_errors"]
+
+# Lua: delete the lock only if it still holds our token (an expired lock taken over by
+# another process must not be released by us).
+RELEASE_LOCK = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+class TierDown(Exception):
+    """The tier did not answer: breaker open, transport failure after retries, or an error
+    reply. Callers turn it into a miss / skipped write (fail-open) or TierUnavailableError."""
+
+
+@dataclass
+class TierCounters:
+    """Counters of one Redis tier; plain ints bumped under the GIL (approximate under threads)."""
+
+    hits: int = 0
+    misses: int = 0
+    stale_hits: int = 0
+    corrupt: int = 0
+    tag_misses: int = 0
+    sets: int = 0
+    deletes: int = 0
+    errors: int = 0
+    skipped_reads: int = 0
+    skipped_writes: int = 0
+    retries: int = 0
+    refreshes: int = 0
+    refresh_errors: int = 0
+    lock_waits: int = 0
+    invalidations_received: int = 0
+    invalidations_malformed: int = 0
+    subscription_drops: int = 0
+
+    def snapshot(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """redis-py errors that mean "no usable answer": worth a retry and a breaker failure."""
+    from redis import exceptions as e  # noqa: PLC0415
+
+    return (
+        e.ConnectionError,
+        e.TimeoutError,
+        e.ClusterDownError,
+        e.TryAgainError,
+        e.ReadOnlyError,
+        e.ClusterError,
+        OSError,
+    )
+
+
+def fatal_errors() -> tuple[type[BaseException], ...]:
+    """Errors that mean misconfiguration (bad password, missing permission): never hidden."""
+    from redis import exceptions as e  # noqa: PLC0415
+
+    return (e.AuthenticationError, e.NoPermissionError, e.AuthenticationWrongNumberOfArgsError)
+
+
+def classify(exc: BaseException) -> str:
+    """ "fatal", "transport" or "reply" (any other error reply, e.g. WRONGTYPE)."""
+    if isinstance(exc, fatal_errors()):
+        return "fatal"
+    if isinstance(exc, transport_errors()):
+        return "transport"
+    return "reply"
+
+
+def backoff_delay(options: RedisOptions, attempt: int) -> float:
+    """Full-jitter exponential backoff: uniform in [0, min(max, base * 2**attempt)]."""
+    return random.uniform(0, min(options.backoff_max, options.backoff * (2**attempt)))
+
+
+def is_cluster(client: Any) -> bool:
+    """True for redis-py's sync or async RedisCluster."""
+    return type(client).__name__ == "RedisCluster"
+
+
+def new_breaker(options: RedisOptions) -> CircuitBreaker:
+    return CircuitBreaker(options.breaker)

@@ -1,0 +1,211 @@
+"""One Redis configuration for every topology: the URL forms, `RedisOptions`, and clients.
+
+URLs:
+
+* ``redis://[user:password@]host:port[/db]`` — a standalone server;
+* ``rediss://...`` — the same over TLS;
+* ``redis+sentinel://[user:password@]h1:p1,h2:p2/service[/db]`` — the primary Sentinel names;
+* ``redis+cluster://[user:password@]h1:p1,h2:p2`` — a Redis Cluster (any nodes as seeds).
+
+Query parameters set `RedisOptions` fields by name (``?socket_timeout=0.1&max_connections=32``,
+``ssl_ca_certs=/path/ca.pem``). The clients are built with our own timeouts and with redis-py's
+retries switched off (except Cluster redirections): the tier owns its retry budget and circuit
+breaker, because redis-py's defaults make one call during an outage take seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .._breaker import BreakerConfig
+from .._options import NAMESPACE_SEP, check_bound, check_positive, check_ttl, require_type
+from ..errors import ConfigError
+
+__all__ = ["RedisOptions", "RedisTarget", "parse_url"]
+
+_SCHEMES = {"redis": "standalone", "rediss": "standalone", "redis+sentinel": "sentinel"}
+_SCHEMES |= {"rediss+sentinel": "sentinel", "redis+cluster": "cluster", "rediss+cluster": "cluster"}
+
+
+@dataclass(frozen=True)
+class RedisOptions:
+    """How the Redis tier talks to Redis; every field can also be a URL query parameter.
+
+    Attributes:
+        socket_timeout: seconds a command may take before it counts as failed.
+        connect_timeout: seconds to open a connection.
+        max_connections: connections per pool (a caller waits up to connect_timeout for one).
+        retries: extra attempts of an idempotent command after a transport error.
+        backoff: first retry delay in seconds; doubles per attempt, with full jitter.
+        backoff_max: largest retry delay.
+        breaker: thresholds of the circuit breaker.
+        key_prefix: prefix of every key and channel this cache uses in Redis.
+        fail_open: during an outage, reads miss and writes are skipped (counted) instead of
+            raising. False raises `TierUnavailableError` instead.
+        coherence: "pubsub" (every write and invalidation is published; each process drops its
+            L1 copies), "tracking" (server-assisted, also sees writes by other clients), or
+            None (L1 copies live out their TTL).
+        degraded_l1_ttl: while the invalidation subscription is down, L1 keeps values at most
+            this many seconds (they cannot be invalidated meanwhile).
+        ssl_ca_certs, ssl_certfile, ssl_keyfile: TLS files (rediss URLs).
+        ssl_cert_reqs: "required" (default) or "none".
+        sentinel_password: password of the sentinels, when they have one.
+    """
+
+    socket_timeout: float = 0.25
+    connect_timeout: float = 0.5
+    max_connections: int = 64
+    retries: int = 2
+    backoff: float = 0.005
+    backoff_max: float = 0.1
+    breaker: BreakerConfig = field(default_factory=BreakerConfig)
+    key_prefix: str = "sc:"
+    fail_open: bool = True
+    coherence: str | None = "pubsub"
+    degraded_l1_ttl: float = 1.0
+    ssl_ca_certs: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    ssl_cert_reqs: str = "required"
+    sentinel_password: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("socket_timeout", "connect_timeout", "backoff", "backoff_max"):
+            check_positive(getattr(self, name), name)
+        if check_ttl(self.degraded_l1_ttl, "degraded_l1_ttl") in (None, math.inf):
+            msg = "degraded_l1_ttl must be a finite number of seconds >= 0"
+            raise ConfigError(msg)
+        check_bound(self.max_connections, "max_connections")
+        check_bound(self.retries + 1 if type(self.retries) is int else self.retries, "retries")
+        require_type(self.breaker, BreakerConfig, "breaker", "a BreakerConfig")
+        require_type(self.key_prefix, str, "key_prefix", "a str")
+        require_type(self.fail_open, bool, "fail_open", "a bool")
+        if NAMESPACE_SEP in self.key_prefix:
+            msg = "key_prefix may not contain U+001F"
+            raise ConfigError(msg)
+        if self.coherence not in ("pubsub", "tracking", None):
+            msg = f'coherence must be "pubsub", "tracking" or None, got {self.coherence!r}'
+            raise ConfigError(msg)
+        if self.ssl_cert_reqs not in ("required", "none", "optional"):
+            msg = f'ssl_cert_reqs must be "required", "optional" or "none", got {self.ssl_cert_reqs!r}'
+            raise ConfigError(msg)
+
+    def replace(self, **changes: Any) -> RedisOptions:
+        """A copy with `changes` applied (and validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class RedisTarget:
+    """A parsed URL: where Redis is and how to log in (the password is kept out of repr)."""
+
+    kind: str  # "standalone", "sentinel" or "cluster"
+    hosts: tuple[tuple[str, int], ...]
+    db: int = 0
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ssl: bool = False
+    service_name: str | None = None
+
+
+_FLOAT_FIELDS = {"socket_timeout", "connect_timeout", "backoff", "backoff_max", "degraded_l1_ttl"}
+_INT_FIELDS = {"max_connections", "retries"}
+_STR_FIELDS = {"key_prefix", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs"}
+_STR_FIELDS |= {"sentinel_password", "coherence"}
+
+
+def parse_url(url: str, options: RedisOptions) -> tuple[RedisTarget, RedisOptions]:
+    """Splits a Redis URL into its target and the options its query overrides.
+
+    Raises:
+        ConfigError: unknown scheme, missing host or service, bad port/db, unknown parameter.
+    """
+    require_type(url, str, "redis", "a URL str or a redis-py client")
+    parts = urlsplit(url)
+    kind = _SCHEMES.get(parts.scheme)
+    if kind is None:
+        msg = f"unsupported Redis URL scheme {parts.scheme!r}; use one of {sorted(_SCHEMES)}"
+        raise ConfigError(msg)
+    userinfo, _, hostlist = parts.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    hosts = tuple(_host_port(h) for h in hostlist.split(",") if h)
+    if not hosts:
+        msg = f"Redis URL {_redact(url)!r} names no host"
+        raise ConfigError(msg)
+    path = [p for p in parts.path.split("/") if p]
+    service = None
+    if kind == "sentinel":
+        if not path:
+            msg = "a redis+sentinel URL needs the service name as its path: .../mymaster"
+            raise ConfigError(msg)
+        service = unquote(path.pop(0))
+    if kind == "cluster" and path:
+        msg = "a redis+cluster URL takes no database path (Cluster has only db 0)"
+        raise ConfigError(msg)
+    db = _int(path[0], "database") if path else 0
+    target = RedisTarget(
+        kind=kind,
+        hosts=hosts,
+        db=db,
+        username=unquote(username) or None,
+        password=unquote(password) or None,
+        ssl=parts.scheme.startswith("rediss"),
+        service_name=service,
+    )
+    return target, _apply_query(parts.query, options)
+
+
+def _apply_query(query: str, options: RedisOptions) -> RedisOptions:
+    changes: dict[str, Any] = {}
+    for name, raw in parse_qsl(query, keep_blank_values=True):
+        if name in _FLOAT_FIELDS:
+            changes[name] = _float(raw, name)
+        elif name in _INT_FIELDS:
+            changes[name] = _int(raw, name)
+        elif name in _STR_FIELDS:
+            changes[name] = None if name == "coherence" and raw in ("", "none") else raw
+        elif name == "fail_open":
+            changes[name] = raw.lower() in ("1", "true", "yes", "on")
+        else:
+            msg = f"unknown Redis URL parameter {name!r}"
+            raise ConfigError(msg)
+    return options.replace(**changes) if changes else options
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        msg = f"Redis address {text!r} must be host:port"
+        raise ConfigError(msg)
+    number = _int(port, "port")
+    if not 0 < number < 65536:
+        msg = f"Redis port must be 1..65535, got {number}"
+        raise ConfigError(msg)
+    return host.strip("[]"), number
+
+
+def _int(text: str, name: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        msg = f"Redis URL {name} must be an integer, got {text!r}"
+        raise ConfigError(msg) from None
+
+
+def _float(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        msg = f"Redis URL parameter {name} must be a number, got {text!r}"
+        raise ConfigError(msg) from None
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()

@@ -1,0 +1,177 @@
+"""Cross-process L1 coherence: a subscriber thread that drops what other processes changed.
+
+Two modes. "pubsub": every write and invalidation made through stratacache publishes a
+`_plan.Message` on ``<key_prefix>inv``; this thread applies the messages of other processes.
+"tracking": server-assisted; a dedicated connection runs ``CLIENT TRACKING on REDIRECT <id>
+BCAST PREFIX <key_prefix> NOLOOP`` so that Redis itself reports every change of a key under the
+prefix, made by any client, on ``__redis__:invalidate`` (RESP2, hence protocol=2). The
+published messages are still applied (tags, flushes and patterns are not key writes).
+
+When the subscription drops (error, or no answer to a PING within the deadline), messages
+may have been lost: `on_down` flushes L1 and keeps it degraded; after re-subscribing,
+`on_up` flushes again (messages sent while we were away) and ends the degraded state. The
+thread reconnects with jittered exponential backoff. It touches Python objects only through
+the callbacks, which call the thread-safe store.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .._plan import Message
+from ._common import TierCounters
+
+__all__ = ["Subscriber"]
+
+_TRACKING_CHANNEL = b"__redis__:invalidate"
+
+
+class Subscriber:
+    """A daemon thread holding the invalidation subscription of one cache."""
+
+    def __init__(
+        self,
+        client: Any,
+        channel: bytes,
+        *,
+        origin: str,
+        on_message: Callable[[Message], None],
+        on_keys: Callable[[list[bytes] | None], None],
+        on_down: Callable[[], None],
+        on_up: Callable[[], None],
+        counters: TierCounters,
+        tracking_prefix: bytes | None = None,
+        ping_interval: float = 0.5,
+        ping_deadline: float = 1.5,
+    ) -> None:
+        self._client = client
+        self._channel = channel
+        self._origin = origin
+        self._on_message, self._on_keys = on_message, on_keys
+        self._on_down, self._on_up = on_down, on_up
+        self._counters = counters
+        self._tracking_prefix = tracking_prefix
+        self._ping_interval, self._ping_deadline = ping_interval, ping_deadline
+        self._stop = threading.Event()
+        self.connected = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="stratacache-invalidation", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            try:
+                self._session()
+                attempt = 0
+            except Exception:  # noqa: BLE001 - any failure means "messages may be lost"
+                attempt += 1
+            if self.connected.is_set():
+                self.connected.clear()
+            if self._stop.is_set():
+                return
+            self._counters.subscription_drops += 1
+            self._on_down()
+            self._stop.wait(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
+
+    def _session(self) -> None:
+        pubsub = self._client.pubsub()
+        tracker = None
+        try:
+            channels = [self._channel]
+            if self._tracking_prefix is not None:
+                # REDIRECT needs the pub/sub connection's id, which it can only tell before
+                # it subscribes (RESP2): take a connection, ask, then hand it to the PubSub.
+                conn = self._client.connection_pool.get_connection()
+                conn.send_command("CLIENT", "ID")
+                client_id = int(conn.read_response())
+                pubsub.connection = conn
+                channels.append(_TRACKING_CHANNEL)
+            pubsub.subscribe(*channels)
+            self._await_subscribed(pubsub, len(channels))
+            if self._tracking_prefix is not None:
+                tracker = self._start_tracking(client_id)
+            self._on_up()
+            self.connected.set()
+            self._listen(pubsub, tracker)
+        finally:
+            if tracker is not None:
+                tracker.disconnect()
+                self._client.connection_pool.release(tracker)
+            pubsub.close()
+
+    def _start_tracking(self, client_id: int) -> Any:
+        """A connection of our own, kept open, whose tracking redirects to `client_id`."""
+        tracker = self._client.connection_pool.get_connection()
+        tracker.send_command(
+            "CLIENT",
+            "TRACKING",
+            "on",
+            "REDIRECT",
+            client_id,
+            "BCAST",
+            "PREFIX",
+            self._tracking_prefix,
+        )
+        reply = tracker.read_response()
+        if reply not in (b"OK", "OK"):
+            msg = f"CLIENT TRACKING was refused: {reply!r}"
+            raise RuntimeError(msg)
+        return tracker
+
+    def _await_subscribed(self, pubsub: Any, count: int) -> None:
+        """Waits for the server to confirm every subscription: only then are we listening."""
+        deadline = time.monotonic() + self._ping_deadline
+        confirmed = 0
+        while confirmed < count:
+            item = pubsub.get_message(timeout=0.05)
+            if item is not None and item["type"] == "subscribe":
+                confirmed += 1
+            elif item is not None and item["type"] == "message":
+                self._dispatch(item["channel"], item["data"])
+            if time.monotonic() > deadline:
+                msg = "subscription not confirmed in time"
+                raise TimeoutError(msg)
+
+    def _listen(self, pubsub: Any, tracker: Any) -> None:
+        last_answer = last_ping = time.monotonic()
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now - last_ping >= self._ping_interval:
+                pubsub.ping()
+                if tracker is not None:
+                    tracker.send_command("PING")
+                    tracker.read_response()
+                last_ping = now
+            if now - last_answer > self._ping_deadline:
+                msg = "invalidation subscription stopped answering"
+                raise TimeoutError(msg)
+            item = pubsub.get_message(timeout=0.1)
+            if item is None:
+                continue
+            last_answer = time.monotonic()
+            if item["type"] != "message":
+                continue
+            self._dispatch(item["channel"], item["data"])
+
+    def _dispatch(self, channel: bytes, data: Any) -> None:
+        self._counters.invalidations_received += 1
+        if channel == _TRACKING_CHANNEL:
+            self._on_keys(None if data is None else list(data))
+            return
+        message = Message.decode(data) if isinstance(data, bytes) else None
+        if message is None:
+            self._counters.invalidations_malformed += 1
+        elif message.origin != self._origin:
+            self._on_message(message)

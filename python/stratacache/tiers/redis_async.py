@@ -1,0 +1,193 @@
+"""The asyncio Redis executor, with auto-pipelining of reads.
+
+Twin of `redis_sync.py` (same commands, same failure handling), plus one thing only asyncio
+needs: `get` does not send a command per call. Keys asked for in one event-loop turn are
+gathered and leave as one MGET (MGET per slot group in Cluster) when the loop comes round,
+so 100 tasks missing L1 at once cost one round trip instead of 100 (redis.asyncio's cost is
+per command, not per key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from ..errors import RedisAuthError
+from ._common import (
+    RELEASE_LOCK,
+    TierCounters,
+    TierDown,
+    backoff_delay,
+    classify,
+    is_cluster,
+    new_breaker,
+)
+from ._config import RedisOptions
+
+__all__ = ["AsyncRedisTier"]
+
+T = TypeVar("T")
+
+#: Most keys per auto-pipelined MGET; a larger batch is split.
+MAX_BATCH = 512
+
+
+class AsyncRedisTier:
+    """Commands on a redis.asyncio client (standalone, Sentinel primary or Cluster)."""
+
+    def __init__(self, client: Any, options: RedisOptions, counters: TierCounters) -> None:
+        self.client = client
+        self.options = options
+        self.counters = counters
+        self.breaker = new_breaker(options)
+        self.cluster = is_cluster(client)
+        self._release = client.register_script(RELEASE_LOCK)
+        self._pending: dict[bytes, list[asyncio.Future[bytes | None]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._warmed = not self.cluster
+
+    async def _call(self, fn: Callable[[], Awaitable[T]], *, idempotent: bool = True) -> T:
+        if not self.breaker.allow():
+            msg = "circuit open"
+            raise TierDown(msg)
+        attempt = 0
+        while True:
+            try:
+                result = await fn()
+            except Exception as exc:  # every redis-py failure is classified
+                kind = classify(exc)
+                if kind == "fatal":
+                    self.breaker.success()
+                    msg = f"Redis refused the request: {exc}"
+                    raise RedisAuthError(msg) from exc
+                self.counters.errors += 1
+                if kind == "reply":
+                    self.breaker.success()
+                    raise TierDown(str(exc)) from exc
+                self.breaker.failure()
+                if not idempotent or attempt >= self.options.retries or not self.breaker.allow():
+                    raise TierDown(str(exc)) from exc
+                self.counters.retries += 1
+                await asyncio.sleep(backoff_delay(self.options, attempt))
+                attempt += 1
+                continue
+            self.breaker.success()
+            return result
+
+    async def ping(self) -> None:
+        await self.client.ping()
+
+    async def get(self, rkey: bytes) -> bytes | None:
+        """The value of `rkey`, fetched together with every other key asked for this turn."""
+        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        waiters = self._pending.get(rkey)
+        if waiters is not None:
+            waiters.append(future)
+        else:
+            if not self._pending:
+                asyncio.get_running_loop().call_soon(self._flush)
+            self._pending[rkey] = [future]
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, {}
+        task = asyncio.get_running_loop().create_task(self._fetch(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fetch(self, batch: dict[bytes, list[asyncio.Future[bytes | None]]]) -> None:
+        keys = list(batch)
+        try:
+            values: list[bytes | None] = []
+            for i in range(0, len(keys), MAX_BATCH):
+                values += await self.mget(keys[i : i + MAX_BATCH])
+        except BaseException as exc:  # handed to every waiter, then re-raised
+            for waiters in batch.values():
+                for f in waiters:
+                    if not f.done():
+                        f.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for key, value in zip(keys, values, strict=True):
+            for f in batch[key]:
+                if not f.done():
+                    f.set_result(value)
+
+    async def mget(self, rkeys: Sequence[bytes]) -> list[bytes | None]:
+        if not rkeys:
+            return []
+        await self._warm()
+        if self.cluster:
+            return list(await self._call(lambda: self.client.mget_nonatomic(list(rkeys))))
+        return list(await self._call(lambda: self.client.mget(list(rkeys))))
+
+    async def _warm(self) -> None:
+        """A fresh async RedisCluster must finish one call before a burst of concurrent ones."""
+        if not self._warmed:
+            await self._call(self.client.ping)
+            self._warmed = True
+
+    async def set(self, rkey: bytes, data: bytes, px: int | None) -> None:
+        await self._warm()
+        await self._call(lambda: self.client.set(rkey, data, px=px))
+
+    async def set_many(self, items: Sequence[tuple[bytes, bytes, int | None]]) -> None:
+        async def run() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            for rkey, data, px in items:
+                pipe.set(rkey, data, px=px)
+            await pipe.execute()
+
+        if items:
+            await self._warm()
+            await self._call(run)
+
+    async def delete(self, rkeys: Sequence[bytes]) -> int:
+        if not rkeys:
+            return 0
+        await self._warm()
+        return int(await self._call(lambda: self.client.delete(*rkeys)))
+
+    async def incr(self, rkeys: Sequence[bytes]) -> None:
+        async def run() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            for rkey in rkeys:
+                pipe.incr(rkey)
+            await pipe.execute()
+
+        await self._warm()
+        await self._call(run)
+
+    async def publish(self, channel: bytes, message: bytes) -> None:
+        await self._call(lambda: self.client.publish(channel, message), idempotent=False)
+
+    async def scan_delete(self, pattern: bytes, batch: int = 500) -> int:
+        async def run() -> int:
+            kwargs: dict[str, Any] = {"match": pattern, "count": batch}
+            if self.cluster:
+                kwargs["target_nodes"] = self.client.PRIMARIES
+            removed, chunk = 0, []
+            async for rkey in self.client.scan_iter(**kwargs):
+                chunk.append(rkey)
+                if len(chunk) >= batch:
+                    removed += int(await self.client.delete(*chunk))
+                    chunk.clear()
+            if chunk:
+                removed += int(await self.client.delete(*chunk))
+            return removed
+
+        await self._warm()
+        return await self._call(run)
+
+    async def acquire(self, lkey: bytes, token: bytes, px: int) -> bool:
+        return bool(
+            await self._call(lambda: self.client.set(lkey, token, nx=True, px=px), idempotent=False)
+        )
+
+    async def release(self, lkey: bytes, token: bytes) -> None:
+        await self._call(lambda: self._release(keys=[lkey], args=[token]))
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,148 @@
+"""The sync Redis executor: issues the commands the tiered cache asks for, nothing more.
+
+Every command goes through `_call`: the breaker may refuse it at once, transport errors are
+retried (idempotent commands only) with jittered backoff, and any failure surfaces as
+`TierDown`, which the cache turns into a miss or a skipped write. Authentication and
+permission errors are raised as `RedisAuthError`: they are misconfiguration, not outages.
+Twin of `redis_async.py`; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from ..errors import RedisAuthError
+from ._common import (
+    RELEASE_LOCK,
+    TierCounters,
+    TierDown,
+    backoff_delay,
+    classify,
+    is_cluster,
+    new_breaker,
+)
+from ._config import RedisOptions
+
+__all__ = ["SyncRedisTier"]
+
+T = TypeVar("T")
+
+
+class SyncRedisTier:
+    """Commands on a sync redis-py client (standalone, Sentinel primary or Cluster)."""
+
+    def __init__(self, client: Any, options: RedisOptions, counters: TierCounters) -> None:
+        self.client = client
+        self.options = options
+        self.counters = counters
+        self.breaker = new_breaker(options)
+        self.cluster = is_cluster(client)
+        self._release = client.register_script(RELEASE_LOCK)
+
+    def _call(self, fn: Callable[[], T], *, idempotent: bool = True) -> T:
+        if not self.breaker.allow():
+            msg = "circuit open"
+            raise TierDown(msg)
+        attempt = 0
+        while True:
+            try:
+                result = fn()
+            except Exception as exc:  # every redis-py failure is classified
+                kind = classify(exc)
+                if kind == "fatal":
+                    self.breaker.success()
+                    msg = f"Redis refused the request: {exc}"
+                    raise RedisAuthError(msg) from exc
+                self.counters.errors += 1
+                if kind == "reply":
+                    self.breaker.success()
+                    raise TierDown(str(exc)) from exc
+                self.breaker.failure()
+                if not idempotent or attempt >= self.options.retries or not self.breaker.allow():
+                    raise TierDown(str(exc)) from exc
+                self.counters.retries += 1
+                time.sleep(backoff_delay(self.options, attempt))
+                attempt += 1
+                continue
+            self.breaker.success()
+            return result
+
+    def ping(self) -> None:
+        """One round trip; raises the redis-py error itself (used at connect time)."""
+        self.client.ping()
+
+    def get(self, rkey: bytes) -> bytes | None:
+        result: bytes | None = self._call(lambda: self.client.get(rkey))
+        return result
+
+    def mget(self, rkeys: Sequence[bytes]) -> list[bytes | None]:
+        if not rkeys:
+            return []
+        if self.cluster:
+            return list(self._call(lambda: self.client.mget_nonatomic(list(rkeys))))
+        return list(self._call(lambda: self.client.mget(list(rkeys))))
+
+    def set(self, rkey: bytes, data: bytes, px: int | None) -> None:
+        self._call(lambda: self.client.set(rkey, data, px=px))
+
+    def set_many(self, items: Sequence[tuple[bytes, bytes, int | None]]) -> None:
+        def run() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            for rkey, data, px in items:
+                pipe.set(rkey, data, px=px)
+            pipe.execute()
+
+        if items:
+            self._call(run)
+
+    def delete(self, rkeys: Sequence[bytes]) -> int:
+        if not rkeys:
+            return 0
+        return int(self._call(lambda: self.client.delete(*rkeys)))
+
+    def incr(self, rkeys: Sequence[bytes]) -> None:
+        """Bumps counters; a retried INCR only bumps twice, which over-invalidates safely."""
+
+        def run() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            for rkey in rkeys:
+                pipe.incr(rkey)
+            pipe.execute()
+
+        self._call(run)
+
+    def publish(self, channel: bytes, message: bytes) -> None:
+        self._call(lambda: self.client.publish(channel, message), idempotent=False)
+
+    def scan_delete(self, pattern: bytes, batch: int = 500) -> int:
+        """Deletes every key matching `pattern` on every primary (SCAN, never KEYS)."""
+
+        def run() -> int:
+            kwargs: dict[str, Any] = {"match": pattern, "count": batch}
+            if self.cluster:
+                kwargs["target_nodes"] = self.client.PRIMARIES
+            removed, chunk = 0, []
+            for rkey in self.client.scan_iter(**kwargs):
+                chunk.append(rkey)
+                if len(chunk) >= batch:
+                    removed += int(self.client.delete(*chunk))
+                    chunk.clear()
+            if chunk:
+                removed += int(self.client.delete(*chunk))
+            return removed
+
+        return self._call(run)
+
+    def acquire(self, lkey: bytes, token: bytes, px: int) -> bool:
+        """SET NX PX: True if we now hold the lock."""
+        return bool(
+            self._call(lambda: self.client.set(lkey, token, nx=True, px=px), idempotent=False)
+        )
+
+    def release(self, lkey: bytes, token: bytes) -> None:
+        self._call(lambda: self._release(keys=[lkey], args=[token]))
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,276 @@
+"""The asyncio driver of a cache with a Redis tier: L1 -> Redis -> loader, and the writes.
+
+Each method is the I/O skeleton of a decision made in `_tiered.TierState`. This file is the
+source of `tiered_sync.py`, which `scripts/unasync.py` generates from it (CI checks that the
+two agree): edit this one only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .. import _plan
+from .._options import prefix_of
+from .._tiered import MISS, Load, TierState
+from ._common import TierDown
+from ._runtime import AsyncRuntime
+from .redis_async import AsyncRedisTier
+
+__all__ = ["AsyncTiered"]
+
+
+class AsyncTiered(AsyncRuntime):
+    """Read and write paths over the Redis executor."""
+
+    def __init__(self, state: TierState, redis: AsyncRedisTier, lock_timeout: float | None) -> None:
+        super().__init__()
+        self.state = state
+        self.redis = redis
+        self.lock_timeout = lock_timeout
+        self._refreshing: set[bytes] = set()
+
+    # Reads ------------------------------------------------------------------------------------
+    async def read(
+        self, namespace: str, key: str, *, allow_stale: bool = False
+    ) -> tuple[Any, bool]:
+        """(value or MISS, refresh wanted) from Redis; backfills L1 on a fresh hit."""
+        st = self.state
+        rkey, generation = st.rkey(namespace, key), st.generation
+        try:
+            entry = st.decode(rkey, await self.redis.get(rkey))
+            if entry is None:
+                return MISS, False
+            versions = await self.redis.mget(st.tag_keys(entry.tags)) if entry.tags else []
+        except TierDown as exc:
+            return st.read_failed(exc), False
+        return st.finish_read(
+            namespace, key, entry, versions=versions, generation=generation, allow_stale=allow_stale
+        )
+
+    async def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:
+        st = self.state
+        generation = st.generation
+        rkeys = [st.rkey(namespace, k) for k in keys]
+        try:
+            datas = await self.redis.mget(rkeys)
+            entries = [st.decode(r, d) for r, d in zip(rkeys, datas, strict=True)]
+            tags = sorted({t for e in entries if e is not None for t in e.tags})
+            current = dict(zip(tags, await self.redis.mget(st.tag_keys(tags)), strict=True))
+        except TierDown as exc:
+            st.read_failed(exc)
+            return {}
+        out = {}
+        for key, entry in zip(keys, entries, strict=True):
+            if entry is not None:
+                versions = [current[t] for t in entry.tags]
+                value, _ = st.finish_read(
+                    namespace,
+                    key,
+                    entry,
+                    versions=versions,
+                    generation=generation,
+                    allow_stale=False,
+                )
+                if value is not MISS:
+                    out[key] = value
+        return out
+
+    async def tag_versions(self, tags: Sequence[str]) -> list[bytes | None] | None:
+        """Current versions of `tags` (None when Redis did not answer)."""
+        if not tags:
+            return []
+        try:
+            return await self.redis.mget(self.state.tag_keys(tags))
+        except TierDown as exc:
+            self.state.write_failed(exc)
+            return None
+
+    # Writes -----------------------------------------------------------------------------------
+    async def write(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        ttl: float | None,
+        *,
+        tags: Sequence[str] = (),
+        versions: Sequence[bytes | None] | None = None,
+        compute_us: int = 0,
+    ) -> None:
+        st = self.state
+        ttl = st.resolve_ttl(ttl)
+        if ttl == 0:
+            await self.delete(namespace, [key])
+            return
+        if versions is None:
+            versions = await self.tag_versions(tags)
+        if versions is None:  # tags unknown: an entry without them could never be invalidated
+            st.l1_store(namespace, key, value, ttl, tags)
+            return
+        rkey, data, px = st.encode(
+            namespace, key, value, ttl, tags=tags, versions=versions, compute_us=compute_us
+        )
+        st.l1_store(namespace, key, value, ttl, tags)
+        try:
+            await self.redis.set(rkey, data, px)
+            st.counters.sets += 1
+            await self._publish("k", namespace, [key])
+        except TierDown as exc:
+            st.write_failed(exc)
+
+    async def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
+        st = self.state
+        ttl = st.resolve_ttl(ttl)
+        if ttl == 0:
+            await self.delete(namespace, list(items))
+            return
+        batch = [st.encode(namespace, k, v, ttl) for k, v in items.items()]
+        for key, value in items.items():
+            st.l1_store(namespace, key, value, ttl)
+        try:
+            await self.redis.set_many(batch)
+            st.counters.sets += len(batch)
+            await self._publish("k", namespace, list(items))
+        except TierDown as exc:
+            st.write_failed(exc)
+
+    async def delete(self, namespace: str, keys: Sequence[str]) -> int:
+        st = self.state
+        local = int(st.store.delete_many(prefix_of(namespace), list(keys)))
+        try:
+            removed = await self.redis.delete([st.rkey(namespace, k) for k in keys])
+            st.counters.deletes += removed
+            await self._publish("k", namespace, keys)
+        except TierDown as exc:
+            st.write_failed(exc)
+            return local
+        return max(local, removed)
+
+    async def invalidate_tags(self, tags: Sequence[str]) -> None:
+        st = self.state
+        st.l1_drop_tags(tags)
+        try:
+            await self.redis.incr(st.tag_keys(tags))
+            await self._publish("t", "", tags)
+        except TierDown as exc:
+            st.write_failed(exc)
+
+    async def invalidate_pattern(self, namespace: str, pattern: str) -> int:
+        st = self.state
+        st.l1_drop_pattern(namespace, pattern)
+        try:
+            removed = await self.redis.scan_delete(_plan.key_pattern(st.prefix, namespace, pattern))
+            await self._publish("p", namespace, [pattern])
+        except TierDown as exc:
+            st.write_failed(exc)
+            return 0
+        return removed
+
+    async def clear(self, namespace: str | None) -> int:
+        st = self.state
+        local = int(st.store.clear("" if namespace is None else prefix_of(namespace)))
+        try:
+            removed = await self.redis.scan_delete(_plan.namespace_pattern(st.prefix, namespace))
+            await self._publish("a" if namespace is None else "n", namespace or "", [])
+        except TierDown as exc:
+            st.write_failed(exc)
+            return local
+        return max(local, removed)
+
+    async def _publish(self, op: str, namespace: str, items: Iterable[str]) -> None:
+        if self.state.options.coherence is not None:
+            await self.redis.publish(self.state.channel, self.state.message(op, namespace, items))
+
+    # Loads (the decorator's miss path) -------------------------------------------------------
+    async def load(self, namespace: str, key: str, request: Load) -> Any:
+        """A cached function's miss: Redis, else the function (once per cluster with a lock)."""
+        value, refresh = await self.read(namespace, key, allow_stale=self.state.stale_ttl > 0)
+        if value is not MISS:
+            if refresh:
+                self._refresh_later(namespace, key, request)
+            return value
+        return await self._compute(namespace, key, request)
+
+    async def _compute(self, namespace: str, key: str, request: Load) -> Any:
+        compute, ttl, tags, unless = request
+        versions = await self.tag_versions(tags)  # before the load: a bump during it wins
+        token = await self._lock(namespace, key)
+        try:
+            if token is False:  # another process loads it: its value, if it comes in time
+                value, _ = await self.read(namespace, key)
+                if value is not MISS:
+                    return value
+            started = time.perf_counter()
+            value = await self._resolve(compute())
+            spent_us = int((time.perf_counter() - started) * 1e6)
+            if unless is None or not unless(value):
+                if versions is None:
+                    self.state.l1_store(namespace, key, value, self.state.resolve_ttl(ttl), tags)
+                else:
+                    await self.write(
+                        namespace,
+                        key,
+                        value,
+                        ttl,
+                        tags=tags,
+                        versions=versions,
+                        compute_us=spent_us,
+                    )
+            return value
+        finally:
+            if isinstance(token, bytes):
+                await self._unlock(namespace, key, token)
+
+    async def _lock(self, namespace: str, key: str) -> bytes | bool | None:
+        """Our token if we took the cross-process lock; False if another holder kept it until
+        the wait ran out; None when locking is off or Redis did not answer."""
+        if self.lock_timeout is None:
+            return None
+        lkey = _plan.lock_key(self.state.prefix, self.state.rkey(namespace, key))
+        token = secrets.token_bytes(16)
+        px = max(1, int(self.lock_timeout * 1000))
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.002
+        try:
+            while True:
+                if await self.redis.acquire(lkey, token, px):
+                    return token
+                self.state.counters.lock_waits += 1
+                value, _ = await self.read(namespace, key)
+                if value is not MISS or time.monotonic() >= deadline:
+                    return False
+                await self._sleep(delay)
+                delay = min(delay * 2, 0.05)
+        except TierDown:
+            return None
+
+    async def _unlock(self, namespace: str, key: str, token: bytes) -> None:
+        lkey = _plan.lock_key(self.state.prefix, self.state.rkey(namespace, key))
+        with contextlib.suppress(TierDown):  # else the lock expires on its own
+            await self.redis.release(lkey, token)
+
+    def _refresh_later(self, namespace: str, key: str, request: Load) -> None:
+        """One background reload per key at a time (stale-while-revalidate, XFetch)."""
+        rkey = self.state.rkey(namespace, key)
+        if rkey in self._refreshing:
+            return
+        self._refreshing.add(rkey)
+        self.state.counters.refreshes += 1
+
+        async def run() -> None:
+            try:
+                await self._compute(namespace, key, request)
+            except Exception:  # noqa: BLE001 - a failed refresh leaves the old value in place
+                self.state.counters.refresh_errors += 1
+            finally:
+                self._refreshing.discard(rkey)
+
+        self._spawn(run)
+
+    async def close(self) -> None:
+        await self._drain()
+        await self.redis.close()
