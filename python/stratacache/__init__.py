@@ -15,19 +15,26 @@ from __future__ import annotations
 
 from . import _core
 from .caches import AsyncCache, Cache
+from .codec import Codec, CodecEntry
 from .errors import (
     CodecError,
     ConfigError,
     CorruptDataError,
     DataTooLargeError,
     InvalidTTLError,
+    RedisAuthError,
+    SerializationError,
     StratacacheError,
     TamperedDataError,
+    TierUnavailableError,
     TraceIOError,
+    UnknownVersionError,
     ValueTooLargeError,
 )
 from .simulation import SimulationResult, simulate
-from .stats import CacheStats
+from ._breaker import BreakerConfig
+from .stats import CacheStats, RedisTierStats
+from .tiers import RedisOptions
 
 #: Names of the eviction policies, usable as `Cache(policy=...)` and `simulate(policy=...)`.
 POLICIES: tuple[str, ...] = tuple(_core.policy_names())
@@ -40,17 +47,26 @@ __all__ = [
     "DEFAULT_POLICY",
     "POLICIES",
     "AsyncCache",
+    "BreakerConfig",
     "Cache",
     "CacheStats",
+    "Codec",
+    "CodecEntry",
     "CodecError",
     "ConfigError",
     "CorruptDataError",
     "DataTooLargeError",
     "InvalidTTLError",
+    "RedisAuthError",
+    "RedisOptions",
+    "RedisTierStats",
+    "SerializationError",
     "SimulationResult",
     "StratacacheError",
     "TamperedDataError",
+    "TierUnavailableError",
     "TraceIOError",
+    "UnknownVersionError",
     "ValueTooLargeError",
     "__version__",
     "simulate",

@@ -69,6 +69,7 @@ class TierState:
         self._prefix_bytes = self.prefix.encode("utf-8", "surrogatepass")
         self._l1_setter = l1_setter
         self.generation = 0
+        self.last_origin = ""  # origin of the last message applied (lets tests sync on it)
         self.degraded = False
         # tag -> L1 entries (namespace, key) carrying it, so a bump reaches L1 too.
         self._tag_index: dict[str, set[tuple[str, str]]] = {}
@@ -214,6 +215,7 @@ class TierState:
     # Invalidations from other processes (subscriber thread) --------------------------------
     def apply(self, message: _plan.Message) -> None:
         self.generation += 1
+        self.last_origin = message.origin
         op, ns = message.op, message.namespace
         if op == "k":
             self.l1_drop(ns, message.items)
@@ -259,7 +261,8 @@ def drop_matching(store: Any, namespace: str, pattern: str) -> None:
     """Removes the L1 keys of `namespace` matching the Redis glob `pattern`."""
     regex = re.compile(_plan.glob_to_regex(pattern), re.DOTALL)
     prefix = prefix_of(namespace)
-    store.delete_many(prefix, [k for k in store.keys(prefix) if regex.match(k)])
+    keys = [k[len(prefix) :] for k in store.keys(prefix)]  # keys() returns them prefixed
+    store.delete_many(prefix, [k for k in keys if regex.match(k)])
 
 
 def check_items(items: object) -> Mapping[str, Any]:

@@ -1,7 +1,7 @@
 """Assembles a cache's Redis tier from `redis=` (a URL or a redis-py client) and its options.
 
-Connect-time checks: a PING and a probe write (SET, PUBLISH, DEL on a key of our own) prove
-the credentials and the ACL permissions a cache needs, so a wrong password or a read-only user
+Connect-time checks: a PING and a probe write (SET, PUBLISH, DEL on a key and channel of our
+own) prove the credentials and the ACL permissions a cache needs, so a wrong password or a read-only user
 raises `RedisAuthError` at construction instead of turning every call into a silent miss. An
 unreachable server is an outage, not misconfiguration: with fail_open the cache starts anyway
 (and the breaker takes over); without, `TierUnavailableError` is raised.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from .. import _plan
 from .._options import require_type
 from ..errors import ConfigError, RedisAuthError, TierUnavailableError
 from ._clients import async_client, check_client, sync_client
@@ -87,9 +86,7 @@ def check_access(client: Any, options: RedisOptions) -> None:
     try:
         client.ping()
         client.set(probe, b"1", px=1000)
-        client.publish(
-            _plan.channel(options.key_prefix), _plan.Message("probe", "k", "", ()).encode()
-        )
+        client.publish(probe, b"")  # a channel nobody listens to: permission only
         client.delete(probe)
     except Exception as exc:  # classified below
         kind = classify(exc)

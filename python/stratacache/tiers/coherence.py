@@ -166,12 +166,15 @@ class Subscriber:
             self._dispatch(item["channel"], item["data"])
 
     def _dispatch(self, channel: bytes, data: Any) -> None:
-        self._counters.invalidations_received += 1
         if channel == _TRACKING_CHANNEL:
             self._on_keys(None if data is None else list(data))
-            return
-        message = Message.decode(data) if isinstance(data, bytes) else None
-        if message is None:
-            self._counters.invalidations_malformed += 1
-        elif message.origin != self._origin:
+        else:
+            message = Message.decode(data) if isinstance(data, bytes) else None
+            if message is None:
+                self._counters.invalidations_malformed += 1
+                return
+            if message.origin == self._origin:
+                return
             self._on_message(message)
+        # Counted once applied, so a count that moved means the L1 drops are done.
+        self._counters.invalidations_received += 1

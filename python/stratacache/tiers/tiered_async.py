@@ -200,7 +200,7 @@ class AsyncTiered(AsyncRuntime):
         versions = await self.tag_versions(tags)  # before the load: a bump during it wins
         token = await self._lock(namespace, key)
         try:
-            if token is False:  # another process loads it: its value, if it comes in time
+            if token is not None:  # another process may have loaded it before or meanwhile
                 value, _ = await self.read(namespace, key)
                 if value is not MISS:
                     return value

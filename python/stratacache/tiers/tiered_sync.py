@@ -33,9 +33,7 @@ class SyncTiered(SyncRuntime):
         self._refreshing: set[bytes] = set()
 
     # Reads ------------------------------------------------------------------------------------
-    def read(
-        self, namespace: str, key: str, *, allow_stale: bool = False
-    ) -> tuple[Any, bool]:
+    def read(self, namespace: str, key: str, *, allow_stale: bool = False) -> tuple[Any, bool]:
         """(value or MISS, refresh wanted) from Redis; backfills L1 on a fresh hit."""
         st = self.state
         rkey, generation = st.rkey(namespace, key), st.generation
@@ -199,7 +197,7 @@ class SyncTiered(SyncRuntime):
         versions = self.tag_versions(tags)  # before the load: a bump during it wins
         token = self._lock(namespace, key)
         try:
-            if token is False:  # another process loads it: its value, if it comes in time
+            if token is not None:  # another process may have loaded it before or meanwhile
                 value, _ = self.read(namespace, key)
                 if value is not MISS:
                     return value

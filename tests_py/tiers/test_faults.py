@@ -1,0 +1,115 @@
+"""Outages on real servers: kill -9, SIGSTOP, fail-open and fail-closed, subscription loss.
+
+Every load loop is bounded by a count and a deadline; the servers are this test's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import stratacache
+from stratacache import BreakerConfig, RedisOptions, TierUnavailableError
+from stratacache.testing.redis_servers import RedisServer
+
+from ..conftest import call
+
+FAST = RedisOptions(
+    socket_timeout=0.05,
+    connect_timeout=0.05,
+    retries=1,
+    breaker=BreakerConfig(failure_threshold=3, recovery_time=0.3),
+)
+
+
+async def test_a_killed_server_degrades_to_l1_and_loader_without_errors(
+    tiered: Callable[..., Any], fresh_redis_server: RedisServer, wait_until: Callable[..., bool]
+) -> None:
+    a = tiered(fresh_redis_server.url, redis_options=FAST)
+    await call(a.set("kept", 1))
+    fresh_redis_server.kill()
+    deadline = time.monotonic() + 5
+    for i in range(200):
+        if time.monotonic() > deadline:
+            break
+        assert await call(a.get(f"absent{i}")) is None
+        await call(a.set(f"w{i}", i))
+    stats = a._stats().l2
+    assert stats.breaker == "open" or stats.breaker_opened >= 1
+    assert stats.skipped_reads > 0
+    assert stats.skipped_writes > 0
+    assert not stats.coherent  # the subscription noticed; L1 was flushed
+    assert await call(a.get("kept")) is None  # flushed with the subscription: may be stale
+
+    fresh_redis_server.restart()
+
+    async def writes_land() -> bool:
+        await call(a.set("after", 2))
+        return fresh_redis_server.command("EXISTS", "sc:\x1fafter") == 1
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not await writes_land():
+        await asyncio.sleep(0.05)
+    assert await writes_land()
+    assert wait_until(lambda: a._stats().l2.coherent, timeout=10)
+
+
+async def test_a_hung_server_costs_at_most_the_timeout_and_opens_the_breaker(
+    tiered: Callable[..., Any], fresh_redis_server: RedisServer
+) -> None:
+    a = tiered(fresh_redis_server.url, redis_options=FAST, l1=False)
+    await call(a.set("k", 1))
+    fresh_redis_server.pause()
+    try:
+        slowest = 0.0
+        for _ in range(20):
+            started = time.monotonic()
+            assert await call(a.get("k")) is None
+            slowest = max(slowest, time.monotonic() - started)
+        # Two attempts of 50 ms plus backoff at most, never redis-py's seconds-long default.
+        assert slowest < 1.0
+        assert a._stats().l2.breaker_opened >= 1
+    finally:
+        fresh_redis_server.resume()
+
+
+async def test_fail_closed_raises_instead_of_missing(
+    tiered: Callable[..., Any], fresh_redis_server: RedisServer
+) -> None:
+    a = tiered(fresh_redis_server.url, redis_options=FAST.replace(fail_open=False), l1=False)
+    await call(a.set("k", 1))
+    fresh_redis_server.kill()
+    with pytest.raises(TierUnavailableError):
+        await call(a.get("k"))
+    with pytest.raises(TierUnavailableError):
+        await call(a.set("k", 2))
+
+
+def test_fail_closed_refuses_to_start_without_redis(fresh_redis_server: RedisServer) -> None:
+    url = fresh_redis_server.url
+    fresh_redis_server.stop()
+    with pytest.raises(TierUnavailableError, match="unreachable"):
+        stratacache.Cache(redis=url, redis_options=FAST.replace(fail_open=False))
+    cache = stratacache.Cache(redis=url, redis_options=FAST)  # fail-open: starts anyway
+    try:
+        assert cache.get("k") is None
+    finally:
+        cache.close()
+
+
+async def test_values_cached_before_a_subscription_loss_are_flushed(
+    tiered: Callable[..., Any], fresh_redis_server: RedisServer, wait_until: Callable[..., bool]
+) -> None:
+    a, b = (tiered(fresh_redis_server.url, redis_options=FAST) for _ in range(2))
+    await call(a.set("k", "old"))
+    assert await call(b.get("k")) == "old"
+    fresh_redis_server.kill()
+    assert wait_until(lambda: not b._stats().l2.coherent, timeout=5)
+    assert not b._store.contains(b._prefix, "k")
+    fresh_redis_server.restart()
+    assert wait_until(lambda: b._stats().l2.coherent, timeout=10)
+    assert b._stats().l2.subscription_drops >= 1

@@ -1,0 +1,205 @@
+"""The Redis tier on a real standalone server, through Cache and AsyncCache alike.
+
+Two caches on one server stand for two processes: each has its own L1 and subscriber.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+
+from ..conftest import call
+
+pytestmark = pytest.mark.usefixtures("redis_clean_url")
+
+
+def raw(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+async def test_a_value_written_by_one_process_is_read_by_another(
+    tiered: Callable[..., Any], redis_url: str, settle: Callable[..., None]
+) -> None:
+    a, b = tiered(redis_url), tiered(redis_url)
+    value = {"id": 7, "tags": ("x", "y"), "blob": b"\x00\xff", "n": None}
+    await call(a.set("user:7", value))
+    # a's invalidation reaches b after the write; a read racing it is not kept in L1.
+    settle(redis_url, b)
+    assert await call(b.get("user:7")) == value
+    assert b._stats().l2.hits == 1
+    # b kept it in L1: the next read does not reach Redis.
+    assert await call(b.get("user:7")) == value
+    assert b._stats().l2.hits == 1
+    assert b._stats().hits == 1
+
+
+async def test_backfill_keeps_only_the_ttl_left(
+    tiered: Callable[..., Any], redis_url: str, settle: Callable[..., None]
+) -> None:
+    a, b = tiered(redis_url), tiered(redis_url)
+    await call(a.set("k", 1, ttl=10))
+    await call(a.set("forever", 2, ttl=math.inf))
+    settle(redis_url, b)
+    assert await call(b.get("k")) == 1
+    left = await call(b.ttl("k"))
+    assert left is not None
+    assert 8 < left <= 10
+    assert await call(b.get("forever")) == 2
+    assert await call(b.ttl("forever")) == math.inf
+    assert raw(redis_url).pttl(b"sc:\x1fforever") == -1
+
+
+async def test_ttl_zero_removes_the_value_everywhere(
+    tiered: Callable[..., Any], redis_url: str, wait_until: Callable[..., bool]
+) -> None:
+    a, b = tiered(redis_url), tiered(redis_url)
+    await call(a.set("k", 1))
+    assert await call(b.get("k")) == 1
+    await call(a.set("k", 2, ttl=0))
+    assert wait_until(lambda: not b._store.contains(b._prefix, "k"))
+    assert await call(b.get("k")) is None
+    assert raw(redis_url).exists(b"sc:\x1fk") == 0
+
+
+async def test_delete_reaches_the_other_process_l1(
+    tiered: Callable[..., Any], redis_url: str, wait_until: Callable[..., bool]
+) -> None:
+    a, b = tiered(redis_url), tiered(redis_url)
+    await call(a.set("k", "v"))
+    assert await call(b.get("k")) == "v"
+    assert await call(a.delete("k")) is True
+    assert wait_until(lambda: not b._store.contains(b._prefix, "k"))
+    assert await call(b.get("k", "gone")) == "gone"
+    assert await call(a.delete("k")) is False
+
+
+async def test_overwrite_reaches_the_other_process_l1(
+    tiered: Callable[..., Any], redis_url: str, wait_until: Callable[..., bool]
+) -> None:
+    a, b = tiered(redis_url), tiered(redis_url)
+    await call(a.set("k", 1))
+    assert await call(b.get("k")) == 1
+    await call(a.set("k", 2))
+    assert wait_until(lambda: not b._store.contains(b._prefix, "k"))
+    assert await call(b.get("k")) == 2
+    assert a._stats().l2.invalidations_received == 0  # its own messages are skipped
+    assert b._stats().l2.invalidations_received == 2
+
+
+async def test_many_calls_use_mget_and_pipelines(
+    tiered: Callable[..., Any], redis_url: str, settle: Callable[..., None]
+) -> None:
+    a, b = tiered(redis_url), tiered(redis_url)
+    items = {f"k{i}": i for i in range(50)}
+    await call(a.set_many(items, ttl=30))
+    await call(b.set("local", -1))
+    before = raw(redis_url).info("commandstats").get("cmdstat_mget", {}).get("calls", 0)
+    got = await call(b.get_many([*items, "local", "absent"]))
+    after = raw(redis_url).info("commandstats")["cmdstat_mget"]["calls"]
+    assert got == items | {"local": -1}
+    assert after - before == 1
+    assert await call(b.delete_many(["k1", "k2", "absent"])) == 2
+    settle(redis_url, a)
+    assert await call(a.get("k1")) is None
+
+
+async def test_without_l1_every_read_goes_to_redis(
+    tiered: Callable[..., Any], redis_url: str
+) -> None:
+    a = tiered(redis_url, l1=False)
+    await call(a.set("k", [1, 2]))
+    assert len(a) == 0
+    assert await call(a.get("k")) == [1, 2]
+    assert await call(a.get("k")) == [1, 2]
+    assert a._stats().l2.hits == 2
+    assert await call(a.contains("k"))
+    assert not await call(a.contains("nope"))
+
+
+async def test_namespaces_are_separate_and_flushed_alone(
+    tiered: Callable[..., Any], redis_url: str
+) -> None:
+    users = tiered(redis_url, namespace="users")
+    items = tiered(redis_url, namespace="items")
+    await call(users.set("1", "ann"))
+    await call(items.set("1", "chair"))
+    assert await call(users.clear(namespace="users")) >= 1
+    assert await call(users.get("1")) is None
+    assert await call(items.get("1")) == "chair"
+    keys = sorted(raw(redis_url).scan_iter(match=b"sc:*"))
+    assert keys == [b"sc:items\x1f1"]
+
+
+async def test_tags_invalidate_every_process(
+    tiered: Callable[..., Any], redis_url: str, settle: Callable[..., None]
+) -> None:
+    a, b = tiered(redis_url), tiered(redis_url)
+    await call(a.set("u1", "ann", tags=["users", "team:1"]))
+    await call(a.set("u2", "bob", tags=["users"]))
+    await call(a.set("p1", "plan", tags=["plans"]))
+    assert await call(b.get("u1")) == "ann"
+    await call(b.invalidate_tags("team:1"))
+    settle(redis_url, a)
+    assert await call(a.get("u1")) is None  # a's L1 copy dropped, Redis copy's version stale
+    assert await call(b.get("u2")) == "bob"
+    await call(a.invalidate_tags("users"))
+    settle(redis_url, b)
+    assert await call(b.get("u2")) is None
+    assert await call(b.get("p1")) == "plan"
+    assert b._stats().l2.tag_misses >= 1
+
+
+async def test_pattern_invalidation_uses_redis_globs(
+    tiered: Callable[..., Any], redis_url: str, wait_until: Callable[..., bool]
+) -> None:
+    a, b = tiered(redis_url), tiered(redis_url)
+    await call(a.set_many({"user:1": 1, "user:2": 2, "user:10": 10, "item:1": 3}))
+    assert await call(b.get_many(["user:1", "user:2", "user:10", "item:1"])) != {}
+    assert await call(a.invalidate_pattern("user:?")) == 2
+    assert wait_until(lambda: not b._store.contains(b._prefix, "user:1"))
+    assert await call(b.get_many(["user:1", "user:2", "user:10", "item:1"])) == {
+        "user:10": 10,
+        "item:1": 3,
+    }
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"garbage", b"SC\x01", b"\x00" * 64, b"plain text stored by another app"],
+)
+async def test_foreign_or_corrupt_bytes_are_a_counted_miss(
+    tiered: Callable[..., Any], redis_url: str, payload: bytes
+) -> None:
+    a = tiered(redis_url)
+    raw(redis_url).set(b"sc:\x1fk", payload)
+    assert await call(a.get("k", "default")) == "default"
+    assert a._stats().l2.corrupt == 1
+
+
+async def test_truncated_or_moved_envelopes_are_a_counted_miss(
+    tiered: Callable[..., Any], redis_url: str
+) -> None:
+    a = tiered(redis_url, l1=False)
+    await call(a.set("k", {"big": "x" * 5000}))
+    client = raw(redis_url)
+    data = client.get(b"sc:\x1fk")
+    assert data is not None
+    client.set(b"sc:\x1ftruncated", data[: len(data) // 2])
+    client.set(b"sc:\x1fmoved", data)  # a valid envelope under another key
+    assert await call(a.get("truncated")) is None
+    assert await call(a.get("moved")) is None
+    assert a._stats().l2.corrupt == 2
+
+
+async def test_unserializable_values_raise_and_store_nothing(
+    tiered: Callable[..., Any], redis_url: str
+) -> None:
+    a = tiered(redis_url)
+    with pytest.raises(TypeError, match="lock"):
+        await call(a.set("k", {"lock": __import__("threading").Lock()}))
+    assert await call(a.get("k")) is None
+    assert raw(redis_url).exists(b"sc:\x1fk") == 0

@@ -1,0 +1,144 @@
+"""One configuration for every topology: TLS with ACL users, Sentinel, Cluster, tracking,
+and the URL and option validation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+
+import stratacache
+from stratacache import ConfigError, RedisAuthError, RedisOptions
+from stratacache.testing.redis_servers import (
+    RedisClusterGroup,
+    RedisSentinelGroup,
+    RedisServer,
+    RedisTLSServer,
+)
+
+from ..conftest import call
+
+
+def tls_url(server: RedisTLSServer, user: str, password: str | None = None) -> str:
+    url = server.url_for(user)
+    if password is not None:
+        url = url.replace(server.password_for(user), password)
+    return f"{url}?ssl_ca_certs={server.ca_file}"
+
+
+async def test_tls_with_the_writer_user(
+    tiered: Callable[..., Any], redis_tls_clean: RedisTLSServer
+) -> None:
+    a, b = tiered(tls_url(redis_tls_clean, "writer")), tiered(tls_url(redis_tls_clean, "writer"))
+    await call(a.set("k", {"secure": True}))
+    assert await call(b.get("k")) == {"secure": True}
+
+
+@pytest.mark.parametrize(
+    ("user", "password", "message"),
+    [("reader", None, "NOPERM|permission"), ("writer", "wrong-password", "password|auth")],
+)
+def test_credentials_and_permissions_fail_at_connect_time(
+    cache_cls: type[Any], redis_tls: RedisTLSServer, user: str, password: str | None, message: str
+) -> None:
+    with pytest.raises(RedisAuthError, match=f"(?i){message}"):
+        cache_cls(redis=tls_url(redis_tls, user, password))
+
+
+async def test_sentinel_url(
+    tiered: Callable[..., Any], redis_sentinel_clean: RedisSentinelGroup
+) -> None:
+    a, b = tiered(redis_sentinel_clean.url), tiered(redis_sentinel_clean.url)
+    await call(a.set("k", [1, 2, 3]))
+    assert await call(b.get("k")) == [1, 2, 3]
+
+
+async def test_cluster_spreads_keys_and_runs_every_multi_key_call(
+    tiered: Callable[..., Any], redis_cluster_clean: RedisClusterGroup, settle: Callable[..., None]
+) -> None:
+    a, b = tiered(redis_cluster_clean.url), tiered(redis_cluster_clean.url)
+    node_url = redis_cluster_clean.primaries[0].url  # PUBLISH reaches the whole cluster
+    items = {f"user:{i}": i for i in range(60)}
+    await call(a.set_many(items))
+    assert await call(b.get_many(list(items))) == items
+    await call(a.set("t1", "tagged", tags=["t"]))
+    await call(a.invalidate_tags("t"))
+    assert await call(b.get("t1")) is None
+    assert await call(a.invalidate_pattern("user:1*")) == 11
+    settle(node_url, b)
+    assert len(await call(b.get_many(list(items)))) == 49
+    await call(a.clear())
+    settle(node_url, b)
+    assert await call(b.get_many(list(items))) == {}
+    assert sum(node.command("DBSIZE") for node in redis_cluster_clean.primaries) == 0
+
+
+async def test_tracking_catches_writes_by_other_clients(
+    tiered: Callable[..., Any], redis_clean_url: str, wait_until: Callable[..., bool]
+) -> None:
+    b = tiered(redis_clean_url, redis_options=RedisOptions(coherence="tracking"))
+    await call(b.set("k", "ours"))
+    assert await call(b.get("k")) == "ours"
+    assert wait_until(lambda: b._stats().l2.coherent)
+    # Our own write's invalidation may still be in flight: let it land, then refill L1.
+    await asyncio.sleep(0.05)
+    assert await call(b.get("k")) == "ours"
+    redis.Redis.from_url(redis_clean_url).delete(b"sc:\x1fk")  # a client without stratacache
+    assert wait_until(lambda: not b._store.contains(b._prefix, "k"))
+    assert await call(b.get("k")) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "error", "match"),
+    [
+        ("http://localhost:6379", ConfigError, "scheme"),
+        ("redis://", ConfigError, "no host"),
+        ("redis://127.0.0.1:notaport", ConfigError, "port"),
+        ("redis://127.0.0.1:6379/x", ConfigError, "database"),
+        ("redis+sentinel://127.0.0.1:26379", ConfigError, "service name"),
+        ("redis+cluster://127.0.0.1:7000/1", ConfigError, "database"),
+        ("redis://127.0.0.1:6379?socket_timeout=abc", ConfigError, "socket_timeout"),
+        ("redis://127.0.0.1:6379?bogus=1", ConfigError, "bogus"),
+        ("redis+cluster://127.0.0.1:7000?coherence=tracking", ConfigError, "Cluster"),
+    ],
+)
+def test_bad_urls_name_the_problem(
+    cache_cls: type[Any], url: str, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        cache_cls(redis=url)
+
+
+async def test_bad_options_name_the_problem(cache_cls: type[Any], redis_url: str) -> None:
+    with pytest.raises(TypeError, match="redis_options"):
+        cache_cls(redis=redis_url, redis_options={"socket_timeout": 1})
+    with pytest.raises(ConfigError, match="socket_timeout"):
+        RedisOptions(socket_timeout=0)
+    with pytest.raises(ConfigError, match="coherence"):
+        RedisOptions(coherence="gossip")
+    with pytest.raises(TypeError, match="codec"):
+        cache_cls(redis=redis_url, codec="msgpack")
+    with pytest.raises(TypeError, match="redis"):
+        cache_cls(redis=42)
+    with pytest.raises(ConfigError, match="l1=False"):
+        cache_cls(l1=False)
+    with pytest.raises(ConfigError, match="codec"):
+        cache_cls(codec=stratacache.Codec())
+    cache = cache_cls(redis=redis_url)
+    try:
+        with pytest.raises(ConfigError, match="tag"):
+            await call(cache.set("k", 1, tags=["bad\x1ftag"]))
+    finally:
+        await call(cache.close())
+
+
+def test_a_password_never_shows_in_errors_or_reprs(
+    cache_cls: type[Any], fresh_redis_server: RedisServer
+) -> None:
+    url = fresh_redis_server.url.replace("redis://", "redis://user:s3cret-pw@")
+    with pytest.raises(RedisAuthError) as info:
+        cache_cls(redis=url)
+    assert "s3cret-pw" not in str(info.value)
