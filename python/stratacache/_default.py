@@ -8,6 +8,7 @@ instead of looking the default up on every call.
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Protocol
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = ["configure", "get"]
 
-# TODO(#5): build the default from STRATACACHE_URL once tiers exist.
+#: Environment variable naming the Redis tier of the default cache (a `Cache(redis=...)` URL).
+URL_VARIABLE = "STRATACACHE_URL"
 
 
 class _Site(Protocol):
@@ -31,13 +33,15 @@ _sites: weakref.WeakSet[_Site] = weakref.WeakSet()
 
 
 def get() -> Cache:
-    """The default cache, created with `Cache()`'s defaults if none exists yet."""
+    """The default cache, created with `Cache()`'s defaults if none exists yet (with a Redis
+    tier when the environment variable STRATACACHE_URL holds its URL)."""
     global _current  # noqa: PLW0603 - the one process-wide default
     with _lock:
         if _current is None:
             from .caches import Cache  # noqa: PLC0415 - caches imports decorators, which imports us
 
-            _current = Cache()
+            url = os.environ.get(URL_VARIABLE) or None
+            _current = Cache() if url is None else Cache(redis=url)
         return _current
 
 

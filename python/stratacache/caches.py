@@ -1,298 +1,31 @@
-"""Cache and AsyncCache: the public cache objects (L1 in-process tier for now).
+"""Cache and AsyncCache: the public cache objects, an in-process L1 and an optional Redis L2.
 
-Both wrap the same C++ store and share every decision; AsyncCache's methods are coroutines
-only so that callers switch classes by adding `await` (the L1 call itself never blocks).
+Both wrap the same C++ store and share every decision (`_base.CacheBase`, `_tiered`);
+AsyncCache's methods are coroutines so that callers switch classes by adding `await` (the L1
+call itself never blocks), and its Redis calls are awaited and auto-pipelined.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from . import _core
-from ._options import (
-    DEFAULT_MAX_ENTRIES,
-    check_bound,
-    check_namespace,
-    check_positive,
-    check_ttl,
-    prefix_of,
-    require_callable,
-    require_type,
-)
+from ._base import _MISS, CacheBase, Setter, tags_need_tier
+from ._options import check_namespace, check_ttl, require_type
 from ._plan import check_tags
-from ._tiered import MISS, TierState, check_items, drop_matching
-from ._weigh import weigh
-from .errors import ConfigError
-from .stats import CacheStats, RedisTierStats
-from .tiers._config import RedisOptions
+from ._tiered import MISS, check_items
+from .stats import CacheStats
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from .decorators import CachedFunction, Decorator
     from .tiers.tiered_async import AsyncTiered
     from .tiers.tiered_sync import SyncTiered
 
 __all__ = ["AsyncCache", "Cache"]
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
-_MISS: Any = object()
-
-Getter = Callable[..., Any]
-Setter = Callable[..., None]
-
-
-class _L1Cache:
-    """State and synchronous logic shared by Cache and AsyncCache."""
-
-    _driver: Any
-
-    def __init__(
-        self,
-        max_entries: int | None = None,
-        max_bytes: int | None = None,
-        policy: str | None = None,
-        default_ttl: float | None = None,
-        namespace: str = "",
-        *,
-        strict: bool = False,
-        shards: int = 1,
-        weigher: Callable[[Any], int] | None = None,
-        redis: Any = None,
-        redis_options: RedisOptions | None = None,
-        codec: Any = None,
-        l1: bool = True,
-        stale_ttl: float | None = None,
-        early_refresh: float | None = None,
-        lock_timeout: float | None = None,
-    ) -> None:
-        entries = check_bound(max_entries, "max_entries")
-        nbytes = check_bound(max_bytes, "max_bytes")
-        if not entries and not nbytes:
-            entries = DEFAULT_MAX_ENTRIES
-        require_type(policy, (str, type(None)), "policy", "a str or None")
-        require_callable(weigher, "weigher", "a callable taking a value and returning bytes")
-        self._default_ttl = check_ttl(default_ttl, "default_ttl")
-        self.namespace = check_namespace(namespace)
-        self._store = _core.Store(
-            max_entries=entries,
-            max_bytes=nbytes,
-            policy=policy or _core.DEFAULT_POLICY,
-            shards=shards,
-            strict=bool(strict),
-        )
-        # Weighing costs a walk of the value, so it happens only when a byte bound is set.
-        self._weigher = (weigher or weigh) if nbytes else None
-        self._getters: dict[str, Getter] = {}
-        self._setters: dict[str, Setter] = {}
-        self._prefix = prefix_of(self.namespace)
-        self._tier: TierState | None = None
-        self._subscriber: Any = None
-        if redis is None:
-            _no_tier_options(codec=codec, l1=l1, stale_ttl=stale_ttl, lock_timeout=lock_timeout)
-        else:
-            self._attach_tier(
-                redis,
-                redis_options,
-                codec,
-                l1=l1,
-                stale_ttl=stale_ttl,
-                early_refresh=early_refresh,
-                lock_timeout=lock_timeout,
-            )
-        self._get = self._getter(self.namespace)
-        self._set = self._setter(self.namespace)
-
-    @property
-    def policy(self) -> str:
-        """Name of the eviction policy."""
-        return str(self._store.policy)
-
-    @property
-    def default_ttl(self) -> float | None:
-        """TTL in seconds applied when a set passes none; None means no expiry."""
-        return self._default_ttl
-
-    # Internal hooks for decorators and tiers: plain sync calls, one per namespace.
-    def _getter(self, namespace: str) -> Getter:
-        getter = self._getters.get(namespace)
-        if getter is None:
-            getter = self._store.getter(prefix_of(check_namespace(namespace)))
-            self._getters[namespace] = getter
-        return getter
-
-    def _peeker(self, namespace: str) -> Getter:
-        """Like `_getter`, but counts nothing and leaves recency alone (single-flight re-checks)."""
-        store, prefix = self._store, prefix_of(check_namespace(namespace))
-
-        def peek(key: str, default: Any) -> Any:
-            return store.peek(prefix, key, default)
-
-        return peek
-
-    def _setter(self, namespace: str) -> Setter:
-        setter = self._setters.get(namespace)
-        if setter is None:
-            prefix = prefix_of(check_namespace(namespace))
-            if self._tier is not None:
-                setter = self._tier_setter(namespace)
-            elif self._weigher is None:
-                setter = self._store.setter(prefix, self._default_ttl)
-            else:
-                setter = self._weighing_setter(prefix)
-            self._setters[namespace] = setter
-        return setter
-
-    def _l1_setter(self, namespace: str) -> Setter:
-        """The L1-only setter of a namespace (the tier's backfill uses it)."""
-        prefix = prefix_of(namespace)
-        if self._weigher is None:
-            return self._store.setter(prefix, self._default_ttl)
-        return self._weighing_setter(prefix)
-
-    def _tier_setter(self, namespace: str) -> Setter:
-        raise NotImplementedError  # Cache and AsyncCache define it
-
-    def _tier_loader(self, namespace: str) -> Callable[..., Any] | None:
-        """The decorator's miss path through Redis (None without a tier)."""
-        if self._tier is None:
-            return None
-        return functools.partial(self._driver.load, check_namespace(namespace))
-
-    def _attach_tier(
-        self,
-        redis: Any,
-        redis_options: RedisOptions | None,
-        codec: Any,
-        *,
-        l1: bool,
-        stale_ttl: float | None,
-        early_refresh: float | None,
-        lock_timeout: float | None,
-    ) -> None:
-        from .codec import Codec  # noqa: PLC0415 - the codec is needed only with a tier
-        from .tiers import _build  # noqa: PLC0415
-
-        if codec is None:
-            codec = Codec()
-        require_type(codec, Codec, "codec", "a stratacache.Codec")
-        stale = check_ttl(stale_ttl, "stale_ttl") or 0.0
-        check_ttl(lock_timeout, "lock_timeout")
-        if early_refresh is not None:
-            check_positive(early_refresh, "early_refresh")
-        parts = _build.build(redis, redis_options, asyncio=isinstance(self, AsyncCache))
-        l1_setters: dict[str, Setter] = {}
-
-        def l1_setter(namespace: str) -> Setter:
-            setter = l1_setters.get(namespace)
-            if setter is None:
-                setter = l1_setters[namespace] = self._l1_setter(namespace)
-            return setter
-
-        self._tier = TierState(
-            store=self._store,
-            codec=codec,
-            options=parts.options,
-            l1=bool(l1),
-            default_ttl=self._default_ttl,
-            stale_ttl=stale,
-            early_refresh=early_refresh,
-            l1_setter=l1_setter,
-        )
-        self._make_driver(parts, lock_timeout)
-        self._subscriber = _build.start_subscriber(self, parts, self._tier, self._tier.counters)
-
-    def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
-        raise NotImplementedError  # Cache and AsyncCache define it
-
-    def _weighing_setter(self, prefix: str) -> Setter:
-        store, weigher, default_ttl = self._store, self._weigher, self._default_ttl
-        assert weigher is not None
-
-        def set_weighed(key: str, value: Any, ttl: float | None = None) -> None:
-            require_type(key, str, "cache key", "str")
-            weight = len(key.encode("utf-8", "surrogatepass")) + int(weigher(value))
-            store.set(prefix, key, value, max(weight, 1), default_ttl if ttl is None else ttl)
-
-        return set_weighed
-
-    def _delete(self, namespace: str, key: str) -> bool:
-        return bool(self._store.delete(prefix_of(check_namespace(namespace)), key))
-
-    # Shared synchronous bodies of the public methods.
-    def _get_many(self, keys: Iterable[str]) -> dict[str, Any]:
-        keys = list(keys)
-        values = self._store.get_many(self._prefix, keys, _MISS)
-        return {k: v for k, v in zip(keys, values, strict=True) if v is not _MISS}
-
-    def _set_many(self, items: Mapping[str, Any], ttl: float | None) -> None:
-        require_type(items, Mapping, "set_many's items", "a mapping of key to value")
-        check_ttl(ttl)
-        setter = self._set
-        for key, value in items.items():
-            setter(key, value, ttl)
-
-    def _clear(self, namespace: str | None) -> int:
-        prefix = "" if namespace is None else prefix_of(check_namespace(namespace))
-        return int(self._store.clear(prefix))
-
-    def _stats(self) -> CacheStats:
-        l2 = None
-        if self._tier is not None:
-            breaker = self._driver.redis.breaker
-            l2 = RedisTierStats(**self._tier.snapshot(breaker.state, breaker.opened))
-        return CacheStats(**self._store.stats(), l2=l2)
-
-    def _l1_drop_pattern(self, namespace: str, pattern: str) -> None:
-        drop_matching(self._store, namespace, pattern)
-
-    def _check_key(self, key: object) -> str:
-        require_type(key, str, "cache key", "str")
-        return key  # type: ignore[return-value]
-
-    def __len__(self) -> int:
-        return len(self._store)
-
-    def __contains__(self, key: str) -> bool:
-        return bool(self._store.contains(self._prefix, key))
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(policy={self.policy!r}, namespace={self.namespace!r}, "
-            f"entries={len(self)})"
-        )
-
-    @overload
-    def cache(self, func: Callable[P, R], /) -> CachedFunction[P, R]: ...
-    @overload
-    def cache(
-        self,
-        func: None = ...,
-        /,
-        *,
-        ttl: float | None = ...,
-        namespace: str | None = ...,
-        key: Callable[..., str] | None = ...,
-        unless: Callable[[Any], object] | None = ...,
-        ignore: Collection[str] | None = ...,
-    ) -> Decorator: ...
-    def cache(self, func: Any = None, /, **options: Any) -> Any:
-        """Decorator caching a function's results in this cache; see `stratacache.cache`."""
-        from .decorators import make_cache_decorator  # noqa: PLC0415 - decorators imports caches
-
-        return make_cache_decorator(self, func, **options)
-
-    def expire(self) -> int:
-        """Reclaims every expired entry now (they are otherwise reclaimed lazily); returns how
-        many were removed."""
-        return int(self._store.expire())
-
-
-class Cache(_L1Cache):
+class Cache(CacheBase):
     """A cache for synchronous code.
 
     Args:
@@ -397,7 +130,7 @@ class Cache(_L1Cache):
             ConfigError: tags given to a cache without a Redis tier, or a tag is invalid.
         """
         if tags is not None and self._tier is None:
-            _tags_need_tier()
+            tags_need_tier()
         if tags is None:
             self._set(key, value, ttl)
         else:
@@ -464,7 +197,7 @@ class Cache(_L1Cache):
         """Invalidates every entry written with any of `tags`, in every process (one INCR per
         tag and one message). Raises ConfigError without a Redis tier."""
         if self._tier is None:
-            _tags_need_tier()
+            tags_need_tier()
         self._driver.invalidate_tags(check_tags(tags))
 
     def invalidate_pattern(self, pattern: str, namespace: str | None = None) -> int:
@@ -497,13 +230,14 @@ class Cache(_L1Cache):
         self.close()
 
 
-class AsyncCache(_L1Cache):
+class AsyncCache(CacheBase):
     """A cache for asyncio code: the same arguments and methods as `Cache`, awaited.
 
     With a Redis tier, concurrent L1 misses of one event-loop turn leave as one MGET.
     """
 
     _driver: AsyncTiered
+    _asyncio = True
 
     def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
         from .tiers.redis_async import AsyncRedisTier  # noqa: PLC0415
@@ -540,7 +274,7 @@ class AsyncCache(_L1Cache):
         """See `Cache.set`."""
         if self._tier is None:
             if tags is not None:
-                _tags_need_tier()
+                tags_need_tier()
             self._set(key, value, ttl)
             return
         self._check_key(key)
@@ -606,7 +340,7 @@ class AsyncCache(_L1Cache):
     async def invalidate_tags(self, *tags: str) -> None:
         """See `Cache.invalidate_tags`."""
         if self._tier is None:
-            _tags_need_tier()
+            tags_need_tier()
         await self._driver.invalidate_tags(check_tags(tags))
 
     async def invalidate_pattern(self, pattern: str, namespace: str | None = None) -> int:
@@ -635,21 +369,3 @@ class AsyncCache(_L1Cache):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-
-def _tags_need_tier() -> None:
-    msg = "tags need a Redis tier (Cache(redis=...)): L1-only caches have no tag versions"
-    raise ConfigError(msg)
-
-
-def _no_tier_options(
-    *, codec: Any, l1: bool, stale_ttl: float | None, lock_timeout: float | None
-) -> None:
-    """Refuses tier options given without `redis=` (they would silently do nothing)."""
-    for name, value in (("codec", codec), ("stale_ttl", stale_ttl), ("lock_timeout", lock_timeout)):
-        if value is not None:
-            msg = f"{name} needs a Redis tier: pass redis=... too"
-            raise ConfigError(msg)
-    if not l1:
-        msg = "l1=False needs a Redis tier: without one the cache would hold nothing"
-        raise ConfigError(msg)
