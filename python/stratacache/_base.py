@@ -174,9 +174,15 @@ class CacheBase:
         from .codec import Codec  # noqa: PLC0415 - the codec is needed only with a tier
         from .tiers import _build  # noqa: PLC0415
 
-        if codec is None:
-            codec = Codec()
-        require_type(codec, Codec, "codec", "a stratacache.Codec")
+        codecs = dict(codec) if isinstance(codec, Mapping) else {None: codec}
+        codecs.setdefault(None, None)
+        for namespace, each in codecs.items():
+            if namespace is not None:
+                check_namespace(namespace)
+            if each is None:
+                codecs[namespace] = Codec()
+            else:
+                require_type(each, Codec, "codec", "a stratacache.Codec or a mapping to them")
         stale = check_ttl(stale_ttl, "stale_ttl") or 0.0
         check_ttl(lock_timeout, "lock_timeout")
         if early_refresh is not None:
@@ -192,7 +198,7 @@ class CacheBase:
 
         self._tier = TierState(
             store=self._store,
-            codec=codec,
+            codec=codecs,
             options=parts.options,
             l1=bool(l1),
             default_ttl=self._default_ttl,

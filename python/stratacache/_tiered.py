@@ -56,7 +56,8 @@ class TierState:
         l1_setter: Callable[[str], Callable[..., None]],
     ) -> None:
         self.store = store
-        self.codec = codec
+        # One codec per namespace (a mapping's None key, or Codec(), for the others).
+        self.codecs: Mapping[str | None, Any] = codec
         self.options = options
         self.l1 = l1
         self.default_ttl = default_ttl
@@ -83,29 +84,38 @@ class TierState:
         return [_plan.tag_key(self.prefix, t) for t in tags]
 
     # Failure policy -----------------------------------------------------------------------
-    def read_failed(self, exc: TierDown) -> Any:
+    def codec_for(self, namespace: str) -> Any:
+        codec = self.codecs.get(namespace)
+        return self.codecs[None] if codec is None else codec
+
+    def fails_open(self, namespace: str) -> bool:
+        return self.options.fail_open and namespace not in self.options.fail_closed
+
+    def read_failed(self, exc: TierDown, namespace: str) -> Any:
         """A read that got no answer: a miss (fail-open) or TierUnavailableError."""
         self.counters.skipped_reads += 1
-        if not self.options.fail_open:
+        if not self.fails_open(namespace):
             msg = f"Redis tier unavailable: {exc}"
             raise TierUnavailableError(msg) from exc
         return MISS
 
-    def write_failed(self, exc: TierDown) -> None:
+    def write_failed(self, exc: TierDown, namespace: str) -> None:
         """A write that did not reach Redis: skipped and counted, or TierUnavailableError."""
         self.counters.skipped_writes += 1
-        if not self.options.fail_open:
+        if not self.fails_open(namespace):
             msg = f"Redis tier unavailable: {exc}"
             raise TierUnavailableError(msg) from exc
 
     # Reads --------------------------------------------------------------------------------
-    def decode(self, rkey: bytes, data: bytes | None) -> Any:
+    def decode(self, namespace: str, rkey: bytes, data: bytes | None) -> Any:
         """The CodecEntry in `data`, or None for a miss (absent, or undecodable: counted)."""
         if data is None:
             self.counters.misses += 1
             return None
         try:
-            return self.codec.decode_entry(rkey.decode("utf-8", "surrogatepass"), data)
+            return self.codec_for(namespace).decode_entry(
+                rkey.decode("utf-8", "surrogatepass"), data
+            )
         except Exception:  # noqa: BLE001 - foreign or hostile bytes are a miss, never an error
             self.counters.corrupt += 1
             return None
@@ -162,7 +172,7 @@ class TierState:
     ) -> tuple[bytes, bytes, int | None]:
         """(Redis key, envelope, PX) of a write; `ttl` already resolved and > 0."""
         rkey = self.rkey(namespace, key)
-        data = self.codec.encode_entry(
+        data = self.codec_for(namespace).encode_entry(
             rkey.decode("utf-8", "surrogatepass"),
             value,
             ttl_ms=_plan.envelope_ttl_ms(ttl),

@@ -198,7 +198,7 @@ class Cache(CacheBase):
         tag and one message). Raises ConfigError without a Redis tier."""
         if self._tier is None:
             tags_need_tier()
-        self._driver.invalidate_tags(check_tags(tags))
+        self._driver.invalidate_tags(self.namespace, check_tags(tags))
 
     def invalidate_pattern(self, pattern: str, namespace: str | None = None) -> int:
         """Deletes the keys of `namespace` (default: the cache's) matching the Redis glob
@@ -341,7 +341,7 @@ class AsyncCache(CacheBase):
         """See `Cache.invalidate_tags`."""
         if self._tier is None:
             tags_need_tier()
-        await self._driver.invalidate_tags(check_tags(tags))
+        await self._driver.invalidate_tags(self.namespace, check_tags(tags))
 
     async def invalidate_pattern(self, pattern: str, namespace: str | None = None) -> int:
         """See `Cache.invalidate_pattern`."""

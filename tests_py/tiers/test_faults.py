@@ -113,3 +113,15 @@ async def test_values_cached_before_a_subscription_loss_are_flushed(
     fresh_redis_server.restart()
     assert wait_until(lambda: b._stats().l2.coherent, timeout=10)
     assert b._stats().l2.subscription_drops >= 1
+
+
+async def test_fail_closed_namespaces_raise_while_others_fail_open(
+    tiered: Callable[..., Any], fresh_redis_server: RedisServer
+) -> None:
+    options = FAST.replace(fail_closed={"payments"})
+    payments = tiered(fresh_redis_server.url, redis_options=options, namespace="payments")
+    profiles = tiered(fresh_redis_server.url, redis_options=options, namespace="profiles")
+    fresh_redis_server.kill()
+    with pytest.raises(TierUnavailableError):
+        await call(payments.get("invoice:1"))
+    assert await call(profiles.get("user:1")) is None

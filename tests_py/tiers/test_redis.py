@@ -210,3 +210,19 @@ async def test_unserializable_values_raise_and_store_nothing(
         await call(a.set("k", {"lock": __import__("threading").Lock()}))
     assert await call(a.get("k")) is None
     assert raw(redis_url).exists(b"sc:\x1fk") == 0
+
+
+async def test_each_namespace_can_have_its_own_codec(
+    tiered: Callable[..., Any], redis_url: str
+) -> None:
+    key = bytes(range(32))
+    codecs = {"secrets": stratacache.Codec(encryption_keys=key), None: stratacache.Codec()}
+    a = tiered(redis_url, namespace="secrets", codec=codecs, l1=False)
+    await call(a.set("token", "s3cr3t"))
+    assert await call(a.get("token")) == "s3cr3t"
+    assert b"s3cr3t" not in (raw(redis_url).get(b"sc:secrets\x1ftoken") or b"s3cr3t")
+    plain = tiered(redis_url, namespace="secrets", l1=False)  # no key: refused, counted
+    assert await call(plain.get("token")) is None
+    assert plain._stats().l2.corrupt == 1
+    with pytest.raises(TypeError, match="codec"):
+        tiered(redis_url, codec={"x": "not a codec"})

@@ -46,6 +46,8 @@ class RedisOptions:
         key_prefix: prefix of every key and channel this cache uses in Redis.
         fail_open: during an outage, reads miss and writes are skipped (counted) instead of
             raising. False raises `TierUnavailableError` instead.
+        fail_closed: namespaces that raise `TierUnavailableError` even when fail_open is on
+            (data that must never be served from a possibly stale L1 or recomputed blindly).
         coherence: "pubsub" (every write and invalidation is published; each process drops its
             L1 copies), "tracking" (server-assisted, also sees writes by other clients), or
             None (L1 copies live out their TTL).
@@ -65,6 +67,7 @@ class RedisOptions:
     breaker: BreakerConfig = field(default_factory=BreakerConfig)
     key_prefix: str = "sc:"
     fail_open: bool = True
+    fail_closed: frozenset[str] = frozenset()
     coherence: str | None = "pubsub"
     degraded_l1_ttl: float = 1.0
     ssl_ca_certs: str | None = None
@@ -84,6 +87,8 @@ class RedisOptions:
         require_type(self.breaker, BreakerConfig, "breaker", "a BreakerConfig")
         require_type(self.key_prefix, str, "key_prefix", "a str")
         require_type(self.fail_open, bool, "fail_open", "a bool")
+        require_type(self.fail_closed, (frozenset, set, list, tuple), "fail_closed", "namespaces")
+        object.__setattr__(self, "fail_closed", frozenset(self.fail_closed))
         if NAMESPACE_SEP in self.key_prefix:
             msg = "key_prefix may not contain U+001F"
             raise ConfigError(msg)

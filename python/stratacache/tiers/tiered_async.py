@@ -41,12 +41,12 @@ class AsyncTiered(AsyncRuntime):
         st = self.state
         rkey, generation = st.rkey(namespace, key), st.generation
         try:
-            entry = st.decode(rkey, await self.redis.get(rkey))
+            entry = st.decode(namespace, rkey, await self.redis.get(rkey))
             if entry is None:
                 return MISS, False
             versions = await self.redis.mget(st.tag_keys(entry.tags)) if entry.tags else []
         except TierDown as exc:
-            return st.read_failed(exc), False
+            return st.read_failed(exc, namespace), False
         return st.finish_read(
             namespace, key, entry, versions=versions, generation=generation, allow_stale=allow_stale
         )
@@ -57,11 +57,11 @@ class AsyncTiered(AsyncRuntime):
         rkeys = [st.rkey(namespace, k) for k in keys]
         try:
             datas = await self.redis.mget(rkeys)
-            entries = [st.decode(r, d) for r, d in zip(rkeys, datas, strict=True)]
+            entries = [st.decode(namespace, r, d) for r, d in zip(rkeys, datas, strict=True)]
             tags = sorted({t for e in entries if e is not None for t in e.tags})
             current = dict(zip(tags, await self.redis.mget(st.tag_keys(tags)), strict=True))
         except TierDown as exc:
-            st.read_failed(exc)
+            st.read_failed(exc, namespace)
             return {}
         out = {}
         for key, entry in zip(keys, entries, strict=True):
@@ -79,14 +79,14 @@ class AsyncTiered(AsyncRuntime):
                     out[key] = value
         return out
 
-    async def tag_versions(self, tags: Sequence[str]) -> list[bytes | None] | None:
+    async def tag_versions(self, namespace: str, tags: Sequence[str]) -> list[bytes | None] | None:
         """Current versions of `tags` (None when Redis did not answer)."""
         if not tags:
             return []
         try:
             return await self.redis.mget(self.state.tag_keys(tags))
         except TierDown as exc:
-            self.state.write_failed(exc)
+            self.state.write_failed(exc, namespace)
             return None
 
     # Writes -----------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ class AsyncTiered(AsyncRuntime):
             await self.delete(namespace, [key])
             return
         if versions is None:
-            versions = await self.tag_versions(tags)
+            versions = await self.tag_versions(namespace, tags)
         if versions is None:  # tags unknown: an entry without them could never be invalidated
             st.l1_store(namespace, key, value, ttl, tags)
             return
@@ -120,7 +120,7 @@ class AsyncTiered(AsyncRuntime):
             st.counters.sets += 1
             await self._publish("k", namespace, [key])
         except TierDown as exc:
-            st.write_failed(exc)
+            st.write_failed(exc, namespace)
 
     async def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
         st = self.state
@@ -136,7 +136,7 @@ class AsyncTiered(AsyncRuntime):
             st.counters.sets += len(batch)
             await self._publish("k", namespace, list(items))
         except TierDown as exc:
-            st.write_failed(exc)
+            st.write_failed(exc, namespace)
 
     async def delete(self, namespace: str, keys: Sequence[str]) -> int:
         st = self.state
@@ -146,18 +146,19 @@ class AsyncTiered(AsyncRuntime):
             st.counters.deletes += removed
             await self._publish("k", namespace, keys)
         except TierDown as exc:
-            st.write_failed(exc)
+            st.write_failed(exc, namespace)
             return local
         return max(local, removed)
 
-    async def invalidate_tags(self, tags: Sequence[str]) -> None:
+    async def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
+        """Bumps `tags` (tags span namespaces; `namespace` only picks the failure policy)."""
         st = self.state
         st.l1_drop_tags(tags)
         try:
             await self.redis.incr(st.tag_keys(tags))
             await self._publish("t", "", tags)
         except TierDown as exc:
-            st.write_failed(exc)
+            st.write_failed(exc, namespace)
 
     async def invalidate_pattern(self, namespace: str, pattern: str) -> int:
         st = self.state
@@ -166,7 +167,7 @@ class AsyncTiered(AsyncRuntime):
             removed = await self.redis.scan_delete(_plan.key_pattern(st.prefix, namespace, pattern))
             await self._publish("p", namespace, [pattern])
         except TierDown as exc:
-            st.write_failed(exc)
+            st.write_failed(exc, namespace)
             return 0
         return removed
 
@@ -177,7 +178,7 @@ class AsyncTiered(AsyncRuntime):
             removed = await self.redis.scan_delete(_plan.namespace_pattern(st.prefix, namespace))
             await self._publish("a" if namespace is None else "n", namespace or "", [])
         except TierDown as exc:
-            st.write_failed(exc)
+            st.write_failed(exc, namespace or "")
             return local
         return max(local, removed)
 
@@ -197,7 +198,9 @@ class AsyncTiered(AsyncRuntime):
 
     async def _compute(self, namespace: str, key: str, request: Load) -> Any:
         compute, ttl, tags, unless = request
-        versions = await self.tag_versions(tags)  # before the load: a bump during it wins
+        versions = await self.tag_versions(
+            namespace, tags
+        )  # before the load: a bump during it wins
         token = await self._lock(namespace, key)
         try:
             if token is not None:  # another process may have loaded it before or meanwhile

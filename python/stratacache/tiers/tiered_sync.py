@@ -38,12 +38,12 @@ class SyncTiered(SyncRuntime):
         st = self.state
         rkey, generation = st.rkey(namespace, key), st.generation
         try:
-            entry = st.decode(rkey, self.redis.get(rkey))
+            entry = st.decode(namespace, rkey, self.redis.get(rkey))
             if entry is None:
                 return MISS, False
             versions = self.redis.mget(st.tag_keys(entry.tags)) if entry.tags else []
         except TierDown as exc:
-            return st.read_failed(exc), False
+            return st.read_failed(exc, namespace), False
         return st.finish_read(
             namespace, key, entry, versions=versions, generation=generation, allow_stale=allow_stale
         )
@@ -54,11 +54,11 @@ class SyncTiered(SyncRuntime):
         rkeys = [st.rkey(namespace, k) for k in keys]
         try:
             datas = self.redis.mget(rkeys)
-            entries = [st.decode(r, d) for r, d in zip(rkeys, datas, strict=True)]
+            entries = [st.decode(namespace, r, d) for r, d in zip(rkeys, datas, strict=True)]
             tags = sorted({t for e in entries if e is not None for t in e.tags})
             current = dict(zip(tags, self.redis.mget(st.tag_keys(tags)), strict=True))
         except TierDown as exc:
-            st.read_failed(exc)
+            st.read_failed(exc, namespace)
             return {}
         out = {}
         for key, entry in zip(keys, entries, strict=True):
@@ -76,14 +76,14 @@ class SyncTiered(SyncRuntime):
                     out[key] = value
         return out
 
-    def tag_versions(self, tags: Sequence[str]) -> list[bytes | None] | None:
+    def tag_versions(self, namespace: str, tags: Sequence[str]) -> list[bytes | None] | None:
         """Current versions of `tags` (None when Redis did not answer)."""
         if not tags:
             return []
         try:
             return self.redis.mget(self.state.tag_keys(tags))
         except TierDown as exc:
-            self.state.write_failed(exc)
+            self.state.write_failed(exc, namespace)
             return None
 
     # Writes -----------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ class SyncTiered(SyncRuntime):
             self.delete(namespace, [key])
             return
         if versions is None:
-            versions = self.tag_versions(tags)
+            versions = self.tag_versions(namespace, tags)
         if versions is None:  # tags unknown: an entry without them could never be invalidated
             st.l1_store(namespace, key, value, ttl, tags)
             return
@@ -117,7 +117,7 @@ class SyncTiered(SyncRuntime):
             st.counters.sets += 1
             self._publish("k", namespace, [key])
         except TierDown as exc:
-            st.write_failed(exc)
+            st.write_failed(exc, namespace)
 
     def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
         st = self.state
@@ -133,7 +133,7 @@ class SyncTiered(SyncRuntime):
             st.counters.sets += len(batch)
             self._publish("k", namespace, list(items))
         except TierDown as exc:
-            st.write_failed(exc)
+            st.write_failed(exc, namespace)
 
     def delete(self, namespace: str, keys: Sequence[str]) -> int:
         st = self.state
@@ -143,18 +143,19 @@ class SyncTiered(SyncRuntime):
             st.counters.deletes += removed
             self._publish("k", namespace, keys)
         except TierDown as exc:
-            st.write_failed(exc)
+            st.write_failed(exc, namespace)
             return local
         return max(local, removed)
 
-    def invalidate_tags(self, tags: Sequence[str]) -> None:
+    def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
+        """Bumps `tags` (tags span namespaces; `namespace` only picks the failure policy)."""
         st = self.state
         st.l1_drop_tags(tags)
         try:
             self.redis.incr(st.tag_keys(tags))
             self._publish("t", "", tags)
         except TierDown as exc:
-            st.write_failed(exc)
+            st.write_failed(exc, namespace)
 
     def invalidate_pattern(self, namespace: str, pattern: str) -> int:
         st = self.state
@@ -163,7 +164,7 @@ class SyncTiered(SyncRuntime):
             removed = self.redis.scan_delete(_plan.key_pattern(st.prefix, namespace, pattern))
             self._publish("p", namespace, [pattern])
         except TierDown as exc:
-            st.write_failed(exc)
+            st.write_failed(exc, namespace)
             return 0
         return removed
 
@@ -174,7 +175,7 @@ class SyncTiered(SyncRuntime):
             removed = self.redis.scan_delete(_plan.namespace_pattern(st.prefix, namespace))
             self._publish("a" if namespace is None else "n", namespace or "", [])
         except TierDown as exc:
-            st.write_failed(exc)
+            st.write_failed(exc, namespace or "")
             return local
         return max(local, removed)
 
@@ -194,7 +195,7 @@ class SyncTiered(SyncRuntime):
 
     def _compute(self, namespace: str, key: str, request: Load) -> Any:
         compute, ttl, tags, unless = request
-        versions = self.tag_versions(tags)  # before the load: a bump during it wins
+        versions = self.tag_versions(namespace, tags)  # before the load: a bump during it wins
         token = self._lock(namespace, key)
         try:
             if token is not None:  # another process may have loaded it before or meanwhile
