@@ -226,3 +226,21 @@ async def test_each_namespace_can_have_its_own_codec(
     assert plain._stats().l2.corrupt == 1
     with pytest.raises(TypeError, match="codec"):
         tiered(redis_url, codec={"x": "not a codec"})
+
+
+async def test_concurrent_async_misses_leave_as_one_mget(redis_url: str) -> None:
+    import asyncio  # noqa: PLC0415
+
+    cache = stratacache.AsyncCache(redis=redis_url, l1=False)
+    try:
+        await cache.set_many({f"k{i}": i for i in range(100)})
+        stats = raw(redis_url).info("commandstats")
+        mgets = stats.get("cmdstat_mget", {}).get("calls", 0)
+        gets = stats.get("cmdstat_get", {}).get("calls", 0)
+        got = await asyncio.gather(*(cache.get(f"k{i % 100}") for i in range(300)))
+        stats = raw(redis_url).info("commandstats")
+        assert got == [i % 100 for i in range(300)]
+        assert stats["cmdstat_mget"]["calls"] - mgets == 1  # one loop turn, one command
+        assert stats.get("cmdstat_get", {}).get("calls", 0) == gets
+    finally:
+        await cache.close()
