@@ -7,6 +7,7 @@ the drivers (`tiers/tiered_sync.py`, `tiers/tiered_async.py`) that `_attach_tier
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
@@ -190,10 +191,17 @@ class CacheBase:
         parts = _build.build(redis, redis_options, asyncio=self._asyncio)
         l1_setters: dict[str, Setter] = {}
 
+        # Weak: the subscriber thread holds the state, and must not keep the cache alive (its
+        # finalizer is what stops the thread when the cache is dropped without close()).
+        owner = weakref.ref(self)
+
         def l1_setter(namespace: str) -> Setter:
             setter = l1_setters.get(namespace)
             if setter is None:
-                setter = l1_setters[namespace] = self._l1_setter(namespace)
+                cache = owner()
+                if cache is None:
+                    return _ignore
+                setter = l1_setters[namespace] = cache._l1_setter(namespace)
             return setter
 
         self._tier = TierState(
@@ -293,6 +301,10 @@ class CacheBase:
         """Reclaims every expired entry now (they are otherwise reclaimed lazily); returns how
         many were removed."""
         return int(self._store.expire())
+
+
+def _ignore(*_args: Any, **_kwargs: Any) -> None:
+    """A setter for a cache that is gone."""
 
 
 def tags_need_tier() -> None:

@@ -7,7 +7,7 @@ call itself never blocks), and its Redis calls are awaited and auto-pipelined.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._base import _MISS, CacheBase, Setter, tags_need_tier
@@ -70,7 +70,7 @@ class Cache(CacheBase):
         super().__init__(*args, **kwargs)
         # The hit path is the C callable itself: no Python frame between caller and engine.
         if self._tier is not None:
-            self._get = self._store.getter(self._prefix, self._l2_get)
+            self._get = self._store.getter(self._prefix, _l2_reader(self._driver, self.namespace))
         self.__dict__["get"] = self._get
         self.__dict__["set"] = self._set
 
@@ -81,10 +81,6 @@ class Cache(CacheBase):
         assert self._tier is not None
         redis = SyncRedisTier(parts.client, parts.options, self._tier.counters)
         self._driver = SyncTiered(self._tier, redis, lock_timeout)
-
-    def _l2_get(self, key: str, default: Any) -> Any:
-        value, _ = self._driver.read(self.namespace, key)
-        return default if value is MISS else value
 
     def _tier_setter(self, namespace: str) -> Setter:
         driver = self._driver
@@ -369,3 +365,13 @@ class AsyncCache(CacheBase):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _l2_reader(driver: SyncTiered, namespace: str) -> Callable[[str, Any], Any]:
+    """The on-miss hook of Cache.get: Redis, then `default` (holds no reference to the cache)."""
+
+    def read(key: str, default: Any) -> Any:
+        value, _ = driver.read(namespace, key)
+        return default if value is MISS else value
+
+    return read

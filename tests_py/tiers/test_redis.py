@@ -6,6 +6,7 @@ Two caches on one server stand for two processes: each has its own L1 and subscr
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -244,3 +245,22 @@ async def test_concurrent_async_misses_leave_as_one_mget(redis_url: str) -> None
         assert stats.get("cmdstat_get", {}).get("calls", 0) == gets
     finally:
         await cache.close()
+
+
+def test_a_dropped_cache_stops_its_subscriber(redis_url: str) -> None:
+    import gc  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    def subscribers() -> int:
+        return sum(t.name == "stratacache-invalidation" for t in threading.enumerate())
+
+    before = subscribers()
+    cache = stratacache.Cache(redis=redis_url)
+    cache.set("k", 1)
+    assert subscribers() == before + 1
+    del cache
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while subscribers() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert subscribers() == before
