@@ -371,6 +371,20 @@ def test_sentinel_failover(redis_sentinel_clean: redis_servers.RedisSentinelGrou
         group.heal()
 
 
+def test_sentinel_heal_restarts_sentinels_and_resumes_replicas(
+    redis_sentinel_clean: redis_servers.RedisSentinelGroup,
+) -> None:
+    group = redis_sentinel_clean
+    sentinel, replica = group.sentinels[0], group.replicas[0]
+    sentinel.kill()
+    replica.pause()
+    group.heal()
+    assert sentinel.alive
+    assert not replica.paused
+    with redis.Redis(port=sentinel.port, decode_responses=True, **NO_RETRY) as c:
+        assert c.sentinel_get_master_addr_by_name(group.service_name) == group.primary.address
+
+
 def test_sentinel_group_stop_ends_every_process() -> None:
     with redis_servers.RedisSentinelGroup(service_name="short_lived") as group:
         pids = [p.pid for p in [*group.servers, *group.sentinels]]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._options import require_type
-from ._process import HOST, ServerError, Topology, positive_seconds, wait_for
+from ._process import HOST, ServerError, Topology, log_tail, positive_seconds, wait_for
 from ._standalone import RedisServer
 
 if TYPE_CHECKING:
@@ -27,7 +29,13 @@ class SentinelServer(RedisServer):
         super().__init__(config=list(monitor), startup_timeout=startup_timeout)
 
     def _base_config(self) -> list[str]:
-        return []  # sentinels keep no data; they rewrite their own config file
+        return []  # sentinels keep no data
+
+    def _write_config(self) -> Path:
+        # A sentinel rewrites its config with what it learned (current primary, replicas,
+        # other sentinels); a restart must start from that, not from the first primary.
+        path = self.directory / "redis.conf"
+        return path if path.exists() else super()._write_config()
 
 
 def _pairs(flat: Sequence[Any]) -> dict[str, str]:
@@ -211,14 +219,17 @@ class RedisSentinelGroup(Topology):
         for process in [*self._servers, *self._sentinels]:
             if process.paused:
                 process.resume()
+        for sentinel in self._sentinels:  # first: they name the primary
+            if not sentinel.alive:
+                sentinel.restart()
         primary = self.primary
+        if not primary.alive:  # killed and not failed over yet: it comes back as primary
+            primary.replicaof = None
+            primary.restart()
         for server in self._servers:
             if not server.alive:
                 server.replicaof = primary.address
                 server.restart()
-        for sentinel in self._sentinels:
-            if not sentinel.alive:
-                sentinel.restart()
         self._last_primary = primary.address
         self._wait_settled()
 
@@ -243,13 +254,17 @@ class RedisSentinelGroup(Topology):
         ]
 
     def _ask_primary_address(self) -> tuple[str, int]:
-        for sentinel in self._sentinels:
-            if sentinel.alive and not sentinel.paused:
-                address = self._primary_seen_by(sentinel)
-                if address is not None:
-                    return address
-        msg = f"no sentinel of {self._name!r} names a primary"
-        raise ServerError(msg)
+        """The primary most live sentinels name (one just restarted may lag behind)."""
+        views = Counter(
+            address
+            for sentinel in self._sentinels
+            if sentinel.alive and not sentinel.paused
+            if (address := self._primary_seen_by(sentinel)) is not None
+        )
+        if not views:
+            msg = f"no sentinel of {self._name!r} names a primary"
+            raise ServerError(msg)
+        return views.most_common(1)[0][0]
 
     def _primary_seen_by(self, sentinel: SentinelServer) -> tuple[str, int] | None:
         try:
@@ -269,42 +284,39 @@ class RedisSentinelGroup(Topology):
         wait_for(self._settled, self._timeout, lambda: self._report("not settled"))
 
     def _settled(self) -> bool:
-        """Replicas online and in sync, and each sentinel sees them and the other sentinels."""
+        """The other servers replicate the primary, in sync, and every sentinel agrees: same
+        primary, no failover in progress, both replicas up, the two other sentinels known."""
         try:
             primary = self._server_at(self._ask_primary_address())
+            replicas = {s.port for s in self._servers if s is not primary}
             info = primary.command("INFO", "replication")
-            online = [
-                k for k, v in info.items() if k.startswith("slave") and v["state"] == "online"
-            ]
-            if len(online) != REPLICAS:
-                return False
-            for sentinel in self._sentinels:
-                if self._primary_seen_by(sentinel) != primary.address:
-                    return False
-                replicas = sentinel.command("SENTINEL", "REPLICAS", self._name)
-                healthy = [r for r in map(_pairs, replicas) if _healthy_replica(r)]
-                peers = sentinel.command("SENTINEL", "SENTINELS", self._name)
-                if len(healthy) != REPLICAS or len(peers) != SENTINELS - 1:
-                    return False
+            online = {
+                int(v["port"])
+                for k, v in info.items()
+                if k.startswith("slave") and v["state"] == "online"
+            }
+            return online == replicas and all(
+                self._agrees(sentinel, primary.port, replicas) for sentinel in self._sentinels
+            )
         except Exception:  # noqa: BLE001 - a server still starting or failing over
             return False
-        return True
+
+    def _agrees(self, sentinel: SentinelServer, primary: int, replicas: set[int]) -> bool:
+        master = _pairs(sentinel.command("SENTINEL", "MASTER", self._name))
+        if master.get("flags") != "master" or master.get("port") != str(primary):
+            return False
+        seen = sentinel.command("SENTINEL", "REPLICAS", self._name)
+        # Flags other than "slave" mean down, disconnected or a failover step in progress.
+        up = {int(r["port"]) for r in map(_pairs, seen) if r.get("flags") == "slave"}
+        return up == replicas and master.get("num-other-sentinels") == str(SENTINELS - 1)
 
     def _report(self, what: str) -> str:
         lines = [f"sentinel group {self._name!r} {what} within {self._timeout:g} s:"]
-        lines += [
-            f"  {p!r}: {'alive' if p.alive else 'dead'}" for p in [*self._servers, *self._sentinels]
-        ]
+        for process in [*self._servers, *self._sentinels]:
+            state = "dead" if not process.alive else "paused" if process.paused else "alive"
+            lines.append(f"  {process!r}: {state}; log tail:")
+            lines.append("    " + log_tail(process.log_path, lines=8).replace("\n", "\n    "))
         return "\n".join(lines)
-
-
-def _healthy_replica(fields: dict[str, str]) -> bool:
-    flags = fields.get("flags", "").split(",")
-    return (
-        "slave" in flags
-        and not {"s_down", "o_down", "disconnected"} & set(flags)
-        and fields.get("master-link-status") == "ok"
-    )
 
 
 def _role(server: RedisServer) -> str:

@@ -309,6 +309,7 @@ class RedisServer(Topology):
             raise
         if process.alive():
             return True
+        process.stop()  # reaps it and forgets its exit hook
         if retry_on_collision and "Address already in use" in log_tail(
             self.log_path, start=log_start
         ):
