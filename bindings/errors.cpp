@@ -20,6 +20,8 @@ const char* class_name(ErrorCode code) {
       return "ValueTooLargeError";
     case ErrorCode::kCorrupt:
       return "CorruptDataError";
+    case ErrorCode::kUnknownVersion:
+      return "UnknownVersionError";
     case ErrorCode::kTampered:
       return "TamperedDataError";
     case ErrorCode::kTooLarge:

@@ -8,4 +8,5 @@ PYBIND11_MODULE(_core, m) {
   stratacache::bindings::bind_errors(m);
   stratacache::bindings::bind_store(m);
   stratacache::bindings::bind_simulate(m);
+  stratacache::bindings::bind_codec(m);
 }

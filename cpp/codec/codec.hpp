@@ -48,7 +48,7 @@ class Codec {
   [[nodiscard]] std::string encode(std::string_view key, Serializer serializer,
                                    std::string_view payload, const Metadata& metadata) const;
 
-  /// Reads an envelope stored under `key`. Fails with kCorrupt (malformed, unknown version),
+  /// Reads an envelope stored under `key`. Fails with kCorrupt (malformed), kUnknownVersion,
   /// kTampered (authentication failed, wrong key or key id, value moved from another key,
   /// missing protection) or kTooLarge; never reads out of bounds or allocates past the limit.
   [[nodiscard]] Result<Decoded> decode(std::string_view key, std::string_view bytes) const;

@@ -200,6 +200,13 @@ std::array<std::uint8_t, kMacBytes> hmac_sha256(const SecretKey& key,
   return mac;
 }
 
+std::uint16_t key_fingerprint(const SecretKey& key) {
+  static constexpr std::string_view kLabel = "stratacache key id v1";
+  const std::array<std::string_view, 1> parts{kLabel};
+  const auto mac = hmac_sha256(key, parts);
+  return static_cast<std::uint16_t>(mac[0] | (mac[1] << 8));
+}
+
 bool mac_equal(const std::array<std::uint8_t, kMacBytes>& mac, std::string_view stored) noexcept {
   return stored.size() == kMacBytes && CRYPTO_memcmp(mac.data(), stored.data(), kMacBytes) == 0;
 }

@@ -84,6 +84,10 @@ void seal(const SecretKey& key, const Nonce& nonce, std::span<const std::string_
 [[nodiscard]] std::array<std::uint8_t, kMacBytes> hmac_sha256(
     const SecretKey& key, std::span<const std::string_view> parts);
 
+/// A 16-bit id derived from the key (HMAC of a fixed label), so a keyring built from a list of
+/// keys gives each key the same id whatever its position; reveals nothing usable about the key.
+[[nodiscard]] std::uint16_t key_fingerprint(const SecretKey& key);
+
 /// Constant-time comparison of a computed MAC with the stored bytes.
 [[nodiscard]] bool mac_equal(const std::array<std::uint8_t, kMacBytes>& mac,
                              std::string_view stored) noexcept;

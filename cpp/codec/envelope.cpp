@@ -60,7 +60,8 @@ Result<Header> parse_header(Reader& r, std::size_t max_value_bytes) {
     return corrupt("envelope: bad magic");
   }
   if (h.version != kFormatVersion) {
-    return fail(ErrorCode::kCorrupt,
+    // Magic and version are the only bytes every format version is promised to share.
+    return fail(ErrorCode::kUnknownVersion,
                 "envelope: unsupported format version " + std::to_string(h.version));
   }
   if (!r.get(serializer) || !r.get(compression) || !r.get(h.flags) || !r.get(h.key_id) ||

@@ -71,8 +71,9 @@ struct EnvelopeView {
 void write_prefix(const Header& header, const Metadata& metadata, std::string& out);
 
 /// Parses header and metadata without trusting any length: never reads past `bytes`, never
-/// allocates more than the tag bounds allow. Fails with kCorrupt (malformed or unknown
-/// version) or kTooLarge (declared payload above `max_value_bytes`).
+/// allocates more than the tag bounds allow. Fails with kCorrupt (malformed), kUnknownVersion
+/// (right magic, a version other than kFormatVersion) or kTooLarge (declared payload above
+/// `max_value_bytes`).
 [[nodiscard]] Result<EnvelopeView> parse_envelope(std::string_view bytes,
                                                   std::size_t max_value_bytes);
 

@@ -12,6 +12,7 @@ enum class ErrorCode {
   kInvalidTtl,     ///< a TTL is negative or not finite
   kValueTooLarge,  ///< a value heavier than the whole cache, in strict mode
   kCorrupt,        ///< malformed input bytes (explicit decode only)
+  kUnknownVersion, ///< well-formed bytes of a format version this build cannot read
   kTampered,       ///< authentication failed (explicit decode only)
   kTooLarge,       ///< input would exceed the configured size limit
   kIo,             ///< a file could not be opened or read

@@ -86,3 +86,60 @@ class SimulationResult:
     def hit_ratio(self) -> float: ...
 
 def simulate(trace_path: str, policy: str, capacity: int) -> SimulationResult: ...
+
+@final
+class SecretKey:
+    """A 256-bit key in C++ memory, wiped when freed; never exposes its bytes. Immutable."""
+
+    def __init__(self, raw: bytes) -> None: ...
+    @staticmethod
+    def from_passphrase(passphrase: str, salt: bytes, iterations: int) -> SecretKey: ...
+    @staticmethod
+    def from_hkdf(ikm: bytes, salt: bytes, info: bytes) -> SecretKey: ...
+    @property
+    def fingerprint(self) -> int: ...
+
+@final
+class Codec:
+    """Envelope codec with the msgpack walk. Thread-safe for encode/decode (the walks hold the
+    GIL; compression and crypto above `release_gil_above` bytes release it);
+    register_type must happen before the codec is shared."""
+
+    def __init__(
+        self,
+        compression: str,
+        compress_threshold: int,
+        zstd_level: int,
+        encryption_keys: list[tuple[int, SecretKey]],
+        signing_keys: list[tuple[int, SecretKey]],
+        field_keys: list[tuple[int, SecretKey]],
+        encrypt_fields: list[str],
+        max_value_bytes: int,
+        max_depth: int,
+        release_gil_above: int,
+        placeholder: Callable[[str, int], Any],
+    ) -> None: ...
+    def pack(
+        self,
+        key: str,
+        value: Any,
+        created_at_ms: int | None,
+        ttl_ms: int,
+        compute_us: int,
+        tags: list[tuple[str, int]] | None,
+    ) -> bytes: ...
+    def seal(
+        self,
+        key: str,
+        serializer: int,
+        payload: bytes,
+        created_at_ms: int | None,
+        ttl_ms: int,
+        compute_us: int,
+        tags: list[tuple[str, int]] | None,
+    ) -> bytes: ...
+    def open(self, key: str, data: bytes) -> tuple[int, Any, int, int, int, dict[str, int]]: ...
+    def register_type(
+        self, cls: type, code: int, encode: Callable[[Any], Any], decode: Callable[[Any], Any]
+    ) -> None: ...
+    def check_json(self, value: Any) -> None: ...

@@ -195,7 +195,7 @@ TEST(Codec, UnknownVersionFails) {
   bytes[2] = 9;
   const Result<Decoded> decoded = codec.decode("k", bytes);
   ASSERT_FALSE(decoded.ok());
-  EXPECT_EQ(decoded.error().code, ErrorCode::kCorrupt);
+  EXPECT_EQ(decoded.error().code, ErrorCode::kUnknownVersion);
 }
 
 TEST(Codec, RejectsImpossibleConfigs) {

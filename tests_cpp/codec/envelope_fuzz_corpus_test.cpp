@@ -42,7 +42,7 @@ TEST(EnvelopeFuzzCorpus, EveryInputDecodesOrFailsCleanly) {
       if (decoded.ok()) continue;
       const ErrorCode code = decoded.error().code;
       EXPECT_TRUE(code == ErrorCode::kCorrupt || code == ErrorCode::kTampered ||
-                  code == ErrorCode::kTooLarge)
+                  code == ErrorCode::kTooLarge || code == ErrorCode::kUnknownVersion)
           << name;
     }
   }
@@ -63,6 +63,8 @@ TEST(EnvelopeFuzzCorpus, SeedsDecodeAsWritten) {
             ErrorCode::kTooLarge);
   EXPECT_EQ(plain.decode("fuzz:key", corpus.at("zip_bomb_zstd_forged_size")).error().code,
             ErrorCode::kCorrupt);
+  EXPECT_EQ(plain.decode("fuzz:key", corpus.at("unknown_version")).error().code,
+            ErrorCode::kUnknownVersion);
 }
 
 }  // namespace

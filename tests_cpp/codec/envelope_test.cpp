@@ -59,8 +59,18 @@ TEST(Envelope, UnknownVersionIsRefused) {
   bytes[2] = 2;
   const Result<EnvelopeView> view = parse_envelope(bytes, 100);
   ASSERT_FALSE(view.ok());
-  EXPECT_EQ(view.error().code, ErrorCode::kCorrupt);
+  EXPECT_EQ(view.error().code, ErrorCode::kUnknownVersion);
   EXPECT_NE(view.error().message.find("version 2"), std::string::npos);
+}
+
+TEST(Envelope, UnknownVersionNeedsOnlyMagicAndVersion) {
+  // A later version may lay out the rest differently, so nothing after the version byte counts.
+  for (const std::string& bytes : {std::string("SC\x07", 3), std::string("SC\x00garbage", 10)}) {
+    const Result<EnvelopeView> view = parse_envelope(bytes, 100);
+    ASSERT_FALSE(view.ok());
+    EXPECT_EQ(view.error().code, ErrorCode::kUnknownVersion);
+  }
+  EXPECT_EQ(parse_envelope(std::string("XC\x07", 3), 100).error().code, ErrorCode::kCorrupt);
 }
 
 TEST(Envelope, MalformedHeaderFieldsAreCorrupt) {

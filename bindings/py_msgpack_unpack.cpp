@@ -1,0 +1,293 @@
+// msgpack -> Python objects: msgpack-c's SAX parser (msgpack::parse) drives a visitor that
+// builds the objects on a value stack. msgpack::unpack would first allocate a msgpack::object
+// per *declared* element (a 5-byte array header can declare 4 billion), so the visitor
+// allocates only for values actually present, and bounds nesting by max_depth.
+#include <Python.h>
+#include <datetime.h>
+
+#include <msgpack/parse.hpp>
+#include <msgpack/unpack.hpp>  // completes the types parse.hpp declares
+
+#include "codec/field_cipher.hpp"
+#include "common/error.hpp"
+#include "py_msgpack.hpp"
+#include "py_msgpack_detail.hpp"
+
+namespace stratacache::bindings {
+namespace detail {
+void import_datetime_unpack() {
+  PyDateTime_IMPORT;
+  if (PyDateTimeAPI == nullptr) throw py::error_already_set();
+}
+}  // namespace detail
+
+namespace {
+
+using detail::get_be;
+
+[[noreturn]] void corrupt(const std::string& what) {
+  throw Error(ErrorCode::kCorrupt, "codec: " + what);
+}
+
+/// A str from UTF-8 bytes; a Python error (bad UTF-8) becomes CorruptDataError upstream.
+py::object text(const char* p, std::size_t n) {
+  PyObject* s = PyUnicode_DecodeUTF8(p, static_cast<Py_ssize_t>(n), nullptr);
+  if (s == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(s);
+}
+
+/// A msgpack-c visitor; see msgpack/v2/null_visitor.hpp for the interface.
+class Builder {
+ public:
+  Builder(const WalkOptions& options, std::size_t depth) : options_(options), depth_(depth) {}
+  ~Builder() {
+    for (PyObject* o : stack_) Py_DECREF(o);
+  }
+  Builder(const Builder&) = delete;
+  Builder& operator=(const Builder&) = delete;
+
+  /// Parses all of `bytes` as one value.
+  py::object build(std::string_view bytes) {
+    std::size_t off = 0;
+    if (!msgpack::parse(bytes.data(), bytes.size(), off, *this) || off != bytes.size() ||
+        stack_.size() != 1) {
+      corrupt("malformed msgpack payload");
+    }
+    PyObject* o = stack_.back();
+    stack_.clear();
+    return py::reinterpret_steal<py::object>(o);
+  }
+
+  bool visit_nil() { return push(Py_NewRef(Py_None)); }
+  bool visit_boolean(bool v) { return push(Py_NewRef(v ? Py_True : Py_False)); }
+  bool visit_positive_integer(std::uint64_t v) { return push(PyLong_FromUnsignedLongLong(v)); }
+  bool visit_negative_integer(std::int64_t v) { return push(PyLong_FromLongLong(v)); }
+  bool visit_float32(float v) { return push(PyFloat_FromDouble(v)); }
+  bool visit_float64(double v) { return push(PyFloat_FromDouble(v)); }
+  bool visit_str(const char* p, std::uint32_t n) {
+    PyObject* s = PyUnicode_DecodeUTF8(p, n, nullptr);
+    if (s == nullptr) {
+      PyErr_Clear();
+      corrupt("invalid UTF-8 in a str");
+    }
+    return push(s);
+  }
+  bool visit_bin(const char* p, std::uint32_t n) { return push(PyBytes_FromStringAndSize(p, n)); }
+  bool visit_ext(const char* p, std::uint32_t n) {
+    if (n == 0) corrupt("extension without a type");
+    return push(decode_ext(static_cast<std::int8_t>(p[0]), p + 1, n - 1));
+  }
+  bool start_array(std::uint32_t /*n*/) { return enter(false); }
+  bool start_array_item() { return true; }
+  bool end_array_item() { return true; }
+  bool end_array() {
+    const std::size_t base = leave();
+    PyObject* list = PyList_New(static_cast<Py_ssize_t>(stack_.size() - base));
+    if (list == nullptr) throw py::error_already_set();
+    for (std::size_t i = base; i < stack_.size(); ++i) {
+      PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i - base), stack_[i]);
+    }
+    stack_.resize(base);
+    return push(list);
+  }
+  bool start_map(std::uint32_t /*n*/) { return enter(true); }
+  bool start_map_key() { return true; }
+  bool end_map_key() { return true; }
+  bool start_map_value() { return true; }
+  bool end_map_value() { return true; }
+  bool end_map() {
+    const std::size_t base = leave();
+    PyObject* dict = PyDict_New();
+    if (dict == nullptr) throw py::error_already_set();
+    for (std::size_t i = base; i + 1 < stack_.size(); i += 2) {
+      if (PyDict_SetItem(dict, stack_[i], stack_[i + 1]) != 0) {
+        Py_DECREF(dict);
+        PyErr_Clear();
+        corrupt("unhashable map key");
+      }
+    }
+    for (std::size_t i = base; i < stack_.size(); ++i) Py_DECREF(stack_[i]);
+    stack_.resize(base);
+    return push(dict);
+  }
+  void parse_error(std::size_t /*parsed*/, std::size_t /*error*/) { corrupt("malformed msgpack"); }
+  void insufficient_bytes(std::size_t /*parsed*/, std::size_t /*error*/) {
+    corrupt("truncated msgpack");
+  }
+  [[nodiscard]] bool referenced() const { return false; }
+  void set_referenced(bool /*referenced*/) {}
+
+ private:
+  struct Frame {
+    std::size_t base;
+    bool map;
+  };
+
+  bool push(PyObject* o) {
+    if (o == nullptr) throw py::error_already_set();
+    stack_.push_back(o);
+    return true;
+  }
+
+  [[nodiscard]] std::size_t level() const noexcept { return depth_ + frames_.size(); }
+
+  bool enter(bool map) {
+    if (level() + 1 > options_.max_depth) corrupt("value nested deeper than max_depth");
+    frames_.push_back(Frame{stack_.size(), map});
+    return true;
+  }
+
+  std::size_t leave() {
+    const std::size_t base = frames_.back().base;
+    frames_.pop_back();
+    return base;
+  }
+
+  /// A value nested in an extension body, one level below this one.
+  [[nodiscard]] py::object nested(const char* p, std::size_t n) const {
+    if (level() + 1 > options_.max_depth) corrupt("value nested deeper than max_depth");
+    return Builder(options_, level()).build(std::string_view(p, n));
+  }
+
+  PyObject* decode_ext(std::int8_t code, const char* p, std::size_t n) {
+    switch (static_cast<ExtCode>(code)) {
+      case ExtCode::kBigInt: {
+        if (n == 0) corrupt("empty big int");
+        const py::object v =
+            py::module_::import("builtins")
+                .attr("int")
+                .attr("from_bytes")(py::bytes(p, n), "big", py::arg("signed") = true);
+        return v.inc_ref().ptr();
+      }
+      case ExtCode::kTuple:
+        return PyList_AsTuple(nested_list(p, n).ptr());
+      case ExtCode::kSet:
+        return new_set(PySet_New, p, n);
+      case ExtCode::kFrozenSet:
+        return new_set(PyFrozenSet_New, p, n);
+      case ExtCode::kByteArray:
+        return PyByteArray_FromStringAndSize(p, static_cast<Py_ssize_t>(n));
+      case ExtCode::kDateTime:
+        return decode_datetime(p, n);
+      case ExtCode::kDate:
+        if (n != detail::kDateBytes) corrupt("bad date");
+        return PyDate_FromDate(static_cast<int>(get_be(p, 2)), static_cast<std::uint8_t>(p[2]),
+                               static_cast<std::uint8_t>(p[3]));
+      case ExtCode::kTime:
+        return decode_time(p, n);
+      case ExtCode::kTimeDelta:
+        if (n != detail::kDeltaBytes) corrupt("bad timedelta");
+        return PyDelta_FromDSU(static_cast<std::int32_t>(get_be(p, 4)),
+                               static_cast<std::int32_t>(get_be(p + 4, 4)),
+                               static_cast<std::int32_t>(get_be(p + 8, 4)));
+      case ExtCode::kDecimal:
+        return PyObject_CallOneArg(detail::py_types().decimal, text(p, n).ptr());
+      case ExtCode::kUuid:
+        if (n != 16) corrupt("bad UUID");
+        return py::handle(detail::py_types().uuid)(py::none(), py::bytes(p, n)).release().ptr();
+      case ExtCode::kEncryptedField:
+        return decode_field(p, n);
+    }
+    const ExtType* ext = options_.types->by_code(code);
+    if (ext == nullptr) corrupt("unknown extension type " + std::to_string(code));
+    if (level() + 1 > options_.max_depth) corrupt("value nested deeper than max_depth");
+    const py::object inner = Builder(options_, level() + 1).build(std::string_view(p, n));
+    return ext->decode(inner).release().ptr();
+  }
+
+  py::object nested_list(const char* p, std::size_t n) const {
+    py::object list = nested(p, n);
+    if (!PyList_CheckExact(list.ptr())) corrupt("extension body is not an array");
+    return list;
+  }
+
+  PyObject* new_set(PyObject* (*make)(PyObject*), const char* p, std::size_t n) const {
+    PyObject* set = make(nested_list(p, n).ptr());
+    if (set == nullptr) {
+      PyErr_Clear();
+      corrupt("unhashable set item");
+    }
+    return set;
+  }
+
+  static PyObject* decode_tz(const char* p, std::size_t n) {
+    if (n == 0) return Py_NewRef(Py_None);
+    const auto kind = static_cast<std::uint8_t>(p[0]);
+    if (kind == detail::kTzZone) {
+      return PyObject_CallOneArg(detail::py_types().zoneinfo, text(p + 1, n - 1).ptr());
+    }
+    if (kind != detail::kTzOffset || n < 9) corrupt("bad time zone");
+    const auto us = static_cast<std::int64_t>(get_be(p + 1, 8));
+    constexpr std::int64_t kDay = 86'400'000'000;
+    if (us <= -kDay || us >= kDay) corrupt("bad time zone offset");
+    const py::object delta = py::reinterpret_steal<py::object>(
+        PyDelta_FromDSU(0, static_cast<int>(us / 1'000'000), static_cast<int>(us % 1'000'000)));
+    if (!delta) throw py::error_already_set();
+    if (n == 9) return PyTimeZone_FromOffset(delta.ptr());
+    const py::object name = py::reinterpret_steal<py::object>(
+        PyUnicode_DecodeUTF8(p + 9, static_cast<Py_ssize_t>(n - 9), nullptr));
+    if (!name) throw py::error_already_set();
+    return PyTimeZone_FromOffsetAndName(delta.ptr(), name.ptr());
+  }
+
+  static PyObject* decode_time(const char* p, std::size_t n) {
+    if (n < detail::kTimeBytes) corrupt("bad time");
+    const py::object tz = py::reinterpret_steal<py::object>(
+        decode_tz(p + detail::kTimeBytes, n - detail::kTimeBytes));
+    if (!tz) throw py::error_already_set();
+    return PyDateTimeAPI->Time_FromTimeAndFold(
+        static_cast<std::uint8_t>(p[0]), static_cast<std::uint8_t>(p[1]),
+        static_cast<std::uint8_t>(p[2]), static_cast<int>(get_be(p + 3, 3)), tz.ptr(),
+        static_cast<std::uint8_t>(p[6]), PyDateTimeAPI->TimeType);
+  }
+
+  static PyObject* decode_datetime(const char* p, std::size_t n) {
+    constexpr std::size_t kFixed = detail::kDateBytes + detail::kTimeBytes;
+    if (n < kFixed) corrupt("bad datetime");
+    const py::object tz = py::reinterpret_steal<py::object>(decode_tz(p + kFixed, n - kFixed));
+    if (!tz) throw py::error_already_set();
+    const char* t = p + detail::kDateBytes;
+    return PyDateTimeAPI->DateTime_FromDateAndTimeAndFold(
+        static_cast<int>(get_be(p, 2)), static_cast<std::uint8_t>(p[2]),
+        static_cast<std::uint8_t>(p[3]), static_cast<std::uint8_t>(t[0]),
+        static_cast<std::uint8_t>(t[1]), static_cast<std::uint8_t>(t[2]),
+        static_cast<int>(get_be(t + 3, 3)), tz.ptr(), static_cast<std::uint8_t>(t[6]),
+        PyDateTimeAPI->DateTimeType);
+  }
+
+  /// A sealed field sits in a map value position, right after its str key (the field name,
+  /// part of the associated data).
+  PyObject* decode_field(const char* p, std::size_t n) {
+    if (frames_.empty() || !frames_.back().map || (stack_.size() - frames_.back().base) % 2 == 0 ||
+        !PyUnicode_CheckExact(stack_.back())) {
+      corrupt("encrypted field outside a dict value");
+    }
+    Py_ssize_t len = 0;
+    const char* name = PyUnicode_AsUTF8AndSize(stack_.back(), &len);
+    if (name == nullptr) throw py::error_already_set();
+    const std::string_view field(name, static_cast<std::size_t>(len));
+    const std::string_view sealed(p, n);
+    const FieldCrypt& crypt = *options_.fields;
+    if (crypt.keys.empty()) {
+      const std::optional<std::uint16_t> id = codec::sealed_field_key_id(sealed);
+      if (!id) corrupt("truncated encrypted field");
+      return crypt.placeholder(py::str(name, len), *id).release().ptr();
+    }
+    Result<std::string> plain = codec::open_field(crypt.keys, options_.cache_key, field, sealed);
+    if (!plain) plain.rethrow();
+    return nested(plain.value().data(), plain.value().size()).release().ptr();
+  }
+
+  const WalkOptions& options_;
+  std::size_t depth_;
+  std::vector<PyObject*> stack_;
+  std::vector<Frame> frames_;
+};
+
+}  // namespace
+
+py::object unpack_value(std::string_view bytes, const WalkOptions& options) {
+  return Builder(options, 0).build(bytes);
+}
+
+}  // namespace stratacache::bindings
