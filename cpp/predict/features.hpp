@@ -76,6 +76,8 @@ class FeatureTable {
   /// one observed gap.
   [[nodiscard]] std::optional<double> expected_next_read(std::int64_t key, double now) const;
 
+  /// The `i`-th tracked key in storage order (i < size()), for uniform sampling.
+  [[nodiscard]] std::int64_t key_at(std::size_t i) const noexcept { return slots_[i].key; }
   /// Tracked keys, least recently seen first.
   [[nodiscard]] std::vector<std::int64_t> keys() const;
   [[nodiscard]] std::size_t size() const noexcept { return map_.size(); }

@@ -1,0 +1,110 @@
+#include "predict/access_predictor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "common/error.hpp"
+
+namespace stratacache::predict {
+namespace {
+
+constexpr auto kCols = static_cast<Eigen::Index>(kFeatureCount);
+
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, kCols, Eigen::RowMajor>;
+
+}  // namespace
+
+AccessPredictor::AccessPredictor(const PredictorOptions& options)
+    : options_(options),
+      table_(options.features),
+      model_(kCols, options.model),
+      rng_(options.seed) {
+  if (!(options.horizon > 0) || !std::isfinite(options.horizon)) {
+    throw Error(ErrorCode::kInvalidConfig, "predictor: horizon must be > 0 and finite");
+  }
+  if (!(options.sample_rate >= 0 && options.sample_rate <= 1)) {
+    throw Error(ErrorCode::kInvalidConfig, "predictor: sample_rate must be in [0, 1]");
+  }
+  if (options.pending_capacity == 0 || options.batch_size == 0) {
+    throw Error(ErrorCode::kInvalidConfig,
+                "predictor: pending_capacity and batch_size must be at least 1");
+  }
+  const auto rows = static_cast<Eigen::Index>(options.batch_size);
+  batch_x_.resize(rows, kCols);
+  batch_y_.resize(rows);
+}
+
+void AccessPredictor::record(const Event& event) {
+  advance(event.time);
+  table_.record(event);
+  if (options_.sample_rate > 0 &&
+      (options_.sample_rate >= 1 || rng_.uniform() < options_.sample_rate)) {
+    observe(table_.key_at(rng_.below(table_.size())), event.time);
+  }
+}
+
+void AccessPredictor::observe(std::int64_t key, double now) {
+  if (pending_.size() >= options_.pending_capacity) {
+    ++stats_.dropped;
+    return;
+  }
+  pending_.push_back({now, key, table_.features(key, now)});
+  ++stats_.observed;
+}
+
+void AccessPredictor::advance(double now) {
+  while (!pending_.empty() && pending_.front().time + options_.horizon < now) {
+    label(pending_.front());
+    pending_.pop_front();
+  }
+}
+
+void AccessPredictor::label(const Pending& p) {
+  const KeyStats* s = table_.find(p.key);
+  const bool read_again = s != nullptr && s->reads > 0 && s->last_read > p.time;
+  batch_x_.row(batch_rows_) = Eigen::Map<const Eigen::RowVectorXd>(p.x.data(), kCols);
+  batch_y_(batch_rows_) = read_again ? 1.0 : 0.0;
+  stats_.positives += read_again ? 1 : 0;
+  if (++batch_rows_ == batch_x_.rows()) train_batch();
+}
+
+void AccessPredictor::train_batch() {
+  model_.train(batch_x_.topRows(batch_rows_), batch_y_.head(batch_rows_));
+  stats_.trained += static_cast<std::uint64_t>(batch_rows_);
+  batch_rows_ = 0;
+}
+
+Eigen::VectorXd AccessPredictor::probabilities(std::span<const std::int64_t> keys,
+                                               double now) const {
+  RowMajor x(static_cast<Eigen::Index>(keys.size()), kCols);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const FeatureRow f = table_.features(keys[i], now);
+    x.row(static_cast<Eigen::Index>(i)) = Eigen::Map<const Eigen::RowVectorXd>(f.data(), kCols);
+  }
+  return model_.predict(x);
+}
+
+double AccessPredictor::probability(std::int64_t key, double now) const {
+  return probabilities(std::span<const std::int64_t>(&key, 1), now)(0);
+}
+
+std::vector<std::int64_t> AccessPredictor::top_keys(std::size_t n, double now) const {
+  const std::vector<std::int64_t> keys = table_.keys();
+  const Eigen::VectorXd p = probabilities(keys, now);
+  std::vector<std::size_t> order(keys.size());
+  std::iota(order.begin(), order.end(), 0);
+  n = std::min(n, keys.size());
+  // Ties (an untrained model scores every key 0.5) go to the most recently seen key.
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                    [&](std::size_t a, std::size_t b) {
+                      const auto ia = static_cast<Eigen::Index>(a);
+                      const auto ib = static_cast<Eigen::Index>(b);
+                      return p(ia) != p(ib) ? p(ia) > p(ib) : a > b;
+                    });
+  std::vector<std::int64_t> out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = keys[order[i]];
+  return out;
+}
+
+}  // namespace stratacache::predict
