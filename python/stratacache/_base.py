@@ -215,6 +215,7 @@ class CacheBase:
             l1_setter=l1_setter,
         )
         self._make_driver(parts, lock_timeout)
+        self._parts = parts
         self._subscriber = _build.start_subscriber(self, parts, self._tier, self._tier.counters)
 
     def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:

@@ -15,6 +15,7 @@ from ._options import check_namespace, check_ttl, require_type
 from ._plan import check_tags
 from ._tiered import MISS, check_items
 from .stats import CacheStats
+from .tiers.redis_sync import close_sync_client
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -359,6 +360,8 @@ class AsyncCache(CacheBase):
             self._subscriber.stop()
         if self._tier is not None:
             await self._driver.close()
+            if self._parts.sync is not None:  # the subscriber's and connect check's client
+                close_sync_client(self._parts.sync)
 
     async def __aenter__(self) -> Self:
         return self

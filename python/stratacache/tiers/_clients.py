@@ -84,7 +84,7 @@ def sync_client(target: RedisTarget, options: RedisOptions) -> Any:
         connection_class=redis.SSLConnection if target.ssl else redis.Connection,
         **_pool_kwargs(kwargs),
     )
-    return redis.Redis(connection_pool=pool, retry=no_retry)
+    return redis.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
 
 
 def async_client(target: RedisTarget, options: RedisOptions) -> Any:
@@ -128,7 +128,7 @@ def async_client(target: RedisTarget, options: RedisOptions) -> Any:
         connection_class=aioredis.SSLConnection if target.ssl else aioredis.Connection,
         **_pool_kwargs(kwargs),
     )
-    return aioredis.Redis(connection_pool=pool, retry=no_retry)
+    return aioredis.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
 
 
 def _pool_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -191,3 +191,7 @@ class AsyncRedisTier:
 
     async def close(self) -> None:
         await self.client.aclose()
+        # A Sentinel primary's pool keeps its own clients of the sentinels: close them too.
+        manager = getattr(getattr(self.client, "connection_pool", None), "sentinel_manager", None)
+        for sentinel in getattr(manager, "sentinels", ()):
+            await sentinel.aclose()

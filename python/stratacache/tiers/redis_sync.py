@@ -25,7 +25,7 @@ from ._common import (
 )
 from ._config import RedisOptions
 
-__all__ = ["SyncRedisTier"]
+__all__ = ["SyncRedisTier", "close_sync_client"]
 
 T = TypeVar("T")
 
@@ -145,4 +145,12 @@ class SyncRedisTier:
         self._call(lambda: self._release(keys=[lkey], args=[token]))
 
     def close(self) -> None:
-        self.client.close()
+        close_sync_client(self.client)
+
+
+def close_sync_client(client: Any) -> None:
+    """Closes a sync client, and the sentinel clients a Sentinel primary's pool keeps."""
+    client.close()
+    manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
+    for sentinel in getattr(manager, "sentinels", ()):
+        sentinel.close()
