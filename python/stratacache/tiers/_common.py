@@ -9,7 +9,7 @@ from typing import Any
 from .._breaker import CircuitBreaker
 from ._config import RedisOptions
 
-__all__ = ["TierCounters", "TierDown", "backoff_delay", "classify", "transport_errors"]
+__all__ = ["Announce", "TierCounters", "TierDown", "backoff_delay", "classify", "transport_errors"]
 
 # Lua: delete the lock only if it still holds our token (an expired lock taken over by
 # another process must not be released by us).
@@ -17,6 +17,10 @@ RELEASE_LOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
+
+
+#: A PUBLISH to send with a write: (channel, message).
+Announce = tuple[bytes, bytes]
 
 
 class TierDown(Exception):

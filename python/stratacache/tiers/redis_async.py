@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from ..errors import RedisAuthError
 from ._common import (
     RELEASE_LOCK,
+    Announce,
     TierCounters,
     TierDown,
     backoff_delay,
@@ -129,36 +130,56 @@ class AsyncRedisTier:
             await self._call(self.client.ping)
             self._warmed = True
 
-    async def set(self, rkey: bytes, data: bytes, px: int | None) -> None:
-        await self._warm()
-        await self._call(lambda: self.client.set(rkey, data, px=px))
+    async def set(
+        self, rkey: bytes, data: bytes, px: int | None, announce: Announce | None = None
+    ) -> None:
+        await self.set_many([(rkey, data, px)], announce)
 
-    async def set_many(self, items: Sequence[tuple[bytes, bytes, int | None]]) -> None:
+    async def set_many(
+        self, items: Sequence[tuple[bytes, bytes, int | None]], announce: Announce | None = None
+    ) -> None:
+        """See `SyncRedisTier.set_many`."""
+
         async def run() -> None:
             pipe = self.client.pipeline(transaction=False)
             for rkey, data, px in items:
                 pipe.set(rkey, data, px=px)
-            await pipe.execute()
+            await self._execute(pipe, announce)
 
         if items:
             await self._warm()
             await self._call(run)
 
-    async def delete(self, rkeys: Sequence[bytes]) -> int:
+    async def delete(self, rkeys: Sequence[bytes], announce: Announce | None = None) -> int:
         if not rkeys:
             return 0
-        await self._warm()
-        return int(await self._call(lambda: self.client.delete(*rkeys)))
 
-    async def incr(self, rkeys: Sequence[bytes]) -> None:
+        async def run() -> int:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.delete(*rkeys)
+            return int((await self._execute(pipe, announce))[0])
+
+        await self._warm()
+        return await self._call(run)
+
+    async def incr(self, rkeys: Sequence[bytes], announce: Announce | None = None) -> None:
         async def run() -> None:
             pipe = self.client.pipeline(transaction=False)
             for rkey in rkeys:
                 pipe.incr(rkey)
-            await pipe.execute()
+            await self._execute(pipe, announce)
 
         await self._warm()
         await self._call(run)
+
+    async def _execute(self, pipe: Any, announce: Announce | None) -> list[Any]:
+        """See `SyncRedisTier._execute`."""
+        if announce is not None and not self.cluster:
+            pipe.publish(*announce)
+        results: list[Any] = await pipe.execute()
+        if announce is not None and self.cluster:
+            await self.client.publish(*announce)
+        return results
 
     async def publish(self, channel: bytes, message: bytes) -> None:
         await self._call(lambda: self.client.publish(channel, message), idempotent=False)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from ..errors import RedisAuthError
 from ._common import (
     RELEASE_LOCK,
+    Announce,
     TierCounters,
     TierDown,
     backoff_delay,
@@ -84,34 +85,57 @@ class SyncRedisTier:
             return list(self._call(lambda: self.client.mget_nonatomic(list(rkeys))))
         return list(self._call(lambda: self.client.mget(list(rkeys))))
 
-    def set(self, rkey: bytes, data: bytes, px: int | None) -> None:
-        self._call(lambda: self.client.set(rkey, data, px=px))
+    def set(
+        self, rkey: bytes, data: bytes, px: int | None, announce: Announce | None = None
+    ) -> None:
+        self.set_many([(rkey, data, px)], announce)
 
-    def set_many(self, items: Sequence[tuple[bytes, bytes, int | None]]) -> None:
+    def set_many(
+        self, items: Sequence[tuple[bytes, bytes, int | None]], announce: Announce | None = None
+    ) -> None:
+        """SETs, and the invalidation message, in one round trip (retrying re-sends both:
+        the same bytes again and one more message, both harmless)."""
+
         def run() -> None:
             pipe = self.client.pipeline(transaction=False)
             for rkey, data, px in items:
                 pipe.set(rkey, data, px=px)
-            pipe.execute()
+            self._execute(pipe, announce)
 
         if items:
             self._call(run)
 
-    def delete(self, rkeys: Sequence[bytes]) -> int:
+    def delete(self, rkeys: Sequence[bytes], announce: Announce | None = None) -> int:
         if not rkeys:
             return 0
-        return int(self._call(lambda: self.client.delete(*rkeys)))
 
-    def incr(self, rkeys: Sequence[bytes]) -> None:
+        def run() -> int:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.delete(*rkeys)
+            return int(self._execute(pipe, announce)[0])
+
+        return self._call(run)
+
+    def incr(self, rkeys: Sequence[bytes], announce: Announce | None = None) -> None:
         """Bumps counters; a retried INCR only bumps twice, which over-invalidates safely."""
 
         def run() -> None:
             pipe = self.client.pipeline(transaction=False)
             for rkey in rkeys:
                 pipe.incr(rkey)
-            pipe.execute()
+            self._execute(pipe, announce)
 
         self._call(run)
+
+    def _execute(self, pipe: Any, announce: Announce | None) -> list[Any]:
+        """Runs `pipe` with the PUBLISH in the same round trip; on Cluster right after it (a
+        cluster pipeline routes by key and PUBLISH has none)."""
+        if announce is not None and not self.cluster:
+            pipe.publish(*announce)
+        results: list[Any] = pipe.execute()
+        if announce is not None and self.cluster:
+            self.client.publish(*announce)
+        return results
 
     def publish(self, channel: bytes, message: bytes) -> None:
         self._call(lambda: self.client.publish(channel, message), idempotent=False)

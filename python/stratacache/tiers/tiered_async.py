@@ -16,7 +16,7 @@ from typing import Any
 from .. import _plan
 from .._options import prefix_of
 from .._tiered import MISS, Load, TierState
-from ._common import TierDown
+from ._common import Announce, TierDown
 from ._runtime import AsyncRuntime
 from .redis_async import AsyncRedisTier
 
@@ -116,9 +116,8 @@ class AsyncTiered(AsyncRuntime):
         )
         st.l1_store(namespace, key, value, ttl, tags)
         try:
-            await self.redis.set(rkey, data, px)
+            await self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
             st.counters.sets += 1
-            await self._publish("k", namespace, [key])
         except TierDown as exc:
             st.write_failed(exc, namespace)
 
@@ -132,9 +131,8 @@ class AsyncTiered(AsyncRuntime):
         for key, value in items.items():
             st.l1_store(namespace, key, value, ttl)
         try:
-            await self.redis.set_many(batch)
+            await self.redis.set_many(batch, self._announce("k", namespace, list(items)))
             st.counters.sets += len(batch)
-            await self._publish("k", namespace, list(items))
         except TierDown as exc:
             st.write_failed(exc, namespace)
 
@@ -142,9 +140,9 @@ class AsyncTiered(AsyncRuntime):
         st = self.state
         local = int(st.store.delete_many(prefix_of(namespace), list(keys)))
         try:
-            removed = await self.redis.delete([st.rkey(namespace, k) for k in keys])
+            rkeys = [st.rkey(namespace, k) for k in keys]
+            removed = await self.redis.delete(rkeys, self._announce("k", namespace, keys))
             st.counters.deletes += removed
-            await self._publish("k", namespace, keys)
         except TierDown as exc:
             st.write_failed(exc, namespace)
             return local
@@ -155,8 +153,7 @@ class AsyncTiered(AsyncRuntime):
         st = self.state
         st.l1_drop_tags(tags)
         try:
-            await self.redis.incr(st.tag_keys(tags))
-            await self._publish("t", "", tags)
+            await self.redis.incr(st.tag_keys(tags), self._announce("t", "", tags))
         except TierDown as exc:
             st.write_failed(exc, namespace)
 
@@ -181,6 +178,12 @@ class AsyncTiered(AsyncRuntime):
             st.write_failed(exc, namespace or "")
             return local
         return max(local, removed)
+
+    def _announce(self, op: str, namespace: str, items: Iterable[str]) -> Announce | None:
+        """The message a change sends (None without coherence), for the same round trip."""
+        if self.state.options.coherence is None:
+            return None
+        return self.state.channel, self.state.message(op, namespace, items)
 
     async def _publish(self, op: str, namespace: str, items: Iterable[str]) -> None:
         if self.state.options.coherence is not None:

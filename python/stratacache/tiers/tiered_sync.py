@@ -15,7 +15,7 @@ from typing import Any
 from .. import _plan
 from .._options import prefix_of
 from .._tiered import MISS, Load, TierState
-from ._common import TierDown
+from ._common import Announce, TierDown
 from ._runtime import SyncRuntime
 from .redis_sync import SyncRedisTier
 
@@ -113,9 +113,8 @@ class SyncTiered(SyncRuntime):
         )
         st.l1_store(namespace, key, value, ttl, tags)
         try:
-            self.redis.set(rkey, data, px)
+            self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
             st.counters.sets += 1
-            self._publish("k", namespace, [key])
         except TierDown as exc:
             st.write_failed(exc, namespace)
 
@@ -129,9 +128,8 @@ class SyncTiered(SyncRuntime):
         for key, value in items.items():
             st.l1_store(namespace, key, value, ttl)
         try:
-            self.redis.set_many(batch)
+            self.redis.set_many(batch, self._announce("k", namespace, list(items)))
             st.counters.sets += len(batch)
-            self._publish("k", namespace, list(items))
         except TierDown as exc:
             st.write_failed(exc, namespace)
 
@@ -139,9 +137,9 @@ class SyncTiered(SyncRuntime):
         st = self.state
         local = int(st.store.delete_many(prefix_of(namespace), list(keys)))
         try:
-            removed = self.redis.delete([st.rkey(namespace, k) for k in keys])
+            rkeys = [st.rkey(namespace, k) for k in keys]
+            removed = self.redis.delete(rkeys, self._announce("k", namespace, keys))
             st.counters.deletes += removed
-            self._publish("k", namespace, keys)
         except TierDown as exc:
             st.write_failed(exc, namespace)
             return local
@@ -152,8 +150,7 @@ class SyncTiered(SyncRuntime):
         st = self.state
         st.l1_drop_tags(tags)
         try:
-            self.redis.incr(st.tag_keys(tags))
-            self._publish("t", "", tags)
+            self.redis.incr(st.tag_keys(tags), self._announce("t", "", tags))
         except TierDown as exc:
             st.write_failed(exc, namespace)
 
@@ -178,6 +175,12 @@ class SyncTiered(SyncRuntime):
             st.write_failed(exc, namespace or "")
             return local
         return max(local, removed)
+
+    def _announce(self, op: str, namespace: str, items: Iterable[str]) -> Announce | None:
+        """The message a change sends (None without coherence), for the same round trip."""
+        if self.state.options.coherence is None:
+            return None
+        return self.state.channel, self.state.message(op, namespace, items)
 
     def _publish(self, op: str, namespace: str, items: Iterable[str]) -> None:
         if self.state.options.coherence is not None:
