@@ -155,6 +155,13 @@ class TierState:
                 self.l1_store(namespace, key, entry.value, ttl, tuple(entry.tags))
         return entry.value, verdict.refresh
 
+    def remaining(self, entry: Any) -> float | None:
+        """Seconds of TTL a decoded entry has left (math.inf without expiry), None if expired."""
+        if entry.ttl_ms == 0:
+            return math.inf
+        left = (entry.created_at_ms + entry.ttl_ms - _plan.now_ms()) / 1000.0
+        return left if left > 0 else None
+
     # Writes -------------------------------------------------------------------------------
     def resolve_ttl(self, ttl: float | None) -> float | None:
         return self.default_ttl if ttl is None else ttl

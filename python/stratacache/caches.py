@@ -172,8 +172,11 @@ class Cache(CacheBase):
         return self._tier is not None and self._driver.read(self.namespace, key)[0] is not MISS
 
     def ttl(self, key: str) -> float | None:
-        """Seconds `key` has left in L1: math.inf if it never expires, None if it is missing."""
+        """Seconds `key` has left: math.inf if it never expires, None if it is missing (L1's
+        view, else Redis's when there is a tier)."""
         remaining: float | None = self._store.ttl(self._prefix, key)
+        if remaining is None and self._tier is not None:
+            remaining = self._driver.remaining(self.namespace, self._check_key(key))
         return remaining
 
     def touch(self, key: str, ttl: float | None = None) -> bool:
@@ -320,6 +323,8 @@ class AsyncCache(CacheBase):
     async def ttl(self, key: str) -> float | None:
         """See `Cache.ttl`."""
         remaining: float | None = self._store.ttl(self._prefix, key)
+        if remaining is None and self._tier is not None:
+            remaining = await self._driver.remaining(self.namespace, self._check_key(key))
         return remaining
 
     async def touch(self, key: str, ttl: float | None = None) -> bool:

@@ -264,3 +264,14 @@ def test_a_dropped_cache_stops_its_subscriber(redis_url: str) -> None:
     while subscribers() > before and time.monotonic() < deadline:
         time.sleep(0.01)
     assert subscribers() == before
+
+
+async def test_ttl_falls_back_to_redis(tiered: Callable[..., Any], redis_url: str) -> None:
+    a = tiered(redis_url, l1=False)
+    await call(a.set("k", 1, ttl=30))
+    await call(a.set("forever", 1, ttl=math.inf))
+    left = await call(a.ttl("k"))
+    assert left is not None
+    assert 25 < left <= 30
+    assert await call(a.ttl("forever")) == math.inf
+    assert await call(a.ttl("absent")) is None

@@ -79,6 +79,17 @@ class AsyncTiered(AsyncRuntime):
                     out[key] = value
         return out
 
+    async def remaining(self, namespace: str, key: str) -> float | None:
+        """Seconds of TTL the value in Redis has left (math.inf: none), None if missing."""
+        st = self.state
+        rkey = st.rkey(namespace, key)
+        try:
+            entry = st.decode(namespace, rkey, await self.redis.get(rkey))
+        except TierDown as exc:
+            st.read_failed(exc, namespace)  # raises when failing closed
+            return None
+        return None if entry is None else st.remaining(entry)
+
     async def tag_versions(self, namespace: str, tags: Sequence[str]) -> list[bytes | None] | None:
         """Current versions of `tags` (None when Redis did not answer)."""
         if not tags:

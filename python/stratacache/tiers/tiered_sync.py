@@ -33,7 +33,9 @@ class SyncTiered(SyncRuntime):
         self._refreshing: set[bytes] = set()
 
     # Reads ------------------------------------------------------------------------------------
-    def read(self, namespace: str, key: str, *, allow_stale: bool = False) -> tuple[Any, bool]:
+    def read(
+        self, namespace: str, key: str, *, allow_stale: bool = False
+    ) -> tuple[Any, bool]:
         """(value or MISS, refresh wanted) from Redis; backfills L1 on a fresh hit."""
         st = self.state
         rkey, generation = st.rkey(namespace, key), st.generation
@@ -75,6 +77,17 @@ class SyncTiered(SyncRuntime):
                 if value is not MISS:
                     out[key] = value
         return out
+
+    def remaining(self, namespace: str, key: str) -> float | None:
+        """Seconds of TTL the value in Redis has left (math.inf: none), None if missing."""
+        st = self.state
+        rkey = st.rkey(namespace, key)
+        try:
+            entry = st.decode(namespace, rkey, self.redis.get(rkey))
+        except TierDown as exc:
+            st.read_failed(exc, namespace)  # raises when failing closed
+            return None
+        return None if entry is None else st.remaining(entry)
 
     def tag_versions(self, namespace: str, tags: Sequence[str]) -> list[bytes | None] | None:
         """Current versions of `tags` (None when Redis did not answer)."""
@@ -198,7 +211,9 @@ class SyncTiered(SyncRuntime):
 
     def _compute(self, namespace: str, key: str, request: Load) -> Any:
         compute, ttl, tags, unless = request
-        versions = self.tag_versions(namespace, tags)  # before the load: a bump during it wins
+        versions = self.tag_versions(
+            namespace, tags
+        )  # before the load: a bump during it wins
         token = self._lock(namespace, key)
         try:
             if token is not None:  # another process may have loaded it before or meanwhile
