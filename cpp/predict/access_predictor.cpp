@@ -44,12 +44,12 @@ void AccessPredictor::record(const Event& event) {
   }
 }
 
-void AccessPredictor::observe(std::int64_t key, double now) {
+void AccessPredictor::observe(std::int64_t key, double now, double skip) {
   if (pending_.size() >= options_.pending_capacity) {
     ++stats_.dropped;
     return;
   }
-  pending_.push_back({now, key, table_.features(key, now)});
+  pending_.push_back({now, skip, key, table_.features(key, now)});
   ++stats_.observed;
 }
 
@@ -62,7 +62,7 @@ void AccessPredictor::advance(double now) {
 
 void AccessPredictor::label(const Pending& p) {
   const KeyStats* s = table_.find(p.key);
-  const bool read_again = s != nullptr && s->reads > 0 && s->last_read > p.time;
+  const bool read_again = s != nullptr && s->reads > 0 && s->last_read > p.time + p.skip;
   batch_x_.row(batch_rows_) = Eigen::Map<const Eigen::RowVectorXd>(p.x.data(), kCols);
   batch_y_(batch_rows_) = read_again ? 1.0 : 0.0;
   stats_.positives += read_again ? 1 : 0;

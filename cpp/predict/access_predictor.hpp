@@ -38,7 +38,8 @@ struct PredictorStats {
 };
 
 /// An observation of a key at time t is labelled once the clock passes t + horizon: 1 if the
-/// key was read after t (the table's last read is later than t), else 0. A key that left the
+/// key was read after t (the table's last read is later than t, and no later than t + horizon
+/// since nothing past that has been recorded yet), else 0. A key that left the
 /// table meanwhile was not read since, so it is labelled 0. Labelled rows gather into a batch
 /// matrix and train the model `batch_size` rows at a time; scoring many keys is one matrix
 /// product. Not thread-safe.
@@ -50,7 +51,8 @@ class AccessPredictor {
   /// may observe a random tracked key.
   void record(const Event& event);
   /// Queues an observation of `key` at `now` (a decision point); its features are taken now.
-  void observe(std::int64_t key, double now);
+  /// Its label counts reads in (now + skip, now + horizon] only (skip < horizon).
+  void observe(std::int64_t key, double now, double skip = 0);
   /// Labels and trains on everything whose horizon has passed by `now`.
   void advance(double now);
 
@@ -73,6 +75,7 @@ class AccessPredictor {
  private:
   struct Pending {
     double time;
+    double skip;
     std::int64_t key;
     FeatureRow x;
   };

@@ -11,6 +11,8 @@ namespace {
 
 // A feature that never varied is left unscaled rather than divided by zero.
 constexpr double kMinStd = 1e-6;
+// Standardized values beyond this many deviations are clipped to it.
+constexpr double kClip = 8;
 // Probabilities are kept this far from 0 and 1 inside the log-loss.
 constexpr double kEps = 1e-12;
 
@@ -91,7 +93,8 @@ Eigen::MatrixXd LogisticModel::standardize(const Eigen::Ref<const Eigen::MatrixX
   if (samples_ < 2) return x;
   const Eigen::RowVectorXd inv_std =
       (m2_ / static_cast<double>(samples_ - 1)).cwiseSqrt().cwiseMax(kMinStd).cwiseInverse();
-  return (x.rowwise() - mean_).array().rowwise() * inv_std.array();
+  // Clipped: a feature that barely varied in training must not dominate a score later.
+  return ((x.rowwise() - mean_).array().rowwise() * inv_std.array()).max(-kClip).min(kClip);
 }
 
 }  // namespace stratacache::predict

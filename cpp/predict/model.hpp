@@ -34,7 +34,7 @@ class LogisticModel {
 
   [[nodiscard]] Eigen::Index features() const noexcept { return weights_.size(); }
   [[nodiscard]] std::uint64_t samples() const noexcept { return samples_; }
-  /// Weights on standardized features, and the bias.
+  /// Weights on standardized features (clipped to 8 deviations), and the bias.
   [[nodiscard]] const Eigen::VectorXd& weights() const noexcept { return weights_; }
   [[nodiscard]] double bias() const noexcept { return bias_; }
 
