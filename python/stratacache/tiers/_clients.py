@@ -46,69 +46,43 @@ def connection_kwargs(target: RedisTarget, options: RedisOptions) -> dict[str, A
 def sync_client(target: RedisTarget, options: RedisOptions) -> Any:
     """A sync redis-py client for `target` (Redis, a Sentinel primary, or RedisCluster)."""
     import redis  # noqa: PLC0415 - redis-py is needed only by caches with an L2
-    from redis.backoff import ExponentialBackoff, NoBackoff  # noqa: PLC0415
-    from redis.retry import Retry  # noqa: PLC0415
+    from redis import cluster, retry, sentinel  # noqa: PLC0415
 
-    kwargs = connection_kwargs(target, options)
-    if target.kind == "cluster":
-        from redis.cluster import ClusterNode, RedisCluster  # noqa: PLC0415
-
-        nodes = [ClusterNode(h, p) for h, p in target.hosts]
-        return RedisCluster(
-            startup_nodes=nodes,
-            retry=Retry(ExponentialBackoff(options.backoff_max, options.backoff), 3),
-            max_connections=options.max_connections,
-            **kwargs,
-        )
-    no_retry = Retry(NoBackoff(), 0)
-    if target.kind == "sentinel":
-        from redis.sentinel import Sentinel  # noqa: PLC0415
-
-        sentinel = Sentinel(
-            list(target.hosts),
-            sentinel_kwargs=_sentinel_kwargs(kwargs, options),
-            retry=no_retry,
-            db=target.db,
-            max_connections=options.max_connections,
-            **kwargs,
-        )
-        return sentinel.master_for(str(target.service_name), retry=no_retry)
-    host, port = target.hosts[0]
-    pool = redis.BlockingConnectionPool(
-        host=host,
-        port=port,
-        db=target.db,
-        max_connections=options.max_connections,
-        timeout=options.connect_timeout,
-        retry=no_retry,
-        connection_class=redis.SSLConnection if target.ssl else redis.Connection,
-        **_pool_kwargs(kwargs),
-    )
-    return redis.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
+    return _client(target, options, lib=redis, retry=retry, sentinel=sentinel, cluster=cluster)
 
 
 def async_client(target: RedisTarget, options: RedisOptions) -> Any:
     """An asyncio redis-py client for `target`."""
     import redis.asyncio as aioredis  # noqa: PLC0415
-    from redis.asyncio.retry import Retry  # noqa: PLC0415
+    from redis.asyncio import cluster, retry, sentinel  # noqa: PLC0415
+
+    return _client(target, options, lib=aioredis, retry=retry, sentinel=sentinel, cluster=cluster)
+
+
+def _client(
+    target: RedisTarget,
+    options: RedisOptions,
+    *,
+    lib: Any,
+    retry: Any,
+    sentinel: Any,
+    cluster: Any,
+) -> Any:
+    """One recipe for both flavours: `lib` and the modules are redis-py's sync or asyncio ones,
+    which mirror each other's class names."""
     from redis.backoff import ExponentialBackoff, NoBackoff  # noqa: PLC0415
 
     kwargs = connection_kwargs(target, options)
     if target.kind == "cluster":
-        from redis.asyncio.cluster import ClusterNode, RedisCluster  # noqa: PLC0415
-
-        nodes = [ClusterNode(h, p) for h, p in target.hosts]
-        return RedisCluster(
-            startup_nodes=nodes,
-            retry=Retry(ExponentialBackoff(options.backoff_max, options.backoff), 3),
+        return cluster.RedisCluster(
+            startup_nodes=[cluster.ClusterNode(h, p) for h, p in target.hosts],
+            retry=retry.Retry(ExponentialBackoff(options.backoff_max, options.backoff), 3),
             max_connections=options.max_connections,
             **kwargs,
         )
-    no_retry = Retry(NoBackoff(), 0)
+    no_retry = retry.Retry(NoBackoff(), 0)
     if target.kind == "sentinel":
-        from redis.asyncio.sentinel import Sentinel  # noqa: PLC0415
-
-        sentinel = Sentinel(
+        manager = sentinel.Sentinel(
             list(target.hosts),
             sentinel_kwargs=_sentinel_kwargs(kwargs, options),
             retry=no_retry,
@@ -116,19 +90,19 @@ def async_client(target: RedisTarget, options: RedisOptions) -> Any:
             max_connections=options.max_connections,
             **kwargs,
         )
-        return sentinel.master_for(str(target.service_name), retry=no_retry)
+        return manager.master_for(str(target.service_name), retry=no_retry)
     host, port = target.hosts[0]
-    pool = aioredis.BlockingConnectionPool(
+    pool = lib.BlockingConnectionPool(
         host=host,
         port=port,
         db=target.db,
         max_connections=options.max_connections,
         timeout=options.connect_timeout,
         retry=no_retry,
-        connection_class=aioredis.SSLConnection if target.ssl else aioredis.Connection,
+        connection_class=lib.SSLConnection if target.ssl else lib.Connection,
         **_pool_kwargs(kwargs),
     )
-    return aioredis.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
+    return lib.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
 
 
 def _pool_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:

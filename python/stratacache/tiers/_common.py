@@ -85,6 +85,35 @@ def classify(exc: BaseException) -> str:
     return "reply"
 
 
+def after_failure(exc: Exception, attempt: int, *, idempotent: bool, tier: Any) -> float:
+    """What a failed command leads to: the delay before its retry, or the exception to raise
+    (RedisAuthError for credentials/permissions, TierDown otherwise). Shared by both executors,
+    which only differ in how they sleep."""
+    from ..errors import RedisAuthError  # noqa: PLC0415
+
+    kind = classify(exc)
+    if kind == "fatal":
+        tier.breaker.success()  # the server answered: it is up
+        msg = f"Redis refused the request: {exc}"
+        raise RedisAuthError(msg) from exc
+    tier.counters.errors += 1
+    if kind == "reply":
+        tier.breaker.success()
+        raise TierDown(str(exc)) from exc
+    tier.breaker.failure()
+    if not idempotent or attempt >= tier.options.retries or not tier.breaker.allow():
+        raise TierDown(str(exc)) from exc
+    tier.counters.retries += 1
+    return backoff_delay(tier.options, attempt)
+
+
+def refuse_if_open(tier: Any) -> None:
+    """Raises TierDown at once while the breaker is open."""
+    if not tier.breaker.allow():
+        msg = "circuit open"
+        raise TierDown(msg)
+
+
 def backoff_delay(options: RedisOptions, attempt: int) -> float:
     """Full-jitter exponential backoff: uniform in [0, min(max, base * 2**attempt)]."""
     return random.uniform(0, min(options.backoff_max, options.backoff * (2**attempt)))

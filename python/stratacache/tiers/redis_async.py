@@ -13,16 +13,14 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from ..errors import RedisAuthError
 from ._common import (
     RELEASE_LOCK,
     Announce,
     TierCounters,
-    TierDown,
-    backoff_delay,
-    classify,
+    after_failure,
     is_cluster,
     new_breaker,
+    refuse_if_open,
 )
 from ._config import RedisOptions
 
@@ -49,28 +47,14 @@ class AsyncRedisTier:
         self._warmed = not self.cluster
 
     async def _call(self, fn: Callable[[], Awaitable[T]], *, idempotent: bool = True) -> T:
-        if not self.breaker.allow():
-            msg = "circuit open"
-            raise TierDown(msg)
+        refuse_if_open(self)
         attempt = 0
         while True:
             try:
                 result = await fn()
-            except Exception as exc:  # every redis-py failure is classified
-                kind = classify(exc)
-                if kind == "fatal":
-                    self.breaker.success()
-                    msg = f"Redis refused the request: {exc}"
-                    raise RedisAuthError(msg) from exc
-                self.counters.errors += 1
-                if kind == "reply":
-                    self.breaker.success()
-                    raise TierDown(str(exc)) from exc
-                self.breaker.failure()
-                if not idempotent or attempt >= self.options.retries or not self.breaker.allow():
-                    raise TierDown(str(exc)) from exc
-                self.counters.retries += 1
-                await asyncio.sleep(backoff_delay(self.options, attempt))
+            except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
+                delay = after_failure(exc, attempt, idempotent=idempotent, tier=self)
+                await asyncio.sleep(delay)
                 attempt += 1
                 continue
             self.breaker.success()

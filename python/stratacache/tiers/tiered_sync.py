@@ -33,9 +33,7 @@ class SyncTiered(SyncRuntime):
         self._refreshing: set[bytes] = set()
 
     # Reads ------------------------------------------------------------------------------------
-    def read(
-        self, namespace: str, key: str, *, allow_stale: bool = False
-    ) -> tuple[Any, bool]:
+    def read(self, namespace: str, key: str, *, allow_stale: bool = False) -> tuple[Any, bool]:
         """(value or MISS, refresh wanted) from Redis; backfills L1 on a fresh hit."""
         st = self.state
         rkey, generation = st.rkey(namespace, key), st.generation
@@ -211,9 +209,7 @@ class SyncTiered(SyncRuntime):
 
     def _compute(self, namespace: str, key: str, request: Load) -> Any:
         compute, ttl, tags, unless = request
-        versions = self.tag_versions(
-            namespace, tags
-        )  # before the load: a bump during it wins
+        versions = self.tag_versions(namespace, tags)  # before the load: a bump during it wins
         token = self._lock(namespace, key)
         try:
             if token is not None:  # another process may have loaded it before or meanwhile
