@@ -7,5 +7,6 @@ namespace stratacache::bindings {
 void bind_errors(pybind11::module_& m);
 void bind_store(pybind11::module_& m);
 void bind_simulate(pybind11::module_& m);
+void bind_mrc(pybind11::module_& m);
 void bind_codec(pybind11::module_& m);
 }  // namespace stratacache::bindings

@@ -8,5 +8,6 @@ PYBIND11_MODULE(_core, m) {
   stratacache::bindings::bind_errors(m);
   stratacache::bindings::bind_store(m);
   stratacache::bindings::bind_simulate(m);
+  stratacache::bindings::bind_mrc(m);
   stratacache::bindings::bind_codec(m);
 }

@@ -27,7 +27,8 @@ PY=${PYTHON:-python3}
 # Build backend and test/bench/lint tools (versions of the linters pinned in pyproject's dev extra).
 "$PY" -m pip install -q --disable-pip-version-check \
   "scikit-build-core>=0.10" "pybind11>=2.13" \
-  "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6" "tqdm>=4.60" "redis[hiredis]>=5.0" \
+  "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6" "matplotlib>=3.8" \
+  "tqdm>=4.60" "redis[hiredis]>=5.0" \
   "ruff==0.17.6" "mypy==2.4.1" "clang-format==18.1.8" \
   cachetools cachebox theine lru-dict cashews aiocache libcachesim numpy dogpile.cache msgpack
 echo "bootstrap: done"

@@ -31,6 +31,7 @@ from .errors import (
     UnknownVersionError,
     ValueTooLargeError,
 )
+from .mrc import MissRatioCurve, miss_ratio_curve
 from .simulation import SimulationResult, simulate
 from ._breaker import BreakerConfig
 from .stats import CacheStats, RedisTierStats
@@ -57,6 +58,7 @@ __all__ = [
     "CorruptDataError",
     "DataTooLargeError",
     "InvalidTTLError",
+    "MissRatioCurve",
     "RedisAuthError",
     "RedisOptions",
     "RedisTierStats",
@@ -69,6 +71,7 @@ __all__ = [
     "UnknownVersionError",
     "ValueTooLargeError",
     "__version__",
+    "miss_ratio_curve",
     "simulate",
 ]
 

@@ -87,6 +87,35 @@ class SimulationResult:
 
 def simulate(trace_path: str, policy: str, capacity: int) -> SimulationResult: ...
 
+class MissRatioCurve:
+    """Miss ratio at each cache size of one trace, with what the estimate rests on. Immutable."""
+
+    @property
+    def policy(self) -> str: ...
+    @property
+    def sample_rate(self) -> float: ...
+    @property
+    def requests(self) -> int: ...
+    @property
+    def sampled_requests(self) -> int: ...
+    @property
+    def distinct_keys(self) -> int: ...
+    @property
+    def sizes(self) -> list[int]: ...
+    @property
+    def miss_ratios(self) -> list[float]: ...
+
+def miss_ratio_curve(
+    trace_path: str,
+    policy: str,
+    sample_rate: float,
+    sizes: Sequence[int],
+    min_entries: int = 32,
+    adjust: bool = True,
+    seed: int = 0,
+) -> MissRatioCurve:
+    """Releases the GIL; runs the per-size replays on up to two threads of its own."""
+
 @final
 class SecretKey:
     """A 256-bit key in C++ memory, wiped when freed; never exposes its bytes. Immutable."""
