@@ -30,5 +30,5 @@ PY=${PYTHON:-python3}
   "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6" "matplotlib>=3.8" \
   "tqdm>=4.60" "redis[hiredis]>=5.0" \
   "ruff==0.17.6" "mypy==2.4.1" "clang-format==18.1.8" \
-  cachetools cachebox theine lru-dict cashews aiocache libcachesim numpy dogpile.cache msgpack
+  cachetools cachebox theine lru-dict cashews aiocache libcachesim numpy dogpile.cache msgpack orjson
 echo "bootstrap: done"
