@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   stratacache::bindings::bind_simulate(m);
   stratacache::bindings::bind_mrc(m);
   stratacache::bindings::bind_codec(m);
+  stratacache::bindings::bind_predict(m);
 }

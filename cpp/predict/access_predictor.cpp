@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
 
 #include "common/error.hpp"
 
@@ -36,11 +37,32 @@ AccessPredictor::AccessPredictor(const PredictorOptions& options)
 }
 
 void AccessPredictor::record(const Event& event) {
+  clock_ = std::max(clock_, event.time);
   advance(event.time);
   table_.record(event);
   if (options_.sample_rate > 0 &&
       (options_.sample_rate >= 1 || rng_.uniform() < options_.sample_rate)) {
     observe(table_.key_at(rng_.below(table_.size())), event.time);
+  }
+}
+
+void AccessPredictor::record_batch(std::span<const std::int64_t> keys,
+                                   std::span<const double> times, const std::vector<bool>& writes) {
+  if (times.size() != keys.size() || (!writes.empty() && writes.size() != keys.size())) {
+    throw Error(ErrorCode::kInvalidConfig, "predictor: keys, times and writes differ in length");
+  }
+  double last = clock_;
+  for (const double t : times) {
+    if (!(t >= last) || !std::isfinite(t)) {
+      throw Error(ErrorCode::kInvalidConfig, "predictor: times must be finite and never go back (" +
+                                                 std::to_string(t) + " after " +
+                                                 std::to_string(last) + ")");
+    }
+    last = t;
+  }
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const bool write = !writes.empty() && writes[i];
+    record({times[i], keys[i], write ? Op::kSet : Op::kGet, 0});
   }
 }
 

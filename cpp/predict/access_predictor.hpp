@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -50,6 +51,10 @@ class AccessPredictor {
   /// Records an event (in time order): labels what is due, updates the key's features, and
   /// may observe a random tracked key.
   void record(const Event& event);
+  /// Records `keys[i]` read (or written, where `writes[i]`) at `times[i]`, in order. Throws
+  /// Error{kInvalidConfig} if the lengths differ or a time goes back; nothing is recorded then.
+  void record_batch(std::span<const std::int64_t> keys, std::span<const double> times,
+                    const std::vector<bool>& writes);
   /// Queues an observation of `key` at `now` (a decision point); its features are taken now.
   /// Its label counts reads in (now + skip, now + horizon] only (skip < horizon).
   void observe(std::int64_t key, double now, double skip = 0);
@@ -92,6 +97,7 @@ class AccessPredictor {
   Eigen::VectorXd batch_y_;
   Eigen::Index batch_rows_ = 0;
   PredictorStats stats_;
+  double clock_ = -std::numeric_limits<double>::infinity();  ///< time of the last event
 };
 
 }  // namespace stratacache::predict

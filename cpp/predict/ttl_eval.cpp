@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
+#include <string>
 #include <unordered_map>
 
 #include "common/error.hpp"
@@ -42,7 +44,45 @@ std::vector<Rates> rates_of(const FeatureTable& table, std::uint16_t ns, double 
   return out;
 }
 
+/// Writes per second of the average read's key, from `events` before `until`.
+double read_weighted_write_rate(const std::vector<Event>& events, double until) {
+  std::unordered_map<std::int64_t, std::pair<double, double>> counts;  // reads, writes
+  for (const Event& e : events) {
+    if (e.time >= until) break;
+    auto& [reads, writes] = counts[e.key];
+    (e.op == Op::kGet ? reads : writes) += 1;
+  }
+  double reads = 0;
+  double weighted = 0;
+  for (const auto& [key, c] : counts) {
+    reads += c.first;
+    weighted += c.first * c.second;
+  }
+  const double seconds = std::min(until, events.back().time) - events.front().time;
+  return reads > 0 && seconds > 0 ? weighted / reads / seconds : 0.0;
+}
+
+/// The recommendation from `events` (one namespace, in order) before `until`.
+TtlRecommendation recommend_from(const std::vector<Event>& events, std::uint16_t ns, double until,
+                                 double budget) {
+  if (events.empty()) {
+    throw Error(ErrorCode::kInvalidConfig, "ttl: namespace " + std::to_string(ns) + " is empty");
+  }
+  FeatureTable table({.capacity = events.size()});
+  for (const Event& e : events) {
+    if (e.time < until) table.record(e);
+  }
+  const double seconds = std::min(until, events.back().time) - events.front().time;
+  return recommend_ttl(table, ns, std::max(seconds, 1e-9), budget);
+}
+
 }  // namespace
+
+TtlRecommendation recommend_ttl(const TimedWorkload& workload, std::uint16_t ns,
+                                double staleness_budget) {
+  return recommend_from(events_of(workload, ns), ns, std::numeric_limits<double>::infinity(),
+                        staleness_budget);
+}
 
 TtlRecommendation recommend_ttl(const FeatureTable& table, std::uint16_t ns,
                                 double observed_seconds, double staleness_budget, double min_ttl,
@@ -119,13 +159,9 @@ std::vector<TtlReport> evaluate_ttl(const TimedWorkload& workload, double stalen
     const std::vector<Event> events = events_of(workload, ns);
     const double t0 = events.front().time;
     const double fit_end = t0 + fit_fraction * (events.back().time - t0);
-    FeatureTable table({.capacity = std::max<std::size_t>(workload.keys, 1)});
-    for (const Event& e : events) {
-      if (e.time < fit_end) table.record(e);
-    }
     TtlReport r;
     r.ns = ns;
-    r.recommendation = recommend_ttl(table, ns, std::max(fit_end - t0, 1e-9), staleness_budget);
+    r.recommendation = recommend_from(events, ns, fit_end, staleness_budget);
     r.at_recommended = replay_ttl(events, r.recommendation.ttl, fit_end);
     for (const double ttl : grid) r.grid.push_back(replay_ttl(events, ttl, fit_end));
     r.best = *std::min_element(r.grid.begin(), r.grid.end(),
@@ -136,14 +172,7 @@ std::vector<TtlReport> evaluate_ttl(const TimedWorkload& workload, double stalen
         r.best = g;
       }
     }
-    double reads = 0;
-    double writes = 0;
-    for (const Rates& k : rates_of(table, ns, 1)) {
-      reads += k.read;
-      writes += k.read * k.write;
-    }
-    // Counts over the fit window: their read-weighted mean, divided by its length, is a rate.
-    const double mean_write_rate = reads > 0 ? writes / reads / (fit_end - t0) : 0;
+    const double mean_write_rate = read_weighted_write_rate(events, fit_end);
     const double heuristic = mean_write_rate > 0 ? 2 * staleness_budget / mean_write_rate : 1e7;
     r.heuristic = replay_ttl(events, std::max(heuristic, 1e-3), fit_end);
     out.push_back(std::move(r));

@@ -37,6 +37,10 @@ struct TtlRecommendation {
                                               double observed_seconds, double staleness_budget,
                                               double min_ttl = 1e-3, double max_ttl = 1e7);
 
+/// `recommend_ttl` over all events of namespace `ns` in `workload`, observed over their span.
+[[nodiscard]] TtlRecommendation recommend_ttl(const TimedWorkload& workload, std::uint16_t ns,
+                                              double staleness_budget);
+
 /// Replays `events` (one namespace, in time order) through a TTL-from-load cache: a read hits
 /// while the entry is younger than `ttl` (stale if the key was written since the load); writes
 /// reach only the source. Counts reads from `count_from` seconds on.

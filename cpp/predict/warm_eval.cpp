@@ -86,17 +86,16 @@ std::vector<WarmResult> evaluate_warming(const TimedWorkload& w, const WarmOptio
     after_events.push_back(*it);
   }
   if (after.empty()) throw Error(ErrorCode::kInvalidConfig, "warming: no read after restart_at");
-  double window = o.window;
-  if (window <= 0) {
-    const std::size_t back = std::min<std::size_t>(measured, before.size());
-    window = back == 0 ? 1.0 : std::max(o.restart_at - before[before.size() - back].time, 1e-3);
-  }
-  const auto in_window = std::lower_bound(before.begin(), before.end(), o.restart_at - window,
-                                          [](const Event& e, double t) { return e.time < t; });
-  const std::vector<Event> recent(in_window, before.end());
+  // The predictor's horizon: the time the last `measured` reads before the restart took.
+  const std::size_t back = std::min<std::size_t>(measured, before.size());
+  const double horizon =
+      back == 0 ? 1.0 : std::max(o.restart_at - before[before.size() - back].time, 1e-3);
+  const std::size_t window =
+      std::min<std::size_t>(o.window_reads != 0 ? o.window_reads : measured, before.size());
+  const std::vector<Event> recent(before.end() - static_cast<std::ptrdiff_t>(window), before.end());
 
   PredictorOptions po = o.predictor;
-  po.horizon = window;
+  po.horizon = horizon;
   AccessPredictor predictor(po);
   for (auto it = w.events.begin(); it != split; ++it) predictor.record(*it);
 

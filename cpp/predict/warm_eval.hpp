@@ -17,10 +17,12 @@ struct WarmOptions {
   std::uint64_t warm_keys = 1000;   ///< N: keys each method preloads
   std::uint64_t capacity = 0;       ///< LRU entries after the restart (0: N)
   std::uint64_t measure_reads = 0;  ///< reads after the restart that count (0: N)
-  /// Seconds before the restart that the frequency and recency baselines look at, and the
-  /// predictor's horizon (0: the time the last `measure_reads` reads before the restart took).
-  double window = 0;
-  PredictorOptions predictor;  ///< horizon is set by the evaluation
+  /// Reads before the restart that the frequency and recency baselines look at (0: as many as
+  /// are measured).
+  std::uint64_t window_reads = 0;
+  /// The predictor's horizon is the time the last `measure_reads` reads before the restart
+  /// took: about as long as the measured reads will take.
+  PredictorOptions predictor;
 };
 
 /// Hits of one method over the measured reads.
@@ -34,7 +36,8 @@ struct WarmResult {
   }
 };
 
-/// Replays the events before `restart_at` into each method's state, preloads its N keys
+/// Replays the events before `restart_at` into each method's state (the predictor learns from
+/// all of them, sampled as its options say), preloads its N keys
 /// (best last, so the best are the most recently used) into an empty LRU cache, then replays
 /// the first `measure_reads` reads after the restart (misses insert, as a cache does; writes
 /// are ignored). Methods: cold (nothing), most_recent (the N keys read last in the window),

@@ -13,7 +13,7 @@ Quick start::
 
 from __future__ import annotations
 
-from . import _core
+from . import _core, predict
 from .caches import AsyncCache, Cache
 from .codec import Codec, CodecEntry
 from .errors import (
@@ -72,6 +72,7 @@ __all__ = [
     "ValueTooLargeError",
     "__version__",
     "miss_ratio_curve",
+    "predict",
     "simulate",
 ]
 

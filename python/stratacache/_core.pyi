@@ -172,3 +172,191 @@ class Codec:
         self, cls: type, code: int, encode: Callable[[Any], Any], decode: Callable[[Any], Any]
     ) -> None: ...
     def check_json(self, value: Any) -> None: ...
+
+# --- predictor (bind_predict.cpp); option structs are plain mutable records ---
+
+def workload_kinds() -> list[str]: ...
+
+class WorkloadOptions:
+    kind: str
+    keys: int
+    duration: float
+    seed: int
+    rate: float
+    period_min: float
+    period_max: float
+    jitter: float
+    burst_on: float
+    burst_off: float
+    burst_rate: float
+    zipf_alpha: float
+    cycle: float
+    amplitude: float
+    scan_every: float
+    scan_length: int
+    trace_path: str
+    max_requests: int
+    update_interval: float
+    ns: int
+    def __init__(self) -> None: ...
+
+class PredictorOptions:
+    horizon: float
+    sample_rate: float
+    pending_capacity: int
+    batch_size: int
+    seed: int
+    max_keys: int
+    half_life_short: float
+    half_life_long: float
+    learning_rate: float
+    l2: float
+    def __init__(self) -> None: ...
+
+class RefreshOptions:
+    ttl: float
+    margin: float
+    warmup: float
+    loader_seconds: float
+    xfetch_betas: list[float]
+    windows: list[float]
+    thresholds: list[float]
+    oracle: bool
+    predictor: PredictorOptions
+    seed: int
+    def __init__(self) -> None: ...
+
+class WarmOptions:
+    restart_at: float
+    warm_keys: int
+    capacity: int
+    measure_reads: int
+    window_reads: int
+    predictor: PredictorOptions
+    def __init__(self) -> None: ...
+
+@final
+class TimedWorkload:
+    """Events (time, key, get/set, namespace) in time order. Immutable."""
+
+    @property
+    def size(self) -> int: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def keys(self) -> int: ...
+
+@final
+class RefreshPoint:
+    """One replay of one refresh method at one parameter value. Immutable."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def parameter(self) -> float: ...
+    @property
+    def gets(self) -> int: ...
+    @property
+    def misses(self) -> int: ...
+    @property
+    def refreshes(self) -> int: ...
+    @property
+    def loader_calls(self) -> int: ...
+
+@final
+class WarmResult:
+    """Hits of one warming method over the measured reads. Immutable."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def preloaded(self) -> int: ...
+    @property
+    def hits(self) -> int: ...
+    @property
+    def reads(self) -> int: ...
+    @property
+    def hit_ratio(self) -> float: ...
+
+@final
+class TtlOutcome:
+    """Hit ratio and stale fraction of one TTL, replayed. Immutable."""
+
+    @property
+    def ttl(self) -> float: ...
+    @property
+    def hit_ratio(self) -> float: ...
+    @property
+    def stale_fraction(self) -> float: ...
+    @property
+    def reads(self) -> int: ...
+
+@final
+class TtlRecommendation:
+    """A recommended TTL and what its model predicts. Immutable."""
+
+    @property
+    def ttl(self) -> float: ...
+    @property
+    def predicted_hit_ratio(self) -> float: ...
+    @property
+    def predicted_stale_fraction(self) -> float: ...
+    @property
+    def keys(self) -> int: ...
+
+@final
+class TtlReport:
+    """One namespace's recommendation checked against a TTL grid. Immutable."""
+
+    @property
+    def ns(self) -> int: ...
+    @property
+    def recommendation(self) -> TtlRecommendation: ...
+    @property
+    def at_recommended(self) -> TtlOutcome: ...
+    @property
+    def best(self) -> TtlOutcome: ...
+    @property
+    def heuristic(self) -> TtlOutcome: ...
+    @property
+    def grid(self) -> list[TtlOutcome]: ...
+
+@final
+class AccessPredictor:
+    """Not thread-safe: one owner records and asks. Batch calls release the GIL."""
+
+    def __init__(self, options: PredictorOptions) -> None: ...
+    def record_batch(
+        self, keys: Sequence[int], times: Sequence[float], writes: Sequence[bool]
+    ) -> None: ...
+    def probabilities(self, keys: Sequence[int], now: float) -> list[float]: ...
+    def top_keys(self, n: int, now: float) -> list[int]: ...
+    def expected_next_read(self, key: int, now: float) -> float | None: ...
+    @property
+    def tracked(self) -> int: ...
+    @property
+    def bytes_per_key(self) -> float: ...
+    @property
+    def trained(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def observed(self) -> int: ...
+
+def make_workload(options: WorkloadOptions) -> TimedWorkload:
+    """Releases the GIL while generating (or reading a trace)."""
+
+def merge_workloads(parts: Sequence[TimedWorkload]) -> TimedWorkload: ...
+def evaluate_refresh(workload: TimedWorkload, options: RefreshOptions) -> list[RefreshPoint]:
+    """Releases the GIL for the replays."""
+
+def evaluate_warming(workload: TimedWorkload, options: WarmOptions) -> list[WarmResult]:
+    """Releases the GIL for the replays and training."""
+
+def recommend_ttl(workload: TimedWorkload, ns: int, staleness_budget: float) -> TtlRecommendation:
+    """Releases the GIL."""
+
+def evaluate_ttl(
+    workload: TimedWorkload, staleness_budget: float, grid: Sequence[float], fit_fraction: float
+) -> list[TtlReport]:
+    """Releases the GIL for the replays."""

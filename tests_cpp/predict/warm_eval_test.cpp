@@ -33,7 +33,7 @@ TEST(WarmEval, FrequencyBeatsRecencyAfterAScan) {
   WarmOptions o;
   o.restart_at = 1100;
   o.warm_keys = 50;
-  o.window = 200;
+  o.window_reads = 400;  // 200 s: each hot key 4 times, each scanned key once
   o.predictor.sample_rate = 0.5;
   auto r = by_method(evaluate_warming(scan_before_restart(), o));
   ASSERT_EQ(r.size(), 5U);
