@@ -46,10 +46,12 @@ sanitize: bootstrap
 
 FUZZ_SECONDS ?= 60
 fuzz: bootstrap
-	cmake --preset fuzz >/dev/null && cmake --build --preset fuzz --target fuzz_trace
-	mkdir -p build/fuzz/corpus-trace
+	cmake --preset fuzz >/dev/null && cmake --build --preset fuzz --target fuzz_trace fuzz_envelope
+	mkdir -p build/fuzz/corpus-trace build/fuzz/corpus-envelope
 	build/fuzz/tests_cpp/fuzz/fuzz_trace -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	  build/fuzz/corpus-trace tests_cpp/fuzz/corpus/trace
+	build/fuzz/tests_cpp/fuzz/fuzz_envelope -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  build/fuzz/corpus-envelope tests_cpp/fuzz/corpus/envelope
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

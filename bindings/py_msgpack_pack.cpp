@@ -223,17 +223,53 @@ class Packer {
     throw py::error_already_set();
   }
 
-  /// Writes an ext32 header, the body `fill` appends, then the body's length; ext32 keeps the
-  /// header a fixed size so the body can be written in place.
+  /// Writes the body `fill` appends behind room for an ext32 header, then the smallest header
+  /// for the body's length, moving bodies of up to 64 KiB back over the unused room.
   template <class Fill>
   void pack_nested(ExtCode code, Fill&& fill) {
     const std::size_t start = out_.size();
-    out_.append("\xc9\0\0\0\0", 5);
-    out_.push_back(static_cast<char>(code));
+    out_.append(kExt32Header, '\0');
     fill();
     const std::size_t len = out_.size() - start - kExt32Header;
-    for (std::size_t i = 0; i < 4; ++i) {
-      out_[start + 1 + i] = static_cast<char>((len >> (8 * (3 - i))) & 0xFFU);
+    char header[kExt32Header] = {};
+    std::size_t n = 0;
+    if (len > 0xFFFF) {
+      header[n++] = static_cast<char>(0xc9);
+      for (int shift = 24; shift >= 0; shift -= 8) {
+        header[n++] = static_cast<char>((len >> shift) & 0xFFU);
+      }
+    } else if (const int fixed = fixext_byte(len); fixed != 0) {
+      header[n++] = static_cast<char>(fixed);
+    } else if (len <= 0xFF) {
+      header[n++] = static_cast<char>(0xc7);
+      header[n++] = static_cast<char>(len);
+    } else {
+      header[n++] = static_cast<char>(0xc8);
+      header[n++] = static_cast<char>(len >> 8);
+      header[n++] = static_cast<char>(len & 0xFFU);
+    }
+    header[n++] = static_cast<char>(code);
+    if (n < kExt32Header) {
+      std::memmove(&out_[start + n], &out_[start + kExt32Header], len);
+      out_.resize(start + n + len);
+    }
+    std::memcpy(&out_[start], header, n);
+  }
+
+  static int fixext_byte(std::size_t len) noexcept {
+    switch (len) {
+      case 1:
+        return 0xd4;
+      case 2:
+        return 0xd5;
+      case 4:
+        return 0xd6;
+      case 8:
+        return 0xd7;
+      case 16:
+        return 0xd8;
+      default:
+        return 0;
     }
   }
 

@@ -7,6 +7,13 @@ namespace {
 
 constexpr std::size_t kMaxStepChars = 40;
 
+/// A type's name without its module ("OrderedDict", not "collections.OrderedDict").
+std::string short_name(PyTypeObject* type) {
+  const std::string_view name = type->tp_name;
+  const std::size_t dot = name.rfind('.');
+  return std::string(dot == std::string_view::npos ? name : name.substr(dot + 1));
+}
+
 }  // namespace
 
 SerializeFailure serialize_failure(PyObject* obj, std::string reason) {
@@ -14,7 +21,7 @@ SerializeFailure serialize_failure(PyObject* obj, std::string reason) {
                           .path = {},
                           .culprit = obj,
                           .cycle = false,
-                          .type_name = Py_TYPE(obj)->tp_name};
+                          .type_name = short_name(Py_TYPE(obj))};
 }
 
 void add_step(SerializeFailure& failure, PyObject* container, const std::string& step) {

@@ -3,8 +3,11 @@ real Redis servers on loopback (standalone, TLS, Sentinel, Cluster)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
+import math
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -118,3 +121,28 @@ def redis_cluster_clean(
     redis_cluster.heal()
     redis_cluster.flushall()
     return redis_cluster
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equal with identical types at every level; nan equals nan, and signs of zero count."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return (math.isnan(a) and math.isnan(b)) or (
+            a == b and math.copysign(1, a) == math.copysign(1, b)
+        )
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    if isinstance(a, Decimal):  # Decimal('1.10') == Decimal('1.1'), and NaN != NaN
+        return str(a) == str(b)
+    if isinstance(a, (dt.datetime, dt.time)):  # equal instants may differ in fold or zone
+        return a == b and a.fold == b.fold and repr(a.tzinfo) == repr(b.tzinfo)
+    return bool(a == b)
+
+
+@pytest.fixture(scope="session")
+def same_value() -> Callable[[Any, Any], bool]:
+    """Exact equality for codec round trips (see _same_value)."""
+    return _same_value

@@ -17,7 +17,7 @@ from . import _core
 from ._codec_json import json_dumps, json_loads
 from ._codec_keys import SecretKey, key_from_hkdf, key_from_passphrase, keyring
 from ._options import require_type
-from .errors import ConfigError, CorruptDataError
+from .errors import ConfigError, CorruptDataError, SerializationError
 
 __all__ = [
     "FIRST_USER_EXT_CODE",
@@ -312,7 +312,11 @@ class Codec:
         if self._sid == 2:
             self._core.check_json(value)
             return json_dumps(value)
-        return pickle.dumps(value, protocol=5)
+        try:
+            return pickle.dumps(value, protocol=5)
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            msg = f"cannot pickle the value: {e}"
+            raise SerializationError(msg) from e
 
     def _load(self, sid: int, payload: bytes) -> object:
         # Pickle payloads only get here authenticated: the C++ codec refuses unsigned ones.

@@ -1,13 +1,15 @@
 // libFuzzer target for envelope decoding: any bytes, read by a plain, a signing and an
 // encrypting codec, must decode or fail with kCorrupt, kUnknownVersion, kTampered or kTooLarge;
 // crashes, leaks, exceptions and undefined behaviour are findings. A plain decode must also
-// re-encode to an envelope that decodes to the same payload.
+// re-encode to an envelope that decodes to the same payload. The bytes are also opened as a
+// sealed field value (codec/field_cipher.hpp).
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "../codec/codec_test_support.hpp"
 #include "codec/codec.hpp"
+#include "codec/field_cipher.hpp"
 
 namespace {
 
@@ -37,6 +39,15 @@ void check(const Codec& codec, std::string_view bytes) {
   }
 }
 
+/// The same bytes as a sealed field value: opens or fails with kCorrupt or kTampered.
+void check_field(const Keyring& keys, std::string_view bytes) {
+  const stratacache::Result<std::string> opened = open_field(keys, "fuzz:key", "password", bytes);
+  if (!opened.ok() && opened.error().code != ErrorCode::kCorrupt &&
+      opened.error().code != ErrorCode::kTampered) {
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -49,5 +60,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(plain, bytes);
   check(signer, bytes);
   check(sealer, bytes);
+  check_field(sealer.config().encryption_keys, bytes);
   return 0;
 }
