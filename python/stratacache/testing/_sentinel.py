@@ -23,6 +23,7 @@ class SentinelServer(RedisServer):
     """One redis-sentinel process watching a single service."""
 
     executable = "redis-sentinel"
+    package = "redis-sentinel"
     kind = "redis-sentinel"
 
     def __init__(self, monitor: Sequence[str], startup_timeout: float) -> None:

@@ -73,6 +73,7 @@ class RedisServer(Topology):
     """
 
     executable = "redis-server"
+    package = "redis-server"  # the Debian package that installs `executable`
     kind = "redis"
 
     def __init__(
@@ -109,7 +110,7 @@ class RedisServer(Topology):
         if self.started:
             msg = f"{self!r} is already started"
             raise RuntimeError(msg)
-        require_executable(self.executable, "redis-server")
+        require_executable(self.executable, self.package)
         self._dir = make_temp_dir(self.kind)
         self._dir_token = on_exit(self.stop)
         try:
