@@ -30,12 +30,14 @@ test: test-cpp test-py
 bench: install
 	$(PY) bench/py/bench_l1.py
 	$(PY) bench/py/bench_hit_ratio.py
+	$(PY) bench/py/bench_predict.py
 	$(PY) bench/py/bench_l2.py
 	$(PY) bench/py/bench_l2_faults.py
 
 bench-quick: install
 	$(PY) bench/py/bench_l1.py --quick
 	$(PY) bench/py/bench_hit_ratio.py --quick
+	$(PY) bench/py/bench_predict.py --quick
 	$(PY) bench/py/bench_l2.py --quick
 	$(PY) bench/py/bench_l2_faults.py --quick
 

@@ -422,9 +422,15 @@ class Predictor:
             TypeError: keys are not ints or times not numbers.
             ConfigError: lengths differ, or a time is earlier than the one before.
         """
-        self._native.record_batch(
-            _ints(keys, "keys"), _numbers(times, "times"), [] if writes is None else list(writes)
-        )
+        flags = [] if writes is None else writes
+        try:
+            self._native.record_batch(keys, times, flags)
+        except TypeError:
+            # pybind11's message names no argument; validate only on this slow path.
+            _ints(keys, "keys")
+            _numbers(times, "times")
+            _bools(flags, "writes")
+            raise
 
     def probabilities(self, keys: Sequence[int], now: float) -> list[float]:
         """P(read within the horizon) of each key at `now`.
@@ -436,7 +442,12 @@ class Predictor:
         if not self._enabled:
             msg = "Predictor(enabled=False) trains no model; pass enabled=True (experimental)"
             raise ConfigError(msg)
-        return self._native.probabilities(_ints(keys, "keys"), _number(now, "now"))
+        at = _number(now, "now")
+        try:
+            return self._native.probabilities(keys, at)
+        except TypeError:
+            _ints(keys, "keys")
+            raise
 
     def expected_next_read(self, key: int, now: float) -> float | None:
         """Seconds from `now` to the key's expected next read (None: fewer than two reads).
@@ -527,6 +538,11 @@ def _ints(values: object, name: str) -> list[int]:
         assert isinstance(v, int)
         out.append(v)
     return out
+
+
+def _bools(values: object, name: str) -> None:
+    for v in _sequence(values, name):
+        require_type(v, bool, name, "a sequence of bools")
 
 
 def _seed(seed: object) -> int:
