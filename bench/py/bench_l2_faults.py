@@ -196,13 +196,10 @@ def fault(server: RedisServer, kind: str) -> Callable[[Acks], Trial]:
     return inject
 
 
-def sync_trial(
-    url: str, inject: Callable[[Acks], Trial], options: stratacache.RedisOptions | None = None
-) -> tuple[Load, Trial]:
+def sync_trial(url: str, inject: Callable[[Acks], Trial]) -> tuple[Load, Trial]:
     """2 threads of load on a fresh Cache while `inject` runs in this thread."""
     load, acks = Load(), Acks()
-    options = options or fault_options()
-    with stratacache.Cache(redis=url, l1=False, redis_options=options) as cache:
+    with stratacache.Cache(redis=url, l1=False, redis_options=fault_options()) as cache:
         acks.update(cache.stats())
         workers = [
             threading.Thread(target=sync_worker, args=(cache, load, w, 60.0)) for w in range(2)
@@ -580,16 +577,17 @@ def print_row(row: dict[str, Any]) -> None:
 def main() -> None:
     opts = parse_fault_options()
     rows: list[dict[str, Any]] = []
+    load_average = {"load_average_1m": round(os.getloadavg()[0], 2)}  # shared, noisy machines
     server = RedisServer().start()
     try:
-        params = pin(server)
+        params = {**pin(server), **load_average}
         rows += standalone_rows(server, opts, params)
         rows += coherence_rows(server, opts, params)
     finally:
         server.stop()
-    rows += sentinel_rows(opts, {})
+    rows += sentinel_rows(opts, load_average)
     if opts.cluster_trials:
-        rows += cluster_rows(opts, {})
+        rows += cluster_rows(opts, load_average)
     path = write_results("l2_faults_quick" if opts.quick else "l2_faults", rows)
     print(f"\nwrote {path}")
 
