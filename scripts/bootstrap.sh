@@ -28,6 +28,7 @@ PY=${PYTHON:-python3}
 "$PY" -m pip install -q --disable-pip-version-check \
   "scikit-build-core>=0.10" "pybind11>=2.13" \
   "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6" "matplotlib>=3.8" \
+  "nbclient>=0.10" "nbformat>=5.9" "ipykernel>=6.29" \
   "tqdm>=4.60" "redis[hiredis]>=5.0" \
   "ruff==0.17.6" "mypy==2.4.1" "clang-format==18.1.8" \
   cachetools cachebox theine lru-dict cashews aiocache libcachesim numpy dogpile.cache msgpack orjson
