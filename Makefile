@@ -33,6 +33,7 @@ bench: install
 	$(PY) bench/py/bench_predict.py
 	$(PY) bench/py/bench_l2.py
 	$(PY) bench/py/bench_l2_faults.py
+	$(PY) bench/py/bench_codec.py
 
 bench-quick: install
 	$(PY) bench/py/bench_l1.py --quick
@@ -40,6 +41,7 @@ bench-quick: install
 	$(PY) bench/py/bench_predict.py --quick
 	$(PY) bench/py/bench_l2.py --quick
 	$(PY) bench/py/bench_l2_faults.py --quick
+	$(PY) bench/py/bench_codec.py --quick
 
 sanitize: bootstrap
 	cmake --preset asan >/dev/null && cmake --build --preset asan && ctest --preset asan -j $(JOBS)

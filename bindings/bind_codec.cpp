@@ -113,6 +113,11 @@ py::bytes pack_shim(const CodecHandle& h, const py::handle& key, const py::handl
                   metadata_shim(created_at_ms, ttl_ms, compute_us, std::move(tags)));
 }
 
+/// pack() with empty metadata created now, for Codec.encode.
+py::bytes pack_value_shim(const CodecHandle& h, const py::handle& key, const py::handle& value) {
+  return pack_shim(h, key, value, std::nullopt, 0, 0, std::nullopt);
+}
+
 py::bytes seal_shim(const CodecHandle& h, const py::handle& key, int serializer,
                     const py::bytes& payload, std::optional<std::int64_t> created_at_ms,
                     std::uint64_t ttl_ms, std::uint64_t compute_us, TagList tags) {
@@ -135,27 +140,59 @@ py::object unpack_shim(const CodecHandle& h, std::string_view key, std::string_v
   }
 }
 
-py::tuple open_shim(const CodecHandle& h, const py::handle& key, const py::bytes& data) {
-  const std::string_view k = key_view(key);
-  const std::string_view bytes(data);
-  auto decode = [&] { return h.codec->decode(k, bytes); };
+/// The bytes of `data`: a view of a bytes object, or a copy of any other buffer (a bytearray
+/// could be resized by another thread while the GIL is released).
+std::string_view data_view(const py::handle& data, std::string& copy) {
+  if (PyBytes_CheckExact(data.ptr())) {
+    return {PyBytes_AS_STRING(data.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(data.ptr()))};
+  }
+  if (!PyObject_CheckBuffer(data.ptr())) {
+    throw py::type_error(std::string("data must be bytes, not ") + Py_TYPE(data.ptr())->tp_name);
+  }
+  const py::buffer_info info = py::reinterpret_borrow<py::buffer>(data).request();
+  copy.assign(static_cast<const char*>(info.ptr),
+              static_cast<std::size_t>(info.size * info.itemsize));
+  return copy;
+}
+
+codec::Decoded open_envelope(const CodecHandle& h, std::string_view key, std::string_view bytes) {
+  auto decode = [&] { return h.codec->decode(key, bytes); };
   Result<codec::Decoded> decoded = [&] {
     if (bytes.size() <= h.release_gil_above) return decode();
-    // Decryption and decompression read only `bytes`, which `data` keeps alive.
+    // Decryption and decompression read only `bytes`, which the caller keeps alive.
     py::gil_scoped_release unlocked;
     return decode();
   }();
   if (!decoded) decoded.rethrow();
-  codec::Decoded& d = decoded.value();
-  py::object value = d.serializer == codec::Serializer::kMsgpack
-                         ? unpack_shim(h, k, d.payload)
-                         : py::bytes(d.payload.data(), d.payload.size());
+  return std::move(decoded).value();
+}
+
+/// The msgpack value itself, or the payload bytes for the Python serializers.
+py::object payload_value(const CodecHandle& h, std::string_view key, const codec::Decoded& d) {
+  return d.serializer == codec::Serializer::kMsgpack
+             ? unpack_shim(h, key, d.payload)
+             : py::bytes(d.payload.data(), d.payload.size());
+}
+
+py::tuple open_shim(const CodecHandle& h, const py::handle& key, const py::handle& data) {
+  const std::string_view k = key_view(key);
+  std::string copy;
+  const codec::Decoded d = open_envelope(h, k, data_view(data, copy));
+  py::object value = payload_value(h, k, d);
   py::dict tags;
   for (const codec::TagVersion& tv : d.metadata.tags) {
     tags[py::str(tv.tag)] = py::int_(tv.version);
   }
   return py::make_tuple(static_cast<int>(d.serializer), std::move(value), d.metadata.created_at_ms,
                         d.metadata.ttl_ms, d.metadata.compute_us, std::move(tags));
+}
+
+/// open() without the metadata, for Codec.decode.
+py::tuple open_value_shim(const CodecHandle& h, const py::handle& key, const py::handle& data) {
+  const std::string_view k = key_view(key);
+  std::string copy;
+  const codec::Decoded d = open_envelope(h, k, data_view(data, copy));
+  return py::make_tuple(static_cast<int>(d.serializer), payload_value(h, k, d));
 }
 
 void register_type_shim(CodecHandle& h, py::object cls, int code, py::object encode,
@@ -212,7 +249,9 @@ void bind_codec(py::module_& m) {
            py::arg("ttl_ms"), py::arg("compute_us"), py::arg("tags"))
       .def("seal", &seal_shim, py::arg("key"), py::arg("serializer"), py::arg("payload"),
            py::arg("created_at_ms"), py::arg("ttl_ms"), py::arg("compute_us"), py::arg("tags"))
+      .def("pack_value", &pack_value_shim, py::arg("key"), py::arg("value"))
       .def("open", &open_shim, py::arg("key"), py::arg("data"))
+      .def("open_value", &open_value_shim, py::arg("key"), py::arg("data"))
       .def("register_type", &register_type_shim, py::arg("cls"), py::arg("code"), py::arg("encode"),
            py::arg("decode"))
       .def(

@@ -5,6 +5,8 @@
 #include <Python.h>
 #include <datetime.h>
 
+#include <array>
+#include <cstring>
 #include <msgpack/parse.hpp>
 #include <msgpack/unpack.hpp>  // completes the types parse.hpp declares
 
@@ -36,10 +38,45 @@ py::object text(const char* p, std::size_t n) {
   return py::reinterpret_steal<py::object>(s);
 }
 
+/// Map keys repeat (a list of records has the same few keys in every record): short ASCII keys
+/// are decoded once per payload and shared, which also reuses their cached hash in the dicts.
+class KeyCache {
+ public:
+  KeyCache() = default;
+  KeyCache(const KeyCache&) = delete;
+  KeyCache& operator=(const KeyCache&) = delete;
+  ~KeyCache() {
+    for (PyObject* s : slots_) Py_XDECREF(s);
+  }
+
+  /// A new reference to the str of `p[0, n)`, or nullptr with a Python error set.
+  PyObject* get(const char* p, std::size_t n) {
+    if (n > kMaxKeyBytes) return PyUnicode_DecodeUTF8(p, static_cast<Py_ssize_t>(n), nullptr);
+    std::uint32_t h = static_cast<std::uint32_t>(n) * 0x9E3779B1U;
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<std::uint8_t>(p[i])) * 0x01000193U;
+    PyObject*& slot = slots_[(h >> 7) % kSlots];
+    if (slot != nullptr && static_cast<std::size_t>(PyUnicode_GET_LENGTH(slot)) == n &&
+        std::memcmp(PyUnicode_DATA(slot), p, n) == 0) {
+      return Py_NewRef(slot);
+    }
+    PyObject* s = PyUnicode_DecodeUTF8(p, static_cast<Py_ssize_t>(n), nullptr);
+    if (s != nullptr && PyUnicode_IS_COMPACT_ASCII(s)) Py_XSETREF(slot, Py_NewRef(s));
+    return s;
+  }
+
+ private:
+  static constexpr std::size_t kMaxKeyBytes = 32;
+  static constexpr std::size_t kSlots = 64;
+  std::array<PyObject*, kSlots> slots_{};
+};
+
 /// A msgpack-c visitor; see msgpack/v2/null_visitor.hpp for the interface.
 class Builder {
  public:
-  Builder(const WalkOptions& options, std::size_t depth) : options_(options), depth_(depth) {}
+  Builder(const WalkOptions& options, std::size_t depth, KeyCache& keys)
+      : options_(options), depth_(depth), keys_(keys) {
+    stack_.reserve(32);
+  }
   ~Builder() {
     for (PyObject* o : stack_) Py_DECREF(o);
   }
@@ -65,7 +102,7 @@ class Builder {
   bool visit_float32(float v) { return push(PyFloat_FromDouble(v)); }
   bool visit_float64(double v) { return push(PyFloat_FromDouble(v)); }
   bool visit_str(const char* p, std::uint32_t n) {
-    PyObject* s = PyUnicode_DecodeUTF8(p, n, nullptr);
+    PyObject* s = in_key_ ? keys_.get(p, n) : PyUnicode_DecodeUTF8(p, n, nullptr);
     if (s == nullptr) {
       PyErr_Clear();
       corrupt("invalid UTF-8 in a str");
@@ -91,13 +128,19 @@ class Builder {
     return push(list);
   }
   bool start_map(std::uint32_t /*n*/) { return enter(true); }
-  bool start_map_key() { return true; }
-  bool end_map_key() { return true; }
+  bool start_map_key() {
+    in_key_ = true;
+    return true;
+  }
+  bool end_map_key() {
+    in_key_ = false;
+    return true;
+  }
   bool start_map_value() { return true; }
   bool end_map_value() { return true; }
   bool end_map() {
     const std::size_t base = leave();
-    PyObject* dict = PyDict_New();
+    PyObject* dict = new_dict(static_cast<Py_ssize_t>((stack_.size() - base) / 2));
     if (dict == nullptr) throw py::error_already_set();
     for (std::size_t i = base; i + 1 < stack_.size(); i += 2) {
       if (PyDict_SetItem(dict, stack_[i], stack_[i + 1]) != 0) {
@@ -131,7 +174,18 @@ class Builder {
 
   [[nodiscard]] std::size_t level() const noexcept { return depth_ + frames_.size(); }
 
+  /// Sized for the pairs actually read, so building it never resizes.
+  static PyObject* new_dict(Py_ssize_t pairs) {
+#if PY_VERSION_HEX < 0x030E0000
+    return _PyDict_NewPresized(pairs);
+#else
+    (void)pairs;
+    return PyDict_New();
+#endif
+  }
+
   bool enter(bool map) {
+    in_key_ = false;
     if (level() + 1 > options_.max_depth) corrupt("value nested deeper than max_depth");
     frames_.push_back(Frame{stack_.size(), map});
     return true;
@@ -146,7 +200,7 @@ class Builder {
   /// A value nested in an extension body, one level below this one.
   [[nodiscard]] py::object nested(const char* p, std::size_t n) const {
     if (level() + 1 > options_.max_depth) corrupt("value nested deeper than max_depth");
-    return Builder(options_, level()).build(std::string_view(p, n));
+    return Builder(options_, level(), keys_).build(std::string_view(p, n));
   }
 
   PyObject* decode_ext(std::int8_t code, const char* p, std::size_t n) {
@@ -191,7 +245,7 @@ class Builder {
     const ExtType* ext = options_.types->by_code(code);
     if (ext == nullptr) corrupt("unknown extension type " + std::to_string(code));
     if (level() + 1 > options_.max_depth) corrupt("value nested deeper than max_depth");
-    const py::object inner = Builder(options_, level() + 1).build(std::string_view(p, n));
+    const py::object inner = Builder(options_, level() + 1, keys_).build(std::string_view(p, n));
     return ext->decode(inner).release().ptr();
   }
 
@@ -280,6 +334,8 @@ class Builder {
 
   const WalkOptions& options_;
   std::size_t depth_;
+  KeyCache& keys_;
+  bool in_key_ = false;
   std::vector<PyObject*> stack_;
   std::vector<Frame> frames_;
 };
@@ -287,7 +343,8 @@ class Builder {
 }  // namespace
 
 py::object unpack_value(std::string_view bytes, const WalkOptions& options) {
-  return Builder(options, 0).build(bytes);
+  KeyCache keys;
+  return Builder(options, 0, keys).build(bytes);
 }
 
 }  // namespace stratacache::bindings

@@ -31,5 +31,6 @@ PY=${PYTHON:-python3}
   "nbclient>=0.10" "nbformat>=5.9" "ipykernel>=6.29" \
   "tqdm>=4.60" "redis[hiredis]>=5.0" \
   "ruff==0.17.6" "mypy==2.4.1" "clang-format==18.1.8" \
-  cachetools cachebox theine lru-dict cashews aiocache libcachesim numpy dogpile.cache msgpack orjson
+  cachetools cachebox theine lru-dict cashews aiocache libcachesim numpy dogpile.cache msgpack orjson \
+  lz4 cryptography
 echo "bootstrap: done"

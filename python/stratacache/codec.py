@@ -193,7 +193,7 @@ class Codec:
             DataTooLargeError: the serialized value exceeds max_value_bytes.
         """
         if self._sid == 1:
-            return self._core.pack(key, value, None, 0, 0, None)
+            return self._core.pack_value(key, value)
         return self.encode_entry(key, value)
 
     def decode(self, key: str, data: bytes) -> Any:
@@ -207,7 +207,7 @@ class Codec:
                 or missing protection this codec requires).
             DataTooLargeError: the value would exceed max_value_bytes.
         """
-        sid, value, _, _, _, _ = self._core.open(key, _check_data(data))
+        sid, value = self._core.open_value(key, data)
         return value if sid == 1 else self._load(sid, value)
 
     def encode_entry(
@@ -257,7 +257,7 @@ class Codec:
         Raises:
             The same errors as :meth:`decode`.
         """
-        sid, value, created, ttl, compute, tags = self._core.open(key, _check_data(data))
+        sid, value, created, ttl, compute, tags = self._core.open(key, data)
         if sid != 1:
             value = self._load(sid, value)
         return CodecEntry(value, created, ttl, compute, tags, _SERIALIZER_NAMES[sid])
@@ -439,12 +439,3 @@ def _check_tags(tags: object) -> list[tuple[str, int]]:
             raise ValueError(msg)
         out.append((tag, version))
     return out
-
-
-def _check_data(data: object) -> bytes:
-    if type(data) is not bytes:
-        if isinstance(data, (bytearray, memoryview)):
-            return bytes(data)
-        msg = f"data must be bytes, not {type(data).__name__}"
-        raise TypeError(msg)
-    return data
