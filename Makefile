@@ -31,6 +31,7 @@ bench: install
 	$(PY) bench/py/bench_l1.py
 	$(PY) bench/py/bench_hit_ratio.py
 	$(PY) bench/py/bench_predict.py
+	$(PY) bench/py/bench_mrc.py
 	$(PY) bench/py/bench_l2.py
 	$(PY) bench/py/bench_l2_faults.py
 	$(PY) bench/py/bench_codec.py
@@ -39,6 +40,7 @@ bench-quick: install
 	$(PY) bench/py/bench_l1.py --quick
 	$(PY) bench/py/bench_hit_ratio.py --quick
 	$(PY) bench/py/bench_predict.py --quick
+	$(PY) bench/py/bench_mrc.py --quick
 	$(PY) bench/py/bench_l2.py --quick
 	$(PY) bench/py/bench_l2_faults.py --quick
 	$(PY) bench/py/bench_codec.py --quick
