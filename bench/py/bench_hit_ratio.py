@@ -159,13 +159,21 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print(f"{c[10:]:28s}" + "".join(f"{table.get((c, i), float('nan')):11.2f}" for i in impls))
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small traces only")
+def parse_trace_args(description: str, quick_help: str) -> argparse.Namespace | None:
+    """`--quick` and `--traces`; None (after saying why) if the traces are missing."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--quick", action="store_true", help=quick_help)
     ap.add_argument("--traces", type=Path, default=TRACES)
     args = ap.parse_args()
     if not (args.traces / "index.tsv").exists():
         print(f"no traces at {args.traces}", file=sys.stderr)
+        return None
+    return args
+
+
+def main() -> int:
+    args = parse_trace_args(__doc__.splitlines()[0], "small traces only")
+    if args is None:
         return 1
     ref = read_reference(args.traces)
     rows: list[dict[str, Any]] = []

@@ -27,7 +27,6 @@ writes bench/results/mrc_quick.json.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from _harness import write_results
-from bench_hit_ratio import TRACES, read_index
+from bench_hit_ratio import parse_trace_args, read_index
 
 import stratacache
 from stratacache import _core
@@ -192,12 +191,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="six small traces, under ~30 s")
-    ap.add_argument("--traces", type=Path, default=TRACES)
-    args = ap.parse_args()
-    if not (args.traces / "index.tsv").exists():
-        print(f"no traces at {args.traces}", file=sys.stderr)
+    args = parse_trace_args(__doc__.splitlines()[0], "six small traces, under ~30 s")
+    if args is None:
         return 1
     policies = ["lru", "tinylfu", "s3fifo"] + ([] if args.quick else ["opt"])
     rows: list[dict[str, Any]] = []
