@@ -80,7 +80,7 @@ def policy_curves(
         sizes: cache sizes in entries.
         sample_rate: share of the keys the policies' curves rest on (1.0: exact); OPT is
             always exact.
-        step: called with a policy name after each curve (progress reporting).
+        step: called with a policy name before its curve is computed (progress reporting).
 
     Raises:
         TypeError, ConfigError: as `miss_ratio_curve`.
@@ -88,12 +88,12 @@ def policy_curves(
     require_type(trace, Trace, "trace", "a Trace")
     curves = {}
     for policy in [*policies, "opt"]:
+        if step is not None:
+            step(policy)
         if policy == "opt":
             curves[policy] = opt_curve(trace, sizes)
         else:
             curves[policy] = miss_ratio_curve(trace.replay_path, policy, sample_rate, sizes)
-        if step is not None:
-            step(policy)
     return curves
 
 

@@ -124,18 +124,20 @@ def analyze(
 def _measure(
     trace: Trace, *, names: list[str], goals: list[float], rate: float, quick: bool, bar: tqdm
 ) -> Analysis:
-    bar.set_postfix_str("reuse distances")
+    def step(name: str) -> None:
+        """Counts the step before `name` as done and shows `name` as running."""
+        if bar.postfix:
+            bar.update()
+        bar.set_postfix_str(name)
+
+    step("reuse distances")
     reuse = reuse_distances(trace, rate)
-    bar.update()
-
-    def step(policy: str) -> None:
-        bar.set_postfix_str(policy)
-        bar.update()
-
     grid = size_grid(trace.distinct_keys, GRID_POINTS // 2 if quick else GRID_POINTS)
     curves = policy_curves(trace, names, grid, rate, step)
+    if trace.times is not None:
+        step("ttl")
     ttl = ttl_advice(trace, TTL_POINTS // 2 if quick else TTL_POINTS)
-    bar.update(trace.times is not None)
+    bar.update()
     return Analysis(
         trace=TraceSummary(
             path=str(trace.path),
