@@ -117,7 +117,11 @@ class AsyncRedisTier:
     async def set(
         self, rkey: bytes, data: bytes, px: int | None, announce: Announce | None = None
     ) -> None:
-        await self.set_many([(rkey, data, px)], announce)
+        if announce is None:  # one command: skip the pipeline's own cost
+            await self._warm()
+            await self._call(lambda: self.client.set(rkey, data, px=px))
+        else:
+            await self.set_many([(rkey, data, px)], announce)
 
     async def set_many(
         self, items: Sequence[tuple[bytes, bytes, int | None]], announce: Announce | None = None
