@@ -124,10 +124,13 @@ def analyze(
 def _measure(
     trace: Trace, *, names: list[str], goals: list[float], rate: float, quick: bool, bar: tqdm
 ) -> Analysis:
+    running: list[str] = []
+
     def step(name: str) -> None:
         """Counts the step before `name` as done and shows `name` as running."""
-        if bar.postfix:
+        if running:
             bar.update()
+        running[:] = [name]
         bar.set_postfix_str(name)
 
     step("reuse distances")
