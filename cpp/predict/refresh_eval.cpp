@@ -117,7 +117,9 @@ RefreshPoint run_predictor(const TimedWorkload& w, const KeySlots& slots, const 
     predictor.advance(t);
     const double p = predictor.probability(key, t);
     predictor.observe(key, t, o.margin);
-    return p >= threshold;
+    const bool refresh = p >= threshold;
+    if (refresh) predictor.table().set_expiry(key, t + o.ttl);  // as `seen` does for events
+    return refresh;
   };
   auto seen = [&](const Event& ev, const Entry& e) {
     predictor.record(ev);
