@@ -261,7 +261,7 @@ def evaluate_warming(
     capacity: int | None = None,
     measure_reads: int | None = None,
     window_reads: int | None = None,
-    sample_rate: float = 0.2,
+    sample_rate: float = 1.0,
     half_lives: tuple[float, float] | None = None,
 ) -> dict[str, WarmResult]:
     """Preloads `warm_keys` keys after a flush at `restart_at` and counts the hits that follow.
@@ -278,7 +278,8 @@ def evaluate_warming(
         capacity: entries after the restart (default N).
         measure_reads: reads after the restart that count (default N).
         window_reads: reads before the restart the baselines look at (default measure_reads).
-        sample_rate: fraction of events at which the predictor takes a training observation.
+        sample_rate: fraction of events at which the predictor takes a training observation
+            (1.0: every event; fewer starve the model on short horizons).
         half_lives: the predictor's frequency half-lives in seconds (default: 1 and 10 times the
             workload's duration / 100).
 
