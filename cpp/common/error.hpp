@@ -8,14 +8,14 @@ namespace stratacache {
 
 /// Why an engine call was refused; each code maps to one Python exception class.
 enum class ErrorCode {
-  kInvalidConfig,  ///< a constructor argument is out of range
-  kInvalidTtl,     ///< a TTL is negative or not finite
-  kValueTooLarge,  ///< a value heavier than the whole cache, in strict mode
-  kCorrupt,        ///< malformed input bytes (explicit decode only)
-  kUnknownVersion, ///< well-formed bytes of a format version this build cannot read
-  kTampered,       ///< authentication failed (explicit decode only)
-  kTooLarge,       ///< input would exceed the configured size limit
-  kIo,             ///< a file could not be opened or read
+  kInvalidConfig,   ///< a constructor argument is out of range
+  kInvalidTtl,      ///< a TTL is negative or not finite
+  kValueTooLarge,   ///< a value heavier than the whole cache, in strict mode
+  kCorrupt,         ///< malformed input bytes (explicit decode only)
+  kUnknownVersion,  ///< well-formed bytes of a format version this build cannot read
+  kTampered,        ///< authentication failed (explicit decode only)
+  kTooLarge,        ///< input would exceed the configured size limit
+  kIo,              ///< a file could not be opened or read
 };
 
 /// The single exception type the engine throws.
