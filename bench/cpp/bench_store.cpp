@@ -11,10 +11,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/hash.hpp"
+#include "store/access_recorder.hpp"
 #include "store/policies.hpp"
 
 namespace sc = stratacache;
@@ -84,9 +86,10 @@ st::KeyView view(const std::string& name) { return {"", name}; }
 
 // Gets that all hit: every key is stored, requests follow a Zipf law over them.
 template <class P>
-void BM_GetHit(benchmark::State& state) {
+void get_hits(benchmark::State& state, st::AccessRecorder* recorder) {
   const Keys& k = keys();
-  st::ShardedStore<std::string, P> store(st::StoreConfig{.max_entries = 2 * kHitKeys});
+  st::ShardedStore<std::string, P> store(
+      st::StoreConfig{.max_entries = 2 * kHitKeys, .recorder = recorder});
   std::vector<std::string> dropped;
   for (std::size_t i = 0; i < kHitKeys; ++i) {
     (void)store.set(view(k.names[i]), k.hashes[i], "v", 1, std::nullopt, dropped);
@@ -103,9 +106,10 @@ void BM_GetHit(benchmark::State& state) {
 // Sets into a full cache: uniform over four times as many keys as fit, so most sets insert and
 // evict.
 template <class P>
-void BM_SetFull(benchmark::State& state) {
+void sets_full(benchmark::State& state, st::AccessRecorder* recorder) {
   const Keys& k = keys();
-  st::ShardedStore<std::string, P> store(st::StoreConfig{.max_entries = kSetCapacity});
+  st::ShardedStore<std::string, P> store(
+      st::StoreConfig{.max_entries = kSetCapacity, .recorder = recorder});
   std::vector<std::string> dropped;
   for (std::size_t i = 0; i < kSetKeys; ++i) {
     (void)store.set(view(k.names[i]), k.hashes[i], "v", 1, std::nullopt, dropped);
@@ -118,6 +122,46 @@ void BM_SetFull(benchmark::State& state) {
     benchmark::DoNotOptimize(
         store.set(view(k.names[key]), k.hashes[key], "v", 1, std::nullopt, dropped));
     dropped.clear();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+template <class P>
+void BM_GetHit(benchmark::State& state) {
+  get_hits<P>(state, nullptr);
+}
+
+template <class P>
+void BM_SetFull(benchmark::State& state) {
+  sets_full<P>(state, nullptr);
+}
+
+// The recorder's cost: get-hit and set-full with recording off (arg 0) and on at a sample rate
+// of arg / 1000, side by side. The ring holds 2^20 records, so the writers lap it and the cost
+// includes the steady state of overwriting.
+std::unique_ptr<st::AccessRecorder> recorder_for(const benchmark::State& state) {
+  if (state.range(0) == 0) return nullptr;
+  return std::make_unique<st::AccessRecorder>(static_cast<double>(state.range(0)) / 1000.0,
+                                              std::uint64_t{1} << 20);
+}
+
+void BM_GetHitRecording(benchmark::State& state) {
+  const auto recorder = recorder_for(state);
+  get_hits<st::TinyLfuPolicy>(state, recorder.get());
+}
+
+void BM_SetFullRecording(benchmark::State& state) {
+  const auto recorder = recorder_for(state);
+  sets_full<st::TinyLfuPolicy>(state, recorder.get());
+}
+
+// The recorder alone, every key sampled: ticket, slot seqlock, clock read not included.
+void BM_RecorderRecord(benchmark::State& state) {
+  st::AccessRecorder recorder(1.0, std::uint64_t{1} << 20);
+  std::uint64_t t = 0;
+  for (auto _ : state) {
+    ++t;
+    recorder.record(sc::mix64(t), 7, st::AccessOp::kGetHit, static_cast<sc::Nanos>(t));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -168,6 +212,10 @@ BENCHMARK(BM_GetHit<st::S3FifoPolicy>)->Apply(configure);
 BENCHMARK(BM_SetFull<st::LruPolicy>)->Apply(configure);
 BENCHMARK(BM_SetFull<st::TinyLfuPolicy>)->Apply(configure);
 BENCHMARK(BM_SetFull<st::S3FifoPolicy>)->Apply(configure);
+BENCHMARK(BM_GetHitRecording)->Arg(0)->Arg(1000)->Arg(10)->Apply(configure);
+BENCHMARK(BM_SetFullRecording)->Arg(0)->Arg(1000)->Arg(10)->Apply(configure);
+BENCHMARK(BM_RecorderRecord)->Apply(configure);
+BENCHMARK(BM_RecorderRecord)->Threads(2)->Apply(configure);
 BENCHMARK(BM_TinyLfuOnAccess)->Apply(configure);
 BENCHMARK(BM_TinyLfuInsertEvict)->Apply(configure);
 

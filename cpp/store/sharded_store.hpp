@@ -5,6 +5,8 @@
 // a deadline; the policy tracks exactly the live entries; `count`/`bytes` sum the live entries.
 // Expired entries are never returned: reads compare the deadline with the clock, and the wheel
 // reclaims them on writes. Values leave through `dropped`, so no Value is destroyed under a lock.
+// With a recorder, get/probe/set/erase log the access outside the shard lock (the recorder is
+// lock-free and never blocks); with none, recording costs one predictable branch.
 #pragma once
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 
 #include "common/error.hpp"
 #include "common/spin_lock.hpp"
+#include "store/access_recorder.hpp"
 #include "store/eviction_policy.hpp"
 #include "store/key_index.hpp"
 #include "store/store.hpp"
@@ -31,7 +34,8 @@ class ShardedStore final : public Store<Value> {
  public:
   explicit ShardedStore(const StoreConfig& config)
       : clock_(config.clock != nullptr ? config.clock : &SteadyClock::instance()),
-        strict_(config.strict) {
+        strict_(config.strict),
+        recorder_(config.recorder) {
     validate_config(config);
     const std::size_t n = config.shards != 0 ? config.shards : default_shard_count(config);
     const auto per_shard = [n](std::uint64_t total) {
@@ -47,27 +51,41 @@ class ShardedStore final : public Store<Value> {
   }
 
   std::optional<Value> get(KeyView key, std::uint64_t hash) override {
-    Shard& s = shard_for(hash);
-    std::lock_guard guard(s.lock);
-    const EntryId id = s.find(key, hash);
-    if (id == kNoEntry || s.is_expired(id, *clock_)) {
-      ++s.misses;
-      s.policy.on_miss(hash);
-      return std::nullopt;
+    std::optional<Value> out;
+    {
+      Shard& s = shard_for(hash);
+      std::lock_guard guard(s.lock);
+      const EntryId id = s.find(key, hash);
+      if (id == kNoEntry || s.is_expired(id, *clock_)) {
+        ++s.misses;
+        s.policy.on_miss(hash);
+      } else {
+        ++s.hits;
+        s.policy.on_access(id, hash);
+        out.emplace(s.entries[id].value);  // a copy: for Python values, an incref, harmless
+      }
     }
-    ++s.hits;
-    s.policy.on_access(id, hash);
-    return s.entries[id].value;  // a copy: for Python values, an incref, harmless under the lock
+    if (recorder_ != nullptr) [[unlikely]] {
+      note(key, hash, out ? AccessOp::kGetHit : AccessOp::kGetMiss);
+    }
+    return out;
   }
 
   std::optional<Value> probe(KeyView key, std::uint64_t hash) override {
-    Shard& s = shard_for(hash);
-    std::lock_guard guard(s.lock);
-    const EntryId id = s.find(key, hash);
-    if (id == kNoEntry || s.is_expired(id, *clock_)) return std::nullopt;
-    ++s.hits;
-    s.policy.on_access(id, hash);
-    return s.entries[id].value;
+    std::optional<Value> out;
+    {
+      Shard& s = shard_for(hash);
+      std::lock_guard guard(s.lock);
+      const EntryId id = s.find(key, hash);
+      if (id == kNoEntry || s.is_expired(id, *clock_)) return std::nullopt;
+      ++s.hits;
+      s.policy.on_access(id, hash);
+      out.emplace(s.entries[id].value);
+    }
+    // Only hits: a miss is not an access yet, the caller falls back to `get`, which records it.
+    if (recorder_ != nullptr) [[unlikely]]
+      note(key, hash, AccessOp::kGetHit);
+    return out;
   }
 
   std::optional<Value> peek(KeyView key, std::uint64_t hash) override {
@@ -81,6 +99,9 @@ class ShardedStore final : public Store<Value> {
   SetOutcome set(KeyView key, std::uint64_t hash, Value value, std::uint64_t bytes,
                  std::optional<Nanos> ttl, std::vector<Value>& dropped) override {
     check_ttl(ttl);
+    // Before the lock, not after it: the record needs no outcome, and the body keeps its returns.
+    if (recorder_ != nullptr) [[unlikely]]
+      note(key, hash, AccessOp::kSet);
     Shard& s = shard_for(hash);
     std::lock_guard guard(s.lock);
     const Nanos now = clock_->now();
@@ -119,6 +140,8 @@ class ShardedStore final : public Store<Value> {
   }
 
   bool erase(KeyView key, std::uint64_t hash, std::vector<Value>& dropped) override {
+    if (recorder_ != nullptr) [[unlikely]]
+      note(key, hash, AccessOp::kDelete);
     Shard& s = shard_for(hash);
     std::lock_guard guard(s.lock);
     const EntryId id = s.find(key, hash);
@@ -242,6 +265,7 @@ class ShardedStore final : public Store<Value> {
 
   [[nodiscard]] std::size_t shard_count() const override { return shards_.size(); }
   [[nodiscard]] std::string_view policy_name() const override { return Policy::kName; }
+  [[nodiscard]] AccessRecorder* recorder() const noexcept override { return recorder_; }
 
   [[nodiscard]] std::size_t overhead_bytes() const override {
     std::size_t n = 0;
@@ -254,6 +278,14 @@ class ShardedStore final : public Store<Value> {
   }
 
  private:
+  // Called with no lock held. Out of line and cold, so that with recording off the hot paths
+  // keep their code; the clock is read only for sampled keys.
+  [[gnu::cold, gnu::noinline]] void note(KeyView key, std::uint64_t hash,
+                                         AccessOp op) const noexcept {
+    if (!recorder_->sampled(hash)) return;
+    recorder_->record(hash, namespace_hash(key.prefix), op, clock_->now());
+  }
+
   // 64 bytes with a pointer-sized Value: one cache line per entry.
   struct Entry {
     std::string key;
@@ -399,6 +431,7 @@ class ShardedStore final : public Store<Value> {
 
   const Clock* clock_;
   bool strict_;
+  AccessRecorder* recorder_;  // borrowed (see StoreConfig); nullptr: recording is off
   unsigned shard_shift_ = 0;
   std::vector<std::unique_ptr<Shard>> shards_;
 };

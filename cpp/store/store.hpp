@@ -13,6 +13,8 @@
 
 namespace stratacache::store {
 
+class AccessRecorder;
+
 /// A key given in two parts (namespace prefix and body) so callers never concatenate to look up.
 struct KeyView {
   std::string_view prefix;
@@ -38,6 +40,9 @@ struct StoreConfig {
   std::size_t shards = 0;         ///< power of two; 0 picks from the capacity
   bool strict = false;            ///< throw kValueTooLarge instead of counting a rejection
   const Clock* clock = nullptr;   ///< nullptr: the steady clock
+  /// Logs sampled accesses (get hits and misses, sets, deletes); nullptr: recording is off.
+  /// Borrowed, like `clock`: it must outlive the store.
+  AccessRecorder* recorder = nullptr;
 };
 
 /// Counters, summed over shards.
@@ -101,6 +106,8 @@ class Store {
   [[nodiscard]] virtual std::size_t size() const = 0;
   [[nodiscard]] virtual std::size_t shard_count() const = 0;
   [[nodiscard]] virtual std::string_view policy_name() const = 0;
+  /// The recorder this store logs accesses to, or nullptr.
+  [[nodiscard]] virtual AccessRecorder* recorder() const noexcept = 0;
   /// Bytes of bookkeeping the store holds beyond key and value bytes (for the memory benchmark).
   [[nodiscard]] virtual std::size_t overhead_bytes() const = 0;
 };
