@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "store/access_trace.hpp"
 
 namespace stratacache::predict {
 namespace {
@@ -17,6 +18,8 @@ namespace {
 constexpr std::size_t kChunk = std::size_t{1} << 20;
 // No valid line is longer: 19 digits and a sign. Anything longer is corrupt, not buffered.
 constexpr std::size_t kMaxLine = 20;
+// The same for a recorded trace's lines (store/access_trace.hpp), and its header.
+constexpr std::size_t kMaxRecordLine = 64;
 
 struct GzCloser {
   void operator()(gzFile_s* f) const noexcept { gzclose(f); }
@@ -48,6 +51,57 @@ bool parse_key(std::string_view s, std::int64_t& out) noexcept {
   return true;
 }
 
+// Parses ^[0-9]+$ into a uint64 no larger than `max`; false on anything else.
+bool parse_unsigned(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
+  if (s.empty()) return false;
+  std::uint64_t v = 0;
+  for (const char c : s) {
+    const auto d = static_cast<unsigned>(static_cast<unsigned char>(c) - '0');
+    if (d > 9 || v > (max - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  out = v;
+  return true;
+}
+
+// A recorded trace's line "t_ns op key_hash ns_hash". Reads (get hits and misses) are the
+// requests a replay sees, keyed by the key hash; `key` is set for them only.
+bool parse_record(std::string_view s, bool& is_read, std::int64_t& key) noexcept {
+  std::string_view fields[4];
+  for (int i = 0; i < 4; ++i) {
+    const std::size_t sp = i < 3 ? s.find(' ') : s.size();
+    if (sp == std::string_view::npos) return false;
+    fields[i] = s.substr(0, sp);
+    s.remove_prefix(i < 3 ? sp + 1 : sp);
+  }
+  std::int64_t time;
+  std::uint64_t hash, ns;
+  const auto op = fields[1].size() == 1 ? store::op_of_letter(fields[1][0]) : std::nullopt;
+  if (!op || !parse_key(fields[0], time) ||
+      !parse_unsigned(fields[2], std::numeric_limits<std::uint64_t>::max(), hash) ||
+      !parse_unsigned(fields[3], std::numeric_limits<std::uint32_t>::max(), ns)) {
+    return false;
+  }
+  is_read = *op == store::AccessOp::kGetHit || *op == store::AccessOp::kGetMiss;
+  key = static_cast<std::int64_t>(hash);
+  return true;
+}
+
+// True if the file starts with a recorded trace's header; throws kUnknownVersion for a version
+// this build cannot read.
+bool recorded_header(const std::string& path, std::string_view first) {
+  if (!first.starts_with(store::kTraceMagic)) return false;
+  const std::string_view rest = first.substr(store::kTraceMagic.size());
+  const std::string_view version = rest.substr(0, rest.find_first_of(" \n"));
+  if (version != store::kTraceVersion) {
+    throw Error(ErrorCode::kUnknownVersion, path + ": stratacache-trace version '" +
+                                                std::string(version.substr(0, 16)) +
+                                                "' is not supported (this build reads " +
+                                                std::string(store::kTraceVersion) + ")");
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<std::int64_t> read_trace(const std::string& path) {
@@ -60,10 +114,22 @@ std::vector<std::int64_t> read_trace(const std::string& path) {
   std::vector<char> buf(kChunk);
   std::size_t have = 0;  // bytes of an unfinished line kept at the front of buf
   std::uint64_t line = 1;
+  bool recorded = false;  // a recorded trace (store/access_trace.hpp), detected by its header
+  std::size_t max_line = kMaxLine;
   const auto take = [&](std::string_view text) {
     std::int64_t key;
-    if (!parse_key(text, key)) corrupt(path, line, text);
-    keys.push_back(key);
+    if (recorded) {
+      bool is_read = false;
+      if (!parse_record(text, is_read, key)) {
+        throw Error(ErrorCode::kCorrupt, path + ":" + std::to_string(line) +
+                                             ": expected 't_ns op key_hash ns_hash', got '" +
+                                             std::string(text.substr(0, 60)) + "'");
+      }
+      if (is_read) keys.push_back(key);
+    } else {
+      if (!parse_key(text, key)) corrupt(path, line, text);
+      keys.push_back(key);
+    }
     ++line;
   };
   const auto fail = [&](int code, const char* msg) {
@@ -81,12 +147,20 @@ std::vector<std::int64_t> read_trace(const std::string& path) {
     if (n == 0) break;
     const char* p = buf.data();
     const char* const end = buf.data() + have + static_cast<std::size_t>(n);
+    if (line == 1 && !recorded &&
+        recorded_header(path, std::string_view(p, static_cast<std::size_t>(end - p)))) {
+      recorded = true;
+      max_line = kMaxRecordLine;
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+      p = nl != nullptr ? nl + 1 : end;  // the header: nothing in it is a request
+      ++line;
+    }
     while (const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p))) {
       take(std::string_view(p, static_cast<std::size_t>(nl - p)));
       p = nl + 1;
     }
     have = static_cast<std::size_t>(end - p);
-    if (have > kMaxLine) corrupt(path, line, std::string_view(p, have));
+    if (have > max_line) corrupt(path, line, std::string_view(p, have));
     std::memmove(buf.data(), p, have);
   }
   // A gzip stream cut short ends like a file, with Z_BUF_ERROR left behind.
