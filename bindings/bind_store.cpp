@@ -29,10 +29,18 @@ Key make_key(const std::string& prefix, const py::handle& key) {
 
 std::unique_ptr<StoreHandle> make_store_shim(std::uint64_t max_entries, std::uint64_t max_bytes,
                                              const std::string& policy, std::size_t shards,
-                                             bool strict) {
-  store::StoreConfig config{
-      .max_entries = max_entries, .max_bytes = max_bytes, .shards = shards, .strict = strict};
+                                             bool strict, double record,
+                                             std::uint64_t record_capacity) {
   auto handle = std::make_unique<StoreHandle>();
+  // record == 0: recording off. The recorder's constructor checks the rate and capacity.
+  if (record != 0) {
+    handle->recorder = std::make_unique<store::AccessRecorder>(record, record_capacity);
+  }
+  store::StoreConfig config{.max_entries = max_entries,
+                            .max_bytes = max_bytes,
+                            .shards = shards,
+                            .strict = strict,
+                            .recorder = handle->recorder.get()};
   handle->store = store::make_store<py::object>(policy, config);
   return handle;
 }
@@ -204,7 +212,7 @@ void bind_store(py::module_& m) {
   py::class_<StoreHandle> cls(m, "Store");
   cls.def(py::init(&make_store_shim), py::arg("max_entries") = 0, py::arg("max_bytes") = 0,
           py::arg("policy") = std::string(store::kDefaultPolicy), py::arg("shards") = 0,
-          py::arg("strict") = false)
+          py::arg("strict") = false, py::arg("record") = 0.0, py::arg("record_capacity") = 0)
       .def("get", &get_shim, py::arg("prefix"), py::arg("key"), py::arg("default"))
       .def("peek", &peek_shim, py::arg("prefix"), py::arg("key"), py::arg("default"))
       .def("set", &set_shim, py::arg("prefix"), py::arg("key"), py::arg("value"), py::arg("weight"),
@@ -234,6 +242,7 @@ void bind_store(py::module_& m) {
                              [](const StoreHandle& h) { return h.store->shard_count(); })
       .def("overhead_bytes", [](const StoreHandle& h) { return h.store->overhead_bytes(); });
   bind_fast_store(m, cls);
+  bind_recorder(cls);
   m.def("policy_names", &store::policy_names);
   m.attr("DEFAULT_POLICY") = std::string(store::kDefaultPolicy);
 }

@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "common/hash.hpp"
+#include "store/access_recorder.hpp"
 #include "store/store.hpp"
 
 namespace stratacache::bindings {
@@ -18,8 +19,9 @@ namespace stratacache::bindings {
 namespace py = pybind11;
 using PyStore = store::Store<py::object>;
 
-/// The Python `Store` object: owns the engine store.
+/// The Python `Store` object: owns the engine store and the recorder it borrows.
 struct StoreHandle {
+  std::unique_ptr<store::AccessRecorder> recorder;  // declared first: outlives `store`
   std::unique_ptr<PyStore> store;
 };
 
@@ -50,5 +52,8 @@ void set_python_error(const Error& e);
 
 /// Registers the vectorcall `get`/`set` entry points (fast_store.cpp).
 void bind_fast_store(py::module_& m, py::class_<StoreHandle>& cls);
+
+/// Registers the access-recording methods of `Store` (bind_recorder.cpp).
+void bind_recorder(py::class_<StoreHandle>& cls);
 
 }  // namespace stratacache::bindings

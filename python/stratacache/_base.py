@@ -22,6 +22,7 @@ from ._options import (
     require_callable,
     require_type,
 )
+from ._recording import check_recording, export_trace, recorded_curve
 from ._tiered import TierState, drop_matching
 from ._weigh import weigh
 from .errors import ConfigError
@@ -29,7 +30,10 @@ from .stats import CacheStats, RedisTierStats
 from .tiers._config import RedisOptions
 
 if TYPE_CHECKING:
+    import os
+
     from .decorators import CachedFunction, Decorator
+    from .mrc import MissRatioCurve
 
 __all__ = ["CacheBase", "no_tier_options", "tags_need_tier"]
 
@@ -67,6 +71,8 @@ class CacheBase:
         stale_ttl: float | None = None,
         early_refresh: float | None = None,
         lock_timeout: float | None = None,
+        record: float | None = None,
+        record_capacity: int | None = None,
     ) -> None:
         entries = check_bound(max_entries, "max_entries")
         nbytes = check_bound(max_bytes, "max_bytes")
@@ -76,12 +82,15 @@ class CacheBase:
         require_callable(weigher, "weigher", "a callable taking a value and returning bytes")
         self._default_ttl = check_ttl(default_ttl, "default_ttl")
         self.namespace = check_namespace(namespace)
+        rate, capacity = check_recording(record, record_capacity)
         self._store = _core.Store(
             max_entries=entries,
             max_bytes=nbytes,
             policy=policy or _core.DEFAULT_POLICY,
             shards=shards,
             strict=bool(strict),
+            record=rate,
+            record_capacity=capacity,
         )
         # Weighing costs a walk of the value, so it happens only when a byte bound is set.
         self._weigher = (weigher or weigh) if nbytes else None
@@ -247,6 +256,12 @@ class CacheBase:
         setter = self._set
         for key, value in items.items():
             setter(key, value, ttl)
+
+    def _export_trace(self, path: str | os.PathLike[str]) -> int:
+        return export_trace(self._store, path)
+
+    def _miss_ratio_curve(self, policy: str, sizes: Iterable[int] | None) -> MissRatioCurve:
+        return recorded_curve(self._store, policy, sizes)
 
     def _clear(self, namespace: str | None) -> int:
         prefix = "" if namespace is None else prefix_of(check_namespace(namespace))

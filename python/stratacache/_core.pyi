@@ -50,6 +50,8 @@ class Store:
         policy: str = ...,
         shards: int = 0,
         strict: bool = False,
+        record: float = 0.0,
+        record_capacity: int = 0,
     ) -> None: ...
     def get(self, prefix: str, key: str, default: Any) -> Any: ...
     def peek(self, prefix: str, key: str, default: Any) -> Any: ...
@@ -72,6 +74,13 @@ class Store:
     def overhead_bytes(self) -> int: ...
     def getter(self, prefix: str, on_miss: Callable[[str, Any], Any] | None = None) -> FastGet: ...
     def setter(self, prefix: str, default_ttl: float | None = None) -> FastSet: ...
+    def recording(self) -> dict[str, float | int] | None:
+        """sample_rate, capacity, recorded, dropped; None when the store records nothing."""
+    def export_trace(self, path: str) -> int:
+        """Releases the GIL; the lock-free recorder keeps taking records meanwhile."""
+    def recorded_miss_ratio_curve(self, policy: str, sizes: Sequence[int]) -> MissRatioCurve:
+        """The recorded reads replayed exactly; sizes in entries of the sample. Releases the
+        GIL."""
 
 class SimulationResult:
     """Outcome of one trace replay. Immutable."""

@@ -7,6 +7,8 @@ call itself never blocks), and its Redis calls are awaited and auto-pipelined.
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,7 @@ from .tiers.redis_sync import close_sync_client
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from .mrc import MissRatioCurve
     from .tiers.tiered_async import AsyncTiered
     from .tiers.tiered_sync import SyncTiered
 
@@ -55,10 +58,15 @@ class Cache(CacheBase):
             refreshed in the background shortly before they expire; None = off.
         lock_timeout: seconds a cached function's miss waits for another process that loads
             the same key (one Redis lock per key); None = no cross-process lock.
+        record: records a sample of the L1 accesses (get hits and misses, sets, deletes) for
+            `export_trace` and `miss_ratio_curve`: the share of keys sampled, in (0, 1], each
+            sampled key with all its accesses; None = off (the hot path then pays one branch).
+        record_capacity: the most recent records kept (default 2**18, 32 bytes each; rounded
+            up to a power of two); older ones are overwritten.
 
     Raises:
-        ConfigError: a bound is zero or negative, the policy is unknown, or a Redis option
-            is invalid.
+        ConfigError: a bound is zero or negative, the policy is unknown, a Redis option is
+            invalid, record is outside (0, 1], or record_capacity is given without record.
         RedisAuthError: Redis refused the credentials or a permission the cache needs.
         TierUnavailableError: Redis is unreachable and fail_open is off.
         InvalidTTLError: default_ttl is negative.
@@ -216,6 +224,45 @@ class Cache(CacheBase):
         """A snapshot of the counters (L1, and the Redis tier's under `.l2`)."""
         return self._stats()
 
+    def export_trace(self, path: str | os.PathLike[str]) -> int:
+        """Writes the recorded accesses to `path` as a gzip trace; returns how many records.
+
+        The format is described in `stratacache._recording` and the README; `simulate` and
+        `miss_ratio_curve(path)` read it (its reads are the requests). Runs without the GIL.
+
+        Raises:
+            ConfigError: the cache was created without record=.
+            TraceIOError: the file cannot be written.
+            TypeError: path is not a str or os.PathLike.
+        """
+        return self._export_trace(path)
+
+    def miss_ratio_curve(
+        self, policy: str = "lru", sizes: Iterable[int] | None = None
+    ) -> MissRatioCurve:
+        """The miss-ratio curve of the recorded reads: the miss ratio `policy` would have had
+        on them at each cache size (in entries of the whole cache).
+
+        The recorded keys are a rate-R sample (`record=R`) with all their reads, replayed
+        exactly; a cache of S entries is modelled by one of S * R entries of the sample, as in
+        SHARDS and miniature simulation, so sizes below about 32 / R are coarse. `requests` and
+        `distinct_keys` are estimated from the sample. Covers the reads still in the ring.
+
+        Args:
+            policy: one of `stratacache.POLICIES`, or "opt".
+            sizes: cache sizes in entries (ints > 0). None: about 40 sizes from 1 / R to the
+                estimated number of distinct keys.
+
+        Returns:
+            The curve; empty (no points) when no read was recorded yet.
+
+        Raises:
+            ConfigError: the cache was created without record=, the policy is unknown, or a
+                size is <= 0.
+            TypeError: an argument has the wrong type.
+        """
+        return self._miss_ratio_curve(policy, sizes)
+
     def close(self) -> None:
         """Stops the invalidation subscriber and closes the Redis connections."""
         if self._subscriber is not None:
@@ -358,6 +405,16 @@ class AsyncCache(CacheBase):
     async def stats(self) -> CacheStats:
         """See `Cache.stats`."""
         return self._stats()
+
+    async def export_trace(self, path: str | os.PathLike[str]) -> int:
+        """See `Cache.export_trace`; the file is written on a worker thread."""
+        return await asyncio.to_thread(self._export_trace, path)
+
+    async def miss_ratio_curve(
+        self, policy: str = "lru", sizes: Iterable[int] | None = None
+    ) -> MissRatioCurve:
+        """See `Cache.miss_ratio_curve`; the replays run on a worker thread."""
+        return await asyncio.to_thread(self._miss_ratio_curve, policy, sizes)
 
     async def close(self) -> None:
         """See `Cache.close`."""
