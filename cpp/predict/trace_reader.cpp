@@ -87,17 +87,17 @@ bool parse_record(std::string_view s, bool& is_read, std::int64_t& key) noexcept
   return true;
 }
 
-// True if the file starts with a recorded trace's header; throws kUnknownVersion for a version
-// this build cannot read.
+// True if the file starts with a recorded trace's header; throws kCorrupt for a version this
+// build cannot read (callers of read_trace expect kCorrupt or kIo only).
 bool recorded_header(const std::string& path, std::string_view first) {
   if (!first.starts_with(store::kTraceMagic)) return false;
   const std::string_view rest = first.substr(store::kTraceMagic.size());
   const std::string_view version = rest.substr(0, rest.find_first_of(" \n"));
   if (version != store::kTraceVersion) {
-    throw Error(ErrorCode::kUnknownVersion, path + ": stratacache-trace version '" +
-                                                std::string(version.substr(0, 16)) +
-                                                "' is not supported (this build reads " +
-                                                std::string(store::kTraceVersion) + ")");
+    throw Error(ErrorCode::kCorrupt, path + ": stratacache-trace version '" +
+                                         std::string(version.substr(0, 16)) +
+                                         "' is not supported (this build reads " +
+                                         std::string(store::kTraceVersion) + ")");
   }
   return true;
 }

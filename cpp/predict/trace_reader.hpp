@@ -11,7 +11,7 @@ namespace stratacache::predict {
 /// Every key of the trace at `path`, in order. Gzip is detected by its magic bytes.
 /// A file that starts with a recorded trace's header (store/access_trace.hpp) is read as one:
 /// its reads (get hits and misses) are the requests, keyed by their key hash cast to int64;
-/// sets and deletes are skipped. Error{kUnknownVersion} for a version this build cannot read.
+/// sets and deletes are skipped. Error{kCorrupt} for a version this build cannot read.
 /// Throws Error{kIo} if the file cannot be read, Error{kCorrupt} "after line N" for a truncated
 /// or corrupt gzip stream, and Error{kCorrupt} naming the line that is not
 /// an integer.

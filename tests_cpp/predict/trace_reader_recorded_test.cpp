@@ -85,7 +85,7 @@ TEST_F(RecordedTrace, HeaderOnlyIsEmpty) {
 TEST_F(RecordedTrace, RejectsAnotherVersion) {
   write_text("# stratacache-trace v2 sample_rate=1\n1 h 2 3\n");
   std::string message;
-  EXPECT_EQ(code_of(&message), ErrorCode::kUnknownVersion);
+  EXPECT_EQ(code_of(&message), ErrorCode::kCorrupt);
   EXPECT_NE(message.find("'v2'"), std::string::npos) << message;
 }
 
