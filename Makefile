@@ -32,6 +32,7 @@ bench: install
 	$(PY) bench/py/bench_hit_ratio.py
 	$(PY) bench/py/bench_predict.py
 	$(PY) bench/py/bench_mrc.py
+	$(PY) bench/py/bench_recording.py
 	$(PY) bench/py/bench_l2.py
 	$(PY) bench/py/bench_l2_faults.py
 	$(PY) bench/py/bench_codec.py
@@ -41,6 +42,7 @@ bench-quick: install
 	$(PY) bench/py/bench_hit_ratio.py --quick
 	$(PY) bench/py/bench_predict.py --quick
 	$(PY) bench/py/bench_mrc.py --quick
+	$(PY) bench/py/bench_recording.py --quick
 	$(PY) bench/py/bench_l2.py --quick
 	$(PY) bench/py/bench_l2_faults.py --quick
 	$(PY) bench/py/bench_codec.py --quick
