@@ -14,6 +14,7 @@ Quick start::
 from __future__ import annotations
 
 from . import _core, predict
+from ._breaker import BreakerConfig
 from .caches import AsyncCache, Cache
 from .codec import Codec, CodecEntry
 from .errors import (
@@ -33,7 +34,6 @@ from .errors import (
 )
 from .mrc import MissRatioCurve, miss_ratio_curve
 from .simulation import SimulationResult, simulate
-from ._breaker import BreakerConfig
 from .stats import CacheStats, RedisTierStats
 from .tiers import RedisOptions
 
