@@ -306,6 +306,7 @@ class CacheBase:
         key: Callable[..., str] | None = ...,
         unless: Callable[[Any], object] | None = ...,
         ignore: Collection[str] | None = ...,
+        tags: Collection[str] | None = ...,
     ) -> Decorator: ...
     def cache(self, func: Any = None, /, **options: Any) -> Any:
         """Decorator caching a function's results in this cache; see `stratacache.cache`."""
