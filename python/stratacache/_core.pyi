@@ -38,8 +38,10 @@ def cached_call(
 class Store:
     """The L1 engine over Python objects.
 
-    Thread-safe: every method may be called from any thread; each holds the GIL (none releases
-    it) and takes one shard lock at a time, never while calling back into Python. Keys are str
+    Thread-safe: every method may be called from any thread; each holds the GIL (but
+    export_trace and recorded_miss_ratio_curve, which touch no Python object meanwhile) and
+    takes one shard lock at a time, never while calling back into Python. With record > 0 the
+    store also logs sampled accesses to a lock-free ring, outside its locks. Keys are str
     (their UTF-8 bytes prefixed by `prefix` form the stored key).
     """
 
