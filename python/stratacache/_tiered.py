@@ -29,6 +29,9 @@ __all__ = ["MISS", "Load", "TierState"]
 
 MISS: Any = object()
 
+#: Tag index entries below which it is never pruned.
+_PRUNE_FLOOR = 1024
+
 
 class Load(NamedTuple):
     """What a cached function's miss needs: the call (returns the value, or an awaitable in
@@ -72,8 +75,11 @@ class TierState:
         self.generation = 0
         self.last_origin = ""  # origin of the last message applied (lets tests sync on it)
         self.degraded = False
-        # tag -> L1 entries (namespace, key) carrying it, so a bump reaches L1 too.
+        # tag -> L1 entries (namespace, key) carrying it, so a bump reaches L1 too. The store
+        # reports no evictions, so entries it dropped are pruned when the index doubles.
         self._tag_index: dict[str, set[tuple[str, str]]] = {}
+        self._tag_entries = 0
+        self._prune_at = _PRUNE_FLOOR
         self._lock = threading.Lock()
 
     # Keys ---------------------------------------------------------------------------------
@@ -210,7 +216,32 @@ class TierState:
         if tags:
             with self._lock:
                 for tag in tags:
-                    self._tag_index.setdefault(tag, set()).add((namespace, key))
+                    entries = self._tag_index.setdefault(tag, set())
+                    before = len(entries)
+                    entries.add((namespace, key))
+                    self._tag_entries += len(entries) - before
+                if self._tag_entries >= self._prune_at:
+                    self._prune_tag_index()
+
+    def _prune_tag_index(self) -> None:
+        """Drops index entries whose L1 entry is gone (evicted, expired, replaced without
+        tags, deleted); caller holds the lock. Runs when the index has doubled since the last
+        prune, so its cost is amortised over the insertions that grew it."""
+        contains, kept = self.store.contains, 0
+        for tag in list(self._tag_index):
+            live = {e for e in self._tag_index[tag] if contains(prefix_of(e[0]), e[1])}
+            if live:
+                self._tag_index[tag] = live
+                kept += len(live)
+            else:
+                del self._tag_index[tag]
+        self._tag_entries = kept
+        self._prune_at = max(_PRUNE_FLOOR, 2 * kept)
+
+    def tag_index_size(self) -> int:
+        """(namespace, key) entries held by the tag index (tests check its bound)."""
+        with self._lock:
+            return sum(len(e) for e in self._tag_index.values())
 
     def l1_drop(self, namespace: str, keys: Iterable[str]) -> None:
         self.store.delete_many(prefix_of(namespace), list(keys))
@@ -218,6 +249,7 @@ class TierState:
     def l1_drop_tags(self, tags: Iterable[str]) -> None:
         with self._lock:
             entries = [e for t in tags for e in self._tag_index.pop(t, ())]
+            self._tag_entries -= len(entries)
         for namespace, key in entries:
             self.store.delete(prefix_of(namespace), key)
 
@@ -228,6 +260,7 @@ class TierState:
         self.store.clear("")
         with self._lock:
             self._tag_index.clear()
+            self._tag_entries = 0
 
     # Invalidations from other processes (subscriber thread) --------------------------------
     def apply(self, message: _plan.Message) -> None:
