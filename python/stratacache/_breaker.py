@@ -6,23 +6,49 @@ seconds, so an outage costs callers nothing instead of a timeout each.
 half-open: after `recovery_time`, up to `half_open_calls` trial calls go through; one success
 closes the circuit, one failure opens it again for another `recovery_time`.
 
-Thread-safe: a lock guards the few fields; it is never held while calling anything.
+A trial call that ends with neither outcome (cancelled, or any BaseException) must hand its
+slot back with `release(permit)`, or the circuit would stay half-open with every slot taken
+and refuse all calls forever. Each half-open period has its own number, so a late release
+never frees a slot of a later period.
+
+Opening and closing are logged at WARNING on the ``stratacache`` logger.
+
+Thread-safe: a lock guards the few fields; it is never held while calling anything (logging
+included). A forked child gets a fresh lock (the parent's may have been held at fork time).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ._log import logger
 from ._options import check_bound, check_positive
 
-__all__ = ["BreakerConfig", "CircuitBreaker"]
+__all__ = ["NO_TRIAL", "REFUSED", "BreakerConfig", "CircuitBreaker"]
 
 CLOSED = "closed"
 OPEN = "open"
 HALF_OPEN = "half-open"
+
+#: `allow()` results that reserve nothing: refused, and let through while closed.
+REFUSED = 0
+NO_TRIAL = -1
+
+_live: weakref.WeakSet[CircuitBreaker] = weakref.WeakSet()
+
+
+def _renew_locks() -> None:
+    for breaker in list(_live):
+        breaker._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_locks)
 
 
 @dataclass(frozen=True)
@@ -49,16 +75,23 @@ class CircuitBreaker:
     """Decides whether a call may go to the tier, and learns from each outcome."""
 
     def __init__(
-        self, config: BreakerConfig | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        config: BreakerConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        name: str = "Redis tier",
     ) -> None:
         self.config = config or BreakerConfig()
+        self.name = name
         self._clock = clock
         self._lock = threading.Lock()
         self._state = CLOSED
         self._failures = 0
         self._opened_at = 0.0
         self._trials = 0
+        self._period = 0  # number of the current half-open period
         self.opened = 0  # times the circuit opened, for stats
+        _live.add(self)
 
     @property
     def state(self) -> str:
@@ -68,30 +101,59 @@ class CircuitBreaker:
                 return HALF_OPEN
             return self._state
 
-    def allow(self) -> bool:
-        """True if a call may go out now; a True in half-open state reserves a trial call."""
+    def allow(self) -> int:
+        """A permit for one call: `REFUSED` (0, falsy) if no call may go out now, `NO_TRIAL`
+        while closed, or the number of the half-open period whose trial slot it reserved.
+        Give every truthy permit to `release` once the call is over."""
+        if self._state == CLOSED:  # the hot path: one read, no lock (a stale read is harmless)
+            return NO_TRIAL
         with self._lock:
             if self._state == CLOSED:
-                return True
+                return NO_TRIAL
             if self._state == OPEN:
                 if self._clock() - self._opened_at < self.config.recovery_time:
-                    return False
+                    return REFUSED
                 self._state, self._trials = HALF_OPEN, 0
+                self._period += 1
             if self._trials >= self.config.half_open_calls:
-                return False
+                return REFUSED
             self._trials += 1
-            return True
+            return self._period
+
+    def release(self, permit: int) -> None:
+        """Ends a call: frees its trial slot unless an outcome ended that half-open period.
+
+        Safe to call for every permit, after `success`/`failure` too (then it does nothing).
+        """
+        if permit <= 0:
+            return
+        with self._lock:
+            if self._state == HALF_OPEN and self._period == permit and self._trials > 0:
+                self._trials -= 1
 
     def success(self) -> None:
         """Records a call that reached the tier and got an answer."""
+        if self._state == CLOSED and not self._failures:
+            return
         with self._lock:
+            was = self._state
             self._state, self._failures, self._trials = CLOSED, 0, 0
+        if was != CLOSED:
+            logger.warning("%s: circuit closed, calls go through again", self.name)
 
     def failure(self) -> None:
         """Records a call that failed at the transport (timeout, refused, reset)."""
         with self._lock:
             self._failures += 1
-            if self._state == HALF_OPEN or self._failures >= self.config.failure_threshold:
-                if self._state != OPEN:
-                    self.opened += 1
-                self._state, self._opened_at, self._trials = OPEN, self._clock(), 0
+            if not (self._state == HALF_OPEN or self._failures >= self.config.failure_threshold):
+                return
+            opening = self._state != OPEN
+            if opening:
+                self.opened += 1
+            self._state, self._opened_at, self._trials = OPEN, self._clock(), 0
+        if opening:
+            logger.warning(
+                "%s: circuit opened after failed calls; calls are skipped for %.3g s",
+                self.name,
+                self.config.recovery_time,
+            )

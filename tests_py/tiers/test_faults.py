@@ -125,3 +125,43 @@ async def test_fail_closed_namespaces_raise_while_others_fail_open(
     with pytest.raises(TierUnavailableError):
         await call(payments.get("invoice:1"))
     assert await call(profiles.get("user:1")) is None
+
+
+async def test_a_write_cancelled_while_half_open_does_not_leave_the_breaker_stuck(
+    fresh_redis_server: RedisServer,
+) -> None:
+    # issue 11 item 7: the cancelled trial kept its half-open slot; every later call skipped.
+    cache = stratacache.AsyncCache(
+        redis=fresh_redis_server.url, redis_options=FAST.replace(coherence=None), l1=False
+    )
+    try:
+        breaker = cache._driver.redis.breaker
+        fresh_redis_server.pause()
+        try:
+            for i in range(20):
+                await cache.set(f"open{i}", i)
+                if breaker.state == "open":
+                    break
+            assert breaker.state == "open"
+            deadline = time.monotonic() + 5
+            while breaker.state != "half-open" and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert breaker.state == "half-open"
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(cache.set("cancelled", 1), 0.01)
+        finally:
+            fresh_redis_server.resume()
+        landed = False
+        deadline = time.monotonic() + 5
+        for i in range(200):
+            await cache.set(f"after{i}", i)
+            if fresh_redis_server.command("EXISTS", f"sc:\x1fafter{i}") == 1:
+                landed = True
+                break
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        assert landed
+        assert breaker.state == "closed"
+    finally:
+        await cache.close()

@@ -101,17 +101,29 @@ def after_failure(exc: Exception, attempt: int, *, idempotent: bool, tier: Any) 
         tier.breaker.success()
         raise TierDown(str(exc)) from exc
     tier.breaker.failure()
-    if not idempotent or attempt >= tier.options.retries or not tier.breaker.allow():
+    if not idempotent or attempt >= tier.options.retries:
         raise TierDown(str(exc)) from exc
     tier.counters.retries += 1
     return backoff_delay(tier.options, attempt)
 
 
-def refuse_if_open(tier: Any) -> None:
-    """Raises TierDown at once while the breaker is open."""
-    if not tier.breaker.allow():
+def refuse_if_open(tier: Any) -> int:
+    """The breaker's permit for a call; raises TierDown at once while the breaker is open.
+    The caller hands the permit to `breaker.release` when the call ends, however it ends."""
+    permit: int = tier.breaker.allow()
+    if not permit:
         msg = "circuit open"
         raise TierDown(msg)
+    return permit
+
+
+def retry_permit(tier: Any, permit: int, exc: Exception) -> int:
+    """Swaps the permit of a failed attempt for one for its retry (TierDown if refused)."""
+    tier.breaker.release(permit)
+    again: int = tier.breaker.allow()
+    if not again:
+        raise TierDown(str(exc)) from exc
+    return again
 
 
 def backoff_delay(options: RedisOptions, attempt: int) -> float:

@@ -21,6 +21,7 @@ from ._common import (
     is_cluster,
     new_breaker,
     refuse_if_open,
+    retry_permit,
 )
 from ._config import RedisOptions
 
@@ -47,18 +48,22 @@ class AsyncRedisTier:
         self._warmed = not self.cluster
 
     async def _call(self, fn: Callable[[], Awaitable[T]], *, idempotent: bool = True) -> T:
-        refuse_if_open(self)
+        permit = refuse_if_open(self)
         attempt = 0
-        while True:
-            try:
-                result = await fn()
-            except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
-                delay = after_failure(exc, attempt, idempotent=idempotent, tier=self)
-                await asyncio.sleep(delay)
-                attempt += 1
-                continue
-            self.breaker.success()
-            return result
+        try:
+            while True:
+                try:
+                    result = await fn()
+                except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
+                    delay = after_failure(exc, attempt, idempotent=idempotent, tier=self)
+                    permit = retry_permit(self, permit, exc)
+                    await asyncio.sleep(delay)
+                    attempt += 1
+                    continue
+                self.breaker.success()
+                return result
+        finally:  # a cancelled trial call must not keep its half-open slot
+            self.breaker.release(permit)
 
     async def ping(self) -> None:
         await self.client.ping()

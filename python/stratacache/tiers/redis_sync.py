@@ -21,6 +21,7 @@ from ._common import (
     is_cluster,
     new_breaker,
     refuse_if_open,
+    retry_permit,
 )
 from ._config import RedisOptions
 
@@ -41,18 +42,22 @@ class SyncRedisTier:
         self._release = client.register_script(RELEASE_LOCK)
 
     def _call(self, fn: Callable[[], T], *, idempotent: bool = True) -> T:
-        refuse_if_open(self)
+        permit = refuse_if_open(self)
         attempt = 0
-        while True:
-            try:
-                result = fn()
-            except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
-                delay = after_failure(exc, attempt, idempotent=idempotent, tier=self)
-                time.sleep(delay)
-                attempt += 1
-                continue
-            self.breaker.success()
-            return result
+        try:
+            while True:
+                try:
+                    result = fn()
+                except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
+                    delay = after_failure(exc, attempt, idempotent=idempotent, tier=self)
+                    permit = retry_permit(self, permit, exc)
+                    time.sleep(delay)
+                    attempt += 1
+                    continue
+                self.breaker.success()
+                return result
+        finally:  # a cancelled trial call must not keep its half-open slot
+            self.breaker.release(permit)
 
     def ping(self) -> None:
         """One round trip; raises the redis-py error itself (used at connect time)."""
