@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from . import _core
@@ -32,7 +32,7 @@ from .tiers._config import RedisOptions
 if TYPE_CHECKING:
     import os
 
-    from .decorators import CachedFunction, Decorator
+    from .decorators import AsyncCachedFunction, CachedFunction, Decorator
     from .mrc import MissRatioCurve
 
 __all__ = ["CacheBase", "no_tier_options", "tags_need_tier"]
@@ -241,8 +241,16 @@ class CacheBase:
 
         return set_weighed
 
-    def _delete(self, namespace: str, key: str) -> bool:
+    def _l1_delete(self, namespace: str, key: str) -> bool:
         return bool(self._store.delete(prefix_of(check_namespace(namespace)), key))
+
+    def _delete(self, namespace: str, key: str) -> bool:
+        """A cached sync function's invalidate: L1 here; `Cache` adds its Redis tier."""
+        return self._l1_delete(namespace, key)
+
+    async def _delete_async(self, namespace: str, key: str) -> bool:
+        """A cached async function's invalidate: L1 here; `AsyncCache` adds its Redis tier."""
+        return self._l1_delete(namespace, key)
 
     # Shared synchronous bodies of the public methods.
     def _get_many(self, keys: Iterable[str]) -> dict[str, Any]:
@@ -293,6 +301,10 @@ class CacheBase:
             f"entries={len(self)})"
         )
 
+    @overload
+    def cache(  # type: ignore[overload-overlap]
+        self, func: Callable[P, Coroutine[Any, Any, R]], /
+    ) -> AsyncCachedFunction[P, R]: ...
     @overload
     def cache(self, func: Callable[P, R], /) -> CachedFunction[P, R]: ...
     @overload

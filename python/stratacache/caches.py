@@ -102,6 +102,12 @@ class Cache(CacheBase):
 
         return set_tiered
 
+    def _delete(self, namespace: str, key: str) -> bool:
+        if self._tier is None:
+            return self._l1_delete(namespace, key)
+        # The driver deletes from L1 and Redis and publishes the message other processes drop.
+        return bool(self._driver.delete(check_namespace(namespace), [self._check_key(key)]))
+
     def get(self, key: str, default: Any = None) -> Any:
         """The value stored under `key`, or `default` when there is none.
 
@@ -304,6 +310,12 @@ class AsyncCache(CacheBase):
             tier.l1_store(namespace, key, value, tier.resolve_ttl(check_ttl(ttl)))
 
         return set_l1_only
+
+    async def _delete_async(self, namespace: str, key: str) -> bool:
+        if self._tier is None:
+            return self._l1_delete(namespace, key)
+        ns = check_namespace(namespace)
+        return bool(await self._driver.delete(ns, [self._check_key(key)]))
 
     async def get(self, key: str, default: Any = None) -> Any:
         """See `Cache.get`."""

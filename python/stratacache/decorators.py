@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -56,7 +56,14 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["CacheInfo", "CachedFunction", "cache", "configure", "make_cache_decorator"]
+__all__ = [
+    "AsyncCachedFunction",
+    "CacheInfo",
+    "CachedFunction",
+    "cache",
+    "configure",
+    "make_cache_decorator",
+]
 
 P = ParamSpec("P")
 P2 = ParamSpec("P2")
@@ -89,7 +96,8 @@ class CachedFunction(Protocol[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
 
     def invalidate(self, *args: P.args, **kwargs: P.kwargs) -> bool:
-        """Deletes the entry of these arguments (a method's: without self); True if it existed."""
+        """Deletes the entry of these arguments from every tier and process (with a Redis tier,
+        as `Cache.delete` does); True if it existed. A method's: called through the instance."""
         ...
 
     def cache_info(self) -> CacheInfo:
@@ -107,6 +115,33 @@ class CachedFunction(Protocol[P, R]):
     ) -> CachedFunction[P2, R]: ...
 
 
+class AsyncCachedFunction(Protocol[P, R]):
+    """A decorated ``async def``: awaiting a call gives R; `invalidate` is awaited too."""
+
+    __wrapped__: Callable[P, Coroutine[Any, Any, R]]
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, R]: ...
+
+    def invalidate(self, *args: P.args, **kwargs: P.kwargs) -> Awaitable[bool]:
+        """Deletes the entry of these arguments from every tier and process; await it for the
+        Redis delete and its message (L1 is cleared before it returns). True if it existed."""
+        ...
+
+    def cache_info(self) -> CacheInfo:
+        """This function's counters."""
+        ...
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None, /) -> Self: ...
+    @overload
+    def __get__(
+        self: AsyncCachedFunction[Concatenate[S, P2], R],
+        instance: S,
+        owner: type[Any] | None = None,
+        /,
+    ) -> AsyncCachedFunction[P2, R]: ...
+
+
 class _CacheHooks(Protocol):
     """What the decorator needs from Cache/AsyncCache: plain sync calls, L1 never blocks."""
 
@@ -115,12 +150,19 @@ class _CacheHooks(Protocol):
     def _getter(self, namespace: str) -> Callable[..., Any]: ...
     def _setter(self, namespace: str) -> Callable[..., None]: ...
     def _delete(self, namespace: str, key: str) -> bool: ...
+    def _l1_delete(self, namespace: str, key: str) -> bool: ...
+    async def _delete_async(self, namespace: str, key: str) -> bool: ...
     def _tier_loader(self, namespace: str) -> Callable[..., Any] | None: ...
 
 
 class Decorator(Protocol):
     """What ``cache(...)`` with options returns: applied to a function, its cached form."""
 
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self, func: Callable[P, Coroutine[Any, Any, R]], /
+    ) -> AsyncCachedFunction[P, R]: ...
+    @overload
     def __call__(self, func: Callable[P, R], /) -> CachedFunction[P, R]: ...
 
 
@@ -150,6 +192,7 @@ class _CallSite(Generic[P, R]):
         tags: tuple[str, ...] = (),
     ) -> None:
         self.func = func
+        self.is_async = inspect.iscoroutinefunction(func)
         self.keys = keys
         self.ttl = ttl
         self.namespace = namespace
@@ -256,10 +299,21 @@ class _CallSite(Generic[P, R]):
 
         return await self.flight.run_async(key, loader)
 
-    def invalidate(self, *args: Any, **kwargs: Any) -> bool:
+    def invalidate(self, *args: Any, **kwargs: Any) -> bool | Awaitable[bool]:
+        """A sync function's: deletes the key from every tier now. An async function's: deletes
+        it from L1 now and returns the coroutine that deletes it from the lower tiers."""
+        key = self.keys.invalidation_key(args, kwargs)
         cache = self.current_cache()
         ns = cache.namespace if self.namespace is None else self.namespace
-        return cache._delete(ns, self.keys.invalidation_key(args, kwargs))
+        if not self.is_async:
+            return cache._delete(ns, key)
+        # L1 at once, so a caller that forgets to await still stops reading the old value here.
+        local = cache._l1_delete(ns, key)
+        return self._invalidate_rest(cache, ns, key, local)
+
+    @staticmethod
+    async def _invalidate_rest(cache: _CacheHooks, ns: str, key: str, local: bool) -> bool:
+        return await cache._delete_async(ns, key) or local
 
     def cache_info(self) -> CacheInfo:
         flight = self.flight
@@ -367,6 +421,19 @@ def _decorate(
 
 
 @overload
+def make_cache_decorator(  # type: ignore[overload-overlap]
+    cache: _CacheHooks | None,
+    func: Callable[P, Coroutine[Any, Any, R]],
+    /,
+    *,
+    ttl: float | None = ...,
+    namespace: str | None = ...,
+    key: Callable[..., str] | None = ...,
+    unless: Callable[[Any], object] | None = ...,
+    ignore: Collection[str] | None = ...,
+    tags: Collection[str] | None = ...,
+) -> AsyncCachedFunction[P, R]: ...
+@overload
 def make_cache_decorator(
     cache: _CacheHooks | None,
     func: Callable[P, R],
@@ -434,6 +501,10 @@ def make_cache_decorator(
 
 
 @overload
+def cache(  # type: ignore[overload-overlap]
+    func: Callable[P, Coroutine[Any, Any, R]], /
+) -> AsyncCachedFunction[P, R]: ...
+@overload
 def cache(func: Callable[P, R], /) -> CachedFunction[P, R]: ...
 @overload
 def cache(
@@ -452,7 +523,12 @@ def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
 
     Use it bare (``@cache``) or with options (``@cache(ttl=60)``). Works on functions,
     ``async def`` functions and methods; the decorated function keeps its signature and gains
-    ``invalidate(*args, **kwargs) -> bool`` and ``cache_info() -> CacheInfo``.
+    ``invalidate(*args, **kwargs)`` and ``cache_info() -> CacheInfo``. ``invalidate`` deletes
+    the entry of those arguments from every tier and, through the Redis tier's message, from
+    every process, as `Cache.delete` does; it returns True if the entry existed. A sync
+    function's returns that bool; an ``async def``'s returns an awaitable of it (like
+    `AsyncCache.delete`): L1 is cleared before it returns, Redis and the other processes once
+    it is awaited.
 
     Args:
         func: the function, when used bare.

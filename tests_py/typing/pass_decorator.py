@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from typing_extensions import assert_type
 
 import stratacache
@@ -27,7 +29,7 @@ assert_type(load.cache_info().hits, int)
 
 async def use_async() -> None:
     assert_type(await aload(1), str | None)
-    assert_type(aload.invalidate(1), bool)
+    assert_type(aload.invalidate(1), Awaitable[bool])
 
 
 class Catalog:

@@ -1,0 +1,75 @@
+"""Cached functions on a Redis tier: what the decorator's controls promise across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import stratacache
+
+pytestmark = pytest.mark.usefixtures("redis_clean_url")
+
+
+def counted(is_async: bool) -> tuple[Callable[..., Any], list[int]]:
+    """A function (sync or async) recording its calls; returns 10 * x + the call number."""
+    calls: list[int] = []
+    if is_async:
+
+        async def load_async(x: int) -> int:
+            calls.append(x)
+            await asyncio.sleep(0)
+            return x * 10 + len(calls) - 1
+
+        return load_async, calls
+
+    def load(x: int) -> int:
+        calls.append(x)
+        return x * 10 + len(calls) - 1
+
+    return load, calls
+
+
+async def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    result = fn(*args, **kwargs)
+    return await result if inspect.isawaitable(result) else result
+
+
+def is_async(cache: Any) -> bool:
+    return isinstance(cache, stratacache.AsyncCache)
+
+
+async def test_invalidate_reaches_redis_and_every_process(
+    tiered: Callable[..., Any], redis_url: str, settle: Callable[..., None]
+) -> None:
+    a, b = tiered(redis_url), tiered(redis_url)  # two processes
+    fn, calls = counted(is_async(a))
+    fa, fb = a.cache(ttl=30)(fn), b.cache(ttl=30)(fn)
+    assert await run(fa, 1) == 10
+    assert await run(fb, 1) == 10  # from Redis, now in b's L1 too
+    assert await run(fa.invalidate, 1) is True
+    settle(redis_url, a, b)
+    assert await run(fb, 1) == 11  # neither b's L1 nor Redis kept the old value
+    assert await run(fa, 1) == 11  # the caller reads the new one, not the old from Redis
+    assert calls == [1, 1]
+    assert await run(fa.invalidate, 1) is True
+    assert await run(fa.invalidate, 1) is False
+
+
+async def test_an_async_functions_invalidate_clears_l1_before_it_is_awaited(
+    redis_url: str,
+) -> None:
+    cache = stratacache.AsyncCache(redis=redis_url)
+    try:
+        fn, _calls = counted(True)
+        f = cache.cache(ttl=30)(fn)
+        await f(2)
+        pending = f.invalidate(2)
+        assert len(cache) == 0  # L1 is already clear
+        assert await pending is True
+        assert await cache.get(f"{f.__stratacache_site__.keys.head}2") is None
+    finally:
+        await cache.close()
