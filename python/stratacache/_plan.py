@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -180,8 +181,56 @@ def judge(
 
 
 def tags_current(recorded: Mapping[str, int], current: Sequence[bytes | None]) -> bool:
-    """True when every tag's version in Redis equals the one the entry was written with."""
-    return all(int(now or 0) == then for then, now in zip(recorded.values(), current, strict=True))
+    """True when every tag's version in Redis equals the one the entry was written with (a
+    version holding foreign bytes equals none)."""
+    return all(
+        parse_version(now) == then for then, now in zip(recorded.values(), current, strict=True)
+    )
+
+
+_VERSION = re.compile(rb"-?[0-9]{1,18}")
+
+
+def parse_version(raw: bytes | None) -> int | None:
+    """A tag version as read from Redis (absent: 0), or None for bytes another client wrote
+    (anything INCR would refuse)."""
+    if raw is None:
+        return 0
+    return int(raw) if _VERSION.fullmatch(raw) else None
+
+
+def fresh_version() -> int:
+    """A version replacing foreign bytes: microseconds since the epoch, far above any version
+    INCR reaches, so no entry written before the repair matches it."""
+    return time.time_ns() // 1000
+
+
+#: Lua: bump a tag version (KEYS[1]); a key holding anything INCR refuses (foreign bytes, a
+#: value out of range, another type) is replaced by ARGV[1]. Returns {version, repaired}.
+BUMP_TAG = """
+local t = redis.call('type', KEYS[1])['ok']
+if t == 'none' then return {redis.call('incr', KEYS[1]), 0} end
+if t == 'string' then
+  local v = redis.call('get', KEYS[1])
+  if #v <= 18 and string.match(v, '^%-?%d+$') then return {redis.call('incr', KEYS[1]), 0} end
+end
+redis.call('del', KEYS[1])
+redis.call('set', KEYS[1], ARGV[1])
+return {tonumber(ARGV[1]), 1}
+"""
+
+#: Lua: take a stampede lock (KEYS[1]) for token ARGV[1] and PX ARGV[2]. Our locks always
+#: expire: a key there without a TTL (or of another type) was written by someone else and is
+#: taken over. Returns 1 taken, 2 taken over foreign bytes, 0 held by another loader.
+ACQUIRE_LOCK = """
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('pttl', KEYS[1]) == -1 then
+  redis.call('del', KEYS[1])
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 2
+end
+return 0
+"""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from . import _plan
+from ._log import RateLimited, logger
 from ._options import prefix_of
 from .errors import TierUnavailableError
 from .tiers._common import TierCounters, TierDown
@@ -31,6 +32,8 @@ MISS: Any = object()
 
 #: Tag index entries below which it is never pruned.
 _PRUNE_FLOOR = 1024
+
+_foreign_version = RateLimited("stratacache: a tag version in Redis holds foreign bytes")
 
 
 class Load(NamedTuple):
@@ -139,6 +142,8 @@ class TierState:
         """(value or MISS, refresh wanted) for a decoded entry and its tags' current versions."""
         if entry.tags and not _plan.tags_current(entry.tags, versions):
             self.counters.tag_misses += 1
+            if any(_plan.parse_version(v) is None for v in versions):
+                self.foreign()
             return MISS, False
         verdict = _plan.judge(
             entry.created_at_ms,
@@ -190,9 +195,22 @@ class TierState:
             value,
             ttl_ms=_plan.envelope_ttl_ms(ttl),
             compute_us=int(compute_us),
-            tags={t: int(v or 0) for t, v in zip(tags, versions, strict=True)},
+            # A foreign version (repaired by the driver first) records 0, which it never is.
+            tags={t: _plan.parse_version(v) or 0 for t, v in zip(tags, versions, strict=True)},
         )
         return rkey, data, _plan.redis_ttl_ms(ttl, self.stale_ttl)
+
+    def foreign(self) -> None:
+        """An internal key (tag version, lock) held bytes another client wrote: counted as
+        corrupt, logged at most once a minute."""
+        self.counters.corrupt += 1
+        _foreign_version.hit()
+
+    def repaired(self, what: str, count: int) -> None:
+        """Foreign bytes in `count` internal keys were replaced (a bump, a lock takeover)."""
+        if count:
+            self.counters.corrupt += count
+            logger.warning("stratacache: replaced foreign bytes in %d %s key(s)", count, what)
 
     def message(self, op: str, namespace: str, items: Iterable[str]) -> bytes:
         return _plan.Message(self.origin, op, namespace, tuple(items)).encode()

@@ -46,7 +46,9 @@ class RedisTierStats:
     Attributes:
         hits, misses: Redis reads that found a fresh value / nothing usable.
         stale_hits: stale values served while a refresh ran (stale-while-revalidate).
-        corrupt: values that did not decode (foreign, truncated, tampered): each was a miss.
+        corrupt: values that did not decode (foreign, truncated, tampered): each was a miss;
+            also internal keys (tag versions, locks) found holding another client's bytes,
+            each a miss or a logged repair.
         tag_misses: values whose tag versions had moved (invalidated by tag): each a miss.
         sets, deletes: values written / keys removed.
         errors: commands that failed (timeouts, refused connections, error replies).

@@ -195,6 +195,30 @@ class AsyncRedisTier:
         await self._warm()
         return await self._call(run)
 
+    async def eval(
+        self,
+        source: str,
+        calls: Sequence[tuple[Sequence[bytes], Sequence[Any]]],
+        announce: Announce | None = None,
+    ) -> list[Any]:
+        """See `SyncRedisTier.eval`."""
+
+        async def run() -> list[Any]:
+            pipe = self.client.pipeline(transaction=False)
+            for keys, args in calls:
+                pipe.eval(source, len(keys), *keys, *args)
+            return (await self._execute(pipe, announce))[: len(calls)]
+
+        if not calls:
+            return []
+        await self._warm()
+        return await self._call(run)
+
+    async def script(self, script: Any, keys: Sequence[bytes], args: Sequence[Any]) -> Any:
+        """See `SyncRedisTier.script`."""
+        await self._warm()
+        return await self._call(lambda: script(keys=list(keys), args=list(args)))
+
     async def acquire(self, lkey: bytes, token: bytes, px: int) -> bool:
         return bool(
             await self._call(lambda: self.client.set(lkey, token, nx=True, px=px), idempotent=False)

@@ -151,6 +151,27 @@ class SyncRedisTier:
 
         return self._call(run)
 
+    def eval(
+        self,
+        source: str,
+        calls: Sequence[tuple[Sequence[bytes], Sequence[Any]]],
+        announce: Announce | None = None,
+    ) -> list[Any]:
+        """Runs the Lua `source` once per (keys, args), with `announce`, in one round trip
+        (EVAL, not a registered script: a cluster pipeline cannot load scripts)."""
+
+        def run() -> list[Any]:
+            pipe = self.client.pipeline(transaction=False)
+            for keys, args in calls:
+                pipe.eval(source, len(keys), *keys, *args)
+            return self._execute(pipe, announce)[: len(calls)]
+
+        return self._call(run) if calls else []
+
+    def script(self, script: Any, keys: Sequence[bytes], args: Sequence[Any]) -> Any:
+        """One call of a script registered on this client (EVALSHA, loaded on NOSCRIPT)."""
+        return self._call(lambda: script(keys=list(keys), args=list(args)))
+
     def acquire(self, lkey: bytes, token: bytes, px: int) -> bool:
         """SET NX PX: True if we now hold the lock."""
         return bool(

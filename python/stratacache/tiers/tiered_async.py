@@ -32,6 +32,7 @@ class AsyncTiered(AsyncRuntime):
         self.redis = redis
         self.lock_timeout = lock_timeout
         self._refreshing: set[bytes] = set()
+        self._acquire_lock = redis.client.register_script(_plan.ACQUIRE_LOCK)
 
     # Reads ------------------------------------------------------------------------------------
     async def read(
@@ -95,10 +96,27 @@ class AsyncTiered(AsyncRuntime):
         if not tags:
             return []
         try:
-            return await self.redis.mget(self.state.tag_keys(tags))
+            versions = await self.redis.mget(self.state.tag_keys(tags))
+            foreign = [
+                t for t, v in zip(tags, versions, strict=True) if _plan.parse_version(v) is None
+            ]
+            if foreign:  # replaced by a fresh version (that is an invalidation), then read again
+                await self._bump(foreign)
+                versions = await self.redis.mget(self.state.tag_keys(tags))
         except TierDown as exc:
             self.state.write_failed(exc, namespace)
             return None
+        if any(_plan.parse_version(v) is None for v in versions):
+            self.state.foreign()  # written again meanwhile: treat the tags as unknown
+            return None
+        return versions
+
+    async def _bump(self, tags: Sequence[str], announce: Announce | None = None) -> None:
+        """Bumps tag versions, replacing any holding foreign bytes (logged, counted)."""
+        fresh = _plan.fresh_version()
+        calls = [([k], [fresh]) for k in self.state.tag_keys(tags)]
+        results = await self.redis.eval(_plan.BUMP_TAG, calls, announce)
+        self.state.repaired("tag version", sum(1 for r in results if int(r[1])))
 
     # Writes -----------------------------------------------------------------------------------
     async def write(
@@ -164,7 +182,7 @@ class AsyncTiered(AsyncRuntime):
         st = self.state
         st.l1_drop_tags(tags)
         try:
-            await self.redis.incr(st.tag_keys(tags), self._announce("t", "", tags))
+            await self._bump(tags, self._announce("t", "", tags))
         except TierDown as exc:
             st.write_failed(exc, namespace)
 
@@ -254,7 +272,9 @@ class AsyncTiered(AsyncRuntime):
         delay = 0.002
         try:
             while True:
-                if await self.redis.acquire(lkey, token, px):
+                taken = int(await self.redis.script(self._acquire_lock, [lkey], [token, px]))
+                if taken:
+                    self.state.repaired("lock", int(taken == 2))
                     return token
                 self.state.counters.lock_waits += 1
                 value, _ = await self.read(namespace, key)

@@ -31,6 +31,7 @@ class SyncTiered(SyncRuntime):
         self.redis = redis
         self.lock_timeout = lock_timeout
         self._refreshing: set[bytes] = set()
+        self._acquire_lock = redis.client.register_script(_plan.ACQUIRE_LOCK)
 
     # Reads ------------------------------------------------------------------------------------
     def read(self, namespace: str, key: str, *, allow_stale: bool = False) -> tuple[Any, bool]:
@@ -92,10 +93,27 @@ class SyncTiered(SyncRuntime):
         if not tags:
             return []
         try:
-            return self.redis.mget(self.state.tag_keys(tags))
+            versions = self.redis.mget(self.state.tag_keys(tags))
+            foreign = [
+                t for t, v in zip(tags, versions, strict=True) if _plan.parse_version(v) is None
+            ]
+            if foreign:  # replaced by a fresh version (that is an invalidation), then read again
+                self._bump(foreign)
+                versions = self.redis.mget(self.state.tag_keys(tags))
         except TierDown as exc:
             self.state.write_failed(exc, namespace)
             return None
+        if any(_plan.parse_version(v) is None for v in versions):
+            self.state.foreign()  # written again meanwhile: treat the tags as unknown
+            return None
+        return versions
+
+    def _bump(self, tags: Sequence[str], announce: Announce | None = None) -> None:
+        """Bumps tag versions, replacing any holding foreign bytes (logged, counted)."""
+        fresh = _plan.fresh_version()
+        calls = [([k], [fresh]) for k in self.state.tag_keys(tags)]
+        results = self.redis.eval(_plan.BUMP_TAG, calls, announce)
+        self.state.repaired("tag version", sum(1 for r in results if int(r[1])))
 
     # Writes -----------------------------------------------------------------------------------
     def write(
@@ -161,7 +179,7 @@ class SyncTiered(SyncRuntime):
         st = self.state
         st.l1_drop_tags(tags)
         try:
-            self.redis.incr(st.tag_keys(tags), self._announce("t", "", tags))
+            self._bump(tags, self._announce("t", "", tags))
         except TierDown as exc:
             st.write_failed(exc, namespace)
 
@@ -249,7 +267,9 @@ class SyncTiered(SyncRuntime):
         delay = 0.002
         try:
             while True:
-                if self.redis.acquire(lkey, token, px):
+                taken = int(self.redis.script(self._acquire_lock, [lkey], [token, px]))
+                if taken:
+                    self.state.repaired("lock", int(taken == 2))
                     return token
                 self.state.counters.lock_waits += 1
                 value, _ = self.read(namespace, key)
