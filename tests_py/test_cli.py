@@ -17,6 +17,7 @@ import pytest
 
 import stratacache
 from stratacache.cli import main
+from stratacache.data import SAMPLE_TRACE
 
 SECTIONS = (
     "== Trace:",
@@ -207,7 +208,6 @@ def test_quick_samples_and_shrinks_the_grid(
     [
         ([], "required: COMMAND"),
         (["analyze", "t.txt"], "required: --out"),
-        (["analyze", "--out", "o"], "required: trace"),
         (["analyze", "t.txt", "--out", "o", "--sample-rate", "0"], "sample_rate"),
         (["analyze", "t.txt", "--out", "o", "--sample-rate", "1.5"], "sample_rate"),
         (["analyze", "t.txt", "--out", "o", "--sample-rate", "half"], "not a number"),
@@ -286,3 +286,54 @@ def test_python_dash_m_and_help(traces: dict[str, Path], tmp_path: Path) -> None
     missing = cli("analyze", str(tmp_path / "nope.txt"), "--out", str(tmp_path))
     assert missing.returncode == 1
     assert "Traceback" not in missing.stderr
+
+
+def test_the_sample_trace_is_the_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["analyze", "--out", str(tmp_path), "--quick"], capsys)
+    assert code == 0
+    assert f"== Trace: {SAMPLE_TRACE} ==" in out
+    assert "requests           50,000" in out
+    assert (tmp_path / "report.json").exists()
+
+
+def test_version() -> None:
+    for cmd in (
+        [sys.executable, "-m", "stratacache"],
+        [str(Path(sys.executable).parent / "stratacache")],
+    ):
+        if not Path(cmd[0]).exists():  # the console script of an install into this interpreter
+            continue
+        done = subprocess.run(
+            [*cmd, "--version"], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == f"stratacache {stratacache.__version__}\n"
+
+
+def hidden(module: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Runs the CLI with `module` unimportable, as if its extra were not installed."""
+    code = f"import sys; sys.modules[{module!r}] = None; from stratacache.cli import main; sys.exit(main())"
+    cmd = [sys.executable, "-c", code, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, cwd=cwd)
+
+
+def test_without_tqdm_the_error_names_the_pip_line(tmp_path: Path) -> None:
+    done = hidden("tqdm", "analyze", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == (
+        "stratacache analyze: error: stratacache analyze needs tqdm, which is not installed: "
+        "pip install 'stratacache[cli]'\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_without_matplotlib_the_report_is_written_and_the_plots_named(
+    traces: dict[str, Path], tmp_path: Path
+) -> None:
+    done = hidden("matplotlib", "analyze", str(traces["ints.txt"]), "--out", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "no plots: write_plots() needs matplotlib, which is not installed: " in done.stdout
+    assert "pip install 'stratacache[cli]'" in done.stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.json", "report.txt"]

@@ -1,7 +1,12 @@
-"""The `stratacache` command line. One command so far: `stratacache analyze TRACE --out DIR`.
+"""The `stratacache` command line. One command so far: `stratacache analyze [TRACE] --out DIR`.
 
-Exit status: 0 on success, 1 when the trace cannot be read or the report cannot be written
-(the error on stderr, no traceback), 2 on bad arguments (argparse's convention).
+It needs the `cli` extra (tqdm for progress bars, matplotlib for the plots):
+``pip install 'stratacache[cli]'``. Without tqdm it exits 1 naming that line; without
+matplotlib it writes the text and JSON report and says the plots need it.
+
+Exit status: 0 on success, 1 when the trace cannot be read, the report cannot be written or the
+`cli` extra is missing (the error on stderr, no traceback), 2 on bad arguments (argparse's
+convention).
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import analysis
+from . import __version__, analysis
+from ._extras import MissingExtraError, require
 from .analysis._run import check_policies, check_sample_rate, check_targets
+from .data import SAMPLE_TRACE
 from .errors import StratacacheError
 
 _FORMATS = """\
@@ -32,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if out.exists() and not out.is_dir():
         parser.exit(2, f"stratacache analyze: error: --out {out} exists and is not a directory\n")
     try:
+        require("tqdm", "cli", "stratacache analyze")
         result = analysis.analyze(
             args.trace,
             policies=args.policies,
@@ -44,10 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes = []
         try:
             written += analysis.write_plots(result, out)
-        except ModuleNotFoundError as e:
-            if e.name != "matplotlib":
-                raise
-            notes.append("matplotlib is not installed: no plots (pip install matplotlib)")
+        except MissingExtraError as e:
+            notes.append(f"no plots: {e}")
     except (StratacacheError, OSError) as e:
         print(f"stratacache analyze: error: {e}", file=sys.stderr)
         return 1
@@ -67,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="stratacache",
         description="stratacache tools: a multi-tier cache for Python with a C++ core.",
     )
+    parser.add_argument("--version", action="version", version=f"stratacache {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     analyze = commands.add_parser(
         "analyze",
@@ -80,7 +87,13 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_FORMATS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    analyze.add_argument("trace", help="the trace file")
+    analyze.add_argument(
+        "trace",
+        nargs="?",
+        default=str(SAMPLE_TRACE),
+        help="the trace file (default: the sample trace shipped in the package, "
+        "stratacache.data.SAMPLE_TRACE)",
+    )
     analyze.add_argument("--out", required=True, metavar="DIR", help="directory for the report")
     analyze.add_argument(
         "--policies",

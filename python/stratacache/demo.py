@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs in the dev group yet
-
 import stratacache
+
+from ._extras import ProgressBar, available, progress_bar
 
 __all__ = ["DemoConfig", "main", "run_demo"]
 
@@ -43,7 +43,7 @@ class DemoConfig:
         zipf: skew of the product popularity (0.99 is typical of web traffic).
         policy: eviction policy, one of `stratacache.POLICIES`; None = the default.
         seed: seed of the request stream.
-        progress: show a progress bar on stderr.
+        progress: show a progress bar on stderr (needs tqdm, from the `cli` extra).
     """
 
     requests: int = 20_000
@@ -110,9 +110,15 @@ def _latency(samples_ns: list[int]) -> dict[str, float | int]:
     }
 
 
-def _bar(total: int, desc: str, enabled: bool) -> Any:
-    return tqdm(
-        total=total, desc=desc, unit="req", file=sys.stderr, disable=not enabled, mininterval=0.25
+def _bar(total: int, desc: str, enabled: bool) -> ProgressBar:
+    return progress_bar(
+        enabled,
+        "DemoConfig(progress=True)",
+        total=total,
+        desc=desc,
+        unit="req",
+        file=sys.stderr,
+        mininterval=0.25,
     )
 
 
@@ -155,6 +161,7 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
     Raises:
         ValueError: a size is not positive.
         ConfigError: the policy is unknown.
+        MissingExtraError: `config.progress` is set and tqdm is not installed.
     """
     if min(config.requests, config.keys, config.capacity, config.uncached) <= 0:
         msg = "requests, keys, capacity and uncached must be positive"
@@ -291,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         uncached=args.uncached,
         policy=args.policy,
         seed=args.seed,
-        progress=not args.no_progress,
+        progress=not args.no_progress and available("tqdm"),  # no bar without the cli extra
     )
     try:
         report = run_demo(config)

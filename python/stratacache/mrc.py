@@ -117,9 +117,9 @@ class MissRatioCurve:
             The Axes drawn on.
         """
         if ax is None:
-            import matplotlib.pyplot as plt  # noqa: PLC0415 - optional dependency, lazily
+            from ._extras import require  # noqa: PLC0415 - matplotlib is optional: lazily
 
-            _, ax = plt.subplots()
+            _, ax = require("matplotlib.pyplot", "cli", "MissRatioCurve.plot()").subplots()
         how = "exact" if self.sample_rate >= 1.0 else f"sampled at {self.sample_rate:g}"
         ax.plot(self.sizes, self.miss_ratios, marker=".", label=f"{self.policy} ({how})")
         ax.set_xscale("log")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+from .._extras import require
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -12,7 +14,6 @@ def axes(ax: Axes | None) -> Axes:
     """`ax`, or the Axes of a new pyplot figure when it is None."""
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt  # noqa: PLC0415 - optional dependency, lazily
-
+    plt = require("matplotlib.pyplot", "cli", "plotting")
     _, new = plt.subplots()
-    return new
+    return cast("Axes", new)

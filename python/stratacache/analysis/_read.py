@@ -20,8 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
-from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs in the dev group yet
-
+from .._extras import ProgressBar, progress_bar
 from ..errors import CorruptDataError, StratacacheError, TraceIOError
 
 if TYPE_CHECKING:
@@ -121,6 +120,7 @@ def read_trace(path: str | os.PathLike[str], *, progress: bool = False) -> Trace
         TraceIOError: the file cannot be opened or read.
         CorruptDataError: the file is not a trace of a known format (not text, a bad CSV row,
             times going back, a truncated gzip stream) or holds no requests.
+        MissingExtraError: progress is set and tqdm (the `cli` extra) is not installed.
     """
     p = Path(os.fspath(path))
     try:
@@ -155,12 +155,14 @@ def _opened(path: Path, progress: bool) -> Iterator[tuple[io.BufferedIOBase, _Ti
         gzipped = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
         stream: io.BufferedIOBase = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
-        bar = tqdm(
+        bar = progress_bar(
+            progress,
+            "read_trace(progress=True)",
             total=size,
             unit="B",
             unit_scale=True,
             desc=f"reading {path.name}",
-            disable=None if progress else True,
+            disable=None,
             leave=False,
         )
         try:
@@ -173,7 +175,7 @@ def _opened(path: Path, progress: bool) -> Iterator[tuple[io.BufferedIOBase, _Ti
 class _Tick:
     """Moves a progress bar to the position reached in the (compressed) file."""
 
-    def __init__(self, raw: IO[bytes], bar: tqdm) -> None:
+    def __init__(self, raw: IO[bytes], bar: ProgressBar) -> None:
         self._raw, self._bar = raw, bar
 
     def __call__(self) -> None:

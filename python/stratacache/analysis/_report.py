@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._extras import require
 from .._options import require_type
 from ._curves import plot_curves
 from ._run import Analysis
@@ -107,12 +108,12 @@ def write_plots(analysis: Analysis, out_dir: str | os.PathLike[str]) -> list[Pat
 
     Raises:
         TypeError: analysis is not an Analysis.
-        ModuleNotFoundError: matplotlib is not installed.
+        MissingExtraError: matplotlib (the `cli` extra) is not installed.
         OSError: a file cannot be written.
     """
     require_type(analysis, Analysis, "analysis", "an Analysis")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415 - optional
-    from matplotlib.figure import Figure  # noqa: PLC0415 - optional dependency, lazily
+    canvas_agg = require("matplotlib.backends.backend_agg", "cli", "write_plots()").FigureCanvasAgg
+    figure = require("matplotlib.figure", "cli", "write_plots()").Figure
 
     out = Path(os.fspath(out_dir))
     out.mkdir(parents=True, exist_ok=True)
@@ -126,8 +127,8 @@ def write_plots(analysis: Analysis, out_dir: str | os.PathLike[str]) -> list[Pat
         drawings.append(("ttl.png", analysis.ttl.plot))
     written = []
     for name, draw in drawings:
-        fig = Figure(figsize=(7, 4.5), layout="constrained")
-        FigureCanvasAgg(fig)
+        fig = figure(figsize=(7, 4.5), layout="constrained")
+        canvas_agg(fig)
         draw(fig.add_subplot())
         fig.savefig(out / name, dpi=110)
         written.append(out / name)

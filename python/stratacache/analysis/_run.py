@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from numbers import Real
 
-from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs in the dev group yet
-
 from .. import _core
+from .._extras import ProgressBar, progress_bar
 from .._options import check_positive, require_type
 from ..errors import ConfigError
 from ..mrc import MissRatioCurve
@@ -103,6 +102,7 @@ def analyze(
         TypeError: an argument has the wrong type.
         ConfigError: an unknown policy, a sample_rate or target out of range.
         TraceIOError, CorruptDataError: the trace cannot be read (see `read_trace`).
+        MissingExtraError: progress is set and tqdm (the `cli` extra) is not installed.
     """
     names = check_policies(policies)
     goals = check_targets(targets)
@@ -112,17 +112,25 @@ def analyze(
         if rate is None:
             rate = min(1.0, QUICK_REQUESTS / trace.requests) if quick else 1.0
         timed = trace.times is not None
-        with tqdm(
+        with progress_bar(
+            progress,
+            "analyze(progress=True)",
             total=len(names) + 2 + timed,
             desc="analysing",
-            disable=None if progress else True,
+            disable=None,
             leave=False,
         ) as bar:
             return _measure(trace, names=names, goals=goals, rate=rate, quick=quick, bar=bar)
 
 
 def _measure(
-    trace: Trace, *, names: list[str], goals: list[float], rate: float, quick: bool, bar: tqdm
+    trace: Trace,
+    *,
+    names: list[str],
+    goals: list[float],
+    rate: float,
+    quick: bool,
+    bar: ProgressBar,
 ) -> Analysis:
     running: list[str] = []
 
