@@ -165,3 +165,38 @@ async def test_a_write_cancelled_while_half_open_does_not_leave_the_breaker_stuc
         assert breaker.state == "closed"
     finally:
         await cache.close()
+
+
+async def test_every_call_during_a_sigstop_ends_near_its_deadline(
+    tiered: Callable[..., Any], fresh_redis_server: RedisServer
+) -> None:
+    # issue 11 item 8: retries and reconnects multiplied the socket timeout (1.27 s for 250 ms).
+    options = RedisOptions(
+        socket_timeout=0.2,
+        connect_timeout=0.2,
+        call_timeout=0.3,
+        retries=4,
+        breaker=BreakerConfig(failure_threshold=1000),  # every call really goes out
+        coherence=None,
+    )
+    a = tiered(fresh_redis_server.url, redis_options=options, l1=False)
+    await call(a.set("k", 1))
+    fresh_redis_server.pause()
+    slowest = 0.0
+    try:
+        for i in range(8):
+            started = time.monotonic()
+            if i % 2:
+                assert await call(a.get("k")) is None  # fail-open: a miss
+            else:
+                await call(a.set(f"w{i}", i))  # fail-open: skipped
+            slowest = max(slowest, time.monotonic() - started)
+    finally:
+        fresh_redis_server.resume()
+    stats = a._stats().l2
+    assert stats.skipped_reads == 4
+    assert stats.skipped_writes == 4
+    # Five attempts of 200 ms each took over a second before; the slack is for a busy VM.
+    assert slowest < options.deadline + 0.45
+    assert await call(a.get("k")) == 1  # and the tier serves again once Redis is back
+

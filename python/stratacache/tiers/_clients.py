@@ -5,15 +5,23 @@ commands itself and trips its breaker, and a Sentinel client that retries re-dia
 primary instead of asking the sentinels again. Cluster clients keep a short retry budget so
 that MOVED/ASK redirections and slot-map refreshes after a failover are followed. RESP2 is
 pinned: the tracking invalidations arrive on a RESP2 pub/sub connection (REDIRECT).
+
+Sync connections are redis-py's, capped by the running call's deadline
+(`_common.call_deadline`): a connect or a read never waits past it, so one call costs at most
+`RedisOptions.deadline` however many reconnects and retries it takes. (asyncio calls are cut
+by asyncio.timeout around the whole call instead.)
 """
 
 from __future__ import annotations
 
+import functools
 import ssl
+import time
 from typing import Any
 
 from .._options import require_type
 from ..errors import ConfigError
+from ._common import call_deadline
 from ._config import RedisOptions, RedisTarget
 
 __all__ = ["async_client", "connection_kwargs", "sync_client"]
@@ -43,12 +51,69 @@ def connection_kwargs(target: RedisTarget, options: RedisOptions) -> dict[str, A
     return kwargs
 
 
+#: Shortest socket timeout a capped connect or read gets (0 would mean non-blocking).
+_MIN_WAIT = 0.001
+
+
+def _time_left() -> float | None:
+    end = call_deadline.get()
+    return None if end is None else max(end - time.monotonic(), _MIN_WAIT)
+
+
+class _DeadlineCapped:
+    """Mixin for redis-py sync connections: connects and reads wait no longer than the time
+    left to the running call (a connection is used by one thread at a time, so the
+    attributes it swaps for one connect are its own)."""
+
+    socket_timeout: float | None
+    socket_connect_timeout: float | None
+
+    def _connect(self) -> Any:
+        left = _time_left()
+        saved = self.socket_connect_timeout
+        if left is not None and (saved is None or left < saved):
+            self.socket_connect_timeout = left
+        try:
+            return super()._connect()  # type: ignore[misc]
+        finally:
+            self.socket_connect_timeout = saved
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        left = _time_left()
+        if left is not None and "timeout" not in kwargs:
+            limit = self.socket_timeout
+            if limit is None or left < limit:
+                kwargs["timeout"] = left
+        return super().read_response(*args, **kwargs)  # type: ignore[misc]
+
+
+@functools.cache
+def _capped(base: type) -> type:
+    """`base` (a redis-py connection class) with `_DeadlineCapped` mixed in."""
+    return type(f"Capped{base.__name__}", (_DeadlineCapped, base), {})
+
+
 def sync_client(target: RedisTarget, options: RedisOptions) -> Any:
     """A sync redis-py client for `target` (Redis, a Sentinel primary, or RedisCluster)."""
-    import redis  # noqa: PLC0415 - redis-py is needed only by caches with an L2
+    from .._extras import require  # noqa: PLC0415 - redis-py: only caches with an L2 need it
+
+    redis = require("redis", "redis", "a Redis tier")
     from redis import cluster, retry, sentinel  # noqa: PLC0415
 
     return _client(target, options, lib=redis, retry=retry, sentinel=sentinel, cluster=cluster)
+
+
+def _connection_class(lib: Any, sentinel: Any, target: RedisTarget) -> type:
+    """The connection class of a standalone or Sentinel pool (deadline-capped when sync)."""
+    if target.kind == "sentinel":
+        base = (
+            sentinel.SentinelManagedSSLConnection
+            if target.ssl
+            else sentinel.SentinelManagedConnection
+        )
+    else:
+        base = lib.SSLConnection if target.ssl else lib.Connection
+    return base if lib.__name__ == "redis.asyncio" else _capped(base)
 
 
 def async_client(target: RedisTarget, options: RedisOptions) -> Any:
@@ -90,7 +155,11 @@ def _client(
             max_connections=options.max_connections,
             **kwargs,
         )
-        return manager.master_for(str(target.service_name), retry=no_retry)
+        return manager.master_for(
+            str(target.service_name),
+            retry=no_retry,
+            connection_class=_connection_class(lib, sentinel, target),
+        )
     host, port = target.hosts[0]
     pool = lib.BlockingConnectionPool(
         host=host,
@@ -99,7 +168,7 @@ def _client(
         max_connections=options.max_connections,
         timeout=options.connect_timeout,
         retry=no_retry,
-        connection_class=lib.SSLConnection if target.ssl else lib.Connection,
+        connection_class=_connection_class(lib, sentinel, target),
         **_pool_kwargs(kwargs),
     )
     return lib.Redis.from_pool(pool)  # from_pool: closing the client closes the pool

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import time
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -21,6 +23,10 @@ return 0
 
 #: A PUBLISH to send with a write: (channel, message).
 Announce = tuple[bytes, bytes]
+
+#: time.monotonic() by which the running sync call must be over (None outside a call); the
+#: connections of `_clients` cap every connect and read by the time left.
+call_deadline: ContextVar[float | None] = ContextVar("stratacache_call_deadline", default=None)
 
 
 class TierDown(Exception):
@@ -49,6 +55,8 @@ class TierCounters:
     invalidations_received: int = 0
     invalidations_malformed: int = 0
     subscription_drops: int = 0
+    invalidations_replayed: int = 0
+    invalidations_overflowed: int = 0
 
     def snapshot(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -124,6 +132,19 @@ def retry_permit(tier: Any, permit: int, exc: Exception) -> int:
     if not again:
         raise TierDown(str(exc)) from exc
     return again
+
+
+def check_time_left(end: float, delay: float, exc: Exception) -> None:
+    """Raises TierDown when a retry after `delay` would start past the call's deadline."""
+    if time.monotonic() + delay >= end:
+        raise TierDown(str(exc)) from exc
+
+
+def deadline_passed(tier: Any) -> TierDown:
+    """The TierDown of an asyncio call cut by its deadline (counted as a transport failure)."""
+    tier.counters.errors += 1
+    tier.breaker.failure()
+    return TierDown(f"no answer within call_timeout ({tier.options.deadline:g} s)")
 
 
 def backoff_delay(options: RedisOptions, attempt: int) -> float:

@@ -37,6 +37,9 @@ class RedisOptions:
 
     Attributes:
         socket_timeout: seconds a command may take before it counts as failed.
+        call_timeout: seconds one call may take in all, retries and reconnects included
+            (None: twice socket_timeout). The deadline cuts a call short; it is a miss or a
+            skipped write like any other failure.
         connect_timeout: seconds to open a connection.
         max_connections: connections per pool (a caller waits up to connect_timeout for one).
         retries: extra attempts of an idempotent command after a transport error.
@@ -59,6 +62,7 @@ class RedisOptions:
     """
 
     socket_timeout: float = 0.25
+    call_timeout: float | None = None
     connect_timeout: float = 0.5
     max_connections: int = 64
     retries: int = 2
@@ -79,6 +83,8 @@ class RedisOptions:
     def __post_init__(self) -> None:
         for name in ("socket_timeout", "connect_timeout", "backoff", "backoff_max"):
             check_positive(getattr(self, name), name)
+        if self.call_timeout is not None:
+            check_positive(self.call_timeout, "call_timeout")
         if check_ttl(self.degraded_l1_ttl, "degraded_l1_ttl") in (None, math.inf):
             msg = "degraded_l1_ttl must be a finite number of seconds >= 0"
             raise ConfigError(msg)
@@ -99,6 +105,11 @@ class RedisOptions:
             msg = f'ssl_cert_reqs must be "required", "optional" or "none", got {self.ssl_cert_reqs!r}'
             raise ConfigError(msg)
 
+    @property
+    def deadline(self) -> float:
+        """Seconds one call may take in all (`call_timeout`, or twice socket_timeout)."""
+        return 2 * self.socket_timeout if self.call_timeout is None else self.call_timeout
+
     def replace(self, **changes: Any) -> RedisOptions:
         """A copy with `changes` applied (and validated)."""
         return dataclasses.replace(self, **changes)
@@ -117,7 +128,14 @@ class RedisTarget:
     service_name: str | None = None
 
 
-_FLOAT_FIELDS = {"socket_timeout", "connect_timeout", "backoff", "backoff_max", "degraded_l1_ttl"}
+_FLOAT_FIELDS = {
+    "socket_timeout",
+    "call_timeout",
+    "connect_timeout",
+    "backoff",
+    "backoff_max",
+    "degraded_l1_ttl",
+}
 _INT_FIELDS = {"max_connections", "retries"}
 _STR_FIELDS = {"key_prefix", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs"}
 _STR_FIELDS |= {"sentinel_password", "coherence"}

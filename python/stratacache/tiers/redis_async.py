@@ -10,6 +10,8 @@ per command, not per key).
 from __future__ import annotations
 
 import asyncio
+import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -18,6 +20,8 @@ from ._common import (
     Announce,
     TierCounters,
     after_failure,
+    check_time_left,
+    deadline_passed,
     is_cluster,
     new_breaker,
     refuse_if_open,
@@ -31,6 +35,14 @@ T = TypeVar("T")
 
 #: Most keys per auto-pipelined MGET; a larger batch is split.
 MAX_BATCH = 512
+
+
+async def _within(seconds: float, awaitable: Awaitable[T]) -> T:
+    """`awaitable`, cancelled after `seconds` (asyncio.timeout where it exists: no extra task)."""
+    if sys.version_info < (3, 11):
+        return await asyncio.wait_for(awaitable, seconds)
+    async with asyncio.timeout(seconds):
+        return await awaitable
 
 
 class AsyncRedisTier:
@@ -48,22 +60,32 @@ class AsyncRedisTier:
         self._warmed = not self.cluster
 
     async def _call(self, fn: Callable[[], Awaitable[T]], *, idempotent: bool = True) -> T:
-        permit = refuse_if_open(self)
-        attempt = 0
+        permits = [refuse_if_open(self)]
         try:
-            while True:
-                try:
-                    result = await fn()
-                except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
-                    delay = after_failure(exc, attempt, idempotent=idempotent, tier=self)
-                    permit = retry_permit(self, permit, exc)
-                    await asyncio.sleep(delay)
-                    attempt += 1
-                    continue
-                self.breaker.success()
-                return result
+            return await _within(self.options.deadline, self._attempts(fn, idempotent, permits))
+        except (asyncio.TimeoutError, TimeoutError) as exc:  # only the deadline raises these
+            raise deadline_passed(self) from exc
         finally:  # a cancelled trial call must not keep its half-open slot
-            self.breaker.release(permit)
+            self.breaker.release(permits[0])
+
+    async def _attempts(
+        self, fn: Callable[[], Awaitable[T]], idempotent: bool, permits: list[int]
+    ) -> T:
+        """The attempts of one call; `permits[0]` is the breaker permit held now."""
+        end = time.monotonic() + self.options.deadline
+        attempt = 0
+        while True:
+            try:
+                result = await fn()
+            except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
+                delay = after_failure(exc, attempt, idempotent=idempotent, tier=self)
+                check_time_left(end, delay, exc)
+                permits[0] = retry_permit(self, permits[0], exc)
+                await asyncio.sleep(delay)
+                attempt += 1
+                continue
+            self.breaker.success()
+            return result
 
     async def ping(self) -> None:
         await self.client.ping()

@@ -18,6 +18,8 @@ from ._common import (
     Announce,
     TierCounters,
     after_failure,
+    call_deadline,
+    check_time_left,
     is_cluster,
     new_breaker,
     refuse_if_open,
@@ -43,6 +45,10 @@ class SyncRedisTier:
 
     def _call(self, fn: Callable[[], T], *, idempotent: bool = True) -> T:
         permit = refuse_if_open(self)
+        # One deadline for the whole call: the connections cap each connect and read by the
+        # time left, and no retry starts that could not finish in time.
+        end = time.monotonic() + self.options.deadline
+        token = call_deadline.set(end)
         attempt = 0
         try:
             while True:
@@ -50,13 +56,15 @@ class SyncRedisTier:
                     result = fn()
                 except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
                     delay = after_failure(exc, attempt, idempotent=idempotent, tier=self)
+                    check_time_left(end, delay, exc)
                     permit = retry_permit(self, permit, exc)
                     time.sleep(delay)
                     attempt += 1
                     continue
                 self.breaker.success()
                 return result
-        finally:  # a cancelled trial call must not keep its half-open slot
+        finally:  # an interrupted trial call must not keep its half-open slot
+            call_deadline.reset(token)
             self.breaker.release(permit)
 
     def ping(self) -> None:
