@@ -10,24 +10,32 @@ published messages are still applied (tags, flushes and patterns are not key wri
 When the subscription drops (error, or no answer to a PING within the deadline), messages
 may have been lost: `on_down` flushes L1 and keeps it degraded; after re-subscribing,
 `on_up` flushes again (messages sent while we were away) and ends the degraded state. The
-thread reconnects with jittered exponential backoff. It touches Python objects only through
-the callbacks, which call the thread-safe store.
+thread reconnects with jittered exponential backoff, reset once a session was up. Losing
+coherence and getting it back are logged at WARNING (once per outage). It touches Python
+objects only through the callbacks, which call the thread-safe store.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from .._log import logger
 from .._plan import Message
 from ._common import TierCounters
 
-__all__ = ["Subscriber"]
+__all__ = ["Subscriber", "backoff"]
 
 _TRACKING_CHANNEL = b"__redis__:invalidate"
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before reconnect attempt `attempt` (1, 2, ...): full jitter, 0.1 s to 2 s."""
+    return random.uniform(0, min(2.0, 0.05 * 2**attempt))
 
 
 class Subscriber:
@@ -58,6 +66,7 @@ class Subscriber:
         self._ping_interval, self._ping_deadline = ping_interval, ping_deadline
         self._stop = threading.Event()
         self.connected = threading.Event()
+        self._down_logged = False  # a "lost" line was logged and no "back" line since
         self._thread = threading.Thread(
             target=self._run, name="stratacache-invalidation", daemon=True
         )
@@ -72,18 +81,27 @@ class Subscriber:
     def _run(self) -> None:
         attempt = 0
         while not self._stop.is_set():
-            try:
+            # Any failure means "messages may be lost"; the session never ends otherwise.
+            with contextlib.suppress(Exception):
                 self._session()
-                attempt = 0
-            except Exception:  # noqa: BLE001 - any failure means "messages may be lost"
-                attempt += 1
-            if self.connected.is_set():
+            was_up = self.connected.is_set()
+            # A session that was up starts the backoff afresh: only consecutive failed
+            # attempts grow it, so the tenth cut heals as fast as the first.
+            attempt = 1 if was_up else attempt + 1
+            if was_up:
                 self.connected.clear()
             if self._stop.is_set():
                 return
-            self._counters.subscription_drops += 1
             self._on_down()
-            self._stop.wait(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
+            self._counters.subscription_drops += 1  # after on_down: a moved count means flushed
+            if not self._down_logged:
+                self._down_logged = True
+                logger.warning(
+                    "L1 coherence lost: the invalidation subscription %s; L1 is flushed and "
+                    "its TTLs are capped until it is back",
+                    "dropped" if was_up else "could not be opened",
+                )
+            self._stop.wait(backoff(attempt))
 
     def _session(self) -> None:
         pubsub = self._client.pubsub()
@@ -104,6 +122,9 @@ class Subscriber:
                 tracker = self._start_tracking(client_id)
             self._on_up()
             self.connected.set()
+            if self._down_logged:
+                self._down_logged = False
+                logger.warning("L1 coherence is back: the invalidation subscription is up")
             self._listen(pubsub, tracker)
         finally:
             if tracker is not None:
