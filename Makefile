@@ -6,7 +6,7 @@ JOBS ?= 2
 INSTALL_MODE ?= -e
 export CMAKE_BUILD_PARALLEL_LEVEL := $(JOBS)
 
-.PHONY: bootstrap install demo test test-cpp test-py bench bench-quick sanitize fuzz format lint clean
+.PHONY: bootstrap install demo test test-cpp test-py faults bench bench-quick sanitize fuzz format lint clean
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -26,6 +26,11 @@ test-py: install
 	$(PY) -m pytest
 
 test: test-cpp test-py
+
+# The fault suite's long form (make test runs its short form): longer phases, more trials;
+# figures in bench/results/faults.json.
+faults: install
+	$(PY) -m pytest tests_py/faults -m faults --faults-long
 
 bench: install
 	$(PY) bench/py/bench_l1.py
