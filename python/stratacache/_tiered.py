@@ -26,7 +26,7 @@ from .errors import TierUnavailableError
 from .tiers._common import TierCounters, TierDown
 from .tiers._config import RedisOptions
 
-__all__ = ["MISS", "Load", "TierState"]
+__all__ = ["MISS", "InvalidationLog", "Load", "Logged", "TierState"]
 
 MISS: Any = object()
 
@@ -44,6 +44,98 @@ class Load(NamedTuple):
     ttl: float | None
     tags: Sequence[str]
     unless: Callable[[Any], object] | None
+
+
+class Logged:
+    """One skipped invalidation: op as in `_plan.Message` ("k" keys, "t" tags, "p" patterns,
+    "n" a namespace, "a" everything), compared by identity."""
+
+    __slots__ = ("items", "namespace", "op")
+
+    def __init__(self, op: str, namespace: str, items: tuple[str, ...]) -> None:
+        self.op, self.namespace, self.items = op, namespace, items
+
+    def size(self) -> int:
+        return max(1, len(self.items))
+
+
+class InvalidationLog:
+    """Invalidations skipped while Redis was unreachable (fail-open), kept for replay.
+
+    Without it a delete made during an outage is lost: Redis keeps the old value and every
+    process reads it again once Redis is back. Bounded by `limit` items: past it, key deletes
+    and patterns collapse into a flush of their namespace (counted in `overflowed`), tags into
+    one deduplicated bump, and beyond that too into a flush of everything under the prefix.
+    Thread-safe (the subscriber thread replays it too).
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._ops: list[Logged] = []
+        self._size = 0
+        self._flushes: set[str] = set()  # namespaces with a pending flush
+        self._flush_all = False
+        self._lock = threading.Lock()
+
+    def __bool__(self) -> bool:
+        return bool(self._ops)
+
+    def __len__(self) -> int:
+        """Pending items (keys, tags, patterns; a namespace or full flush counts one)."""
+        return self._size
+
+    def add(self, op: str, namespace: str, items: Iterable[str]) -> tuple[bool, int]:
+        """Keeps one skipped invalidation; (log was empty before, items collapsed now)."""
+        entry = Logged(op, namespace, tuple(items))
+        with self._lock:
+            was_empty = not self._ops
+            if self._covers(entry):
+                return was_empty, 0
+            self._ops.append(entry)
+            self._size += entry.size()
+            collapsed = self._collapse() if self._size > self.limit else 0
+            if collapsed or entry.op in "na":
+                self._index_flushes()
+        return was_empty, collapsed
+
+    def _covers(self, entry: Logged) -> bool:
+        """True when a pending flush already removes what `entry` would (lock held)."""
+        if self._flush_all:
+            return True
+        return entry.op != "t" and entry.namespace in self._flushes
+
+    def _index_flushes(self) -> None:
+        self._flushes = {e.namespace for e in self._ops if e.op == "n"}
+        self._flush_all = any(e.op == "a" for e in self._ops)
+
+    def pending(self) -> list[Logged]:
+        with self._lock:
+            return list(self._ops)
+
+    def done(self, replayed: Sequence[Logged]) -> int:
+        """Forgets `replayed` (applied in Redis); returns how many items they held."""
+        ids = {id(e) for e in replayed}
+        with self._lock:
+            kept = [e for e in self._ops if id(e) not in ids]
+            count = self._size - sum(e.size() for e in kept)
+            self._ops, self._size = kept, self._size - count
+            self._index_flushes()
+        return count
+
+    def _collapse(self) -> int:
+        """Rewrites the log into namespace flushes and one tag bump; caller holds the lock."""
+        ops = self._ops
+        namespaces = {e.namespace for e in ops if e.op in "knp"}
+        tags = dict.fromkeys(t for e in ops if e.op == "t" for t in e.items)
+        collapsed = sum(len(e.items) for e in ops if e.op in "kp")
+        if any(e.op == "a" for e in ops) or len(tags) + len(namespaces) > self.limit:
+            self._ops = [Logged("a", "", ())]
+        else:
+            self._ops = [Logged("n", ns, ()) for ns in sorted(namespaces)]
+            if tags:
+                self._ops.append(Logged("t", "", tuple(tags)))
+        self._size = sum(e.size() for e in self._ops)
+        return collapsed
 
 
 class TierState:
@@ -84,6 +176,9 @@ class TierState:
         self._tag_entries = 0
         self._prune_at = _PRUNE_FLOOR
         self._lock = threading.Lock()
+        self.log = InvalidationLog()
+        # Set by the driver: replays the log from the subscriber thread once Redis is back.
+        self.on_recovered: Callable[[], None] | None = None
 
     # Keys ---------------------------------------------------------------------------------
     def rkey(self, namespace: str, key: str) -> bytes:
@@ -114,6 +209,28 @@ class TierState:
         if not self.fails_open(namespace):
             msg = f"Redis tier unavailable: {exc}"
             raise TierUnavailableError(msg) from exc
+
+    def keep(self, op: str, namespace: str, items: Iterable[str]) -> None:
+        """Logs an invalidation that did not reach Redis, for replay before the next use."""
+        was_empty, collapsed = self.log.add(op, namespace, items)
+        if was_empty:
+            logger.warning(
+                "stratacache: Redis unreachable; keeping skipped invalidations to replay "
+                "before the tier serves again"
+            )
+        if collapsed:
+            self.counters.invalidations_overflowed += collapsed
+            logger.warning(
+                "stratacache: %d skipped invalidations overflowed the log; their namespaces "
+                "will be flushed in Redis instead",
+                collapsed,
+            )
+
+    def replayed(self, ops: Sequence[Logged]) -> None:
+        count = self.log.done(ops)
+        if count:
+            self.counters.invalidations_replayed += count
+            logger.warning("stratacache: replayed %d skipped invalidations in Redis", count)
 
     # Reads --------------------------------------------------------------------------------
     def decode(self, namespace: str, rkey: bytes, data: bytes | None) -> Any:
@@ -317,11 +434,14 @@ class TierState:
         self.generation += 1
         self.flush_l1()
         self.degraded = False
+        if self.log and self.on_recovered is not None:
+            self.on_recovered()
 
     def snapshot(self, breaker_state: str, breaker_opened: int) -> dict[str, Any]:
         out: dict[str, Any] = self.counters.snapshot()
         out |= {"breaker": breaker_state, "breaker_opened": breaker_opened}
         out["coherent"] = not self.degraded
+        out["invalidations_pending"] = len(self.log)
         return out
 
 

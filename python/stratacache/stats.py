@@ -59,6 +59,12 @@ class RedisTierStats:
         lock_waits: times a miss waited for another process's load (lock_timeout).
         invalidations_received, invalidations_malformed: coherence messages applied / ignored.
         subscription_drops: times the invalidation subscription was lost (L1 was flushed).
+        invalidations_replayed: deletes, tag bumps, patterns and clears skipped while Redis
+            was unreachable, applied and published once it answered again.
+        invalidations_overflowed: skipped key deletes and patterns beyond the log's bound,
+            replayed as a flush of their namespace instead.
+        invalidations_pending: skipped invalidations not replayed yet; while there are any,
+            the cache reads and writes nothing in Redis (it counts as down).
         breaker: "closed", "open" or "half-open"; breaker_opened: times it opened.
         coherent: False while the subscription is down (L1 TTLs are capped meanwhile).
     """
@@ -80,6 +86,9 @@ class RedisTierStats:
     invalidations_received: int
     invalidations_malformed: int
     subscription_drops: int
+    invalidations_replayed: int
+    invalidations_overflowed: int
+    invalidations_pending: int
     breaker: str
     breaker_opened: int
     coherent: bool

@@ -31,6 +31,12 @@ class SyncRuntime:
             self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stratacache-refresh")
         self._pool.submit(fn)
 
+    def _remember_loop(self) -> None:
+        """Nothing to remember: `_from_thread` runs its function in the calling thread."""
+
+    def _from_thread(self, fn: Callable[[], None]) -> None:
+        fn()
+
     def _drain(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
@@ -42,6 +48,7 @@ class AsyncRuntime:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -53,6 +60,16 @@ class AsyncRuntime:
         task: asyncio.Task[None] = asyncio.ensure_future(fn())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _remember_loop(self) -> None:
+        """Notes the running loop, which `_from_thread` hands work to."""
+        self._loop = asyncio.get_running_loop()
+
+    def _from_thread(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """Runs `fn` as a task of the remembered loop (from another thread), if it still runs."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._spawn, fn)
 
     async def _drain(self) -> None:
         if self._tasks:

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import _plan
+from .._log import logger
 from .._options import prefix_of
-from .._tiered import MISS, Load, TierState
+from .._tiered import MISS, Load, Logged, TierState
 from ._common import Announce, TierDown
 from ._runtime import AsyncRuntime
 from .redis_async import AsyncRedisTier
@@ -33,6 +34,7 @@ class AsyncTiered(AsyncRuntime):
         self.lock_timeout = lock_timeout
         self._refreshing: set[bytes] = set()
         self._acquire_lock = redis.client.register_script(_plan.ACQUIRE_LOCK)
+        state.on_recovered = lambda: self._from_thread(self._replay_quietly)
 
     # Reads ------------------------------------------------------------------------------------
     async def read(
@@ -42,6 +44,7 @@ class AsyncTiered(AsyncRuntime):
         st = self.state
         rkey, generation = st.rkey(namespace, key), st.generation
         try:
+            await self._ready()
             entry = st.decode(namespace, rkey, await self.redis.get(rkey))
             if entry is None:
                 return MISS, False
@@ -57,6 +60,7 @@ class AsyncTiered(AsyncRuntime):
         generation = st.generation
         rkeys = [st.rkey(namespace, k) for k in keys]
         try:
+            await self._ready()
             datas = await self.redis.mget(rkeys)
             entries = [st.decode(namespace, r, d) for r, d in zip(rkeys, datas, strict=True)]
             tags = sorted({t for e in entries if e is not None for t in e.tags})
@@ -85,6 +89,7 @@ class AsyncTiered(AsyncRuntime):
         st = self.state
         rkey = st.rkey(namespace, key)
         try:
+            await self._ready()
             entry = st.decode(namespace, rkey, await self.redis.get(rkey))
         except TierDown as exc:
             st.read_failed(exc, namespace)  # raises when failing closed
@@ -96,6 +101,7 @@ class AsyncTiered(AsyncRuntime):
         if not tags:
             return []
         try:
+            await self._ready()
             versions = await self.redis.mget(self.state.tag_keys(tags))
             foreign = [
                 t for t, v in zip(tags, versions, strict=True) if _plan.parse_version(v) is None
@@ -139,15 +145,18 @@ class AsyncTiered(AsyncRuntime):
             versions = await self.tag_versions(namespace, tags)
         if versions is None:  # tags unknown: an entry without them could never be invalidated
             st.l1_store(namespace, key, value, ttl, tags)
+            self._keep("k", namespace, [key])  # Redis may hold an older value
             return
         rkey, data, px = st.encode(
             namespace, key, value, ttl, tags=tags, versions=versions, compute_us=compute_us
         )
         st.l1_store(namespace, key, value, ttl, tags)
         try:
+            await self._ready()
             await self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
             st.counters.sets += 1
         except TierDown as exc:
+            self._keep("k", namespace, [key])
             st.write_failed(exc, namespace)
 
     async def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
@@ -160,19 +169,23 @@ class AsyncTiered(AsyncRuntime):
         for key, value in items.items():
             st.l1_store(namespace, key, value, ttl)
         try:
+            await self._ready()
             await self.redis.set_many(batch, self._announce("k", namespace, list(items)))
             st.counters.sets += len(batch)
         except TierDown as exc:
+            self._keep("k", namespace, list(items))
             st.write_failed(exc, namespace)
 
     async def delete(self, namespace: str, keys: Sequence[str]) -> int:
         st = self.state
         local = int(st.store.delete_many(prefix_of(namespace), list(keys)))
         try:
+            await self._ready()
             rkeys = [st.rkey(namespace, k) for k in keys]
             removed = await self.redis.delete(rkeys, self._announce("k", namespace, keys))
             st.counters.deletes += removed
         except TierDown as exc:
+            self._keep("k", namespace, keys)
             st.write_failed(exc, namespace)
             return local
         return max(local, removed)
@@ -182,17 +195,21 @@ class AsyncTiered(AsyncRuntime):
         st = self.state
         st.l1_drop_tags(tags)
         try:
+            await self._ready()
             await self._bump(tags, self._announce("t", "", tags))
         except TierDown as exc:
+            self._keep("t", "", tags)
             st.write_failed(exc, namespace)
 
     async def invalidate_pattern(self, namespace: str, pattern: str) -> int:
         st = self.state
         st.l1_drop_pattern(namespace, pattern)
         try:
+            await self._ready()
             removed = await self.redis.scan_delete(_plan.key_pattern(st.prefix, namespace, pattern))
             await self._publish("p", namespace, [pattern])
         except TierDown as exc:
+            self._keep("p", namespace, [pattern])
             st.write_failed(exc, namespace)
             return 0
         return removed
@@ -201,12 +218,60 @@ class AsyncTiered(AsyncRuntime):
         st = self.state
         local = int(st.store.clear("" if namespace is None else prefix_of(namespace)))
         try:
+            await self._ready()
             removed = await self.redis.scan_delete(_plan.namespace_pattern(st.prefix, namespace))
             await self._publish("a" if namespace is None else "n", namespace or "", [])
         except TierDown as exc:
+            self._keep("a" if namespace is None else "n", namespace or "", [])
             st.write_failed(exc, namespace or "")
             return local
         return max(local, removed)
+
+    # Invalidations skipped while Redis was unreachable -------------------------------------
+    def _keep(self, op: str, namespace: str, items: Iterable[str]) -> None:
+        self._remember_loop()  # the subscriber thread replays through it once Redis is back
+        self.state.keep(op, namespace, items)
+
+    async def _ready(self) -> None:
+        """Replays skipped invalidations first; raises TierDown while they cannot be (Redis
+        would answer with what they should have removed: the tier counts as down)."""
+        if self.state.log and not await self._replay():
+            msg = "skipped invalidations not replayed yet"
+            raise TierDown(msg)
+
+    async def _replay(self) -> bool:
+        """Applies and publishes the logged invalidations; False if Redis still fails."""
+        logged = self.state.log.pending()
+        try:
+            for entry in logged:
+                await self._apply_logged(entry)
+        except TierDown:
+            return False
+        self.state.replayed(logged)
+        return True
+
+    async def _apply_logged(self, entry: Logged) -> None:
+        st, op, ns, items = self.state, entry.op, entry.namespace, entry.items
+        if op == "k":
+            await self.redis.delete([st.rkey(ns, k) for k in items], self._announce(op, ns, items))
+        elif op == "t":
+            await self._bump(items, self._announce(op, "", items))
+        elif op == "p":
+            for pattern in items:
+                await self.redis.scan_delete(_plan.key_pattern(st.prefix, ns, pattern))
+            await self._publish(op, ns, items)
+        else:  # "n" one namespace, "a" everything (maybe the collapse of an overflow)
+            where = _plan.namespace_pattern(st.prefix, None if op == "a" else ns)
+            await self.redis.scan_delete(where)
+            st.apply(_plan.Message(st.origin, op, ns, ()))  # L1 too: it forgot the keys
+            await self._publish(op, ns, ())
+
+    async def _replay_quietly(self) -> None:
+        """The subscriber's replay once Redis is back (a failure leaves it to the next call)."""
+        try:
+            await self._replay()
+        except Exception as exc:  # noqa: BLE001 - background work: report, never raise
+            logger.warning("stratacache: replaying skipped invalidations failed: %s", type(exc))
 
     def _announce(self, op: str, namespace: str, items: Iterable[str]) -> Announce | None:
         """The message a change sends (None without coherence), for the same round trip."""
