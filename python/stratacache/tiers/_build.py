@@ -9,6 +9,7 @@ unreachable server is an outage, not misconfiguration: with fail_open the cache 
 
 from __future__ import annotations
 
+import uuid
 import weakref
 from typing import Any
 
@@ -98,6 +99,12 @@ def check_access(client: Any, options: RedisOptions) -> None:
             raise TierUnavailableError(msg) from exc
 
 
+def _renew_origin(state: Any) -> str:
+    """A forked child's own origin: the parent's would make each ignore the other's messages."""
+    state.origin = uuid.uuid4().hex
+    return str(state.origin)
+
+
 def start_subscriber(owner: object, parts: TierParts, state: Any, counters: TierCounters) -> Any:
     """The coherence subscriber of a cache (None without coherence); stopped with `owner`."""
     if parts.options.coherence is None or parts.sync is None:
@@ -114,6 +121,7 @@ def start_subscriber(owner: object, parts: TierParts, state: Any, counters: Tier
         on_up=state.on_up,
         counters=counters,
         tracking_prefix=parts.options.key_prefix.encode() if tracking else None,
+        on_fork=lambda: _renew_origin(state),
     )
     state.degraded = True  # until the subscription is confirmed
     subscriber.start()

@@ -11,16 +11,20 @@ When the subscription drops (error, or no answer to a PING within the deadline),
 may have been lost: `on_down` flushes L1 and keeps it degraded; after re-subscribing,
 `on_up` flushes again (messages sent while we were away) and ends the degraded state. The
 thread reconnects with jittered exponential backoff, reset once a session was up. Losing
-coherence and getting it back are logged at WARNING (once per outage). It touches Python
+coherence and getting it back are logged at WARNING (once per outage). A process forked
+after the subscriber started (gunicorn --preload, multiprocessing "fork") starts its own
+subscriber thread, under a new origin, and treats L1 as incoherent until it is up. It touches Python
 objects only through the callbacks, which call the thread-safe store.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +35,19 @@ from ._common import TierCounters
 __all__ = ["Subscriber", "backoff"]
 
 _TRACKING_CHANNEL = b"__redis__:invalidate"
+
+
+#: Started subscribers, weakly: a forked child restarts the live ones and keeps no cache alive.
+_live: weakref.WeakSet[Subscriber] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for subscriber in list(_live):
+        subscriber._restart_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def backoff(attempt: int) -> float:
@@ -53,10 +70,12 @@ class Subscriber:
         on_up: Callable[[], None],
         counters: TierCounters,
         tracking_prefix: bytes | None = None,
+        on_fork: Callable[[], str] | None = None,
         ping_interval: float = 0.5,
         ping_deadline: float = 1.5,
     ) -> None:
         self._client = client
+        self._on_fork = on_fork
         self._channel = channel
         self._origin = origin
         self._on_message, self._on_keys = on_message, on_keys
@@ -67,11 +86,27 @@ class Subscriber:
         self._stop = threading.Event()
         self.connected = threading.Event()
         self._down_logged = False  # a "lost" line was logged and no "back" line since
-        self._thread = threading.Thread(
-            target=self._run, name="stratacache-invalidation", daemon=True
-        )
+        self._thread = self._new_thread()
+
+    def _new_thread(self) -> threading.Thread:
+        return threading.Thread(target=self._run, name="stratacache-invalidation", daemon=True)
 
     def start(self) -> None:
+        _live.add(self)
+        self._thread.start()
+
+    def _restart_in_child(self) -> None:
+        """In a forked child: the parent's thread did not survive the fork, and messages sent
+        from now on reach this process only through a subscription of its own. L1 is flushed
+        and degraded (`on_down`) until that subscription is up."""
+        if self._stop.is_set() or self._thread.ident is None:
+            return  # stopped, or never started
+        self._stop, self.connected = threading.Event(), threading.Event()
+        self._down_logged = False
+        if self._on_fork is not None:
+            self._origin = self._on_fork()
+        self._on_down()
+        self._thread = self._new_thread()
         self._thread.start()
 
     def stop(self, timeout: float = 2.0) -> None:

@@ -10,8 +10,10 @@ per command, not per key).
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -37,6 +39,31 @@ T = TypeVar("T")
 MAX_BATCH = 512
 
 
+#: Live executors, weakly: a forked child drops the connections it inherited.
+_live: weakref.WeakSet[AsyncRedisTier] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for tier in list(_live):
+        tier._forget_connections()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+#: Streams a forked child inherited, kept referenced and never closed: closing a transport
+#: would unregister its socket from the epoll instance the child shares with its parent, and
+#: the parent's connection would stop receiving. A few descriptors per fork is the price.
+_inherited: list[Any] = []
+
+
+def _keep_inherited(connections: Any) -> None:
+    for conn in connections:
+        _inherited.append((getattr(conn, "_reader", None), getattr(conn, "_writer", None)))
+        conn._reader = conn._writer = None  # nothing for its __del__ to close
+
+
 async def _within(seconds: float, awaitable: Awaitable[T]) -> T:
     """`awaitable`, cancelled after `seconds` (asyncio.timeout where it exists: no extra task)."""
     if sys.version_info < (3, 11):
@@ -58,6 +85,27 @@ class AsyncRedisTier:
         self._pending: dict[bytes, list[asyncio.Future[bytes | None]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._warmed = not self.cluster
+        _live.add(self)
+
+    def _forget_connections(self) -> None:
+        """In a forked child: the inherited sockets are the parent's (redis.asyncio pools do
+        not check the pid, unlike the sync ones), so the child must open its own."""
+        self._pending, self._tasks = {}, set()
+        self._warmed = not self.cluster
+        if self.cluster:
+            for node in self.client.get_nodes():
+                _keep_inherited(node._connections)
+                node._connections.clear()
+                node._free.clear()
+        else:
+            pool = self.client.connection_pool
+            _keep_inherited(
+                [
+                    *getattr(pool, "_available_connections", ()),
+                    *getattr(pool, "_in_use_connections", ()),
+                ]
+            )
+            pool.reset()
 
     async def _call(self, fn: Callable[[], Awaitable[T]], *, idempotent: bool = True) -> T:
         permits = [refuse_if_open(self)]
