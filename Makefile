@@ -4,15 +4,22 @@ JOBS ?= 2
 # Editable by default, so a developer's tree stays the installed package; CI sets it empty to
 # test a real wheel install (stubs, py.typed and all).
 INSTALL_MODE ?= -e
+# What `make install` installs, with the extras the tests need: the source tree by default; CI
+# passes the repaired wheel it built, so the suite runs against the artifact users get.
+INSTALL_SRC ?= .
+# Interpreters `make wheel` / `make wheel-proof` build and prove for; empty: every CPython
+# 3.10-3.13 under ~/.pyenv/versions.
+WHEEL_PYTHONS ?=
 export CMAKE_BUILD_PARALLEL_LEVEL := $(JOBS)
 
-.PHONY: bootstrap install demo test test-cpp test-py faults bench bench-quick sanitize fuzz format lint clean
+.PHONY: bootstrap install demo test test-cpp test-py faults wheel sdist wheel-proof bench bench-quick sanitize fuzz format lint clean
 
 bootstrap:
-	bash scripts/bootstrap.sh
+	PYTHON=$(PY) bash scripts/bootstrap.sh
 
 install: bootstrap
-	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation $(INSTALL_MODE) .
+	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation $(INSTALL_MODE) \
+	  "$(INSTALL_SRC)[test]"
 
 demo: install
 	$(PY) -m stratacache.demo
@@ -31,6 +38,17 @@ test: test-cpp test-py
 # figures in bench/results/faults.json.
 faults: install
 	$(PY) -m pytest tests_py/faults -m faults --faults-long
+
+# Repaired manylinux wheels and the sdist, in dist/; the proof that a wheel works without the
+# system's libcrypto/liblz4/libzstd and -dev packages (scripts/wheel_proof.sh says how).
+wheel: bootstrap
+	bash scripts/build_wheels.sh $(WHEEL_PYTHONS)
+
+sdist:
+	bash scripts/build_wheels.sh --sdist
+
+wheel-proof:
+	bash scripts/wheel_proof.sh $(if $(WHEEL_PYTHONS),$(WHEEL_PYTHONS),--all)
 
 bench: install
 	$(PY) bench/py/bench_l1.py

@@ -1,9 +1,9 @@
-"""The notebooks run top to bottom on a small generated trace (named by STRATACACHE_TRACE),
-import only the public API, and are committed without outputs."""
+"""The notebooks run top to bottom on their default trace (the sample shipped in the package,
+so nothing outside the repository is needed) and on a generated timed trace (named by
+STRATACACHE_TRACE), import only the public API, and are committed without outputs."""
 
 from __future__ import annotations
 
-import gzip
 import random
 import re
 from pathlib import Path
@@ -12,6 +12,8 @@ from typing import Any
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
+from stratacache.data import SAMPLE_TRACE
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = ["access_patterns.ipynb", "predictor.ipynb"]
@@ -22,14 +24,6 @@ def zipf_requests(n: int, n_keys: int, seed: int) -> list[int]:
     rng = random.Random(seed)
     weights = [1.0 / (r + 1) ** 0.9 for r in range(n_keys)]
     return rng.choices(range(n_keys), weights=weights, k=n)
-
-
-@pytest.fixture(scope="module")
-def int_trace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("notebooks") / "small.txt.gz"
-    with gzip.open(path, "wt") as f:
-        f.writelines(f"{k}\n" for k in zipf_requests(6_000, 800, seed=11))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +38,13 @@ def timed_trace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def execute(name: str, trace: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Runs the notebook in a fresh kernel with STRATACACHE_TRACE set; returns it executed."""
-    monkeypatch.setenv("STRATACACHE_TRACE", str(trace))
+def execute(name: str, trace: Path | None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Runs the notebook in a fresh kernel with STRATACACHE_TRACE set to `trace` (None: unset,
+    the notebook's default); returns it executed."""
+    if trace is None:
+        monkeypatch.delenv("STRATACACHE_TRACE", raising=False)
+    else:
+        monkeypatch.setenv("STRATACACHE_TRACE", str(trace))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     client = NotebookClient(
@@ -85,11 +83,10 @@ def test_committed_without_outputs_and_public_only(name: str) -> None:
     assert nb.metadata.kernelspec.name == "python3"
 
 
-def test_access_patterns_on_an_int_trace(int_trace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    nb = execute("access_patterns.ipynb", int_trace, monkeypatch)
+def test_access_patterns_on_the_default_trace(monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = execute("access_patterns.ipynb", None, monkeypatch)
     text, markdown = outputs(nb)
-    assert str(int_trace) in text
-    assert "requests=6000" in text
+    assert f"Trace({str(SAMPLE_TRACE)!r}, format='ints', requests=50000" in text
     assert "no timestamps: no TTL advice" in text
     assert "== Miss-ratio curves" in text
     assert len(markdown) == 1
@@ -105,10 +102,11 @@ def test_access_patterns_on_a_timed_trace(
     assert "recommended TTL" in text
 
 
-def test_predictor(int_trace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    nb = execute("predictor.ipynb", int_trace, monkeypatch)
+def test_predictor_on_the_default_trace(monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = execute("predictor.ipynb", None, monkeypatch)
     text, markdown = outputs(nb)
-    assert "trace:" in text  # the trace was replayed next to the generated workloads
+    assert "not replaying" not in text
+    assert "trace:" in text  # the sample trace was replayed next to the generated workloads
     summary = markdown[-1]  # the verdict tables, the benchmark's verdicts if present, summary
     for use in ("Refresh-ahead", "Warming", "TTL tuning"):
         assert use in summary
