@@ -37,15 +37,11 @@ async def test_tls_with_the_writer_user(
     assert await call(b.get("k")) == {"secure": True}
 
 
-@pytest.mark.parametrize(
-    ("user", "password", "message"),
-    [("reader", None, "NOPERM|permission"), ("writer", "wrong-password", "password|auth")],
-)
-def test_credentials_and_permissions_fail_at_connect_time(
-    cache_cls: type[Any], redis_tls: RedisTLSServer, user: str, password: str | None, message: str
+def test_a_wrong_password_fails_at_connect_time(
+    cache_cls: type[Any], redis_tls: RedisTLSServer
 ) -> None:
-    with pytest.raises(RedisAuthError, match=f"(?i){message}"):
-        cache_cls(redis=tls_url(redis_tls, user, password))
+    with pytest.raises(RedisAuthError, match=r"(?i)password|auth"):
+        cache_cls(redis=tls_url(redis_tls, "writer", "wrong-password"))
 
 
 async def test_sentinel_url(

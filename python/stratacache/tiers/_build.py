@@ -1,8 +1,11 @@
 """Assembles a cache's Redis tier from `redis=` (a URL or a redis-py client) and its options.
 
-Connect-time checks: a PING and a probe write (SET, PUBLISH, DEL on a key and channel of our
-own) prove the credentials and the ACL permissions a cache needs, so a wrong password or a read-only user
-raises `RedisAuthError` at construction instead of turning every call into a silent miss. An
+Connect-time checks: a PING, a GET and a probe write (SET, PUBLISH, DEL on a key and channel of
+our own) prove the credentials and the ACL permissions a cache needs, so a wrong password or a
+user that may not even read raises `RedisAuthError` at construction instead of turning every
+call into a silent miss. A user that may read but not write makes a read-only cache (logged):
+it serves reads, and its writes are skipped and counted. At runtime, a refusal (password
+rotated, ACL changed) follows the failure policy like an outage (`_common.Refused`). An
 unreachable server is an outage, not misconfiguration: with fail_open the cache starts anyway
 (and the breaker takes over); without, `TierUnavailableError` is raised.
 """
@@ -13,10 +16,11 @@ import uuid
 import weakref
 from typing import Any
 
+from .._log import logger
 from .._options import require_type
 from ..errors import ConfigError, RedisAuthError, TierUnavailableError
 from ._clients import async_client, check_client, sync_client
-from ._common import TierCounters, classify
+from ._common import TierCounters, classify, scrub
 from ._config import RedisOptions, RedisTarget, parse_url
 from .coherence import Subscriber
 
@@ -82,21 +86,42 @@ def _sync_twin(client: Any, options: RedisOptions) -> Any:
 
 
 def check_access(client: Any, options: RedisOptions) -> None:
-    """PING and a probe write; see the module docstring for what raises."""
+    """PING, a read and a probe write; a read-only user is logged, not refused (its writes are
+    skipped and counted). See the module docstring for what raises."""
     probe = options.key_prefix.encode() + b"probe"
+    step = "connect"
     try:
         client.ping()
+        step = "read"
+        client.get(probe)
+        step = "write"
         client.set(probe, b"1", px=1000)
-        client.publish(probe, b"")  # a channel nobody listens to: permission only
+        if options.coherence is not None:
+            step = "publish"
+            client.publish(probe, b"")  # a channel nobody listens to: permission only
         client.delete(probe)
     except Exception as exc:  # classified below
         kind = classify(exc)
+        reason = scrub(exc)
+        if kind == "fatal" and step == "write" and _may_not_write(exc):
+            logger.warning(
+                "Redis user may not write (%s): the cache is read-only; its writes and "
+                "invalidations are skipped and counted",
+                reason,
+            )
+            return
         if kind in {"fatal", "reply"}:
-            msg = f"Redis refused the cache's credentials or permissions: {exc}"
+            msg = f"Redis refused the cache's credentials or permissions ({step}): {reason}"
             raise RedisAuthError(msg) from exc
         if not options.fail_open:
-            msg = f"Redis is unreachable: {exc}"
+            msg = f"Redis is unreachable: {reason}"
             raise TierUnavailableError(msg) from exc
+
+
+def _may_not_write(exc: BaseException) -> bool:
+    from redis.exceptions import NoPermissionError  # noqa: PLC0415
+
+    return isinstance(exc, NoPermissionError)
 
 
 def _renew_origin(state: Any) -> str:

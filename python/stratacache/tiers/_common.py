@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Any
 
 from .._breaker import CircuitBreaker
+from .._log import RateLimited
 from ._config import RedisOptions
 
-__all__ = ["Announce", "TierCounters", "TierDown", "backoff_delay", "classify", "transport_errors"]
+__all__ = [
+    "Announce",
+    "Refused",
+    "TierCounters",
+    "TierDown",
+    "backoff_delay",
+    "classify",
+    "describe",
+    "transport_errors",
+]
 
 # Lua: delete the lock only if it still holds our token (an expired lock taken over by
 # another process must not be released by us).
@@ -78,7 +89,8 @@ def transport_errors() -> tuple[type[BaseException], ...]:
 
 
 def fatal_errors() -> tuple[type[BaseException], ...]:
-    """Errors that mean misconfiguration (bad password, missing permission): never hidden."""
+    """Errors that mean misconfiguration (bad password, missing permission): raised at
+    construction, and at runtime handled by the failure policy (see `after_failure`)."""
     from redis import exceptions as e  # noqa: PLC0415
 
     return (e.AuthenticationError, e.NoPermissionError, e.AuthenticationWrongNumberOfArgsError)
@@ -93,26 +105,71 @@ def classify(exc: BaseException) -> str:
     return "reply"
 
 
-def after_failure(exc: Exception, attempt: int, *, idempotent: bool, tier: Any) -> float:
-    """What a failed command leads to: the delay before its retry, or the exception to raise
-    (RedisAuthError for credentials/permissions, TierDown otherwise). Shared by both executors,
-    which only differ in how they sleep."""
-    from ..errors import RedisAuthError  # noqa: PLC0415
+class Refused(TierDown):
+    """Redis refused the cache's credentials or a permission (password rotated, ACL changed
+    at runtime, or a read-only user's write). Not an outage: retrying or replaying the same
+    command will not help until an operator changes the ACL."""
 
+
+_PIPELINE_PREFIX = re.compile(r"^Command # \d+ \(.*\) of pipeline caused error: ", re.DOTALL)
+_QUOTED = re.compile(r"'([^']*)'")
+_ARGS_TAIL = re.compile(r",? with args beginning with:.*$", re.DOTALL)
+_COMMAND_NAME = re.compile(r"[a-z|]{1,32}")
+_MAX_REASON = 200
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line reason for `exc` that quotes no command argument: redis-py prefixes a
+    pipeline's error with the failing command and its arguments (keys, value bytes), and some
+    server replies echo arguments. Quoted words are kept only if they look like a command name.
+    """
+    text = str(exc.args[0]) if exc.args else ""
+    text = _ARGS_TAIL.sub("", _PIPELINE_PREFIX.sub("", text))
+    text = _QUOTED.sub(lambda m: m[0] if _COMMAND_NAME.fullmatch(m[1]) else "'...'", text)
+    text = " ".join(text.split())[:_MAX_REASON]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def scrub(exc: BaseException) -> str:
+    """`describe(exc)`, also made the exception's own text: it stays chained (``from``) to
+    what the cache raises, and a traceback would print it."""
+    reason = describe(exc)
+    exc.args = (reason,)
+    return reason
+
+
+_refused_log = RateLimited("Redis refused a command of the cache (%s); failure policy applies")
+
+
+def after_failure(exc: Exception, attempt: int, *, idempotent: bool, tier: Any) -> float:
+    """What a failed command leads to: the delay before its retry, or TierDown (`Refused` for
+    credentials and permissions: at runtime they follow the failure policy like an outage,
+    logged; construction raises RedisAuthError instead). Shared by both executors, which only
+    differ in how they sleep."""
     kind = classify(exc)
-    if kind == "fatal":
-        tier.breaker.success()  # the server answered: it is up
-        msg = f"Redis refused the request: {exc}"
-        raise RedisAuthError(msg) from exc
+    reason = scrub(exc)
     tier.counters.errors += 1
+    if kind == "fatal":
+        _refused_log.hit(reason)
+        if _is_login_error(exc):
+            tier.breaker.failure()  # no connection can log in: as good as down
+        else:
+            tier.breaker.success()  # the server answered; other commands may be allowed
+        raise Refused(reason) from exc
     if kind == "reply":
         tier.breaker.success()
-        raise TierDown(str(exc)) from exc
+        raise TierDown(reason) from exc
     tier.breaker.failure()
     if not idempotent or attempt >= tier.options.retries:
-        raise TierDown(str(exc)) from exc
+        raise TierDown(reason) from exc
     tier.counters.retries += 1
     return backoff_delay(tier.options, attempt)
+
+
+def _is_login_error(exc: BaseException) -> bool:
+    from redis import exceptions as e  # noqa: PLC0415
+
+    return isinstance(exc, (e.AuthenticationError, e.AuthenticationWrongNumberOfArgsError))
 
 
 def refuse_if_open(tier: Any) -> int:
