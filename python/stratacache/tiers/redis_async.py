@@ -274,6 +274,11 @@ class AsyncRedisTier:
         """See `SyncRedisTier.eval`."""
 
         async def run() -> list[Any]:
+            if self.cluster:
+                results = [await self.client.eval(source, len(k), *k, *a) for k, a in calls]
+                if announce is not None:
+                    await self.client.publish(*announce)
+                return results
             pipe = self.client.pipeline(transaction=False)
             for keys, args in calls:
                 pipe.eval(source, len(keys), *keys, *args)

@@ -166,9 +166,15 @@ class SyncRedisTier:
         announce: Announce | None = None,
     ) -> list[Any]:
         """Runs the Lua `source` once per (keys, args), with `announce`, in one round trip
-        (EVAL, not a registered script: a cluster pipeline cannot load scripts)."""
+        (EVAL, not a registered script: a pipeline cannot load one). A cluster pipeline runs
+        no scripts at all: there, one EVAL per call, then the PUBLISH."""
 
         def run() -> list[Any]:
+            if self.cluster:
+                results = [self.client.eval(source, len(k), *k, *a) for k, a in calls]
+                if announce is not None:
+                    self.client.publish(*announce)
+                return results
             pipe = self.client.pipeline(transaction=False)
             for keys, args in calls:
                 pipe.eval(source, len(keys), *keys, *args)
