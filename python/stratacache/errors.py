@@ -13,6 +13,7 @@ __all__ = [
     "DataTooLargeError",
     "InvalidTTLError",
     "RedisAuthError",
+    "RedisTLSError",
     "StratacacheError",
     "TamperedDataError",
     "TierUnavailableError",
@@ -45,6 +46,12 @@ class TraceIOError(StratacacheError, OSError):
 class RedisAuthError(ConfigError):
     """Redis refused the cache's credentials or ACL permissions (misconfiguration, raised at
     connect time rather than hidden as misses)."""
+
+
+class RedisTLSError(ConfigError):
+    """A TLS connection to Redis could not be set up at construction: certificate not trusted,
+    issued for another host name, or no TLS on the other side (misconfiguration, raised even
+    with fail_open rather than hidden as an outage)."""
 
 
 class TierUnavailableError(StratacacheError, ConnectionError):

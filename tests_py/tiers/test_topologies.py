@@ -11,7 +11,7 @@ import pytest
 import redis
 
 import stratacache
-from stratacache import ConfigError, RedisAuthError, RedisOptions
+from stratacache import ConfigError, RedisAuthError, RedisOptions, RedisTLSError
 from stratacache.testing.redis_servers import (
     RedisClusterGroup,
     RedisSentinelGroup,
@@ -138,3 +138,38 @@ def test_a_password_never_shows_in_errors_or_reprs(
     with pytest.raises(RedisAuthError) as info:
         cache_cls(redis=url)
     assert "s3cret-pw" not in str(info.value)
+
+
+def test_tls_verifies_the_host_name_by_default(redis_tls: RedisTLSServer) -> None:
+    # issue 11 item 13: hostname verification was off; the session server's certificate names
+    # 127.0.0.1, so verification passes there, and a certificate for another name must not.
+    cache = stratacache.Cache(redis=tls_url(redis_tls, "writer"))
+    try:
+        assert cache._parts.options.ssl_check_hostname
+        cache.set("k", 1)
+        assert cache.get("k") == 1
+    finally:
+        cache.close()
+
+
+@pytest.mark.parametrize("fail_open", [True, False])
+def test_a_certificate_for_another_host_is_refused_at_construction(
+    cache_cls: type[Any], fail_open: bool
+) -> None:
+    with RedisTLSServer(server_names=("DNS:wrong.example",)) as server:
+        url = f"{tls_url(server, 'writer')}&fail_open={'true' if fail_open else 'false'}"
+        with pytest.raises(RedisTLSError, match=r"(?i)hostname|certificate"):
+            cache_cls(redis=url)
+        cache = stratacache.Cache(redis=f"{tls_url(server, 'writer')}&ssl_check_hostname=false")
+        try:  # an explicit opt-out still connects
+            cache.set("k", 1)
+            assert cache.get("k") == 1
+        finally:
+            cache.close()
+
+
+def test_a_certificate_from_an_unknown_ca_is_refused_at_construction(
+    redis_tls: RedisTLSServer,
+) -> None:
+    with pytest.raises(RedisTLSError):
+        stratacache.Cache(redis=redis_tls.url_for("writer"))  # no ssl_ca_certs: system CAs

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._options import require_type
 from ._process import HOST, ServerError, require_executable
 from ._standalone import RedisServer
 
@@ -27,7 +28,7 @@ _LEAF_EXTENSIONS = """\
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature
 extendedKeyUsage={usage}
-subjectAltName=IP:127.0.0.1,DNS:localhost
+subjectAltName={names}
 authorityKeyIdentifier=keyid
 subjectKeyIdentifier=hash
 """
@@ -43,11 +44,16 @@ def _openssl(args: Sequence[str], cwd: Path) -> None:
         raise ServerError(msg)
 
 
-def make_certificates(directory: Path) -> None:
+#: Names the server certificate is issued for by default: what its URLs connect to.
+SERVER_NAMES = ("IP:127.0.0.1", "DNS:localhost")
+
+
+def make_certificates(directory: Path, server_names: Sequence[str] = SERVER_NAMES) -> None:
     """Writes ca.crt/ca.key, server.crt/server.key and client.crt/client.key into `directory`.
 
     The CA carries the extensions that strict verifiers (Python 3.13's default
-    VERIFY_X509_STRICT) require; the server certificate is valid for 127.0.0.1 and localhost.
+    VERIFY_X509_STRICT) require; the server certificate is valid for `server_names`
+    (subjectAltName entries such as ``IP:127.0.0.1`` or ``DNS:localhost``).
     """
     days = ["-days", "2"]
     _openssl(
@@ -60,7 +66,8 @@ def make_certificates(directory: Path) -> None:
         directory,
     )  # fmt: skip
     for name, usage in (("server", "serverAuth"), ("client", "clientAuth")):
-        (directory / f"{name}.ext").write_text(_LEAF_EXTENSIONS.format(usage=usage))
+        names = ",".join(server_names) if name == "server" else "DNS:client"
+        (directory / f"{name}.ext").write_text(_LEAF_EXTENSIONS.format(usage=usage, names=names))
         _openssl(
             [
                 "req", "-new", "-newkey", "ec", "-pkeyopt", _CURVE, "-nodes",
@@ -87,6 +94,9 @@ class RedisTLSServer(RedisServer):
 
     Args:
         client_auth: require a client certificate (`client_cert_file`, `client_key_file`).
+        server_names: subjectAltName entries of the server certificate; the default names
+            127.0.0.1 and localhost, so clients can verify the host name. Other names (say
+            ``("DNS:wrong.example",)``) make a server whose certificate a client must refuse.
         config: extra redis.conf lines.
         startup_timeout: seconds to wait for the server to answer PING.
     """
@@ -97,10 +107,18 @@ class RedisTLSServer(RedisServer):
         self,
         *,
         client_auth: bool = False,
+        server_names: Sequence[str] = SERVER_NAMES,
         config: Sequence[str] = (),
         startup_timeout: float = 10.0,
     ) -> None:
         super().__init__(config=config, startup_timeout=startup_timeout)
+        require_type(server_names, (list, tuple), "server_names", "a list of subjectAltNames")
+        for entry in server_names:
+            require_type(entry, str, "server_names entries", "str")
+        if not server_names:
+            msg = "server_names must name at least one host (e.g. 'IP:127.0.0.1')"
+            raise ValueError(msg)
+        self._server_names = tuple(server_names)
         self._client_auth = bool(client_auth)
         self._passwords = {user: secrets.token_hex(12) for user in ACL_RULES}
 
@@ -157,7 +175,7 @@ class RedisTLSServer(RedisServer):
         return options
 
     def _prepare(self, directory: Path) -> None:
-        make_certificates(directory)
+        make_certificates(directory, self._server_names)
 
     def _listen_config(self, port: int) -> list[str]:
         d = self.directory
@@ -177,4 +195,7 @@ class RedisTLSServer(RedisServer):
         return [*super()._base_config(), *users]
 
     def _client_options(self) -> dict[str, Any]:
-        return {"ssl": True, "password": self._passwords["default"], **self.ssl_options()}
+        # The harness reaches its server at 127.0.0.1 even when the certificate names others.
+        check = f"IP:{HOST}" in self._server_names
+        options = {"ssl": True, "password": self._passwords["default"], **self.ssl_options()}
+        return {**options, "ssl_check_hostname": check}

@@ -5,20 +5,22 @@ our own) prove the credentials and the ACL permissions a cache needs, so a wrong
 user that may not even read raises `RedisAuthError` at construction instead of turning every
 call into a silent miss. A user that may read but not write makes a read-only cache (logged):
 it serves reads, and its writes are skipped and counted. At runtime, a refusal (password
-rotated, ACL changed) follows the failure policy like an outage (`_common.Refused`). An
+rotated, ACL changed) follows the failure policy like an outage (`_common.Refused`). A
+failed TLS handshake (untrusted certificate, wrong host name) raises `RedisTLSError`. An
 unreachable server is an outage, not misconfiguration: with fail_open the cache starts anyway
 (and the breaker takes over); without, `TierUnavailableError` is raised.
 """
 
 from __future__ import annotations
 
+import ssl
 import uuid
 import weakref
 from typing import Any
 
 from .._log import logger
 from .._options import require_type
-from ..errors import ConfigError, RedisAuthError, TierUnavailableError
+from ..errors import ConfigError, RedisAuthError, RedisTLSError, TierUnavailableError
 from ._clients import async_client, check_client, sync_client
 from ._common import TierCounters, classify, scrub
 from ._config import RedisOptions, RedisTarget, parse_url
@@ -113,9 +115,29 @@ def check_access(client: Any, options: RedisOptions) -> None:
         if kind in {"fatal", "reply"}:
             msg = f"Redis refused the cache's credentials or permissions ({step}): {reason}"
             raise RedisAuthError(msg) from exc
+        tls = _tls_failure(exc)
+        if tls is not None:
+            msg = (
+                f"TLS to Redis failed: {tls}; check ssl_ca_certs, the host name in the URL "
+                "(ssl_check_hostname), and that the server speaks TLS on that port"
+            )
+            raise RedisTLSError(msg) from exc
         if not options.fail_open:
             msg = f"Redis is unreachable: {reason}"
             raise TierUnavailableError(msg) from exc
+
+
+def _tls_failure(exc: BaseException) -> str | None:
+    """The reason of the TLS error behind a failed connect (redis-py wraps it), if any."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLError):
+            detail = getattr(cause, "verify_message", None) or getattr(cause, "reason", None)
+            return str(detail or type(cause).__name__)
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _may_not_write(exc: BaseException) -> bool:

@@ -46,7 +46,8 @@ def connection_kwargs(target: RedisTarget, options: RedisOptions) -> dict[str, A
             "ssl_certfile": options.ssl_certfile,
             "ssl_keyfile": options.ssl_keyfile,
             "ssl_cert_reqs": _CERT_REQS[options.ssl_cert_reqs],
-            "ssl_check_hostname": False,
+            # Hostname checks need a verified certificate; ssl refuses one without the other.
+            "ssl_check_hostname": options.ssl_check_hostname and options.ssl_cert_reqs != "none",
         }
     return kwargs
 

@@ -57,7 +57,10 @@ class RedisOptions:
         degraded_l1_ttl: while the invalidation subscription is down, L1 keeps values at most
             this many seconds (they cannot be invalidated meanwhile).
         ssl_ca_certs, ssl_certfile, ssl_keyfile: TLS files (rediss URLs).
-        ssl_cert_reqs: "required" (default) or "none".
+        ssl_cert_reqs: "required" (default), "optional" or "none".
+        ssl_check_hostname: the server's certificate must name the host of the URL (default,
+            as in redis-py); off only with ``ssl_check_hostname=false``, or with
+            ssl_cert_reqs="none".
         sentinel_password: password of the sentinels, when they have one.
     """
 
@@ -78,6 +81,7 @@ class RedisOptions:
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
     ssl_cert_reqs: str = "required"
+    ssl_check_hostname: bool = True
     sentinel_password: str | None = None
 
     def __post_init__(self) -> None:
@@ -93,6 +97,7 @@ class RedisOptions:
         require_type(self.breaker, BreakerConfig, "breaker", "a BreakerConfig")
         require_type(self.key_prefix, str, "key_prefix", "a str")
         require_type(self.fail_open, bool, "fail_open", "a bool")
+        require_type(self.ssl_check_hostname, bool, "ssl_check_hostname", "a bool")
         require_type(self.fail_closed, (frozenset, set, list, tuple), "fail_closed", "namespaces")
         object.__setattr__(self, "fail_closed", frozenset(self.fail_closed))
         if NAMESPACE_SEP in self.key_prefix:
@@ -137,6 +142,7 @@ _FLOAT_FIELDS = {
     "degraded_l1_ttl",
 }
 _INT_FIELDS = {"max_connections", "retries"}
+_BOOL_FIELDS = {"fail_open", "ssl_check_hostname"}
 _STR_FIELDS = {"key_prefix", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs"}
 _STR_FIELDS |= {"sentinel_password", "coherence"}
 
@@ -191,8 +197,8 @@ def _apply_query(query: str, options: RedisOptions) -> RedisOptions:
             changes[name] = _int(raw, name)
         elif name in _STR_FIELDS:
             changes[name] = None if name == "coherence" and raw in ("", "none") else raw
-        elif name == "fail_open":
-            changes[name] = raw.lower() in ("1", "true", "yes", "on")
+        elif name in _BOOL_FIELDS:
+            changes[name] = _bool(raw, name)
         else:
             msg = f"unknown Redis URL parameter {name!r}"
             raise ConfigError(msg)
@@ -209,6 +215,16 @@ def _host_port(text: str) -> tuple[str, int]:
         msg = f"Redis port must be 1..65535, got {number}"
         raise ConfigError(msg)
     return host.strip("[]"), number
+
+
+def _bool(text: str, name: str) -> bool:
+    word = text.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    msg = f"Redis URL parameter {name} must be true or false (1/0, yes/no, on/off)"
+    raise ConfigError(msg)
 
 
 def _int(text: str, name: str) -> int:
