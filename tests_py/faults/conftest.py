@@ -80,6 +80,8 @@ def _table(verdicts: list[Verdict]) -> list[str]:
         "redis back s",
         "coherent s",
         "last stale s",
+        "replayed",
+        "corrupt",
     )
     rows = [head]
     for v in verdicts:
@@ -89,7 +91,7 @@ def _table(verdicts: list[Verdict]) -> list[str]:
         rec = v.recovery
         rows.append(
             (
-                f"{v.case} ({v.form} x{v.trials})",
+                f"{v.case} ({v.form}, {f'x{v.trials}' if v.trials else 'no fault'})",
                 str(v.reads),
                 str(v.acks),
                 str(v.exceptions),
@@ -104,6 +106,8 @@ def _table(verdicts: list[Verdict]) -> list[str]:
                 " ".join(_cell(r["redis_back_s"]) for r in rec) or "-",
                 " ".join(_cell(r["coherent_back_s"]) for r in rec) or "-",
                 " ".join(_cell(r["last_stale_after_end_s"]) for r in rec) or "-",
+                _cell(v.counters.get("invalidations_replayed")),
+                _cell(v.counters.get("corrupt")),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]

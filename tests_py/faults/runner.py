@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import stratacache
-from stratacache.testing.redis_servers import RedisSentinelGroup, RedisServer
+from stratacache.testing.redis_servers import RedisClusterGroup, RedisSentinelGroup, RedisServer
 
 from .app import value_of
 
@@ -51,7 +51,7 @@ class Plan:
         return self.warm + self.trials * per_trial + 30.0
 
 
-SHORT = Plan(form="short", warm=1.0, after=4.0, trials=1, outage=2.0, cuts=3)
+SHORT = Plan(form="short", warm=1.0, after=3.5, trials=1, outage=2.0, cuts=3)
 LONG = Plan(form="long", warm=2.0, after=8.0, trials=3, outage=5.0, cuts=12)
 
 
@@ -232,6 +232,14 @@ def sentinel_failover(group: RedisSentinelGroup, plan: Plan) -> Window:
     group.wait_for_failover(timeout=30.0)
     end = time.monotonic()
     return Window(start, end, {"old_primary": old.port, "new_primary": group.primary.port})
+
+
+def cluster_primary_kill(group: RedisClusterGroup, plan: Plan, key: str) -> Window:
+    """kill -9 of the primary serving `key`; the window ends once the cluster is ok again."""
+    start = time.monotonic()
+    node = group.kill_primary_of(value_rkey(key))
+    group.wait_cluster_ok(timeout=30.0)
+    return Window(start, time.monotonic(), {"killed": node.port, "key": key})
 
 
 def cut_subscriptions(server: RedisServer, plan: Plan) -> Window:

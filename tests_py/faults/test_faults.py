@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from stratacache.testing.redis_servers import RedisSentinelGroup, RedisServer
+from stratacache.testing.redis_servers import RedisClusterGroup, RedisSentinelGroup, RedisServer
 
 from .app import all_keys
 from .runner import (
@@ -25,6 +25,7 @@ from .runner import (
     Plan,
     Window,
     call_deadline,
+    cluster_primary_kill,
     cut_subscriptions,
     kill_and_restart,
     plant_foreign_bytes,
@@ -148,6 +149,30 @@ def test_sentinel_failover_after_kill_9_of_the_primary(
             tmp_path,
             plan,
             inject=lambda: sentinel_failover(group, plan),
+            between=group.heal,
+        )
+    finally:
+        group.heal()
+    check(verdict, fault_report)
+
+
+@pytest.mark.failover
+def test_cluster_failover_after_kill_9_of_a_primary(
+    redis_cluster_clean: RedisClusterGroup,
+    database: RedisServer,
+    tmp_path: Path,
+    plan: Plan,
+    fault_report: Callable[[Verdict], None],
+) -> None:
+    group = redis_cluster_clean
+    try:
+        verdict = run(
+            "cluster-failover",
+            group.url,
+            database,
+            tmp_path,
+            plan,
+            inject=lambda: cluster_primary_kill(group, plan, "del:0"),
             between=group.heal,
         )
     finally:

@@ -47,7 +47,6 @@ _COUNTERS = (
     "lock_waits",
     "subscription_drops",
     "breaker_opened",
-    "invalidations_malformed",
 )
 
 
@@ -163,17 +162,18 @@ def judge(
             elif window and version < acks.acked_before(key, t0)[0]:
                 verdict.stale_in_window += 1
         l2 = log.get("final_stats", {}).get("l2") or {}
-        counters.update({k: v for k, v in l2.items() if k in _COUNTERS or "replay" in k})
+        counters.update(
+            {k: v for k, v in l2.items() if k in _COUNTERS or k.startswith("invalidations_")}
+        )
     verdict.counters = dict(counters)
     verdict.stale = len(stale_reads)
     if stale_reads:
         verdict.max_stale_lag_s = round(max(s[4] for s in stale_reads), 3)
     verdict.stale_by_method = dict(Counter(keys[s[2]].split(":")[0] for s in stale_reads))
     verdict.stale_by_worker = dict(Counter(s[0] for s in stale_reads))
-    end = windows[0].end if windows else 0.0
     samples["stale"] = [
         f"{n} read {keys[k]} v{v} ({_HOW[how]}) {lag:.2f} s after a newer version was "
-        f"acknowledged, {t0 - end:+.2f} s from the first fault's end"
+        "acknowledged" + (f", {t0 - windows[0].end:+.2f} s from the fault's end" if windows else "")
         for n, t0, k, v, lag, how in stale_reads[:: max(1, len(stale_reads) // 8)]
     ]
     verdict.samples = {k: v for k, v in samples.items() if v}
