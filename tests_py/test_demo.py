@@ -6,6 +6,7 @@ Timings are measured by the demo but never asserted here (BENCHMARKS.md, rule 6)
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 import stratacache
 from stratacache import demo
+from stratacache._extras import MissingExtraError
 
 TINY = ["--requests", "300", "--keys", "50", "--capacity", "20", "--latency-ms", "0.1"]
 
@@ -82,3 +84,14 @@ def test_zipf_ids_are_in_range_and_skewed() -> None:
 def test_rejects_non_positive_sizes(flag: str, tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         demo.main([flag, "0", "--out", str(tmp_path / "r.json"), "--no-progress"])
+
+
+def test_runs_without_tqdm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo is part of the core: without the cli extra it runs, with no progress bar."""
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    out = tmp_path / "report.json"
+    assert demo.main([*TINY, "--uncached", "5", "--out", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["config"]["progress"] is False
+    config = demo.DemoConfig(requests=10, keys=5, capacity=2, latency_ms=0.0, uncached=1)
+    with pytest.raises(MissingExtraError, match=r"pip install 'stratacache\[cli\]'"):
+        demo.run_demo(config)
