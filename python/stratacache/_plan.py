@@ -219,6 +219,38 @@ redis.call('set', KEYS[1], ARGV[1])
 return {tonumber(ARGV[1]), 1}
 """
 
+#: A lease: what a miss of the decorator's load path leaves in the (absent) value key, so that
+#: a delete (or a write) before the fill removes it and the fill is refused. Never a valid
+#: envelope (those start with b"SC").
+LEASE_PREFIX = b"\x00sc-lease\x00"
+
+#: Lua: the value of KEYS[1], or a lease on it (ARGV[1], for ARGV[2] ms) when absent. Returns
+#: the bytes the key now holds: a value, our lease, or another loader's lease (shared).
+LEASE_GET = """
+local v = redis.call('get', KEYS[1])
+if v then return v end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]
+"""
+
+#: Lua: the fill of a load. Stores ARGV[2] (PX ARGV[3], 0 = none) only if KEYS[1] still holds
+#: what the load saw when it began (SHA-1 ARGV[1]: its lease, or the expired or invalidated
+#: value it replaces); a delete or a write since then refuses it. Returns 1 stored, 0 refused.
+FILL = """
+local v = redis.call('get', KEYS[1])
+if not v or redis.sha1hex(v) ~= ARGV[1] then return 0 end
+if ARGV[3] == '0' then redis.call('set', KEYS[1], ARGV[2])
+else redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1
+"""
+
+
+def lease_ms(lock_timeout: float | None) -> int:
+    """How long a lease lasts: long enough for slow loaders (a load outliving it is not
+    stored in Redis); an abandoned one is shared by the next loaders, so it blocks nothing."""
+    return max(30_000, math.ceil(2000 * (lock_timeout or 0)))
+
+
 #: Lua: take a stampede lock (KEYS[1]) for token ARGV[1] and PX ARGV[2]. Our locks always
 #: expire: a key there without a TTL (or of another type) was written by someone else and is
 #: taken over. Returns 1 taken, 2 taken over foreign bytes, 0 held by another loader.

@@ -235,7 +235,7 @@ class TierState:
     # Reads --------------------------------------------------------------------------------
     def decode(self, namespace: str, rkey: bytes, data: bytes | None) -> Any:
         """The CodecEntry in `data`, or None for a miss (absent, or undecodable: counted)."""
-        if data is None:
+        if data is None or data.startswith(_plan.LEASE_PREFIX):  # a lease: a load is under way
             self.counters.misses += 1
             return None
         try:

@@ -57,6 +57,9 @@ class RedisTierStats:
         retries: retried commands. refreshes / refresh_errors: background reloads started
             (stale-while-revalidate, early refresh) / that raised.
         lock_waits: times a miss waited for another process's load (lock_timeout).
+        fills_refused: loads whose result was not stored because the key was deleted or
+            written while they ran (their lease was gone): storing it would bring back the
+            value the delete removed.
         invalidations_received, invalidations_malformed: coherence messages applied / ignored.
         subscription_drops: times the invalidation subscription was lost (L1 was flushed).
         invalidations_replayed: deletes, tag bumps, patterns and clears skipped while Redis
@@ -83,6 +86,7 @@ class RedisTierStats:
     refreshes: int
     refresh_errors: int
     lock_waits: int
+    fills_refused: int
     invalidations_received: int
     invalidations_malformed: int
     subscription_drops: int

@@ -63,6 +63,7 @@ class TierCounters:
     refreshes: int = 0
     refresh_errors: int = 0
     lock_waits: int = 0
+    fills_refused: int = 0
     invalidations_received: int = 0
     invalidations_malformed: int = 0
     subscription_drops: int = 0

@@ -8,6 +8,7 @@ two agree): edit this one only.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,6 +35,8 @@ class AsyncTiered(AsyncRuntime):
         self.lock_timeout = lock_timeout
         self._refreshing: set[bytes] = set()
         self._acquire_lock = redis.client.register_script(_plan.ACQUIRE_LOCK)
+        self._lease_get = redis.client.register_script(_plan.LEASE_GET)
+        self._lease_ms = _plan.lease_ms(lock_timeout)
         state.on_recovered = lambda: self._from_thread(self._replay_quietly)
 
     # Reads ------------------------------------------------------------------------------------
@@ -41,19 +44,36 @@ class AsyncTiered(AsyncRuntime):
         self, namespace: str, key: str, *, allow_stale: bool = False
     ) -> tuple[Any, bool]:
         """(value or MISS, refresh wanted) from Redis; backfills L1 on a fresh hit."""
+        value, refresh, _ = await self._read(namespace, key, allow_stale=allow_stale, lease=False)
+        return value, refresh
+
+    async def _read(
+        self, namespace: str, key: str, *, allow_stale: bool, lease: bool
+    ) -> tuple[Any, bool, str | None]:
+        """`read`, plus (with `lease`, on the load path) the SHA-1 of what the key held, for
+        the fill's compare-and-set: a lease taken in the same round trip when it was absent,
+        or the unusable value a fill would replace (None when Redis did not answer)."""
         st = self.state
         rkey, generation = st.rkey(namespace, key), st.generation
+        seen = None
         try:
             await self._ready()
-            entry = st.decode(namespace, rkey, await self.redis.get(rkey))
+            if lease:
+                mark = _plan.LEASE_PREFIX + secrets.token_bytes(12)
+                data = await self.redis.script(self._lease_get, [rkey], [mark, self._lease_ms])
+                seen = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+            else:
+                data = await self.redis.get(rkey)
+            entry = st.decode(namespace, rkey, data)
             if entry is None:
-                return MISS, False
+                return MISS, False, seen
             versions = await self.redis.mget(st.tag_keys(entry.tags)) if entry.tags else []
         except TierDown as exc:
-            return st.read_failed(exc, namespace), False
-        return st.finish_read(
+            return st.read_failed(exc, namespace), False, None
+        value, refresh = st.finish_read(
             namespace, key, entry, versions=versions, generation=generation, allow_stale=allow_stale
         )
+        return value, refresh, seen
 
     async def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:
         st = self.state
@@ -286,14 +306,21 @@ class AsyncTiered(AsyncRuntime):
     # Loads (the decorator's miss path) -------------------------------------------------------
     async def load(self, namespace: str, key: str, request: Load) -> Any:
         """A cached function's miss: Redis, else the function (once per cluster with a lock)."""
-        value, refresh = await self.read(namespace, key, allow_stale=self.state.stale_ttl > 0)
+        generation = self.state.generation
+        value, refresh, seen = await self._read(
+            namespace, key, allow_stale=self.state.stale_ttl > 0, lease=True
+        )
         if value is not MISS:
             if refresh:
-                self._refresh_later(namespace, key, request)
+                self._refresh_later(namespace, key, request, seen)
             return value
-        return await self._compute(namespace, key, request)
+        return await self._compute(namespace, key, request, seen, generation)
 
-    async def _compute(self, namespace: str, key: str, request: Load) -> Any:
+    async def _compute(
+        self, namespace: str, key: str, request: Load, seen: str | None, generation: int
+    ) -> Any:
+        """Runs the loader; its fill is stored only if the key still holds `seen` (see
+        `_fill`), and in L1 only if no invalidation arrived since `generation`."""
         compute, ttl, tags, unless = request
         versions = await self.tag_versions(
             namespace, tags
@@ -308,22 +335,59 @@ class AsyncTiered(AsyncRuntime):
             value = await self._resolve(compute())
             spent_us = int((time.perf_counter() - started) * 1e6)
             if unless is None or not unless(value):
-                if versions is None:
-                    self.state.l1_store(namespace, key, value, self.state.resolve_ttl(ttl), tags)
-                else:
-                    await self.write(
+                stored = versions is None or seen is None  # Redis did not answer: L1 only
+                if not stored:
+                    stored = await self._fill(
                         namespace,
                         key,
                         value,
-                        ttl,
+                        ttl=ttl,
                         tags=tags,
                         versions=versions,
                         compute_us=spent_us,
+                        seen=seen,
                     )
+                if stored and generation == self.state.generation:
+                    self.state.l1_store(namespace, key, value, self.state.resolve_ttl(ttl), tags)
             return value
         finally:
             if isinstance(token, bytes):
                 await self._unlock(namespace, key, token)
+
+    async def _fill(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        *,
+        ttl: float | None,
+        tags: Sequence[str],
+        versions: Sequence[bytes | None] | None,
+        compute_us: int,
+        seen: str | None,
+    ) -> bool:
+        """Stores a load's result in Redis if the key still holds what the load saw when it
+        began (its lease, or the value it replaces): a delete or write since then refuses it,
+        as in memcache's leases (Nishtala et al., NSDI 2013). True if stored."""
+        st = self.state
+        ttl = st.resolve_ttl(ttl)
+        if ttl == 0:
+            return False
+        rkey, data, px = st.encode(
+            namespace, key, value, ttl, tags=tags, versions=versions or (), compute_us=compute_us
+        )
+        try:
+            await self._ready()
+            calls = [([rkey], [seen, data, px or 0])]
+            result = await self.redis.eval(_plan.FILL, calls, self._announce("k", namespace, [key]))
+        except TierDown as exc:
+            st.write_failed(exc, namespace)
+            return False
+        if not int(result[0]):
+            st.counters.fills_refused += 1
+            return False
+        st.counters.sets += 1
+        return True
 
     async def _lock(self, namespace: str, key: str) -> bytes | bool | None:
         """Our token if we took the cross-process lock; False if another holder kept it until
@@ -355,17 +419,18 @@ class AsyncTiered(AsyncRuntime):
         with contextlib.suppress(TierDown):  # else the lock expires on its own
             await self.redis.release(lkey, token)
 
-    def _refresh_later(self, namespace: str, key: str, request: Load) -> None:
+    def _refresh_later(self, namespace: str, key: str, request: Load, seen: str | None) -> None:
         """One background reload per key at a time (stale-while-revalidate, XFetch)."""
         rkey = self.state.rkey(namespace, key)
         if rkey in self._refreshing:
             return
         self._refreshing.add(rkey)
         self.state.counters.refreshes += 1
+        generation = self.state.generation
 
         async def run() -> None:
             try:
-                await self._compute(namespace, key, request)
+                await self._compute(namespace, key, request, seen, generation)
             except Exception:  # noqa: BLE001 - a failed refresh leaves the old value in place
                 self.state.counters.refresh_errors += 1
             finally:
