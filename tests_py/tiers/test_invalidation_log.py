@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
+import stratacache
 from stratacache import BreakerConfig, RedisOptions
-from stratacache.testing.redis_servers import RedisServer
+from stratacache.testing.redis_servers import RedisSentinelGroup, RedisServer
 
 from ..conftest import call
 
@@ -137,3 +138,31 @@ async def test_an_overflowing_log_flushes_the_namespaces_instead(
     assert await call(a.get("k39")) is None  # flushed with its namespace
     assert await call(other.get("o")) == "kept"
     assert a._stats().l2.invalidations_pending == 0
+
+
+@pytest.mark.failover
+def test_deletes_skipped_during_a_sentinel_failover_are_replayed(
+    redis_sentinel_clean: RedisSentinelGroup, wait_until: Callable[..., bool]
+) -> None:
+    group = redis_sentinel_clean
+    options = FAST.replace(socket_timeout=0.2, connect_timeout=0.2)
+    a = stratacache.Cache(redis=group.url, redis_options=options, default_ttl=60)
+    b = stratacache.Cache(redis=group.url, redis_options=options, default_ttl=60)
+    try:
+        keys = [f"k{i}" for i in range(40)]
+        a.set_many(dict.fromkeys(keys, "old"))
+        assert all(b.get(k) == "old" for k in keys)
+        assert group.primary.command("WAIT", 1, 2000) >= 1  # the replica has them too
+        group.kill_primary()
+        for key in keys:  # before the promotion: every delete is skipped
+            a.delete(key)
+        assert a._stats().l2.invalidations_pending == len(keys)
+        group.wait_for_failover(timeout=20)
+        assert wait_until(lambda: a._stats().l2.invalidations_pending == 0, timeout=20)
+        assert wait_until(lambda: b._stats().l2.coherent, timeout=20)
+        assert a._stats().l2.invalidations_replayed == len(keys)
+        for cache in (a, b):
+            assert [k for k in keys if cache.get(k) is not None] == []
+    finally:
+        a.close()
+        b.close()
