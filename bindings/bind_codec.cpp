@@ -30,6 +30,7 @@ struct CodecHandle {
   [[nodiscard]] WalkOptions walk(std::string_view key, bool packing) const {
     const bool sealing = !packing || !fields.names.empty();
     return WalkOptions{.max_depth = max_depth,
+                       .limits = codec->config().limits,
                        .types = &types,
                        .fields = sealing ? &fields : nullptr,
                        .cache_key = key};
@@ -53,7 +54,8 @@ std::unique_ptr<CodecHandle> make_codec_shim(
     const std::string& compression, std::size_t compress_threshold, int zstd_level,
     const KeyList& encryption_keys, const KeyList& signing_keys, const KeyList& field_keys,
     std::vector<std::string> encrypt_fields, std::size_t max_value_bytes, std::size_t max_depth,
-    std::size_t release_gil_above, py::object placeholder) {
+    std::size_t max_items, std::size_t max_decoded_bytes, std::size_t release_gil_above,
+    py::object placeholder) {
   init_msgpack_types();
   codec::CodecConfig config;
   config.compression.algorithm = compression_of(compression);
@@ -62,6 +64,9 @@ std::unique_ptr<CodecHandle> make_codec_shim(
   config.encryption_keys = keyring(encryption_keys);
   config.signing_keys = keyring(signing_keys);
   config.max_value_bytes = max_value_bytes;
+  // Zero derives the bound from max_value_bytes (codec/decode_limits.hpp).
+  config.limits = codec::DecodeLimits{
+      .max_items = max_items, .max_bytes = max_decoded_bytes, .max_depth = max_depth};
   auto h = std::make_unique<CodecHandle>();
   h->codec = std::make_unique<codec::Codec>(std::move(config));
   h->fields = FieldCrypt{keyring(field_keys), std::move(encrypt_fields), std::move(placeholder)};
@@ -244,7 +249,8 @@ void bind_codec(py::module_& m) {
       .def(py::init(&make_codec_shim), py::arg("compression"), py::arg("compress_threshold"),
            py::arg("zstd_level"), py::arg("encryption_keys"), py::arg("signing_keys"),
            py::arg("field_keys"), py::arg("encrypt_fields"), py::arg("max_value_bytes"),
-           py::arg("max_depth"), py::arg("release_gil_above"), py::arg("placeholder"))
+           py::arg("max_depth"), py::arg("max_items"), py::arg("max_decoded_bytes"),
+           py::arg("release_gil_above"), py::arg("placeholder"))
       .def("pack", &pack_shim, py::arg("key"), py::arg("value"), py::arg("created_at_ms"),
            py::arg("ttl_ms"), py::arg("compute_us"), py::arg("tags"))
       .def("seal", &seal_shim, py::arg("key"), py::arg("serializer"), py::arg("payload"),

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "codec/crypto.hpp"
+#include "codec/decode_limits.hpp"
 
 namespace stratacache::bindings {
 
@@ -69,22 +70,50 @@ struct FieldCrypt {
 /// associated data of sealed fields).
 struct WalkOptions {
   std::size_t max_depth = 64;
+  /// What one value may hold (items, estimated bytes), checked on encode and decode alike.
+  codec::DecodeLimits limits;
   const ExtRegistry* types = nullptr;
   const FieldCrypt* fields = nullptr;
   std::string_view cache_key;
 };
 
+/// The estimated bytes an extension object of `code` with a `body` of that many bytes charges
+/// to the limits, on top of one item; pack and unpack use this one table so that they agree.
+/// Tuples, sets, sealed fields and registered types also charge what they hold, as it is built.
+[[nodiscard]] inline std::size_t ext_charge(std::int8_t code, std::size_t body) noexcept {
+  switch (static_cast<ExtCode>(code)) {
+    case ExtCode::kTuple:
+    case ExtCode::kEncryptedField:
+      return 0;
+    case ExtCode::kSet:
+    case ExtCode::kFrozenSet:
+      return codec::kSetCost;
+    case ExtCode::kBigInt:
+    case ExtCode::kByteArray:
+    case ExtCode::kDateTime:
+    case ExtCode::kDate:
+    case ExtCode::kTime:
+    case ExtCode::kTimeDelta:
+    case ExtCode::kDecimal:
+    case ExtCode::kUuid:
+      return codec::kExtCost + body;
+  }
+  return 0;
+}
+
 /// Imports the classes the walk recognises (datetime C API, Decimal, UUID, ZoneInfo); idempotent.
 void init_msgpack_types();
 
 /// Appends the msgpack form of `value` to `out`. Raises SerializationError (naming the type
-/// and its path inside the value) for what it cannot represent; exceptions of registered
-/// encoders propagate unchanged.
+/// and its path inside the value) for what it cannot represent and Error(kTooLarge) for a value
+/// past `options.limits`; exceptions of registered encoders propagate unchanged.
 void pack_value(PyObject* value, const WalkOptions& options, std::string& out);
 
 /// Rebuilds the object from exactly `bytes`. Allocates only for what the bytes contain (never
-/// for declared counts), recurses at most `max_depth` containers deep; anything malformed,
-/// too deep or rejected by a registered decoder is Error(kCorrupt), a sealed field that does
+/// for declared counts), recurses at most `max_depth` containers deep, and stops with
+/// Error(kTooLarge) before building past `options.limits` (declared lengths are checked before
+/// their elements are read); anything malformed, too deep, with many keys of one hash (hash
+/// flooding) or rejected by a registered decoder is Error(kCorrupt), a sealed field that does
 /// not open Error(kTampered).
 [[nodiscard]] py::object unpack_value(std::string_view bytes, const WalkOptions& options);
 

@@ -1,14 +1,18 @@
 // msgpack -> Python objects: msgpack-c's SAX parser (msgpack::parse) drives a visitor that
 // builds the objects on a value stack. msgpack::unpack would first allocate a msgpack::object
 // per *declared* element (a 5-byte array header can declare 4 billion), so the visitor
-// allocates only for values actually present, and bounds nesting by max_depth.
+// allocates only for values actually present, bounds nesting by max_depth, and charges every
+// value to a DecodeBudget before building it, so that a small compressed payload cannot
+// inflate into millions of objects.
 #include <Python.h>
 #include <datetime.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <msgpack/parse.hpp>
 #include <msgpack/unpack.hpp>  // completes the types parse.hpp declares
+#include <random>
 
 #include "codec/field_cipher.hpp"
 #include "common/error.hpp"
@@ -29,6 +33,47 @@ using detail::get_be;
 
 [[noreturn]] void corrupt(const std::string& what) {
   throw Error(ErrorCode::kCorrupt, "codec: " + what);
+}
+
+/// str and bytes hash with the interpreter's random SipHash key; other keys (ints, floats,
+/// tuples) hash predictably, so crafted keys of one hash make each dict insert scan all of them.
+bool hash_is_keyed(PyObject* o) noexcept {
+  return PyUnicode_CheckExact(o) || PyBytes_CheckExact(o);
+}
+
+/// Refuses `count` keys (every `stride`-th entry of `items`) when more than kMaxSharedHashes of
+/// them share a hash with an earlier one: honest values have next to none, and refusing bounds
+/// the quadratic work of inserting colliding keys. The table mixes hashes with a per-process
+/// random multiplier, so its own probing cannot be steered.
+void check_hash_spread(PyObject* const* items, std::size_t count, std::size_t stride) {
+  constexpr std::size_t kMaxSharedHashes = 64;
+  bool keyed = true;
+  for (std::size_t i = 0; i < count && keyed; ++i) keyed = hash_is_keyed(items[i * stride]);
+  if (keyed || count <= kMaxSharedHashes) return;
+  static const std::uint64_t kMix = [] {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32 | rd()) | 1U;
+  }();
+  int bits = 4;
+  while ((std::size_t{1} << bits) < 2 * count) ++bits;
+  const std::size_t size = std::size_t{1} << bits;
+  std::vector<std::uint64_t> table(size, 0);  // 0 marks an empty slot; hashes are stored + 1
+  std::size_t shared = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const Py_hash_t h = PyObject_Hash(items[i * stride]);
+    if (h == -1) {
+      PyErr_Clear();
+      corrupt("unhashable map key or set item");
+    }
+    const std::uint64_t stored = static_cast<std::uint64_t>(h) + 1;
+    std::size_t slot = static_cast<std::size_t>((stored * kMix) >> (64 - bits));
+    while (table[slot] != 0 && table[slot] != stored) slot = (slot + 1) & (size - 1);
+    if (table[slot] == stored) {
+      if (++shared > kMaxSharedHashes) corrupt("too many map keys or set items share a hash");
+    } else {
+      table[slot] = stored;
+    }
+  }
 }
 
 /// A str from UTF-8 bytes; a Python error (bad UTF-8) becomes CorruptDataError upstream.
@@ -73,8 +118,9 @@ class KeyCache {
 /// A msgpack-c visitor; see msgpack/v2/null_visitor.hpp for the interface.
 class Builder {
  public:
-  Builder(const WalkOptions& options, std::size_t depth, KeyCache& keys)
-      : options_(options), depth_(depth), keys_(keys) {
+  Builder(const WalkOptions& options, std::size_t depth, KeyCache& keys,
+          codec::DecodeBudget& budget)
+      : options_(options), depth_(depth), keys_(keys), budget_(budget) {
     stack_.reserve(32);
   }
   ~Builder() {
@@ -95,13 +141,18 @@ class Builder {
     return py::reinterpret_steal<py::object>(o);
   }
 
-  bool visit_nil() { return push(Py_NewRef(Py_None)); }
-  bool visit_boolean(bool v) { return push(Py_NewRef(v ? Py_True : Py_False)); }
-  bool visit_positive_integer(std::uint64_t v) { return push(PyLong_FromUnsignedLongLong(v)); }
-  bool visit_negative_integer(std::int64_t v) { return push(PyLong_FromLongLong(v)); }
-  bool visit_float32(float v) { return push(PyFloat_FromDouble(v)); }
-  bool visit_float64(double v) { return push(PyFloat_FromDouble(v)); }
+  bool visit_nil() { return charge(1, 0) && push(Py_NewRef(Py_None)); }
+  bool visit_boolean(bool v) { return charge(1, 0) && push(Py_NewRef(v ? Py_True : Py_False)); }
+  bool visit_positive_integer(std::uint64_t v) {
+    return charge(1, 0) && push(PyLong_FromUnsignedLongLong(v));
+  }
+  bool visit_negative_integer(std::int64_t v) {
+    return charge(1, 0) && push(PyLong_FromLongLong(v));
+  }
+  bool visit_float32(float v) { return charge(1, 0) && push(PyFloat_FromDouble(v)); }
+  bool visit_float64(double v) { return charge(1, 0) && push(PyFloat_FromDouble(v)); }
   bool visit_str(const char* p, std::uint32_t n) {
+    charge(1, n);
     PyObject* s = in_key_ ? keys_.get(p, n) : PyUnicode_DecodeUTF8(p, n, nullptr);
     if (s == nullptr) {
       PyErr_Clear();
@@ -109,12 +160,16 @@ class Builder {
     }
     return push(s);
   }
-  bool visit_bin(const char* p, std::uint32_t n) { return push(PyBytes_FromStringAndSize(p, n)); }
+  bool visit_bin(const char* p, std::uint32_t n) {
+    return charge(1, n) && push(PyBytes_FromStringAndSize(p, n));
+  }
   bool visit_ext(const char* p, std::uint32_t n) {
     if (n == 0) corrupt("extension without a type");
-    return push(decode_ext(static_cast<std::int8_t>(p[0]), p + 1, n - 1));
+    const auto code = static_cast<std::int8_t>(p[0]);
+    charge(1, ext_charge(code, n - 1));
+    return push(decode_ext(code, p + 1, n - 1));
   }
-  bool start_array(std::uint32_t /*n*/) { return enter(false); }
+  bool start_array(std::uint32_t n) { return declare(n) && enter(false); }
   bool start_array_item() { return true; }
   bool end_array_item() { return true; }
   bool end_array() {
@@ -127,7 +182,7 @@ class Builder {
     stack_.resize(base);
     return push(list);
   }
-  bool start_map(std::uint32_t /*n*/) { return enter(true); }
+  bool start_map(std::uint32_t n) { return declare(std::size_t{2} * n) && enter(true); }
   bool start_map_key() {
     in_key_ = true;
     return true;
@@ -140,6 +195,7 @@ class Builder {
   bool end_map_value() { return true; }
   bool end_map() {
     const std::size_t base = leave();
+    check_hash_spread(stack_.data() + base, (stack_.size() - base) / 2, 2);
     PyObject* dict = new_dict(static_cast<Py_ssize_t>((stack_.size() - base) / 2));
     if (dict == nullptr) throw py::error_already_set();
     for (std::size_t i = base; i + 1 < stack_.size(); i += 2) {
@@ -165,6 +221,18 @@ class Builder {
     std::size_t base;
     bool map;
   };
+
+  /// Charges a value before it is built; throws Error(kTooLarge) past the limits.
+  bool charge(std::size_t items, std::size_t bytes) {
+    if (!budget_.charge(items, bytes)) budget_.exceeded_error();
+    return true;
+  }
+
+  /// A container of `n` declared elements, refused before any of them is read.
+  bool declare(std::size_t n) {
+    if (!budget_.fits(n)) budget_.exceeded_error();
+    return charge(1, codec::kContainerCost);
+  }
 
   bool push(PyObject* o) {
     if (o == nullptr) throw py::error_already_set();
@@ -200,7 +268,7 @@ class Builder {
   /// A value nested in an extension body, one level below this one.
   [[nodiscard]] py::object nested(const char* p, std::size_t n) const {
     if (level() + 1 > options_.max_depth) corrupt("value nested deeper than max_depth");
-    return Builder(options_, level(), keys_).build(std::string_view(p, n));
+    return Builder(options_, level(), keys_, budget_).build(std::string_view(p, n));
   }
 
   PyObject* decode_ext(std::int8_t code, const char* p, std::size_t n) {
@@ -245,7 +313,8 @@ class Builder {
     const ExtType* ext = options_.types->by_code(code);
     if (ext == nullptr) corrupt("unknown extension type " + std::to_string(code));
     if (level() + 1 > options_.max_depth) corrupt("value nested deeper than max_depth");
-    const py::object inner = Builder(options_, level() + 1, keys_).build(std::string_view(p, n));
+    const py::object inner =
+        Builder(options_, level() + 1, keys_, budget_).build(std::string_view(p, n));
     return ext->decode(inner).release().ptr();
   }
 
@@ -256,7 +325,10 @@ class Builder {
   }
 
   PyObject* new_set(PyObject* (*make)(PyObject*), const char* p, std::size_t n) const {
-    PyObject* set = make(nested_list(p, n).ptr());
+    const py::object items = nested_list(p, n);
+    check_hash_spread(reinterpret_cast<PyListObject*>(items.ptr())->ob_item,
+                      static_cast<std::size_t>(PyList_GET_SIZE(items.ptr())), 1);
+    PyObject* set = make(items.ptr());
     if (set == nullptr) {
       PyErr_Clear();
       corrupt("unhashable set item");
@@ -335,6 +407,7 @@ class Builder {
   const WalkOptions& options_;
   std::size_t depth_;
   KeyCache& keys_;
+  codec::DecodeBudget& budget_;
   bool in_key_ = false;
   std::vector<PyObject*> stack_;
   std::vector<Frame> frames_;
@@ -344,7 +417,8 @@ class Builder {
 
 py::object unpack_value(std::string_view bytes, const WalkOptions& options) {
   KeyCache keys;
-  return Builder(options, 0, keys).build(bytes);
+  codec::DecodeBudget budget(options.limits);
+  return Builder(options, 0, keys, budget).build(bytes);
 }
 
 }  // namespace stratacache::bindings

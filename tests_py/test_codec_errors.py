@@ -108,8 +108,6 @@ def test_bad_magic_is_corrupt() -> None:
     [
         b"\xc1",  # never-used type byte
         b"\x92\x01",  # array of 2 with 1 item
-        b"\xdd\xff\xff\xff\xff",  # array declaring 4 billion items
-        b"\xdf\xff\xff\xff\xff\x01",  # map declaring 4 billion pairs
         b"\x01\x02",  # trailing bytes
         b"\xa2\xff\xfe",  # invalid UTF-8
         b"\x81\x91\x01\x02",  # list as a map key
@@ -127,6 +125,20 @@ def test_malformed_msgpack_payloads_are_corrupt(payload: bytes) -> None:
     data = Codec(compression=None).encode(KEY, None)
     envelope = data[:8] + len(payload).to_bytes(4, "little") + data[12:37] + payload
     with pytest.raises(CorruptDataError):
+        Codec().decode(KEY, envelope)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\xdd\xff\xff\xff\xff",  # array declaring 4 billion items
+        b"\xdf\xff\xff\xff\xff\x01",  # map declaring 4 billion pairs
+    ],
+)
+def test_declared_lengths_past_max_items_are_too_large(payload: bytes) -> None:
+    data = Codec(compression=None).encode(KEY, None)
+    envelope = data[:8] + len(payload).to_bytes(4, "little") + data[12:37] + payload
+    with pytest.raises(DataTooLargeError, match="max_items"):
         Codec().decode(KEY, envelope)
 
 

@@ -31,6 +31,10 @@ Codec::Codec(CodecConfig config) : config_(std::move(config)) {
     throw Error(ErrorCode::kInvalidConfig, "codec: min_saving must be in [0, 1)");
   }
   if (!config_.nonce_source) config_.nonce_source = random_nonce;
+  const DecodeLimits derived =
+      DecodeLimits::derived(config_.max_value_bytes, config_.limits.max_depth);
+  if (config_.limits.max_items == 0) config_.limits.max_items = derived.max_items;
+  if (config_.limits.max_bytes == 0) config_.limits.max_bytes = derived.max_bytes;
 }
 
 std::string Codec::encode(std::string_view key, Serializer serializer, std::string_view payload,
@@ -50,6 +54,12 @@ std::string Codec::encode(std::string_view key, Serializer serializer, std::stri
     header.key_id = config_.signing_keys.newest_id();
   } else if (serializer == Serializer::kPickle) {
     throw Error(ErrorCode::kInvalidConfig, "codec: pickle needs a signing or encryption key");
+  }
+  if (serializer == Serializer::kJson) {
+    // Refused here too, so that no reader with the same limits ever refuses what was written.
+    if (std::optional<Failure> f = check_json_shape(payload, config_.limits)) {
+      throw Error(f->code, f->message);
+    }
   }
   std::optional<std::string> packed = compress(payload, config_.compression);
   if (packed) header.compression = config_.compression.algorithm;
@@ -148,6 +158,10 @@ Result<Decoded> Codec::decode(std::string_view key, std::string_view bytes) cons
     Result<std::string> payload = decompress(header.compression, body.value(), header.payload_size);
     if (!payload) return payload.error();
     decoded.payload = std::move(payload).value();
+  }
+  if (decoded.serializer == Serializer::kJson) {
+    // Python's json builds whatever the text describes: bound it before it runs.
+    if (std::optional<Failure> f = check_json_shape(decoded.payload, config_.limits)) return *f;
   }
   return decoded;
 }

@@ -8,6 +8,7 @@
 
 #include "codec/compression.hpp"
 #include "codec/crypto.hpp"
+#include "codec/decode_limits.hpp"
 #include "codec/envelope.hpp"
 #include "common/result.hpp"
 
@@ -24,6 +25,9 @@ struct CodecConfig {
   Keyring signing_keys;
   /// Largest payload encoded or decoded, before and after compression; at most 4 GiB - 1.
   std::size_t max_value_bytes = std::size_t{64} << 20;
+  /// What decoding a value may build (msgpack walk, JSON pre-scan); a zero max_items or
+  /// max_bytes is replaced by DecodeLimits::derived(max_value_bytes, max_depth).
+  DecodeLimits limits;
   /// Where nonces come from; empty means random_nonce. Tests inject a fixed source.
   NonceSource nonce_source;
 };
@@ -43,14 +47,16 @@ class Codec {
   explicit Codec(CodecConfig config);
 
   /// The envelope of `payload` stored under `key`. Throws Error(kTooLarge) when the payload
-  /// exceeds max_value_bytes or the tags their bounds, and Error(kInvalidConfig) for pickle
-  /// without a key, since unpickling unauthenticated bytes runs code.
+  /// exceeds max_value_bytes, a JSON payload the decode limits, or the tags their bounds, and
+  /// Error(kInvalidConfig) for pickle without a key, since unpickling unauthenticated bytes runs
+  /// code.
   [[nodiscard]] std::string encode(std::string_view key, Serializer serializer,
                                    std::string_view payload, const Metadata& metadata) const;
 
   /// Reads an envelope stored under `key`. Fails with kCorrupt (malformed), kUnknownVersion,
   /// kTampered (authentication failed, wrong key or key id, value moved from another key,
-  /// missing protection) or kTooLarge; never reads out of bounds or allocates past the limit.
+  /// missing protection) or kTooLarge (also a JSON payload past the decode limits); never reads
+  /// out of bounds or allocates past the limit.
   [[nodiscard]] Result<Decoded> decode(std::string_view key, std::string_view bytes) const;
 
   [[nodiscard]] const CodecConfig& config() const noexcept { return config_; }

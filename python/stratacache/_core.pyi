@@ -156,6 +156,8 @@ class Codec:
         encrypt_fields: list[str],
         max_value_bytes: int,
         max_depth: int,
+        max_items: int,
+        max_decoded_bytes: int,
         release_gil_above: int,
         placeholder: Callable[[str, int], Any],
     ) -> None: ...

@@ -101,6 +101,15 @@ class Codec:
             such values with :class:`EncryptedField` placeholders.
         max_value_bytes: largest serialized value encoded or decoded.
         max_depth: deepest container nesting encoded or decoded (at most 1024).
+        max_items: most values one value may hold, at any depth (elements, dict keys and
+            values, containers); None: ``max_value_bytes // 16``, at least 65,536.
+        max_decoded_bytes: most bytes decoding one value may build, estimated as the bytes of
+            its str, bytes, int and extension bodies plus 64 per container (256 per set);
+            None: twice ``max_value_bytes``, at least 1 MiB. With ``max_items`` this keeps
+            a few hundred compressed bytes from inflating into millions of objects: past
+            either bound, decode raises :class:`DataTooLargeError` before building more
+            (msgpack and JSON alike; pickle needs a key, so only key holders write it), and
+            encode raises it too, so every value written can be read back.
         release_gil_above: payloads above this many bytes are compressed and encrypted with
             the GIL released.
 
@@ -132,6 +141,8 @@ class Codec:
         encrypt_fields: Iterable[str] | None = None,
         max_value_bytes: int = 64 << 20,
         max_depth: int = 64,
+        max_items: int | None = None,
+        max_decoded_bytes: int | None = None,
         release_gil_above: int = 64 << 10,
     ) -> None:
         if serializer not in _SERIALIZERS:
@@ -145,6 +156,8 @@ class Codec:
         threshold = _check_int(compress_threshold, "compress_threshold", 0, _MAX_VALUE_CAP)
         max_bytes = _check_int(max_value_bytes, "max_value_bytes", 1, _MAX_VALUE_CAP)
         depth = _check_int(max_depth, "max_depth", 1, _MAX_DEPTH_CAP)
+        items = _check_limit(max_items, "max_items")
+        decoded = _check_limit(max_decoded_bytes, "max_decoded_bytes")
         gil = _check_int(release_gil_above, "release_gil_above", 0, None)
         enc = keyring(encryption_keys, "encryption_keys")
         sig = keyring(signing_key, "signing_key")
@@ -165,6 +178,8 @@ class Codec:
             encrypt_fields=fields,
             max_value_bytes=max_bytes,
             max_depth=depth,
+            max_items=items,
+            max_decoded_bytes=decoded,
             release_gil_above=gil,
             placeholder=EncryptedField,
         )
@@ -190,7 +205,8 @@ class Codec:
         Raises:
             TypeError: `key` is not a str.
             SerializationError: `value` holds an object the serializer cannot represent.
-            DataTooLargeError: the serialized value exceeds max_value_bytes.
+            DataTooLargeError: the serialized value exceeds max_value_bytes, or the value
+                max_items or max_decoded_bytes.
         """
         if self._sid == 1:
             return self._core.pack_value(key, value)
@@ -205,7 +221,8 @@ class Codec:
             UnknownVersionError: an envelope format this build cannot read.
             TamperedDataError: authentication failed (wrong key, modified, other cache key,
                 or missing protection this codec requires).
-            DataTooLargeError: the value would exceed max_value_bytes.
+            DataTooLargeError: the value would exceed max_value_bytes, max_items or
+                max_decoded_bytes (refused before it is built).
         """
         sid, value = self._core.open_value(key, data)
         return value if sid == 1 else self._load(sid, value)
@@ -234,7 +251,8 @@ class Codec:
             TypeError: an argument of the wrong type.
             ValueError: a metadata argument out of range.
             SerializationError: `value` holds an object the serializer cannot represent.
-            DataTooLargeError: the serialized value exceeds max_value_bytes.
+            DataTooLargeError: the serialized value exceeds max_value_bytes, or the value
+                max_items or max_decoded_bytes.
         """
         _check_int(ttl_ms, "ttl_ms", 0, _U64 - 1, ValueError)
         _check_int(compute_us, "compute_us", 0, _U64 - 1, ValueError)
@@ -387,6 +405,11 @@ def _check_int(
         msg = f"{name} must be {bound}, got {value}"
         raise error(msg)
     return value
+
+
+def _check_limit(value: object, name: str) -> int:
+    """A decode limit, or 0 (derived from max_value_bytes in C++) for None."""
+    return 0 if value is None else _check_int(value, name, 1, _U64 - 1)
 
 
 def _check_level(compression: str, level: object) -> int:

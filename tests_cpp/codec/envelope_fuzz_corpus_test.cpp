@@ -65,6 +65,11 @@ TEST(EnvelopeFuzzCorpus, SeedsDecodeAsWritten) {
             ErrorCode::kCorrupt);
   EXPECT_EQ(plain.decode("fuzz:key", corpus.at("unknown_version")).error().code,
             ErrorCode::kUnknownVersion);
+  // 300k empty JSON lists in a 1 kB envelope: refused before Python's json builds them.
+  EXPECT_EQ(plain.decode("fuzz:key", corpus.at("bomb_json_zstd")).error().code,
+            ErrorCode::kTooLarge);
+  // A msgpack bomb inflates to a payload within max_value_bytes; the walk bounds the rest.
+  EXPECT_TRUE(plain.decode("fuzz:key", corpus.at("bomb_msgpack_zstd")).ok());
 }
 
 }  // namespace
