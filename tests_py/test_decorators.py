@@ -413,6 +413,9 @@ class Catalog:
         self.tag = tag
         self.calls: list[Any] = []
 
+    def __cache_key__(self) -> str:
+        return self.tag
+
     @stratacache.cache
     def price(self, item: int) -> str:
         self.calls.append(item)
@@ -445,16 +448,50 @@ class Catalog:
 
 
 @pytest.mark.asyncio
-async def test_methods_share_entries_across_instances() -> None:
+async def test_methods_key_their_instance_by_cache_key() -> None:
     stratacache.configure()
-    a, b = Catalog("a"), Catalog("b")
+    a, b, a2 = Catalog("a"), Catalog("b"), Catalog("a")
     assert a.price(1) == "a:1"
-    assert b.price(1) == "a:1"  # self is not part of the key
+    assert b.price(1) == "b:1"  # another instance: its own entry
+    assert a2.price(1) == "a:1"  # the same __cache_key__: the same entry
     assert await b.aprice(2) == "b:2"
-    assert await a.aprice(2) == "b:2"
-    assert (a.calls, b.calls) == ([1], [2])
-    assert a.price.invalidate(1) is True  # called through an instance: no self
+    assert await a.aprice(2) == "a:2"
+    assert (a.calls, b.calls, a2.calls) == ([1, 2], [1, 2], [])
+    assert a.price.invalidate(1) is True  # bound: a's entry, not b's
+    assert a.price.invalidate(1) is False
     assert b.price(1) == "b:1"
+    assert b.calls == [1, 2]
+    assert Catalog.price.invalidate(b, 1) is True  # through the class, self comes first
+    assert await a.aprice.invalidate(2) is True
+    assert a.price.cache_info().hits == 2
+
+
+class User:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @stratacache.cache
+    def greet(self) -> str:
+        return f"hello {self.name}"
+
+    @stratacache.cache(ignore=("self",))
+    def shared(self) -> str:
+        return self.name
+
+
+class Name(str):
+    @stratacache.cache
+    def shout(self) -> str:
+        return self.upper()
+
+
+def test_a_method_of_an_unkeyable_instance_raises_naming_the_fixes() -> None:
+    stratacache.configure()
+    with pytest.raises(TypeError, match=r"'User'.*__cache_key__.*ignore=\('self',\).*key="):
+        User("ada").greet()
+    assert User("ada").shared() == "ada"
+    assert User("bob").shared() == "ada"  # ignore=("self",): one entry for every instance
+    assert (Name("ada").shout(), Name("bob").shout()) == ("ADA", "BOB")  # encodable self
 
 
 def test_classmethods_and_staticmethods_in_either_order() -> None:
@@ -466,3 +503,32 @@ def test_classmethods_and_staticmethods_in_either_order() -> None:
     assert (Catalog.static_inner(2), Catalog("x").static_inner(2)) == (6, 6)
     assert Catalog.kind_outer.cache_info().hits == 0
     assert Catalog.static_outer.cache_info().hits == 1
+
+
+def test_a_classmethod_is_keyed_by_its_class() -> None:
+    stratacache.configure()
+
+    class Shop(Catalog):
+        pass
+
+    assert (Catalog.kind_inner(1), Shop.kind_inner(1)) == ("Catalog:1", "Shop:1")
+    assert (Catalog.kind_outer(1), Shop.kind_outer(1)) == ("Catalog:1", "Shop:1")
+    assert Shop("x").kind_inner(1) == "Shop:1"
+    assert Catalog.kind_inner.cache_info().hits == 1
+    assert Shop.kind_inner.invalidate(1) is True  # bound to the class it is called on
+    assert Shop.kind_inner.invalidate(1) is False
+    assert Catalog.kind_inner.invalidate(1) is True
+
+
+def test_the_c_fast_path_never_serves_a_method() -> None:
+    cache = stratacache.Cache()
+
+    class Point(tuple[int, int]):
+        @cache.cache(ignore=())
+        def norm(self) -> int:
+            return abs(self[0]) + abs(self[1])
+
+    # The C entry binds no self: methods always take the Python wrapper, keyed by self.
+    assert not isinstance(Point.__dict__["norm"], stratacache._core.CachedCall)
+    assert (Point((1, 2)).norm(), Point((3, 4)).norm(), Point((1, 2)).norm()) == (3, 7, 3)
+    assert Point.norm.cache_info().hits == 1

@@ -245,32 +245,61 @@ def test_shorten_keeps_short_keys_and_cuts_on_characters() -> None:
 
 
 class Service:
+    def __init__(self, region: str = "eu") -> None:
+        self.region = region
+
+    def __cache_key__(self) -> tuple[str, int]:
+        return (self.region, 1)
+
     def lookup(self, user: int) -> None: ...
 
     @classmethod
     def build(cls, user: int) -> None: ...
 
 
-def test_self_and_cls_are_not_part_of_the_key() -> None:
+class Opaque:
+    def lookup(self, user: int) -> None: ...
+
+
+def test_self_is_keyed_by_cache_key_and_cls_by_its_name() -> None:
     k1 = key(Service.lookup, Service(), 1)
     assert k1 == key(Service.lookup, Service(), user=1)
-    assert k1.endswith("Service.lookup:1")
-    assert key(Service.build.__func__, Service, 1).endswith("Service.build:1")
+    assert k1.endswith(f"Service.lookup:<{__name__}.Service>('eu',1),1")
+    assert k1 != key(Service.lookup, Service("us"), 1)
+    assert key(Service.build.__func__, Service, 1).endswith(f":<class {__name__}.Service>,1")
+    assert key(Service.build.__func__, Service, 1) == key(Service.build.__func__, Service, user=1)
+
+
+def test_a_self_without_an_identity_is_a_type_error_naming_the_fixes() -> None:
+    with pytest.raises(TypeError, match=r"'Opaque'.*__cache_key__.*ignore=\('self',\).*key="):
+        key(Opaque.lookup, Opaque(), 1)
+    assert key(Opaque.lookup, "s", 1).endswith("Opaque.lookup:'s',1")  # an encodable self
+    bad = type("Bad", (), {"__cache_key__": lambda self: object(), "m": Opaque.lookup})
+    with pytest.raises(TypeError, match=r"Bad.__cache_key__\(\) returned"):
+        key(bad.m, bad(), 1)
+
+
+def test_methods_never_take_the_c_fast_path() -> None:
+    assert KeyBuilder(Service.lookup).fast_arity() is None
+    assert KeyBuilder(Service.lookup, ignore=()).fast_arity() is None
+    assert KeyBuilder(two).fast_arity() == 2
 
 
 def test_ignore_chooses_parameters() -> None:
     with pytest.raises(TypeError, match="argument 'self'"):
-        KeyBuilder(Service.lookup, ignore=()).build((Service(), 1), {})
+        KeyBuilder(Opaque.lookup, ignore=()).build((Opaque(), 1), {})
     builder = KeyBuilder(two, ignore="b")
     assert builder.build((1, 5), {}) == builder.build((1, 6), {})
     with pytest.raises(ValueError, match="ignore names no parameter"):
         KeyBuilder(two, ignore=("c",))
 
 
-def test_invalidation_key_of_a_method_omits_self() -> None:
-    builder = KeyBuilder(Service.lookup)
-    assert builder.invalidation_key((1,), {}) == builder.build((Service(), 1), {})
-    assert builder.invalidation_key((), {"user": 1}) == builder.build((Service(), 1), {})
+def test_invalidation_key_of_an_ignored_self_omits_it() -> None:
+    builder = KeyBuilder(Opaque.lookup, ignore=("self",))
+    assert builder.invalidation_key((1,), {}) == builder.build((Opaque(), 1), {})
+    assert builder.invalidation_key((), {"user": 1}) == builder.build((Opaque(), 1), {})
+    keyed = KeyBuilder(Service.lookup)  # a keyed self is passed: obj.method.invalidate binds it
+    assert keyed.invalidation_key((Service(), 1), {}) == keyed.build((Service(), 1), {})
 
 
 def test_custom_key_function_overrides_everything() -> None:

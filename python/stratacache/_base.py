@@ -71,6 +71,7 @@ class CacheBase:
         stale_ttl: float | None = None,
         early_refresh: float | None = None,
         lock_timeout: float | None = None,
+        stale_if_error: float | None = None,
         record: float | None = None,
         record_capacity: int | None = None,
     ) -> None:
@@ -100,7 +101,13 @@ class CacheBase:
         self._tier: TierState | None = None
         self._subscriber: Any = None
         if redis is None:
-            no_tier_options(codec=codec, l1=l1, stale_ttl=stale_ttl, lock_timeout=lock_timeout)
+            no_tier_options(
+                codec=codec,
+                l1=l1,
+                stale_ttl=stale_ttl,
+                lock_timeout=lock_timeout,
+                stale_if_error=stale_if_error,
+            )
         else:
             self._attach_tier(
                 redis,
@@ -110,6 +117,7 @@ class CacheBase:
                 stale_ttl=stale_ttl,
                 early_refresh=early_refresh,
                 lock_timeout=lock_timeout,
+                stale_if_error=stale_if_error,
             )
         self._get = self._getter(self.namespace)
         self._set = self._setter(self.namespace)
@@ -180,6 +188,7 @@ class CacheBase:
         stale_ttl: float | None,
         early_refresh: float | None,
         lock_timeout: float | None,
+        stale_if_error: float | None = None,
     ) -> None:
         from .codec import Codec  # noqa: PLC0415 - the codec is needed only with a tier
         from .tiers import _build  # noqa: PLC0415
@@ -195,6 +204,7 @@ class CacheBase:
                 require_type(each, Codec, "codec", "a stratacache.Codec or a mapping to them")
         stale = check_ttl(stale_ttl, "stale_ttl") or 0.0
         check_ttl(lock_timeout, "lock_timeout")
+        check_ttl(stale_if_error, "stale_if_error")
         if early_refresh is not None:
             check_positive(early_refresh, "early_refresh")
         parts = _build.build(redis, redis_options, asyncio=self._asyncio)
@@ -222,6 +232,7 @@ class CacheBase:
             stale_ttl=stale,
             early_refresh=early_refresh,
             l1_setter=l1_setter,
+            stale_if_error=stale_if_error or None,
         )
         self._make_driver(parts, lock_timeout)
         self._parts = parts
@@ -342,10 +353,20 @@ def tags_need_tier() -> None:
 
 
 def no_tier_options(
-    *, codec: Any, l1: bool, stale_ttl: float | None, lock_timeout: float | None
+    *,
+    codec: Any,
+    l1: bool,
+    stale_ttl: float | None,
+    lock_timeout: float | None,
+    stale_if_error: float | None = None,
 ) -> None:
     """Refuses tier options given without `redis=` (they would silently do nothing)."""
-    for name, value in (("codec", codec), ("stale_ttl", stale_ttl), ("lock_timeout", lock_timeout)):
+    for name, value in (
+        ("codec", codec),
+        ("stale_ttl", stale_ttl),
+        ("lock_timeout", lock_timeout),
+        ("stale_if_error", stale_if_error),
+    ):
         if value is not None:
             msg = f"{name} needs a Redis tier: pass redis=... too"
             raise ConfigError(msg)

@@ -15,9 +15,15 @@ UUID, Decimal, datetime, date, ...     ``UUID(hex)`` ``Decimal(1.0)`` ``datetime
 subclass of one of the above           ``<module.Qualname>`` then the base encoding
 =====================================  ============================================
 
-Anything else raises TypeError naming the argument. Methods: a first parameter named ``self``
-or ``cls`` is left out of the key, so entries are shared by all instances (and subclasses) of
-the class; pass ``ignore=()`` to keep it (it must then be encodable) or ``key=`` to choose.
+Anything else raises TypeError naming the argument.
+
+Methods: a first parameter named ``self`` or ``cls`` is keyed by the identity of what it is
+bound to (`identity`): a class by its qualified name, ``<class module.Qualname>``; an instance
+by ``self.__cache_key__()`` when its class defines it (``<module.Qualname>`` then the encoding
+of what it returns: a str, int, tuple, ...), else by its own encoding when its type is one of
+the above; anything else raises TypeError at the call, naming the class and the fixes. Pass
+``ignore=("self",)`` to share entries across all instances, or ``key=`` to choose the key.
+Two classes with the same module and qualified name (made by one factory) share entries.
 
 Keys longer than 250 UTF-8 bytes become a readable prefix, ``#`` and a 128-bit BLAKE2b hash.
 
@@ -48,6 +54,7 @@ __all__ = [
     "KeyFunction",
     "Template",
     "encode",
+    "identity",
     "shorten",
 ]
 
@@ -117,6 +124,37 @@ def _encode(v: Any) -> str:
         if isinstance(v, base):
             return f"<{_type_name(t)}>{base_enc(v)}"
     raise _UnsupportedError(t)
+
+
+def identity(value: object, name: str = "self") -> str:
+    """The key part of a method's ``self``/``cls`` (see the module docstring).
+
+    Raises:
+        TypeError: the instance has no ``__cache_key__`` and no encoding, or its
+            ``__cache_key__()`` returned something without one.
+    """
+    t = type(value)
+    method = getattr(t, "__cache_key__", None)
+    try:
+        if method is not None:
+            return f"<{t.__module__}.{t.__qualname__}>{_encode(method(value))}"
+        if isinstance(value, type):
+            return f"<class {value.__module__}.{value.__qualname__}>"
+        return _encode(value)
+    except _UnsupportedError as e:
+        cls = t.__qualname__
+        if method is not None:
+            msg = (
+                f"{cls}.__cache_key__() returned a value holding type {e.kind.__qualname__!r}, "
+                "which cannot be part of a cache key; return a str, int or tuple of them"
+            )
+        else:
+            msg = (
+                f"argument {name!r} of type {cls!r} cannot be part of a cache key: define "
+                f"{cls}.__cache_key__() returning what identifies an instance, or pass "
+                f"ignore=({name!r},) to share entries across instances, or key=..."
+            )
+        raise TypeError(msg) from None
 
 
 def _type_name(t: type) -> str:
@@ -241,8 +279,12 @@ class KeyBuilder:
         params = list(self.signature.parameters.values())
         if isinstance(ignore, str):
             ignore = (ignore,)
+        #: A first self/cls keyed by what it is bound to (`identity`); None if there is none.
+        self.identity_param: str | None = None
         if ignore is None:
-            ignore = (params[0].name,) if params and _is_self(params[0]) else ()
+            ignore = ()
+            if key is None and params and _is_self(params[0]):
+                self.identity_param = params[0].name
         unknown = set(ignore) - {p.name for p in params}
         if unknown:
             msg = f"ignore names no parameter of {self.func_name}: {sorted(unknown)}"
@@ -266,6 +308,7 @@ class KeyBuilder:
             self._custom is None
             and self.exact
             and not self.ignored
+            and not (self._params and _is_self(self._params[0]))  # CachedCall binds no self
             and all(p.kind in _POSITIONAL for p in self._params)
             and not any(p.name.startswith(RESERVED) for p in self._params)
             and self.head.isascii()
@@ -302,7 +345,9 @@ class KeyBuilder:
         """The unshortened key, from the bound values of the keyed parameters, in order."""
         parts = []
         for p, v in zip(self._keyed, values, strict=True):
-            if p.kind is p.VAR_KEYWORD:  # the text of _dict, each value named by its keyword
+            if p.name == self.identity_param:
+                parts.append(identity(v, p.name))
+            elif p.kind is p.VAR_KEYWORD:  # the text of _dict, each value named by its keyword
                 parts.append("{" + ",".join(sorted(f"{k!r}:{encode(v[k], k)}" for k in v)) + "}")
             else:
                 parts.append(encode(tuple(v) if p.kind is p.VAR_POSITIONAL else v, p.name))
@@ -330,6 +375,7 @@ class KeyBuilder:
             "_sc_slow": self.encode_bound,
             "_sc_shorten": shorten,
             "_sc_build": self.build,
+            "_sc_ident": identity,
         }
         reserved = any(p.name.startswith(RESERVED) for p in self._params)
         if self._custom is not None or not self.exact or reserved:
@@ -339,7 +385,9 @@ class KeyBuilder:
         checks, fmt, names = [], [], []
         for p in self._keyed:
             names.append(p.name)
-            if p.kind is p.VAR_POSITIONAL:
+            if p.name == self.identity_param:
+                fmt.append(f"{{_sc_ident({p.name}, {p.name!r})}}")
+            elif p.kind is p.VAR_POSITIONAL:
                 checks.append(f"not {p.name}")
                 fmt.append("()")
             elif p.kind is p.VAR_KEYWORD:

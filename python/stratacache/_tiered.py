@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from . import _plan
 from ._log import RateLimited, logger
-from ._options import prefix_of
+from ._options import NAMESPACE_SEP, prefix_of
 from .errors import TierUnavailableError
 from .tiers._common import TierCounters, TierDown
 from .tiers._config import RedisOptions
@@ -152,8 +152,10 @@ class TierState:
         stale_ttl: float,
         early_refresh: float | None,
         l1_setter: Callable[[str], Callable[..., None]],
+        stale_if_error: float | None = None,
     ) -> None:
         self.store = store
+        self.stale_if_error = stale_if_error
         # One codec per namespace (a mapping's None key, or Codec(), for the others).
         self.codecs: Mapping[str | None, Any] = codec
         self.options = options
@@ -428,7 +430,20 @@ class TierState:
     def on_down(self) -> None:
         self.generation += 1
         self.degraded = True
-        self.flush_l1()
+        if self.stale_if_error is None:
+            self.flush_l1()
+        else:
+            self.cap_l1(self.stale_if_error)
+
+    def cap_l1(self, seconds: float) -> None:
+        """Shortens every L1 entry's TTL to at most `seconds` (stale-if-error: what L1 holds
+        may go stale while invalidations cannot reach it, but only for that long)."""
+        store = self.store
+        for stored in store.keys(""):  # "<namespace>\x1f<key>"
+            prefix, sep, key = stored.partition(NAMESPACE_SEP)
+            left = store.ttl(prefix + sep, key)
+            if left is not None and left > seconds:
+                store.touch(prefix + sep, key, seconds)
 
     def on_up(self) -> None:
         self.generation += 1

@@ -58,6 +58,9 @@ class Cache(CacheBase):
             refreshed in the background shortly before they expire; None = off.
         lock_timeout: seconds a cached function's miss waits for another process that loads
             the same key (one Redis lock per key); None = no cross-process lock.
+        stale_if_error: seconds L1 keeps serving what it holds while coherence with Redis
+            is lost (RFC 5861's stale-if-error), instead of being flushed at once; L1 is still
+            flushed when coherence returns. None = strict: flushed when it is lost.
         record: records a sample of the L1 accesses (get hits and misses, sets, deletes) for
             `export_trace` and `miss_ratio_curve`: the share of keys sampled, in (0, 1], each
             sampled key with all its accesses; None = off (the hot path then pays one branch).

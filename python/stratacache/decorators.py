@@ -21,9 +21,19 @@ both orders work at run time; put them above ``@cache``, as with `functools.cach
 typing gap: mypy rejects a cached classmethod called through its class and a cached
 staticmethod called through an instance (it applies `CachedFunction.__get__` through the
 classmethod/staticmethod); instance methods and plain functions type-check fully.
-``self``/``cls`` is left out of the key, so entries are shared by all instances and
-subclasses; `stratacache._keys` says how to change that. A method's ``invalidate`` takes the
-arguments without ``self``: ``obj.method.invalidate(item)``.
+
+A first ``self`` is part of the key: ``self.__cache_key__()`` when the class defines it, else
+the instance's own encoding when its type is one `stratacache._keys` encodes (a str subclass,
+a tuple subclass, ...), else the call raises TypeError naming the class and the fixes:
+define ``__cache_key__``, pass ``ignore=("self",)`` (entries shared by every instance, the
+old behaviour) or ``key=``. A first ``cls`` is keyed by the class's qualified name, so a
+subclass has its own entries. Such a method is wrapped in a descriptor that binds both the
+call and ``invalidate`` to the instance (or class): ``obj.method.invalidate(item)`` deletes
+obj's entry, ``Class.method.invalidate(obj, item)`` too. With ``@classmethod`` above
+``@cache`` on Python 3.13+ (classmethod no longer chains descriptors), ``invalidate`` through
+the class needs the class first: put ``@cache`` above ``@classmethod`` there. Methods never
+take the C hit path (`_core.cached_call` binds no instance), so they cost a descriptor call
+more than a plain function's hit.
 """
 
 from __future__ import annotations
@@ -383,8 +393,21 @@ def _decorate(
     unless: Callable[[Any], object] | None,
     ignore: Collection[str] | None,
     tags: tuple[str, ...] = (),
+    bind_owner: bool = False,
 ) -> Any:
-    if isinstance(func, (staticmethod, classmethod)):  # @cache above @staticmethod works too
+    if isinstance(func, classmethod):  # @cache above @classmethod: the descriptor binds cls
+        return _decorate(
+            func.__func__,
+            cache,
+            ttl=ttl,
+            namespace=namespace,
+            key=key,
+            unless=unless,
+            ignore=ignore,
+            tags=tags,
+            bind_owner=True,
+        )
+    if isinstance(func, staticmethod):  # @cache above @staticmethod works too
         inner = _decorate(
             func.__func__,
             cache,
@@ -417,7 +440,51 @@ def _decorate(
     wrapper.invalidate = site.invalidate
     wrapper.cache_info = site.cache_info
     wrapper.__stratacache_site__ = site
+    if keys.identity_param is not None:  # self/cls is in the key: bind invalidate() to it too
+        return _CachedMethod(wrapper, bind_owner=bind_owner)
     return wrapper
+
+
+class _BoundMethod(functools.partial[Any]):
+    """A cached method bound to its instance (or class): calls and invalidate() pass it first."""
+
+    __slots__ = ()
+
+    def invalidate(self, *args: Any, **kwargs: Any) -> Any:
+        wrapper: Any = self.func
+        return wrapper.invalidate(*self.args, *args, **kwargs)
+
+    def cache_info(self) -> CacheInfo:
+        wrapper: Any = self.func
+        info: CacheInfo = wrapper.cache_info()
+        return info
+
+
+class _CachedMethod:
+    """The decorated form of a function whose first parameter is a keyed self/cls.
+
+    A plain function would bind to the instance as a method does, but its ``invalidate``
+    would not know the instance; this descriptor binds both. `bind_owner`: bind the class
+    even through an instance (a classmethod decorated from outside).
+    """
+
+    def __init__(self, wrapper: Any, *, bind_owner: bool) -> None:
+        functools.update_wrapper(self, wrapper)
+        self._sc_wrapper = wrapper
+        self._sc_bind_owner = bind_owner
+        self.invalidate = wrapper.invalidate
+        self.cache_info = wrapper.cache_info
+        self.__stratacache_site__ = wrapper.__stratacache_site__
+
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> Any:
+        if self._sc_bind_owner:
+            return _BoundMethod(self._sc_wrapper, type(instance) if owner is None else owner)
+        if instance is None:
+            return self
+        return _BoundMethod(self._sc_wrapper, instance)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._sc_wrapper(*args, **kwargs)
 
 
 @overload
@@ -537,8 +604,9 @@ def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
             key: a callable receiving the call's arguments and returning the whole key (a
             str), instead of ``<module>.<qualname>:<canonical arguments>``. unless: a
             callable receiving the result; when it returns true the result is returned but
-            not cached. ignore: parameter names left out of the key (default: a first
-            ``self``/``cls``). tags: names the entries can be invalidated by
+            not cached. ignore: parameter names left out of the key (default: none; a first
+            ``self``/``cls`` is keyed by ``__cache_key__()``, its encoding or its class name,
+            see the module docstring). tags: names the entries can be invalidated by
             (`Cache.invalidate_tags`); needs a cache with a Redis tier.
 
     Returns:
@@ -546,7 +614,8 @@ def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
 
     Raises:
         TypeError: an option has the wrong type; at call time, an argument cannot be part
-            of a key (the message names it).
+            of a key (the message names it), or a method's ``self`` has neither
+            ``__cache_key__`` nor an encoding (the message names the class and the fixes).
         InvalidTTLError: ttl is negative or NaN.
         RuntimeError: at call time, the function asked for its own result while computing it.
     """
