@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from . import _plan
 from ._log import RateLimited, logger
 from ._options import NAMESPACE_SEP, prefix_of
-from .errors import TierUnavailableError
+from .errors import CodecError, TierUnavailableError
 from .tiers._common import TierCounters, TierDown
 from .tiers._config import RedisOptions
 
@@ -34,6 +34,7 @@ MISS: Any = object()
 _PRUNE_FLOOR = 1024
 
 _foreign_version = RateLimited("stratacache: a tag version in Redis holds foreign bytes")
+_corrupt_envelope = RateLimited("stratacache: a value in Redis did not decode (%s): a miss")
 
 
 class Load(NamedTuple):
@@ -244,8 +245,12 @@ class TierState:
             return self.codec_for(namespace).decode_entry(
                 rkey.decode("utf-8", "surrogatepass"), data
             )
-        except Exception:  # noqa: BLE001 - foreign or hostile bytes are a miss, never an error
+        # Foreign or hostile bytes are a miss; anything else is a bug and raises. The binding
+        # turns an unsigned envelope's non-UTF-8 tag names into UnicodeDecodeError, not
+        # CorruptDataError (codec helper told): caught here until it does.
+        except (CodecError, UnicodeDecodeError) as exc:
             self.counters.corrupt += 1
+            _corrupt_envelope.hit(type(exc).__name__)
             return None
 
     def finish_read(

@@ -4,11 +4,14 @@ a counted miss or a logged repair, never an exception (issue 11, item 9)."""
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis
+
+import stratacache
 
 from ..conftest import call
 from .test_loads import counted, is_async
@@ -112,3 +115,30 @@ async def test_a_lock_without_expiry_is_taken_over(
     assert a._stats().l2.lock_waits == 0
     assert a._stats().l2.corrupt == 1
     assert client.exists(b"sc:lock:" + rkeys[0]) == 0
+
+
+def mutated_envelopes(seed: int = 1, tries: int = 5000) -> list[bytes]:
+    """Envelopes of the default codec with 1-3 random bytes changed (unsigned: anyone who
+    can write to Redis can plant them)."""
+    rng = random.Random(seed)
+    good = stratacache.Codec().encode_entry(
+        "sc:\x1fk", {"a": [1, "x" * 20]}, ttl_ms=60_000, tags={"team": 1}
+    )
+    out = []
+    for _ in range(tries):
+        data = bytearray(good)
+        for _ in range(rng.randrange(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        out.append(bytes(data))
+    return out
+
+
+async def test_mutated_envelopes_are_a_miss_or_a_value_never_an_error(
+    tiered: Callable[..., Any], redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    a = tiered(redis_url, l1=False)
+    client = raw(redis_url)
+    for data in mutated_envelopes():
+        client.set(b"sc:\x1fk", data)
+        await call(a.get("k"))  # a value or None; raising fails the test
+    assert a._stats().l2.corrupt > 0
