@@ -197,8 +197,12 @@ std::optional<Nanos> ttl_shim(const py::handle& ttl) {
                          Py_TYPE(ttl.ptr())->tp_name);
   }
   const double seconds = ttl.cast<double>();
-  if (std::isnan(seconds) || seconds < 0) {
-    throw Error(ErrorCode::kInvalidTtl, "ttl must be >= 0 seconds, got " + std::to_string(seconds));
+  // The range of python/stratacache/_options.py's MAX_TTL, so L1 and Redis accept the same TTLs.
+  constexpr double kMaxTtlSeconds = 1e15;
+  if (std::isnan(seconds) || seconds < 0 || (std::isfinite(seconds) && seconds > kMaxTtlSeconds)) {
+    throw Error(ErrorCode::kInvalidTtl,
+                "ttl must be >= 0 and <= 1e+15 seconds, or math.inf for no expiry, got " +
+                    std::to_string(seconds));
   }
   const double ns = seconds * 1e9;
   // Beyond ~292 years a TTL is "never": the engine treats an overflowing deadline that way.

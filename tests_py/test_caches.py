@@ -249,3 +249,27 @@ async def test_default_single_shard_holds_exactly_the_bound(make_cache: Any) -> 
     for i in range(30_000):
         await call(c.set(f"k{i}", i))
     assert len(c) == 20_000
+
+
+@pytest.mark.parametrize("bad", [1e15 * 1.5, 1e16, 1e17, 1e300])
+async def test_a_ttl_beyond_the_range_is_refused_by_every_entry_point(
+    make_cache: Any, bad: float
+) -> None:
+    c = make_cache(max_entries=10)
+    await call(c.set("a", "old"))
+    with pytest.raises(InvalidTTLError, match=r"<= 1e\+15 seconds, or math.inf"):
+        await call(c.set("a", "new", ttl=bad))
+    with pytest.raises(InvalidTTLError, match=r"<= 1e\+15"):
+        await call(c.set_many({"a": "new"}, ttl=bad))
+    with pytest.raises(InvalidTTLError, match=r"<= 1e\+15"):
+        await call(c.touch("a", ttl=bad))
+    with pytest.raises(InvalidTTLError, match=r"default_ttl must be >= 0 and <= 1e\+15"):
+        make_cache(default_ttl=bad)
+    with pytest.raises(InvalidTTLError, match=r"<= 1e\+15"):
+        c.cache(ttl=bad)
+    assert await call(c.get("a")) == "old"
+    await call(c.set("a", "forever", ttl=math.inf))  # inf stays "never expires"
+    await call(c.set("b", "longest", ttl=1e15))
+    assert await call(c.ttl("a")) == math.inf
+    assert await call(c.get("b")) == "longest"
+

@@ -33,12 +33,18 @@ def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
     return types if isinstance(types, tuple) else (types,)
 
 
+#: The longest finite TTL, in seconds (about 31.7 million years), for every tier alike: Redis
+#: refuses a PX whose deadline overflows a signed 64-bit count of milliseconds (~9.2e15 s from
+#: now), and a TTL plus a stale window of this size each stays well below that.
+MAX_TTL = 1e15
+
+
 def check_ttl(ttl: object, name: str = "ttl") -> float | None:
-    """Returns `ttl` if it is None or a finite-or-infinite number >= 0.
+    """Returns `ttl` if it is None, math.inf (never expires) or a number in [0, MAX_TTL].
 
     Raises:
         TypeError: `ttl` is not a number (bool is refused too).
-        InvalidTTLError: `ttl` is negative or NaN.
+        InvalidTTLError: `ttl` is negative, NaN, or finite and above MAX_TTL.
     """
     if ttl is None:
         return None
@@ -46,8 +52,11 @@ def check_ttl(ttl: object, name: str = "ttl") -> float | None:
         msg = f"{name} must be a number of seconds or None, not {type(ttl).__name__}"
         raise TypeError(msg)
     ttl = float(ttl)
-    if math.isnan(ttl) or ttl < 0:
-        msg = f"{name} must be >= 0 seconds, got {ttl!r}"
+    if not 0 <= ttl <= MAX_TTL and ttl != math.inf:
+        msg = (
+            f"{name} must be >= 0 and <= {MAX_TTL:.0e} seconds, or math.inf for no expiry, "
+            f"got {ttl!r}"
+        )
         raise InvalidTTLError(msg)
     return ttl
 

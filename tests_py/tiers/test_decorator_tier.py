@@ -73,3 +73,15 @@ async def test_an_async_functions_invalidate_clears_l1_before_it_is_awaited(
         assert await cache.get(f"{f.__stratacache_site__.keys.head}2") is None
     finally:
         await cache.close()
+
+
+async def test_one_ttl_range_for_l1_and_redis(tiered: Callable[..., Any], redis_url: str) -> None:
+    a, b = tiered(redis_url), tiered(redis_url)
+    with pytest.raises(stratacache.InvalidTTLError, match=r"<= 1e\+15 seconds"):
+        await run(a.set, "k", "v", ttl=1e16)  # used to land in L1 only, Redis refusing its PX
+    with pytest.raises(stratacache.InvalidTTLError, match=r"<= 1e\+15 seconds"):
+        await run(a.set_many, {"k": "v"}, ttl=1e17)  # used to be a bare ValueError
+    assert len(a) == 0
+    await run(a.set, "k", "longest", ttl=1e15)
+    assert await run(b.get, "k") == "longest"  # the longest TTL reaches Redis
+    assert await run(b.ttl, "k") > 1e14
