@@ -12,7 +12,7 @@ namespace stratacache::bindings {
 struct FastCall {
   PyObject_HEAD vectorcallfunc vectorcall;
   PyObject* owner;  // the Store that owns `store`; kept alive
-  PyObject* extra;  // getter: on_miss callable or None; setter: None
+  PyObject* extra;  // getter: on_miss callable or None; setter: fallback or None
   PyStore* store;
   std::string* prefix;
   std::uint64_t seed;

@@ -91,7 +91,13 @@ PyObject* fast_set(PyObject* self, PyObject* const* args, size_t nargsf, PyObjec
     return nullptr;
   }
   PyObject* ttl_obj = nullptr;
-  if (!optional_arg(args, nargs, kwnames, 2, "ttl", &ttl_obj) || !check_alive(f)) return nullptr;
+  if (!optional_arg(args, nargs, kwnames, 2, "ttl", &ttl_obj)) {
+    // A keyword the fast path does not take (tags=...): the Python fallback, if any, answers.
+    if (f->extra == Py_None) return nullptr;
+    PyErr_Clear();
+    return PyObject_Vectorcall(f->extra, args, nargsf, kwnames);
+  }
+  if (!check_alive(f)) return nullptr;
   PyObject* key = args[0];
   std::string_view body;
   if (!key_bytes(key, body)) return nullptr;
@@ -173,10 +179,11 @@ void bind_fast_store(py::module_& m, py::class_<StoreHandle>& cls) {
       py::arg("prefix"), py::arg("on_miss") = py::none());
   cls.def(
       "setter",
-      [](const py::object& self, const std::string& prefix, const py::object& default_ttl) {
-        return make_fast(&setter_type, fast_set, self, prefix, py::none(), ttl_shim(default_ttl));
+      [](const py::object& self, const std::string& prefix, const py::object& default_ttl,
+         const py::object& fallback) {
+        return make_fast(&setter_type, fast_set, self, prefix, fallback, ttl_shim(default_ttl));
       },
-      py::arg("prefix"), py::arg("default_ttl") = py::none());
+      py::arg("prefix"), py::arg("default_ttl") = py::none(), py::arg("fallback") = py::none());
   bind_cached_call(m);
 }
 

@@ -273,3 +273,15 @@ async def test_a_ttl_beyond_the_range_is_refused_by_every_entry_point(
     assert await call(c.ttl("a")) == math.inf
     assert await call(c.get("b")) == "longest"
 
+
+@pytest.mark.parametrize("weigher", [None, len])
+async def test_tags_without_a_tier_are_a_config_error(make_cache: Any, weigher: Any) -> None:
+    c = make_cache(max_bytes=10_000, weigher=weigher) if weigher else make_cache()
+    with pytest.raises(ConfigError, match="tags need a Redis tier"):
+        await call(c.set("a", "x", tags=["t"]))
+    assert await call(c.contains("a")) is False
+    await call(c.set("a", "y", tags=None))  # no tags: an ordinary set
+    await call(c.set("b", "z", ttl=5))
+    assert await call(c.get("a")) == "y"
+    with pytest.raises(TypeError, match="colour"):
+        await call(c.set("a", "x", colour=1))

@@ -75,7 +75,13 @@ class Store:
     def shard_count(self) -> int: ...
     def overhead_bytes(self) -> int: ...
     def getter(self, prefix: str, on_miss: Callable[[str, Any], Any] | None = None) -> FastGet: ...
-    def setter(self, prefix: str, default_ttl: float | None = None) -> FastSet: ...
+    def setter(
+        self,
+        prefix: str,
+        default_ttl: float | None = None,
+        fallback: Callable[..., None] | None = None,
+    ) -> FastSet:
+        """`fallback` receives calls with keywords other than ttl (e.g. tags=)."""
     def recording(self) -> dict[str, float | int] | None:
         """sample_rate, capacity, recorded, dropped; None when the store records nothing."""
     def export_trace(self, path: str) -> int:

@@ -8,6 +8,7 @@ call itself never blocks), and its Redis calls are awaited and auto-pipelined.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -84,7 +85,14 @@ class Cache(CacheBase):
         if self._tier is not None:
             self._get = self._store.getter(self._prefix, _l2_reader(self._driver, self.namespace))
         self.__dict__["get"] = self._get
-        self.__dict__["set"] = self._set
+        if self._tier is not None:
+            self.__dict__["set"] = self._set  # takes tags=
+        elif self._weigher is None:
+            # The C setter; a call with tags= (or another keyword) goes to the fallback, which
+            # raises the documented ConfigError. Without self: no cycle through the setter.
+            fallback = functools.partial(_set_without_tier, self._set)
+            self.__dict__["set"] = self._store.setter(self._prefix, self._default_ttl, fallback)
+        # With a weigher the class's set() runs: it refuses tags before the weighing setter.
 
     def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
         from .tiers.redis_sync import SyncRedisTier  # noqa: PLC0415
@@ -445,6 +453,15 @@ class AsyncCache(CacheBase):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _set_without_tier(
+    setter: Setter, key: str, value: Any, ttl: float | None = None, *, tags: Any = None
+) -> None:
+    """Cache.set of an L1-only cache called with keywords the C setter does not take."""
+    if tags is not None:
+        tags_need_tier()
+    setter(key, value, ttl)
 
 
 def _l2_reader(driver: SyncTiered, namespace: str) -> Callable[[str, Any], Any]:
