@@ -94,8 +94,11 @@ class InvalidationLog:
                 return was_empty, 0
             self._ops.append(entry)
             self._size += entry.size()
-            collapsed = self._collapse() if self._size > self.limit else 0
-            if collapsed or entry.op in "na":
+            collapsed = 0
+            if self._size > self.limit:
+                collapsed = self._collapse()
+                self._index_flushes()
+            elif entry.op in "na":
                 self._index_flushes()
         return was_empty, collapsed
 

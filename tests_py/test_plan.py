@@ -1,0 +1,77 @@
+"""Pure decisions of the Redis tier (`_plan`, `_tiered.InvalidationLog`): no server needed."""
+
+from __future__ import annotations
+
+import pytest
+
+from stratacache import _plan
+from stratacache._tiered import InvalidationLog
+
+
+@pytest.mark.parametrize(
+    ("raw", "version"),
+    [(None, 0), (b"0", 0), (b"17", 17), (b"-3", -3), (b"9" * 18, int("9" * 18))],
+)
+def test_versions_parse_what_incr_writes(raw: bytes | None, version: int) -> None:
+    assert _plan.parse_version(raw) == version
+
+
+@pytest.mark.parametrize("raw", [b"", b"abc", b"1.5", b" 7", b"7\n", b"1_000", b"9" * 19, b"+1"])
+def test_foreign_versions_parse_as_none(raw: bytes) -> None:
+    assert _plan.parse_version(raw) is None
+
+
+def test_a_foreign_version_matches_no_entry() -> None:
+    assert _plan.tags_current({"t": 0}, [None])
+    assert _plan.tags_current({"t": 4}, [b"4"])
+    assert not _plan.tags_current({"t": 0}, [b"garbage"])
+    assert not _plan.tags_current({"t": 4}, [b"5"])
+
+
+def test_a_fresh_version_is_above_any_counter() -> None:
+    assert _plan.fresh_version() > 10**15
+    assert _plan.parse_version(str(_plan.fresh_version()).encode()) is not None
+
+
+def test_leases_outlive_the_lock_and_are_no_envelope() -> None:
+    assert _plan.lease_ms(None) == 30_000
+    assert _plan.lease_ms(60) == 120_000
+    assert not _plan.LEASE_PREFIX.startswith(b"SC")
+
+
+def test_the_log_keeps_what_was_skipped_in_order() -> None:
+    log = InvalidationLog(limit=100)
+    assert not log
+    assert log.add("k", "users", ["a", "b"]) == (True, 0)
+    assert log.add("t", "", ["team"]) == (False, 0)
+    assert len(log) == 3
+    pending = log.pending()
+    assert [(e.op, e.namespace, e.items) for e in pending] == [
+        ("k", "users", ("a", "b")),
+        ("t", "", ("team",)),
+    ]
+    log.add("k", "users", ["c"])  # arrives while the first two replay
+    assert log.done(pending) == 3
+    assert [(e.op, e.items) for e in log.pending()] == [("k", ("c",))]
+
+
+def test_an_overflow_collapses_into_namespace_flushes_and_one_tag_bump() -> None:
+    log = InvalidationLog(limit=5)
+    log.add("t", "", ["x", "y"])
+    log.add("k", "users", ["a", "b"])
+    was_empty, collapsed = log.add("p", "orders", ["o:*", "p:*"])
+    assert (was_empty, collapsed) == (False, 4)
+    ops = sorted((e.op, e.namespace, e.items) for e in log.pending())
+    assert ops == [("n", "orders", ()), ("n", "users", ()), ("t", "", ("x", "y"))]
+    # A flushed namespace covers later key deletes and patterns; tags still add up.
+    assert log.add("k", "users", ["z"]) == (False, 0)
+    log.add("t", "", ["w"])
+    assert sorted(e.op for e in log.pending()) == ["n", "n", "t", "t"]
+
+
+def test_too_many_tags_or_a_full_flush_collapse_into_everything() -> None:
+    log = InvalidationLog(limit=3)
+    log.add("t", "", ["a", "b", "c", "d"])
+    assert [(e.op, e.namespace) for e in log.pending()] == [("a", "")]
+    assert log.add("k", "users", ["k"]) == (False, 0)  # covered by the full flush
+    assert len(log) == 1
