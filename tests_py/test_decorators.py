@@ -81,7 +81,7 @@ async def test_equivalent_calls_run_the_loader_once(target: Target, kind: str) -
     assert results == [3, 3, 3, 3]
     assert rec.calls == [(1, 2)]
     assert await call(f(1, 3)) == 4
-    assert f.cache_info() == (3, 2, 2, 0)
+    assert f.cache_info()[:4] == (3, 2, 2, 0)  # hits, misses, loader_calls, in_flight
 
 
 @pytest.mark.asyncio
@@ -320,7 +320,7 @@ def test_threads_share_one_loader_call(target: Target) -> None:
         results = [fut.result(timeout=TIMEOUT) for fut in [pool.submit(one) for _ in range(n)]]
     assert results == ["v7"] * n
     assert calls == [7]
-    assert slow.cache_info() == (0, n, 1, 0)
+    assert slow.cache_info()[:4] == (0, n, 1, 0)
 
 
 @pytest.mark.asyncio
@@ -341,7 +341,7 @@ async def test_tasks_share_one_loader_call(target: Target) -> None:
     assert results == ["v3"] * n
     assert calls == [3]
     assert await slow(3) == "v3"
-    assert slow.cache_info() == (1, n, 1, 0)
+    assert slow.cache_info()[:4] == (1, n, 1, 0)
 
 
 @pytest.mark.asyncio

@@ -58,10 +58,11 @@ from . import _core, _default
 from ._default import configure
 from ._flight import Flight
 from ._keys import KeyBuilder, compile_function
+from ._log import RateLimited
 from ._options import check_namespace, check_ttl, require_callable
 from ._plan import check_tags
 from ._tiered import Load
-from .errors import ConfigError
+from .errors import ConfigError, SerializationError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -89,13 +90,15 @@ class CacheInfo(NamedTuple):
     hits: calls answered from the cache (counted on the hit path by an `itertools.count`).
     misses: calls that did not find a value; each either ran the function or waited for a
     concurrent call of the same key to run it. loader_calls: times the function ran.
-    in_flight: keys whose function call is under way now.
+    in_flight: keys whose function call is under way now. unencodable: results the Redis
+    tier's codec could not encode, kept in this process's L1 only (logged, rate-limited).
     """
 
     hits: int
     misses: int
     loader_calls: int
     in_flight: int
+    unencodable: int = 0
 
 
 class CachedFunction(Protocol[P, R]):
@@ -156,6 +159,7 @@ class _CacheHooks(Protocol):
     """What the decorator needs from Cache/AsyncCache: plain sync calls, L1 never blocks."""
 
     namespace: str
+    _tier: Any  # the TierState, None without a tier
 
     def _getter(self, namespace: str) -> Callable[..., Any]: ...
     def _setter(self, namespace: str) -> Callable[..., None]: ...
@@ -213,6 +217,10 @@ class _CallSite(Generic[P, R]):
         self.flight = Flight()
         self.hits = itertools.count()
         self.loads = itertools.count()
+        self.unencodable = itertools.count()
+        self._unencodable_log = RateLimited(
+            "%s returned a value the Redis tier's codec cannot encode (%s): kept in L1 only"
+        )
         self.cache: _CacheHooks | None = None
         self.get: Callable[..., Any] = self._attach_then_get
         self.set: Callable[..., None] = self._attach_then_set
@@ -270,8 +278,20 @@ class _CallSite(Generic[P, R]):
         if self.unless is None or not self.unless(value):
             self.set(key, value, self.ttl)
 
+    def _keep_in_l1(self, key: str, value: Any, error: SerializationError) -> Any:
+        """A result the tier could not encode: kept in this process's L1 only, counted, logged
+        (the type of the error only: its message may describe the value)."""
+        cache = self.current_cache()
+        tier = cache._tier
+        ns = cache.namespace if self.namespace is None else self.namespace
+        tier.l1_store(ns, key, value, tier.resolve_ttl(self.ttl), self.tags)
+        next(self.unencodable)
+        self._unencodable_log.hit(self.keys.func_name, type(error.__cause__ or error).__name__)
+        return value
+
     def load(self, key: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Miss path of a sync function."""
+        result: list[Any] = []  # what the function returned, if it ran
 
         def loader() -> Any:
             # A load that finished between our miss and our lead has stored the value.
@@ -279,33 +299,50 @@ class _CallSite(Generic[P, R]):
             if value is not _MISS:
                 return value
             if self.tier_load is not None:
-                return self.tier_load(key, Load(compute, self.ttl, self.tags, self.unless))
+                try:
+                    return self.tier_load(key, Load(compute, self.ttl, self.tags, self.unless))
+                except SerializationError as e:
+                    if not result:  # raised by the function itself
+                        raise
+                    return self._keep_in_l1(key, result[0], e)
             value = compute()
             self._store(key, value)
             return value
 
         def compute() -> Any:
             next(self.loads)
-            return self.func(*args, **kwargs)
+            value = self.func(*args, **kwargs)
+            result.append(value)
+            return value
 
         return self.flight.run(key, loader)
 
     async def load_async(self, key: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Miss path of an async function."""
 
+        result: list[Any] = []
+
         async def loader() -> Any:
             value = self.peek(key, _MISS)
             if value is not _MISS:
                 return value
             if self.tier_load is not None:
-                return await self.tier_load(key, Load(compute, self.ttl, self.tags, self.unless))
+                try:
+                    load = Load(compute, self.ttl, self.tags, self.unless)
+                    return await self.tier_load(key, load)
+                except SerializationError as e:
+                    if not result:
+                        raise
+                    return self._keep_in_l1(key, result[0], e)
             value = await compute()
             self._store(key, value)
             return value
 
-        def compute() -> Any:
+        async def compute() -> Any:
             next(self.loads)
-            return self.func(*args, **kwargs)
+            value = await self.func(*args, **kwargs)  # type: ignore[misc]
+            result.append(value)
+            return value
 
         return await self.flight.run_async(key, loader)
 
@@ -328,7 +365,9 @@ class _CallSite(Generic[P, R]):
     def cache_info(self) -> CacheInfo:
         flight = self.flight
         hits = _count(self.hits) + (0 if self.fast is None else self.fast.hits)
-        return CacheInfo(hits, flight.misses, _count(self.loads), flight.in_flight)
+        return CacheInfo(
+            hits, flight.misses, _count(self.loads), flight.in_flight, _count(self.unencodable)
+        )
 
 
 # The two wrappers. They take the decorated function's own parameters (see
@@ -608,6 +647,11 @@ def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
             ``self``/``cls`` is keyed by ``__cache_key__()``, its encoding or its class name,
             see the module docstring). tags: names the entries can be invalidated by
             (`Cache.invalidate_tags`); needs a cache with a Redis tier.
+
+    With a Redis tier, a result its codec cannot encode (a `SerializationError` once the
+    function has run) is returned and kept in this process's L1 only, for the same TTL:
+    other processes compute their own. It is counted in ``cache_info().unencodable`` and
+    logged at WARNING on the ``stratacache`` logger (rate-limited; no value in the line).
 
     Returns:
         The decorated function, or a decorator when called with options only.

@@ -85,3 +85,37 @@ async def test_one_ttl_range_for_l1_and_redis(tiered: Callable[..., Any], redis_
     await run(a.set, "k", "longest", ttl=1e15)
     assert await run(b.get, "k") == "longest"  # the longest TTL reaches Redis
     assert await run(b.ttl, "k") > 1e14
+
+
+class Secretive:
+    """A result no codec can encode."""
+
+
+async def test_a_result_redis_cannot_encode_is_kept_in_l1_and_counted(
+    tiered: Callable[..., Any], redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    a, b = tiered(redis_url), tiered(redis_url)
+    calls: list[int] = []
+
+    def body(x: int) -> Secretive:
+        calls.append(x)
+        return Secretive()
+
+    if is_async(a):
+
+        async def load_async(x: int) -> Secretive:
+            return body(x)
+
+        fa, fb = a.cache(ttl=30)(load_async), b.cache(ttl=30)(load_async)
+    else:
+        fa, fb = a.cache(ttl=30)(body), b.cache(ttl=30)(body)
+    with caplog.at_level("WARNING", logger="stratacache"):
+        first = await run(fa, 1)
+        assert await run(fa, 1) is first  # from L1: the function ran once
+    assert calls == [1]
+    assert fa.cache_info().unencodable == 1
+    assert "cannot encode" in caplog.text
+    assert "kept in L1 only" in caplog.text
+    assert "Secretive" not in caplog.text  # no value, no type of it, in the log
+    assert await run(fb, 1) is not first  # another process: not in Redis, computed again
+    assert calls == [1, 1]
