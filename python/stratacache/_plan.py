@@ -4,7 +4,8 @@ Redis keys: ``<key_prefix><namespace>\\x1f<key>`` for values (the L1 key behind 
 prefix), ``<key_prefix>tag:<tag>`` for tag version counters, ``<key_prefix>lock:...`` for
 stampede locks and ``<key_prefix>inv`` for the invalidation channel. Namespaces and tags may
 not contain U+001F, so a value key always holds one and an internal key never does: the two
-can never collide.
+can never collide. A load's lease lives in the value key itself (`LEASE_PREFIX` + a token)
+until the fill replaces it, so value and lease share a Cluster slot and one DEL removes both.
 
 TTL arithmetic: an entry written with ttl T (seconds) and stale window S lives T + S in Redis
 and records T and its creation time in the envelope. A reader computes what is left of T:
