@@ -63,6 +63,7 @@ std::unique_ptr<CodecHandle> make_codec_shim(
   config.compression.zstd_level = zstd_level;
   config.encryption_keys = keyring(encryption_keys);
   config.signing_keys = keyring(signing_keys);
+  config.field_keys = keyring(field_keys);
   config.max_value_bytes = max_value_bytes;
   // Zero derives the bound from max_value_bytes (codec/decode_limits.hpp).
   config.limits = codec::DecodeLimits{

@@ -63,6 +63,42 @@ const ExtType* ExtRegistry::by_code(std::int8_t code) const noexcept {
   return it == types_.end() ? nullptr : &*it;
 }
 
+namespace {
+
+void put_le64(std::string& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFFU));
+}
+
+}  // namespace
+
+void append_key_step(std::string& path, PyObject* key) {
+  if (PyUnicode_CheckExact(key)) {
+    Py_ssize_t n = 0;
+    const char* s = PyUnicode_AsUTF8AndSize(key, &n);
+    if (s == nullptr) throw py::error_already_set();
+    path.push_back('s');
+    put_le64(path, static_cast<std::uint64_t>(n));
+    path.append(s, static_cast<std::size_t>(n));
+    return;
+  }
+  if (PyLong_CheckExact(key)) {
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(key, &overflow);
+    if (overflow == 0 && !(v == -1 && PyErr_Occurred() != nullptr)) {
+      path.push_back('i');
+      put_le64(path, static_cast<std::uint64_t>(v));
+      return;
+    }
+    PyErr_Clear();
+  }
+  path.push_back('x');
+}
+
+void append_index_step(std::string& path, std::size_t index) {
+  path.push_back('n');
+  put_le64(path, index);
+}
+
 bool FieldCrypt::seals(std::string_view name) const noexcept {
   return std::find(names.begin(), names.end(), name) != names.end();
 }

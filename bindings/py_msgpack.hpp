@@ -101,6 +101,13 @@ struct WalkOptions {
   return 0;
 }
 
+/// Appends the step to a dict value under `key` to a sealed field's path (the associated data
+/// of codec::seal_field): a str key by its UTF-8, an int key within 64 bits by its value, any
+/// other key by a marker only (the whole envelope is authenticated anyway).
+void append_key_step(std::string& path, PyObject* key);
+/// Appends the step to item `index` of a list or tuple.
+void append_index_step(std::string& path, std::size_t index);
+
 /// Imports the classes the walk recognises (datetime C API, Decimal, UUID, ZoneInfo); idempotent.
 void init_msgpack_types();
 

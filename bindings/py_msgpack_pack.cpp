@@ -196,7 +196,9 @@ class Packer {
         add_step(f, dict, "<key " + key_step(k) + ">");
         throw;
       }
+      const std::size_t mark = path_.size();
       try {
+        if (options_.fields != nullptr) append_key_step(path_, k);
         if (options_.fields != nullptr && PyUnicode_CheckExact(k)) {
           pack_field(k, v, depth);
         } else {
@@ -206,6 +208,7 @@ class Packer {
         add_step(f, dict, key_step(k));
         throw;
       }
+      path_.resize(mark);
       ++count;
     }
     if (count != n) changed_size("dict");
@@ -225,12 +228,15 @@ class Packer {
   }
 
   void pack_item(PyObject* container, PyObject* item, Py_ssize_t i, std::size_t depth) {
+    const std::size_t mark = path_.size();
+    if (options_.fields != nullptr) append_index_step(path_, static_cast<std::size_t>(i));
     try {
       pack(item, depth);
     } catch (SerializeFailure& f) {
       add_step(f, container, "[" + std::to_string(i) + "]");
       throw;
     }
+    path_.resize(mark);
   }
 
   [[noreturn]] static void changed_size(const char* what) {
@@ -308,12 +314,16 @@ class Packer {
       const py::iterator it = py::reinterpret_borrow<py::object>(set).begin();
       Py_ssize_t count = 0;
       for (auto item = it; item != py::iterator::sentinel(); ++item, ++count) {
+        const std::size_t mark = path_.size();
+        // A registered type in a set may hold sealed fields; the reader sees a list body.
+        if (options_.fields != nullptr) append_index_step(path_, static_cast<std::size_t>(count));
         try {
           pack(item->ptr(), depth);
         } catch (SerializeFailure& f) {
           add_step(f, set, "<set item>");
           throw;
         }
+        path_.resize(mark);
       }
       if (count != n) changed_size("set");
     });
@@ -347,9 +357,10 @@ class Packer {
     if (s == nullptr || !options_.fields->seals(field)) return pack(value, depth);
     std::string plain;
     Packer inner(options_, plain, budget_);
+    inner.path_ = path_;  // fields sealed inside this one continue its path
     inner.pack(value, depth);
     std::string sealed;
-    codec::seal_field(options_.fields->keys, {}, options_.cache_key, field, plain, sealed);
+    codec::seal_field(options_.fields->keys, {}, options_.cache_key, path_, plain, sealed);
     pack_ext(ExtCode::kEncryptedField, sealed.data(), sealed.size());
   }
 
@@ -442,6 +453,8 @@ class Packer {
   StringStream stream_;
   msgpack::packer<StringStream> pk_;
   codec::DecodeBudget& budget_;
+  /// In fields mode, the path from the top to the value being packed (append_key_step...).
+  std::string path_;
 };
 
 }  // namespace

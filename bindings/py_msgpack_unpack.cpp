@@ -119,8 +119,8 @@ class KeyCache {
 class Builder {
  public:
   Builder(const WalkOptions& options, std::size_t depth, KeyCache& keys,
-          codec::DecodeBudget& budget)
-      : options_(options), depth_(depth), keys_(keys), budget_(budget) {
+          codec::DecodeBudget& budget, const Builder* parent = nullptr)
+      : options_(options), depth_(depth), keys_(keys), budget_(budget), parent_(parent) {
     stack_.reserve(32);
   }
   ~Builder() {
@@ -268,7 +268,7 @@ class Builder {
   /// A value nested in an extension body, one level below this one.
   [[nodiscard]] py::object nested(const char* p, std::size_t n) const {
     if (level() + 1 > options_.max_depth) corrupt("value nested deeper than max_depth");
-    return Builder(options_, level(), keys_, budget_).build(std::string_view(p, n));
+    return Builder(options_, level(), keys_, budget_, this).build(std::string_view(p, n));
   }
 
   PyObject* decode_ext(std::int8_t code, const char* p, std::size_t n) {
@@ -314,7 +314,7 @@ class Builder {
     if (ext == nullptr) corrupt("unknown extension type " + std::to_string(code));
     if (level() + 1 > options_.max_depth) corrupt("value nested deeper than max_depth");
     const py::object inner =
-        Builder(options_, level() + 1, keys_, budget_).build(std::string_view(p, n));
+        Builder(options_, level() + 1, keys_, budget_, this).build(std::string_view(p, n));
     return ext->decode(inner).release().ptr();
   }
 
@@ -391,7 +391,6 @@ class Builder {
     Py_ssize_t len = 0;
     const char* name = PyUnicode_AsUTF8AndSize(stack_.back(), &len);
     if (name == nullptr) throw py::error_already_set();
-    const std::string_view field(name, static_cast<std::size_t>(len));
     const std::string_view sealed(p, n);
     const FieldCrypt& crypt = *options_.fields;
     if (crypt.keys.empty()) {
@@ -399,15 +398,32 @@ class Builder {
       if (!id) corrupt("truncated encrypted field");
       return crypt.placeholder(py::str(name, len), *id).release().ptr();
     }
-    Result<std::string> plain = codec::open_field(crypt.keys, options_.cache_key, field, sealed);
+    std::string path;
+    append_path(path);
+    Result<std::string> plain = codec::open_field(crypt.keys, options_.cache_key, path, sealed);
     if (!plain) plain.rethrow();
     return nested(plain.value().data(), plain.value().size()).release().ptr();
+  }
+
+  /// The path (as Packer builds it) to the value being built now: the parents' positions,
+  /// then for each open container the key or index of its entry under construction.
+  void append_path(std::string& out) const {
+    if (parent_ != nullptr) parent_->append_path(out);
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      const std::size_t end = i + 1 < frames_.size() ? frames_[i + 1].base : stack_.size();
+      if (frames_[i].map) {
+        append_key_step(out, stack_[end - 1]);
+      } else {
+        append_index_step(out, end - frames_[i].base);
+      }
+    }
   }
 
   const WalkOptions& options_;
   std::size_t depth_;
   KeyCache& keys_;
   codec::DecodeBudget& budget_;
+  const Builder* parent_;  ///< the walk whose extension body this one reads, if any
   bool in_key_ = false;
   std::vector<PyObject*> stack_;
   std::vector<Frame> frames_;

@@ -98,3 +98,74 @@ def test_a_placeholder_is_not_serializable() -> None:
     )["token"]
     with pytest.raises(TypeError, match="EncryptedField"):
         Codec().encode(KEY, {"token": placeholder})
+
+
+# Without tags, an envelope is a 37-byte prefix, the payload, then (signed or fields mode) a
+# 32-byte MAC; the tampering tests below splice payloads by hand.
+PREFIX = 37
+MAC = 32
+
+
+def _sealed(payload: bytes, name: bytes) -> bytes:
+    """The sealed-field extension (ext8, code 12) that follows the str `name` in `payload`."""
+    start = payload.index(bytes([0xA0 | len(name)]) + name) + 1 + len(name)
+    assert payload[start] == 0xC7
+    assert payload[start + 2] == 12
+    return payload[start : start + 3 + payload[start + 1]]
+
+
+def _fields() -> Codec:
+    return Codec(encryption_keys=K1, encrypt_fields=FIELDS, compression=None)
+
+
+def test_changing_a_plaintext_field_is_detected() -> None:
+    data = _fields().encode(KEY, VALUE)
+    with pytest.raises(TamperedDataError):
+        _fields().decode(KEY, data.replace(b"10.0.0.1", b"10.6.6.6"))
+    ttl = _fields().encode_entry(KEY, {"plan": "pro"}, ttl_ms=1000)
+    with pytest.raises(TamperedDataError):
+        _fields().decode(KEY, ttl[:20] + b"\xff" + ttl[21:])
+
+
+def test_a_plaintext_envelope_is_refused_by_a_codec_holding_the_keys() -> None:
+    # An attacker adds a record (copying a sealed token) and writes the result without any
+    # whole-envelope protection, as envelopes in this mode used to be written.
+    data = _fields().encode(KEY, {"sessions": [{"token": "tok-1", "ip": "10.0.0.1"}]})
+    token = _sealed(data, b"token")
+    record = b"\x82\xa5token" + token + b"\xa2ip\xa88.8.8.8."
+    forged = b"\x81\xa8sessions\x92" + record + record
+    plain = Codec()._core.seal(KEY, 1, forged, None, 0, 0, None)
+    assert Codec().decode(KEY, plain)["sessions"][1]["ip"] == "8.8.8.8."
+    with pytest.raises(TamperedDataError, match="authenticated"):
+        _fields().decode(KEY, plain)
+    # The same forgery behind the MAC of a genuine envelope.
+    with pytest.raises(TamperedDataError):
+        _fields().decode(KEY, data[:PREFIX] + forged + data[-MAC:])
+
+
+def test_sealed_fields_are_bound_to_their_path() -> None:
+    # A writer holding the signing key but not the field key swaps two users' sealed tokens
+    # and signs the result: the signature holds, the paths do not.
+    writer = Codec(encryption_keys=K1, signing_key=K2, encrypt_fields=FIELDS, compression=None)
+    value = {"ada": {"token": "tok-ada"}, "bob": {"token": "tok-bob"}}
+    payload = writer.encode(KEY, value)[PREFIX:-MAC]
+    ada_pos = payload.index(b"\xa3ada")
+    ada, bob = _sealed(payload[ada_pos:], b"token"), _sealed(payload[ada_pos + 4 :], b"token")
+    bob = _sealed(payload[payload.index(b"\xa3bob") :], b"token")
+    swapped = (
+        payload.replace(ada, b"\x00" * len(ada)).replace(bob, ada).replace(b"\x00" * len(ada), bob)
+    )
+    assert swapped != payload
+    resigned = Codec(signing_key=K2, compression=None)._core.seal(KEY, 1, swapped, None, 0, 0, None)
+    assert Codec(signing_key=K2).decode(KEY, resigned)["ada"]["token"].field == "token"
+    with pytest.raises(TamperedDataError):
+        writer.decode(KEY, resigned)
+    # Within a list the index is part of the path too.
+    rows = writer.encode(KEY, [{"token": "t0"}, {"token": "t1"}])[PREFIX:-MAC]
+    first = _sealed(rows, b"token")
+    second = _sealed(rows[rows.index(first) + len(first) :], b"token")
+    moved = rows.replace(first, b"\x00" * len(first)).replace(second, first)
+    moved = moved.replace(b"\x00" * len(first), second)
+    resigned = Codec(signing_key=K2, compression=None)._core.seal(KEY, 1, moved, None, 0, 0, None)
+    with pytest.raises(TamperedDataError):
+        writer.decode(KEY, resigned)

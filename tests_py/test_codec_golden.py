@@ -1,6 +1,7 @@
 """Golden envelopes: bytes written by format version 1 today. Future versions must keep decoding
 them; never regenerate them to make a test pass (an encoder change may write other bytes, which
-is fine, as long as these still read back)."""
+is fine, as long as these still read back). The one exception is FIELDS_UNAUTHENTICATED below,
+refused on purpose because reading it safely is impossible."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from stratacache import Codec
+from stratacache import Codec, TamperedDataError
 from stratacache.codec import EncryptedField
 
 KEY = "app:v1:golden"
@@ -133,18 +134,19 @@ GOLDEN: dict[str, tuple[Any, str]] = {
             "c67bb9e0544371ca"
         ),
     ),
-    "msgpack_fields": (
+    "msgpack_fields_mac": (
         VALUE,
         (
-            "53430101000000004501000000dc207497010000e093040000000000d204000000000000010775736572"
-            "3a34320300000000000000de0016a269642aa46e616d65c7260c6c563cbd7459613c8ab380a0742d1720"
-            "4b55899d441d3b0bb74c1a1d9e7919fb6056f3f4154ba3626967c70901400000000000000000a36e6567"
+            "5343010100046c564501000000dc207497010000e093040000000000d204000000000000010775736572"
+            "3a34320300000000000000de0016a269642aa46e616d65c7260c6c5647f282a6d993307430dce73d8882"
+            "b6f4edc702288fd544ebb0b80875aaf37ed11aef44f7a3626967c70901400000000000000000a36e6567"
             "fba27069cb400a000000000000a26e7acb8000000000000000a46e6f6e65c0a26f6bc3a3726177c40200"
             "01a3627566d5056261a174c706029201a374776fa173d5039103a26673c7030491a178a47768656ec714"
             "0607e906010c1e0f01e240000100000001ad274800a47a6f6e65c71b0607e90b02011e00000000010241"
             "6d65726963612f4368696361676fa56e61697665c70b0607e9010203040500000000a3646179d60707e8"
             "021da26174c70708080f0000000000a47370616ec70c09ffffffff0000001e00000000a57072696365c7"
             "050a31392e3939a3756964d80b000000000000000000000000000012340792cb3ff8000000000000a178"
+            "2828a5e5bb89857ef0b336812c45d4ddb8e28a62d10eff13ca5f0b08a07b7b04"
         ),
     ),
     "json_signed": (
@@ -179,10 +181,25 @@ READER = {
     "msgpack_zstd": "msgpack",
     "msgpack_signed": "signed",
     "msgpack_encrypted_lz4": "encrypted",
-    "msgpack_fields": "fields",
+    "msgpack_fields_mac": "fields",
     "json_signed": "json",
     "pickle_signed": "pickle",
 }
+
+
+#: encrypt_fields as written before whole-envelope authentication (flags 0): only the sealed
+#: fields were authenticated, so a codec holding the keys refuses it; one without keys reads it.
+FIELDS_UNAUTHENTICATED = (
+    "53430101000000004501000000dc207497010000e093040000000000d204000000000000010775736572"
+    "3a34320300000000000000de0016a269642aa46e616d65c7260c6c563cbd7459613c8ab380a0742d1720"
+    "4b55899d441d3b0bb74c1a1d9e7919fb6056f3f4154ba3626967c70901400000000000000000a36e6567"
+    "fba27069cb400a000000000000a26e7acb8000000000000000a46e6f6e65c0a26f6bc3a3726177c40200"
+    "01a3627566d5056261a174c706029201a374776fa173d5039103a26673c7030491a178a47768656ec714"
+    "0607e906010c1e0f01e240000100000001ad274800a47a6f6e65c71b0607e90b02011e00000000010241"
+    "6d65726963612f4368696361676fa56e61697665c70b0607e9010203040500000000a3646179d60707e8"
+    "021da26174c70708080f0000000000a47370616ec70c09ffffffff0000001e00000000a57072696365c7"
+    "050a31392e3939a3756964d80b000000000000000000000000000012340792cb3ff8000000000000a178"
+)
 
 
 def same(a: Any, b: Any) -> bool:
@@ -208,11 +225,16 @@ def test_golden_compressed_envelopes_are_compressed() -> None:
         assert bytes.fromhex(GOLDEN[name][1])[4] == algorithm
 
 
-def test_golden_sealed_field_needs_its_key() -> None:
-    data = bytes.fromhex(GOLDEN["msgpack_fields"][1])
-    value = Codec().decode(KEY, data)
+@pytest.mark.parametrize("hex_bytes", [GOLDEN["msgpack_fields_mac"][1], FIELDS_UNAUTHENTICATED])
+def test_golden_sealed_field_needs_its_key(hex_bytes: str) -> None:
+    value = Codec().decode(KEY, bytes.fromhex(hex_bytes))
     assert isinstance(value["name"], EncryptedField)
     assert value["id"] == 42
+
+
+def test_golden_fields_envelope_without_authentication_is_refused() -> None:
+    with pytest.raises(TamperedDataError, match="authenticated"):
+        CODECS["fields"].decode(KEY, bytes.fromhex(FIELDS_UNAUTHENTICATED))
 
 
 def test_plain_encoder_still_writes_the_golden_bytes() -> None:

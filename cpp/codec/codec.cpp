@@ -21,6 +21,23 @@ std::array<char, 4> le32(std::size_t n) {
 
 Failure tampered(const char* what) { return fail(ErrorCode::kTampered, what); }
 
+// HKDF info of the whole-envelope MAC key in fields mode: never the key that seals fields.
+constexpr std::string_view kFieldsMacInfo = "stratacache fields envelope mac v1";
+
+std::array<std::uint8_t, kMacBytes> envelope_mac(const SecretKey& secret, std::string_view key,
+                                                 std::string_view prefix, std::string_view body) {
+  const std::array<char, 4> key_len = le32(key.size());
+  const std::array<std::string_view, 4> parts{std::string_view(key_len.data(), key_len.size()), key,
+                                              prefix, body};
+  return hmac_sha256(secret, parts);
+}
+
+/// The body before its trailing MAC, or kCorrupt when too short to hold one.
+Result<std::string_view> before_mac(std::string_view body) {
+  if (body.size() < kMacBytes) return fail(ErrorCode::kCorrupt, "codec: truncated MAC");
+  return body.substr(0, body.size() - kMacBytes);
+}
+
 }  // namespace
 
 Codec::Codec(CodecConfig config) : config_(std::move(config)) {
@@ -31,6 +48,7 @@ Codec::Codec(CodecConfig config) : config_(std::move(config)) {
     throw Error(ErrorCode::kInvalidConfig, "codec: min_saving must be in [0, 1)");
   }
   if (!config_.nonce_source) config_.nonce_source = random_nonce;
+  field_macs_ = config_.field_keys.derived(kFieldsMacInfo);
   const DecodeLimits derived =
       DecodeLimits::derived(config_.max_value_bytes, config_.limits.max_depth);
   if (config_.limits.max_items == 0) config_.limits.max_items = derived.max_items;
@@ -52,6 +70,9 @@ std::string Codec::encode(std::string_view key, Serializer serializer, std::stri
   } else if (!config_.signing_keys.empty()) {
     header.flags = kFlagSigned;
     header.key_id = config_.signing_keys.newest_id();
+  } else if (!field_macs_.empty() && serializer != Serializer::kPickle) {
+    header.flags = kFlagFields;
+    header.key_id = field_macs_.newest_id();
   } else if (serializer == Serializer::kPickle) {
     throw Error(ErrorCode::kInvalidConfig, "codec: pickle needs a signing or encryption key");
   }
@@ -84,11 +105,9 @@ void Codec::protect(std::string_view key, std::string_view body, std::string& ou
     return;
   }
   const std::string_view prefix(out);
-  if (!config_.signing_keys.empty()) {
-    const std::array<char, 4> key_len = le32(key.size());
-    const std::array<std::string_view, 4> parts{std::string_view(key_len.data(), key_len.size()),
-                                                key, prefix, body};
-    const auto mac = hmac_sha256(config_.signing_keys.newest(), parts);
+  const Keyring& macs = config_.signing_keys.empty() ? field_macs_ : config_.signing_keys;
+  if (!macs.empty()) {
+    const auto mac = envelope_mac(macs.newest(), key, prefix, body);
     out.append(body);
     out.append(reinterpret_cast<const char*>(mac.data()), mac.size());
     return;
@@ -113,31 +132,42 @@ Result<std::string> Codec::unprotect(std::string_view key, const EnvelopeView& v
     const std::array<std::string_view, 2> aad{view.prefix, key};
     return open(*secret, nonce, aad, view.body.substr(kNonceBytes));
   }
-  if (!config_.signing_keys.empty()) {
-    if (flags != kFlagSigned) return tampered("codec: expected a signed envelope");
-    const SecretKey* secret = config_.signing_keys.find(view.header.key_id);
+  const bool signing = !config_.signing_keys.empty();
+  if (signing || !field_macs_.empty()) {
+    if (flags != (signing ? kFlagSigned : kFlagFields)) {
+      return tampered(signing ? "codec: expected a signed envelope"
+                              : "codec: expected an authenticated envelope (encrypt_fields)");
+    }
+    const SecretKey* secret =
+        (signing ? config_.signing_keys : field_macs_).find(view.header.key_id);
     if (secret == nullptr) return tampered("codec: unknown signing key id");
-    if (view.body.size() < kMacBytes) return fail(ErrorCode::kCorrupt, "codec: truncated MAC");
-    const std::string_view body = view.body.substr(0, view.body.size() - kMacBytes);
-    if (body.size() > config_.max_value_bytes) {
+    Result<std::string_view> body = before_mac(view.body);
+    if (!body) return body.error();
+    if (body.value().size() > config_.max_value_bytes) {
       return fail(ErrorCode::kTooLarge, "codec: body exceeds max_value_bytes");
     }
-    const std::array<char, 4> key_len = le32(key.size());
-    const std::array<std::string_view, 4> parts{std::string_view(key_len.data(), key_len.size()),
-                                                key, view.prefix, body};
-    if (!mac_equal(hmac_sha256(*secret, parts), view.body.substr(body.size()))) {
+    if (!mac_equal(envelope_mac(*secret, key, view.prefix, body.value()),
+                   view.body.substr(body.value().size()))) {
       return tampered("codec: signature mismatch");
     }
-    return std::string(body);
+    return std::string(body.value());
   }
-  if (flags != 0) return tampered("codec: protected envelope but no key configured");
+  std::string_view body = view.body;
+  if (flags == kFlagFields) {
+    // Without keys there is nothing to verify the MAC with: read the plaintext fields.
+    Result<std::string_view> unverified = before_mac(body);
+    if (!unverified) return unverified.error();
+    body = unverified.value();
+  } else if (flags != 0) {
+    return tampered("codec: protected envelope but no key configured");
+  }
   if (view.header.serializer == Serializer::kPickle) {
     return tampered("codec: refusing an unauthenticated pickle payload");
   }
-  if (view.body.size() > config_.max_value_bytes) {
+  if (body.size() > config_.max_value_bytes) {
     return fail(ErrorCode::kTooLarge, "codec: body exceeds max_value_bytes");
   }
-  return std::string(view.body);
+  return std::string(body);
 }
 
 Result<Decoded> Codec::decode(std::string_view key, std::string_view bytes) const {

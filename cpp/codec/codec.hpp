@@ -23,6 +23,11 @@ struct CodecConfig {
   /// Used when encryption is off: every value is signed with the newest key and only signed
   /// envelopes are accepted.
   Keyring signing_keys;
+  /// The keys of sealed fields (codec/field_cipher.hpp), when neither keyring above is set:
+  /// every envelope is then authenticated under a key derived from the newest one
+  /// (kFlagFields), and only such envelopes are accepted. A codec without any key reads
+  /// kFlagFields envelopes without verifying them, as it cannot.
+  Keyring field_keys;
   /// Largest payload encoded or decoded, before and after compression; at most 4 GiB - 1.
   std::size_t max_value_bytes = std::size_t{64} << 20;
   /// What decoding a value may build (msgpack walk, JSON pre-scan); a zero max_items or
@@ -66,6 +71,7 @@ class Codec {
   [[nodiscard]] Result<std::string> unprotect(std::string_view key, const EnvelopeView& view) const;
 
   CodecConfig config_;
+  Keyring field_macs_;  ///< config_.field_keys derived for the whole-envelope MAC
 };
 
 }  // namespace stratacache::codec

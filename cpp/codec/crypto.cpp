@@ -134,6 +134,16 @@ const SecretKey* Keyring::find(std::uint16_t id) const noexcept {
   return nullptr;
 }
 
+Keyring Keyring::derived(std::string_view info) const {
+  Keyring out;
+  for (const auto& [id, key] : keys_) {
+    const std::string_view raw(reinterpret_cast<const char*>(key.data()), kKeyBytes);
+    // A non-empty salt: OpenSSL refuses a null octet string.
+    out.add(id, SecretKey::from_hkdf(raw, "stratacache keyring", info));
+  }
+  return out;
+}
+
 void random_nonce(Nonce& nonce) {
   if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) openssl_failure("RAND_bytes");
 }

@@ -61,6 +61,9 @@ class Keyring {
   [[nodiscard]] const SecretKey& newest() const noexcept { return keys_.back().second; }
   /// The key named by an envelope, or nullptr.
   [[nodiscard]] const SecretKey* find(std::uint16_t id) const noexcept;
+  /// The same ids, each key replaced by HKDF-SHA256(key, info): independent keys for another
+  /// purpose (a MAC key from an encryption key), in the same order.
+  [[nodiscard]] Keyring derived(std::string_view info) const;
 
  private:
   std::vector<std::pair<std::uint16_t, SecretKey>> keys_;

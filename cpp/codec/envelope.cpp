@@ -7,7 +7,7 @@ namespace {
 
 constexpr char kMagic0 = 'S';
 constexpr char kMagic1 = 'C';
-constexpr std::uint8_t kKnownFlags = kFlagEncrypted | kFlagSigned;
+constexpr std::uint8_t kKnownFlags = kFlagEncrypted | kFlagSigned | kFlagFields;
 
 template <class U>
 void put_le(std::string& out, U value) {
@@ -70,7 +70,7 @@ Result<Header> parse_header(Reader& r, std::size_t max_value_bytes) {
   }
   if (serializer < 1 || serializer > 3) return corrupt("envelope: unknown serializer id");
   if (compression > 2) return corrupt("envelope: unknown compression id");
-  if ((h.flags & ~kKnownFlags) != 0 || h.flags == kKnownFlags) {
+  if ((h.flags & ~kKnownFlags) != 0 || (h.flags & (h.flags - 1U)) != 0) {
     return corrupt("envelope: invalid flags");
   }
   if (h.payload_size > max_value_bytes) {

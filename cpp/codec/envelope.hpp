@@ -18,9 +18,15 @@ enum class Serializer : std::uint8_t { kMsgpack = 1, kJson = 2, kPickle = 3 };
 /// How the body was compressed.
 enum class Compression : std::uint8_t { kNone = 0, kLz4 = 1, kZstd = 2 };
 
-/// Header flag bits; the two are exclusive.
+/// Header flag bits; at most one is set.
 inline constexpr std::uint8_t kFlagEncrypted = 0x01;
 inline constexpr std::uint8_t kFlagSigned = 0x02;
+/// The payload holds sealed fields (codec/field_cipher.hpp) and the body ends with an
+/// HMAC-SHA256 under a key derived from the field key, over key, header, metadata and body.
+/// Readers holding field keys verify it; readers without keys cannot, and read the plaintext
+/// fields. Envelopes of this mode written before the flag existed (flags 0, nothing but the
+/// sealed fields authenticated) are refused by readers holding field keys.
+inline constexpr std::uint8_t kFlagFields = 0x04;
 
 /// The envelope format version this build writes (and the only one it reads so far).
 inline constexpr std::uint8_t kFormatVersion = 1;

@@ -6,9 +6,10 @@
 namespace stratacache::codec {
 namespace {
 
-// Domain separation from whole-envelope AAD, then the key's length so that no (key, field)
-// split can be shifted into another with the same associated data.
-constexpr std::string_view kFieldLabel = "stratacache field v1";
+// Domain separation from whole-envelope AAD, then the key's length so that no (key, path)
+// split can be shifted into another with the same associated data. v1 bound the field name
+// only; its fields do not open under v2.
+constexpr std::string_view kFieldLabel = "stratacache field v2";
 
 std::array<char, 4> le32(std::size_t n) {
   const auto v = static_cast<std::uint32_t>(n);
@@ -19,7 +20,7 @@ std::array<char, 4> le32(std::size_t n) {
 }  // namespace
 
 void seal_field(const Keyring& keys, const NonceSource& nonces, std::string_view cache_key,
-                std::string_view field, std::string_view plaintext, std::string& out) {
+                std::string_view path, std::string_view plaintext, std::string& out) {
   const std::uint16_t id = keys.newest_id();
   out.push_back(static_cast<char>(id & 0xFFU));
   out.push_back(static_cast<char>(id >> 8));
@@ -32,7 +33,7 @@ void seal_field(const Keyring& keys, const NonceSource& nonces, std::string_view
   out.append(reinterpret_cast<const char*>(nonce.data()), nonce.size());
   const std::array<char, 4> key_len = le32(cache_key.size());
   const std::array<std::string_view, 4> aad{kFieldLabel, std::string_view(key_len.data(), 4),
-                                            cache_key, field};
+                                            cache_key, path};
   seal(keys.newest(), nonce, aad, plaintext, out);
 }
 
@@ -43,7 +44,7 @@ std::optional<std::uint16_t> sealed_field_key_id(std::string_view sealed) noexce
 }
 
 Result<std::string> open_field(const Keyring& keys, std::string_view cache_key,
-                               std::string_view field, std::string_view sealed) {
+                               std::string_view path, std::string_view sealed) {
   const std::optional<std::uint16_t> id = sealed_field_key_id(sealed);
   if (!id) return fail(ErrorCode::kCorrupt, "codec: truncated encrypted field");
   const SecretKey* key = keys.find(*id);
@@ -52,7 +53,7 @@ Result<std::string> open_field(const Keyring& keys, std::string_view cache_key,
   std::copy_n(sealed.begin() + 2, kNonceBytes, reinterpret_cast<char*>(nonce.data()));
   const std::array<char, 4> key_len = le32(cache_key.size());
   const std::array<std::string_view, 4> aad{kFieldLabel, std::string_view(key_len.data(), 4),
-                                            cache_key, field};
+                                            cache_key, path};
   return open(*key, nonce, aad, sealed.substr(2 + kNonceBytes));
 }
 

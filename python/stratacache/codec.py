@@ -96,9 +96,13 @@ class Codec:
             id is its 16-bit fingerprint, so dropping an old key never renumbers the others.
         signing_key: the same forms; values are signed (HMAC-SHA256) when not encrypted.
         encrypt_fields: field names whose values are encrypted one by one (AES-256-GCM,
-            bound to the cache key and the field name) in dicts at any depth, instead of the
-            whole value; needs ``encryption_keys`` and msgpack. A codec without keys decodes
-            such values with :class:`EncryptedField` placeholders.
+            bound to the cache key and the field's path in the value) in dicts at any depth,
+            instead of the whole value; needs ``encryption_keys`` and msgpack. The whole
+            envelope is authenticated too (HMAC-SHA256 under a key derived from the newest
+            encryption key, or the ``signing_key`` if given), so a codec holding the keys
+            refuses any change, including to plaintext fields, and refuses envelopes of this
+            mode written before that authentication existed. A codec without keys cannot
+            verify, and decodes such values with :class:`EncryptedField` placeholders.
         max_value_bytes: largest serialized value encoded or decoded.
         max_depth: deepest container nesting encoded or decoded (at most 1024).
         max_items: most values one value may hold, at any depth (elements, dict keys and

@@ -9,7 +9,7 @@
 namespace stratacache::codec::testing {
 
 /// How a test codec protects values.
-enum class Protection { kPlain, kSigned, kEncrypted };
+enum class Protection { kPlain, kSigned, kEncrypted, kFields };
 
 inline SecretKey test_key(char fill) { return SecretKey(std::string(kKeyBytes, fill)); }
 
@@ -25,6 +25,7 @@ inline Codec make_codec(Compression compression, Protection protection,
   };
   if (protection == Protection::kEncrypted) config.encryption_keys.add(key_id, test_key(key_fill));
   if (protection == Protection::kSigned) config.signing_keys.add(key_id, test_key(key_fill));
+  if (protection == Protection::kFields) config.field_keys.add(key_id, test_key(key_fill));
   return Codec(std::move(config));
 }
 

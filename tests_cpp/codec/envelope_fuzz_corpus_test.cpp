@@ -33,7 +33,8 @@ TEST(EnvelopeFuzzCorpus, EveryInputDecodesOrFailsCleanly) {
   // The same codecs as tests_cpp/fuzz/fuzz_envelope.cpp.
   const Codec codecs[] = {make_codec(Compression::kLz4, Protection::kPlain),
                           make_codec(Compression::kZstd, Protection::kSigned),
-                          make_codec(Compression::kLz4, Protection::kEncrypted)};
+                          make_codec(Compression::kLz4, Protection::kEncrypted),
+                          make_codec(Compression::kLz4, Protection::kFields)};
   const auto corpus = read_corpus();
   ASSERT_GE(corpus.size(), 5u);
   for (const auto& [name, bytes] : corpus) {
@@ -59,6 +60,9 @@ TEST(EnvelopeFuzzCorpus, SeedsDecodeAsWritten) {
   EXPECT_TRUE(signer.decode("fuzz:key", corpus.at("signed_zstd")).ok());
   const Codec sealer = make_codec(Compression::kLz4, Protection::kEncrypted);
   EXPECT_TRUE(sealer.decode("fuzz:key", corpus.at("encrypted_lz4")).ok());
+  const Codec fielder = make_codec(Compression::kLz4, Protection::kFields);
+  EXPECT_TRUE(fielder.decode("fuzz:key", corpus.at("fields_lz4")).ok());
+  EXPECT_TRUE(plain.decode("fuzz:key", corpus.at("fields_lz4")).ok());
   EXPECT_EQ(plain.decode("fuzz:key", corpus.at("zip_bomb_zstd")).error().code,
             ErrorCode::kTooLarge);
   EXPECT_EQ(plain.decode("fuzz:key", corpus.at("zip_bomb_zstd_forged_size")).error().code,

@@ -76,7 +76,7 @@ TEST(Envelope, UnknownVersionNeedsOnlyMagicAndVersion) {
 TEST(Envelope, MalformedHeaderFieldsAreCorrupt) {
   const std::string good = sample_prefix();
   for (const auto& [offset, byte] : std::initializer_list<std::pair<std::size_t, char>>{
-           {0, 'X'}, {1, 'X'}, {3, 0}, {3, 4}, {4, 3}, {5, 3}, {5, 4}}) {
+           {0, 'X'}, {1, 'X'}, {3, 0}, {3, 4}, {4, 3}, {5, 3}, {5, 6}, {5, 8}}) {
     std::string bytes = good;
     bytes[offset] = byte;
     const Result<EnvelopeView> view = parse_envelope(bytes, 100);

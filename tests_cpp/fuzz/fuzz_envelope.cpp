@@ -1,5 +1,5 @@
-// libFuzzer target for envelope decoding: any bytes, read by a plain, a signing and an
-// encrypting codec, must decode or fail with kCorrupt, kUnknownVersion, kTampered or kTooLarge;
+// libFuzzer target for envelope decoding: any bytes, read by a plain, a signing, an encrypting
+// and an encrypt_fields codec, must decode or fail with kCorrupt, kUnknownVersion, kTampered or kTooLarge;
 // crashes, leaks, exceptions and undefined behaviour are findings. A plain decode must also
 // re-encode to an envelope that decodes to the same payload. The bytes are also opened as a
 // sealed field value (codec/field_cipher.hpp).
@@ -56,10 +56,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const Codec plain = make_codec(Compression::kLz4, Protection::kPlain, 1 << 20);
   static const Codec signer = make_codec(Compression::kZstd, Protection::kSigned, 1 << 20);
   static const Codec sealer = make_codec(Compression::kLz4, Protection::kEncrypted, 1 << 20);
+  static const Codec fielder = make_codec(Compression::kLz4, Protection::kFields, 1 << 20);
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   check(plain, bytes);
   check(signer, bytes);
   check(sealer, bytes);
+  check(fielder, bytes);
   check_field(sealer.config().encryption_keys, bytes);
   return 0;
 }
