@@ -185,7 +185,32 @@ bool key_bytes(PyObject* key, std::string_view& out) noexcept {
   }
   Py_ssize_t n = 0;
   const char* p = PyUnicode_AsUTF8AndSize(key, &n);
-  if (p == nullptr) return false;  // lone surrogates: UnicodeEncodeError names the position
+  if (p == nullptr) {
+    // A lone surrogate has no UTF-8 form: a ValueError naming where (not the key, which may
+    // be private), instead of the codec's UnicodeEncodeError.
+    Py_ssize_t at = -1;
+    if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+#if PY_VERSION_HEX >= 0x030C0000
+      PyObject* exc = PyErr_GetRaisedException();
+#else
+      PyObject *type = nullptr, *exc = nullptr, *tb = nullptr;
+      PyErr_Fetch(&type, &exc, &tb);
+      PyErr_NormalizeException(&type, &exc, &tb);
+      Py_XDECREF(type);
+      Py_XDECREF(tb);
+#endif
+      if (exc == nullptr || PyUnicodeEncodeError_GetStart(exc, &at) < 0) {
+        PyErr_Clear();
+        at = -1;
+      }
+      Py_XDECREF(exc);
+      PyErr_Format(PyExc_ValueError,
+                   "cache key must be valid text: a lone surrogate at index %zd has no UTF-8 "
+                   "form (encode such keys first, e.g. as hex)",
+                   at);
+    }
+    return false;
+  }
   out = std::string_view(p, static_cast<std::size_t>(n));
   return true;
 }

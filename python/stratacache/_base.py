@@ -17,6 +17,7 @@ from ._options import (
     check_bound,
     check_namespace,
     check_positive,
+    check_text,
     check_ttl,
     prefix_of,
     require_callable,
@@ -298,6 +299,7 @@ class CacheBase:
 
     def _check_key(self, key: object) -> str:
         require_type(key, str, "cache key", "str")
+        check_text(key)  # type: ignore[arg-type]
         return key  # type: ignore[return-value]
 
     def __len__(self) -> int:

@@ -115,3 +115,18 @@ def check_namespace(namespace: object) -> str:
 def prefix_of(namespace: str) -> str:
     """The engine key prefix of a namespace."""
     return namespace + NAMESPACE_SEP
+
+
+def check_text(key: str) -> None:
+    """Raises ValueError if `key` (a str) holds a lone surrogate, which has no UTF-8 form; the
+    message names its index, never the key. The L1 store raises the same (bind_store.cpp)."""
+    if key.isascii():
+        return
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError as e:
+        msg = (
+            f"cache key must be valid text: a lone surrogate at index {e.start} has no UTF-8 "
+            "form (encode such keys first, e.g. as hex)"
+        )
+        raise ValueError(msg) from None

@@ -128,6 +128,8 @@ class Cache(CacheBase):
 
         Raises:
             TypeError: key is not a str.
+            ValueError: key holds a lone surrogate (the message names its index); every
+                method taking keys raises the same.
             TierUnavailableError: Redis is unreachable and fail_open is off.
         """
         return self._get(key, default)
@@ -147,7 +149,8 @@ class Cache(CacheBase):
         Raises:
             TypeError: key is not a str, ttl is not a number, or (Redis tier) the codec
                 cannot serialize the value.
-            InvalidTTLError: ttl is negative or NaN.
+            InvalidTTLError: ttl is negative, NaN, or finite and above 1e15 seconds.
+            ValueError: key holds a lone surrogate (the message names its index).
             ValueTooLargeError: in strict mode, the value outweighs the byte budget.
             ConfigError: tags given to a cache without a Redis tier, or a tag is invalid.
         """

@@ -119,3 +119,14 @@ async def test_a_result_redis_cannot_encode_is_kept_in_l1_and_counted(
     assert "Secretive" not in caplog.text  # no value, no type of it, in the log
     assert await run(fb, 1) is not first  # another process: not in Redis, computed again
     assert calls == [1, 1]
+
+
+@pytest.mark.parametrize("l1", [True, False])
+async def test_a_lone_surrogate_key_is_a_value_error_on_the_tier_too(
+    tiered: Callable[..., Any], redis_url: str, l1: bool
+) -> None:
+    c = tiered(redis_url, l1=l1)
+    for op, args in [(c.set, ("k\udc80", 1)), (c.get, ("k\udc80",)), (c.delete, ("k\udc80",))]:
+        with pytest.raises(ValueError, match="lone surrogate at index 1") as info:
+            await run(op, *args)
+        assert not isinstance(info.value, UnicodeError)
