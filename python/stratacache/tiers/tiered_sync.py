@@ -284,7 +284,11 @@ class SyncTiered(SyncRuntime):
             self._publish(op, ns, ())
 
     def _replay_quietly(self) -> None:
-        """The subscriber's replay once Redis is back (a failure leaves it to the next call)."""
+        """The subscriber's replay once Redis is back (a failure leaves it to the next call).
+        Its subscription answering is news the breaker has not heard: without closing it,
+        the replay would wait out the breaker's recovery time while other processes, whose
+        breakers stayed closed, read from Redis what the log should have removed."""
+        self.redis.breaker.success()
         try:
             self._replay()
         except Exception as exc:  # noqa: BLE001 - background work: report, never raise
