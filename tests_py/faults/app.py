@@ -11,7 +11,9 @@ holds the version of key K, and the value of K at version V is `value_of(K, V)`.
 * ``writer``: bumps a record in the database, then invalidates it through the cache with
   the method its key belongs to (``cache.delete``, ``invalidate_tags``,
   ``invalidate_pattern`` or the decorated function's ``invalidate``), logs the
-  acknowledgement (time, key, version) and reads the key back at once.
+  acknowledgement (time, key, version) and reads the key back at once with ``get``. Half
+  the updates come twice, 10 ms apart, while the loaders (1-30 ms each) started by the
+  first are still running: a fill that began before an invalidation must not survive it.
 
 Every process samples its cache's stats every 20 ms. It prints ``ready`` once its cache is
 built, stops on a line (or EOF) on stdin or at its own deadline, writes its log to the
@@ -139,7 +141,9 @@ def sync_loaders(cache: stratacache.Cache, config: dict[str, Any]) -> Callable[[
 
     def fetch(key: str) -> dict[str, Any]:
         version = int(db.get("rec:" + key) or 0)
-        time.sleep(delay)  # a slow query: the value may change meanwhile
+        # A query of 1 ms to `delay`: a slow one that read the old version can end after a
+        # fast one that read the new one, and its fill comes last.
+        time.sleep(random.uniform(0.001, delay))
         return value_of(key, version)
 
     fns: dict[str, Any] = {}
@@ -222,24 +226,45 @@ def writer(cache: stratacache.Cache, log: Log, stop: threading.Event) -> None:
     rng = random.Random(config["seed"])
     deadline, done = time.monotonic() + config["seconds"], 0
     while running(stop, deadline, done, config["max_ops"]):
-        done += 1
         method, i = rng.choice(METHODS), rng.randrange(config["keys"])
-        key = key_of(method, i)
-        version = int(db.incr("rec:" + key))
-        written = time.monotonic()
-        try:
-            invalidate(cache, call, method, i)
-        except Exception as exc:  # noqa: BLE001 - counted
-            log.failed(f"invalidate {key}", exc)
-            continue
-        acked = time.monotonic()
-        log.acks.append((written, acked, log.index[key], version))
-        t0 = time.monotonic()  # read back at once: this process must see its own invalidation
-        try:
-            log.read(t0, key, call(method, i), HOW_LOADER)
-        except Exception as exc:  # noqa: BLE001 - counted
-            log.failed(f"read back {key}", exc)
+        # Half the updates come twice, a few ms apart: the second lands while other
+        # processes' loaders, started by the first, still hold the version before it.
+        times = 2 if rng.random() < 0.5 else 1
+        for n in range(times):
+            if n:
+                time.sleep(config["burst_gap"])
+            done += 1
+            update(cache, call, db, log, method=method, i=i, read_back=n + 1 == times)
         time.sleep(config["pace"])
+
+
+def update(
+    cache: stratacache.Cache, call: Any, db: Any, log: Log, *, method: str, i: int, read_back: bool
+) -> None:
+    """Bumps record i in the database, invalidates it, logs the acknowledgement and (when
+    `read_back`) reads the key back."""
+    key = key_of(method, i)
+    version = int(db.incr("rec:" + key))
+    written = time.monotonic()
+    try:
+        invalidate(cache, call, method, i)
+    except Exception as exc:  # noqa: BLE001 - counted
+        log.failed(f"invalidate {key}", exc)
+        return
+    acked = time.monotonic()
+    log.acks.append((written, acked, log.index[key], version))
+    if not read_back:
+        return
+    # Read back at once: this process must see its own invalidation. With get, not the
+    # loader: the writer's own fill would repair what a late fill of another process broke.
+    t0 = time.monotonic()
+    try:
+        got = cache.get(key)
+    except Exception as exc:  # noqa: BLE001 - counted
+        log.failed(f"read back {key}", exc)
+        return
+    if got is not None:
+        log.read(t0, key, got, HOW_GET)
 
 
 def sampler(stats: Callable[[], Any], log: Log, stop: threading.Event) -> threading.Thread:
@@ -279,7 +304,7 @@ def async_loaders(cache: stratacache.AsyncCache, config: dict[str, Any]) -> Any:
 
     async def fetch(key: str) -> dict[str, Any]:
         version = int(await db.get("rec:" + key) or 0)
-        await asyncio.sleep(delay)
+        await asyncio.sleep(random.uniform(0.001, delay))
         return value_of(key, version)
 
     fns: dict[str, Any] = {}
