@@ -122,3 +122,52 @@ async def test_leases_hold_on_cluster(
     assert await call(b.get("user:3")) is None
     assert await call(a.get("user:3")) is None
     assert a._stats().l2.fills_refused == 1
+
+
+async def test_a_refresh_begun_before_a_delete_is_not_stored(
+    tiered: Callable[..., Any], redis_url: str
+) -> None:
+    # Stale-while-revalidate: the refresh replaces the stale value only if it is still there.
+    a = tiered(redis_url, l1=False, stale_ttl=30)
+    b = tiered(redis_url, l1=False)
+    load_ = a._tier_loader("")
+    is_async = isinstance(a, stratacache.AsyncCache)
+    started, go = threading.Event(), threading.Event()
+
+    def first() -> str:
+        return "old"
+
+    def held() -> str:
+        started.set()
+        assert go.wait(10)
+        return "old, refreshed"
+
+    async def first_async() -> str:
+        return first()
+
+    async def held_async() -> str:
+        started.set()
+        for _ in range(1000):
+            if go.is_set():
+                break
+            await asyncio.sleep(0.01)
+        return "old, refreshed"
+
+    assert await call(load_("k", Load(first_async if is_async else first, 0.05, (), None))) == "old"
+    await asyncio.sleep(0.1)  # now stale
+    request = Load(held_async if is_async else held, 60, (), None)
+    assert await call(load_("k", request)) == "old"  # served stale; the refresh is held
+    for _ in range(500):
+        if started.is_set():
+            break
+        await asyncio.sleep(0.01)
+    assert started.is_set()
+    await call(b.delete("k"))
+    go.set()
+    for _ in range(500):
+        if not a._driver._refreshing:
+            break
+        await asyncio.sleep(0.01)
+    assert not a._driver._refreshing
+    assert redis.Redis.from_url(redis_url).get(b"sc:\x1fk") is None
+    assert a._stats().l2.fills_refused == 1
