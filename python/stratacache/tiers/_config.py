@@ -82,7 +82,7 @@ class RedisOptions:
     ssl_keyfile: str | None = None
     ssl_cert_reqs: str = "required"
     ssl_check_hostname: bool = True
-    sentinel_password: str | None = None
+    sentinel_password: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("socket_timeout", "connect_timeout", "backoff", "backoff_max"):
@@ -104,10 +104,10 @@ class RedisOptions:
             msg = "key_prefix may not contain U+001F"
             raise ConfigError(msg)
         if self.coherence not in ("pubsub", "tracking", None):
-            msg = f'coherence must be "pubsub", "tracking" or None, got {self.coherence!r}'
+            msg = 'coherence must be "pubsub", "tracking" or None'
             raise ConfigError(msg)
         if self.ssl_cert_reqs not in ("required", "none", "optional"):
-            msg = f'ssl_cert_reqs must be "required", "optional" or "none", got {self.ssl_cert_reqs!r}'
+            msg = 'ssl_cert_reqs must be "required", "optional" or "none"'
             raise ConfigError(msg)
 
     @property
@@ -150,20 +150,30 @@ _STR_FIELDS |= {"sentinel_password", "coherence"}
 def parse_url(url: str, options: RedisOptions) -> tuple[RedisTarget, RedisOptions]:
     """Splits a Redis URL into its target and the options its query overrides.
 
+    No message quotes the URL or a part of it (user, password, host, port, path, query value):
+    a malformed URL can put a password fragment anywhere. Parameter names are quoted.
+
     Raises:
-        ConfigError: unknown scheme, missing host or service, bad port/db, unknown parameter.
+        ConfigError: unknown scheme, missing host or service, bad port/db, unknown parameter,
+            or unencoded reserved characters in the credentials.
     """
     require_type(url, str, "redis", "a URL str or a redis-py client")
     parts = urlsplit(url)
     kind = _SCHEMES.get(parts.scheme)
     if kind is None:
-        msg = f"unsupported Redis URL scheme {parts.scheme!r}; use one of {sorted(_SCHEMES)}"
+        msg = f"unsupported Redis URL scheme; use one of {', '.join(sorted(_SCHEMES))}"
+        raise ConfigError(msg)
+    if "@" in url.partition("://")[2] and "@" not in parts.netloc:
+        msg = (
+            "the Redis URL's credentials hold a reserved character (/ ? # or @): "
+            "percent-encode them, e.g. with urllib.parse.quote(password, safe='')"
+        )
         raise ConfigError(msg)
     userinfo, _, hostlist = parts.netloc.rpartition("@")
     username, _, password = userinfo.partition(":")
-    hosts = tuple(_host_port(h) for h in hostlist.split(",") if h)
+    hosts = tuple(_host_port(h, n) for n, h in enumerate(hostlist.split(","), 1) if h)
     if not hosts:
-        msg = f"Redis URL {_redact(url)!r} names no host"
+        msg = "the Redis URL names no host (expected redis://[user:password@]host:port)"
         raise ConfigError(msg)
     path = [p for p in parts.path.split("/") if p]
     service = None
@@ -175,7 +185,7 @@ def parse_url(url: str, options: RedisOptions) -> tuple[RedisTarget, RedisOption
     if kind == "cluster" and path:
         msg = "a redis+cluster URL takes no database path (Cluster has only db 0)"
         raise ConfigError(msg)
-    db = _int(path[0], "database") if path else 0
+    db = _int(path[0], "database number") if path else 0
     target = RedisTarget(
         kind=kind,
         hosts=hosts,
@@ -205,16 +215,16 @@ def _apply_query(query: str, options: RedisOptions) -> RedisOptions:
     return options.replace(**changes) if changes else options
 
 
-def _host_port(text: str) -> tuple[str, int]:
+def _host_port(text: str, number: int) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not host:
-        msg = f"Redis address {text!r} must be host:port"
+        msg = f"Redis URL address #{number} must be host:port"
         raise ConfigError(msg)
-    number = _int(port, "port")
-    if not 0 < number < 65536:
-        msg = f"Redis port must be 1..65535, got {number}"
+    value = _int(port, f"port of address #{number}")
+    if not 0 < value < 65536:
+        msg = f"Redis URL port of address #{number} must be 1..65535"
         raise ConfigError(msg)
-    return host.strip("[]"), number
+    return host.strip("[]"), value
 
 
 def _bool(text: str, name: str) -> bool:
@@ -231,7 +241,7 @@ def _int(text: str, name: str) -> int:
     try:
         return int(text)
     except ValueError:
-        msg = f"Redis URL {name} must be an integer, got {text!r}"
+        msg = f"Redis URL {name} must be an integer"
         raise ConfigError(msg) from None
 
 
@@ -239,12 +249,5 @@ def _float(text: str, name: str) -> float:
     try:
         return float(text)
     except ValueError:
-        msg = f"Redis URL parameter {name} must be a number, got {text!r}"
+        msg = f"Redis URL parameter {name} must be a number"
         raise ConfigError(msg) from None
-
-
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
