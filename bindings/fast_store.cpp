@@ -98,6 +98,10 @@ PyObject* fast_set(PyObject* self, PyObject* const* args, size_t nargsf, PyObjec
     return PyObject_Vectorcall(f->extra, args, nargsf, kwnames);
   }
   if (!check_alive(f)) return nullptr;
+  if (ttl_obj != nullptr && ttl_obj != Py_None && f->extra != Py_None && !PyLong_Check(ttl_obj) &&
+      !PyFloat_Check(ttl_obj)) {
+    return PyObject_Vectorcall(f->extra, args, nargsf, kwnames);  // a timedelta, or a bad ttl
+  }
   PyObject* key = args[0];
   std::string_view body;
   if (!key_bytes(key, body)) return nullptr;

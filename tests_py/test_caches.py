@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gc
 import math
 import threading
@@ -305,3 +306,27 @@ async def test_a_key_with_a_lone_surrogate_is_a_value_error_naming_its_index(
         await call(op(c))
     assert not isinstance(info.value, UnicodeError)
     assert LONE not in str(info.value)
+
+
+async def test_ttls_accept_timedelta_everywhere(make_cache: Any) -> None:
+    minute = dt.timedelta(minutes=1)
+    c = make_cache()
+    await call(c.set("a", 1, ttl=minute))
+    assert 50 < await call(c.ttl("a")) <= 60
+    await call(c.set_many({"b": 2}, ttl=dt.timedelta(seconds=30)))
+    assert 20 < await call(c.ttl("b")) <= 30
+    assert await call(c.touch("a", ttl=dt.timedelta(hours=1))) is True
+    assert await call(c.ttl("a")) > 3000
+    assert make_cache(default_ttl=minute).default_ttl == 60.0
+    await call(c.set("z", 0, ttl=dt.timedelta(0)))  # 0 stores nothing
+    assert await call(c.contains("z")) is False
+    with pytest.raises(InvalidTTLError, match="ttl"):
+        await call(c.set("a", 1, ttl=dt.timedelta(seconds=-1)))
+    f = c.cache(ttl=minute)(lambda x: x)
+    assert f.__stratacache_site__.ttl == 60.0
+
+
+async def test_timedelta_ttl_through_the_weighing_setter(make_cache: Any) -> None:
+    c = make_cache(max_bytes=100_000)
+    await call(c.set("a", 1, ttl=dt.timedelta(seconds=90)))
+    assert 80 < await call(c.ttl("a")) <= 90

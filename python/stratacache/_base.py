@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 from . import _core
 from ._options import (
     DEFAULT_MAX_ENTRIES,
+    TTL,
     check_bound,
     check_namespace,
     check_positive,
@@ -59,7 +60,7 @@ class CacheBase:
         max_entries: int | None = None,
         max_bytes: int | None = None,
         policy: str | None = None,
-        default_ttl: float | None = None,
+        default_ttl: TTL = None,
         namespace: str = "",
         *,
         strict: bool = False,
@@ -69,9 +70,9 @@ class CacheBase:
         redis_options: RedisOptions | None = None,
         codec: Any = None,
         l1: bool = True,
-        stale_ttl: float | None = None,
+        stale_ttl: TTL = None,
         early_refresh: float | None = None,
-        lock_timeout: float | None = None,
+        lock_timeout: TTL = None,
         stale_if_error: float | None = None,
         record: float | None = None,
         record_capacity: int | None = None,
@@ -186,9 +187,9 @@ class CacheBase:
         codec: Any,
         *,
         l1: bool,
-        stale_ttl: float | None,
+        stale_ttl: TTL,
         early_refresh: float | None,
-        lock_timeout: float | None,
+        lock_timeout: TTL,
         stale_if_error: float | None = None,
     ) -> None:
         from .codec import Codec  # noqa: PLC0415 - the codec is needed only with a tier
@@ -204,8 +205,8 @@ class CacheBase:
             else:
                 require_type(each, Codec, "codec", "a stratacache.Codec or a mapping to them")
         stale = check_ttl(stale_ttl, "stale_ttl") or 0.0
-        check_ttl(lock_timeout, "lock_timeout")
-        check_ttl(stale_if_error, "stale_if_error")
+        lock_timeout = check_ttl(lock_timeout, "lock_timeout")
+        stale_if_error = check_ttl(stale_if_error, "stale_if_error")
         if early_refresh is not None:
             check_positive(early_refresh, "early_refresh")
         parts = _build.build(redis, redis_options, asyncio=self._asyncio)
@@ -270,9 +271,9 @@ class CacheBase:
         values = self._store.get_many(self._prefix, keys, _MISS)
         return {k: v for k, v in zip(keys, values, strict=True) if v is not _MISS}
 
-    def _set_many(self, items: Mapping[str, Any], ttl: float | None) -> None:
+    def _set_many(self, items: Mapping[str, Any], ttl: TTL) -> None:
         require_type(items, Mapping, "set_many's items", "a mapping of key to value")
-        check_ttl(ttl)
+        ttl = check_ttl(ttl)
         setter = self._set
         for key, value in items.items():
             setter(key, value, ttl)
@@ -326,7 +327,7 @@ class CacheBase:
         func: None = ...,
         /,
         *,
-        ttl: float | None = ...,
+        ttl: TTL = ...,
         namespace: str | None = ...,
         key: Callable[..., str] | None = ...,
         unless: Callable[[Any], object] | None = ...,
@@ -358,8 +359,8 @@ def no_tier_options(
     *,
     codec: Any,
     l1: bool,
-    stale_ttl: float | None,
-    lock_timeout: float | None,
+    stale_ttl: TTL,
+    lock_timeout: TTL,
     stale_if_error: float | None = None,
 ) -> None:
     """Refuses tier options given without `redis=` (they would silently do nothing)."""

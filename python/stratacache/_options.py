@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 from numbers import Real
+from typing import TypeAlias
 
 from .errors import ConfigError, InvalidTTLError
 
@@ -33,6 +35,9 @@ def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
     return types if isinstance(types, tuple) else (types,)
 
 
+#: What every TTL argument accepts: seconds (math.inf = never), a timedelta, or None.
+TTL: TypeAlias = float | datetime.timedelta | None
+
 #: The longest finite TTL, in seconds (about 31.7 million years), for every tier alike: Redis
 #: refuses a PX whose deadline overflows a signed 64-bit count of milliseconds (~9.2e15 s from
 #: now), and a TTL plus a stale window of this size each stays well below that.
@@ -40,16 +45,19 @@ MAX_TTL = 1e15
 
 
 def check_ttl(ttl: object, name: str = "ttl") -> float | None:
-    """Returns `ttl` if it is None, math.inf (never expires) or a number in [0, MAX_TTL].
+    """Returns `ttl` in seconds if it is None, math.inf (never expires), or a number or a
+    `datetime.timedelta` in [0, MAX_TTL].
 
     Raises:
-        TypeError: `ttl` is not a number (bool is refused too).
+        TypeError: `ttl` is neither a number nor a timedelta (bool is refused too).
         InvalidTTLError: `ttl` is negative, NaN, or finite and above MAX_TTL.
     """
     if ttl is None:
         return None
-    if isinstance(ttl, bool) or not isinstance(ttl, Real):
-        msg = f"{name} must be a number of seconds or None, not {type(ttl).__name__}"
+    if isinstance(ttl, datetime.timedelta):
+        ttl = ttl.total_seconds()
+    elif isinstance(ttl, bool) or not isinstance(ttl, Real):
+        msg = f"{name} must be a number of seconds, a timedelta or None, not {type(ttl).__name__}"
         raise TypeError(msg)
     ttl = float(ttl)
     if not 0 <= ttl <= MAX_TTL and ttl != math.inf:

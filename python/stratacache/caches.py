@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._base import _MISS, CacheBase, Setter, tags_need_tier
-from ._options import check_namespace, check_ttl, require_type
+from ._options import TTL, check_namespace, check_ttl, require_type
 from ._plan import check_tags
 from ._tiered import MISS, check_items
 from .stats import CacheStats
@@ -106,7 +106,7 @@ class Cache(CacheBase):
         driver = self._driver
 
         def set_tiered(
-            key: str, value: Any, ttl: float | None = None, *, tags: Iterable[str] | None = None
+            key: str, value: Any, ttl: TTL = None, *, tags: Iterable[str] | None = None
         ) -> None:
             self._check_key(key)
             driver.write(namespace, key, value, check_ttl(ttl), tags=check_tags(tags))
@@ -135,14 +135,15 @@ class Cache(CacheBase):
         return self._get(key, default)
 
     def set(
-        self, key: str, value: Any, ttl: float | None = None, *, tags: Iterable[str] | None = None
+        self, key: str, value: Any, ttl: TTL = None, *, tags: Iterable[str] | None = None
     ) -> None:
         """Stores `value` under `key` (in L1, and encoded once into Redis when there is one).
 
         Args:
             key: the key.
             value: any object; L1 keeps a reference, it does not copy.
-            ttl: seconds to live; None = the cache's default_ttl; math.inf = never expires;
+            ttl: seconds to live (or a datetime.timedelta; every TTL argument takes one);
+                None = the cache's default_ttl; math.inf = never expires;
                 0 = expires at once (nothing is stored and an older value is removed).
             tags: names the entry can be invalidated by (`invalidate_tags`); Redis tier only.
 
@@ -157,7 +158,7 @@ class Cache(CacheBase):
         if tags is not None and self._tier is None:
             tags_need_tier()
         if tags is None:
-            self._set(key, value, ttl)
+            self._set(key, value, check_ttl(ttl))
         else:
             self._set(key, value, ttl, tags=tags)
 
@@ -176,7 +177,7 @@ class Cache(CacheBase):
             found |= self._driver.read_many(self.namespace, missing) if missing else {}
         return found
 
-    def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> None:
+    def set_many(self, items: Mapping[str, Any], ttl: TTL = None) -> None:
         """Stores every key/value pair of `items` with the same ttl (see `set`)."""
         if self._tier is not None:
             items = check_items(items)
@@ -207,7 +208,7 @@ class Cache(CacheBase):
             remaining = self._driver.remaining(self.namespace, self._check_key(key))
         return remaining
 
-    def touch(self, key: str, ttl: float | None = None) -> bool:
+    def touch(self, key: str, ttl: TTL = None) -> bool:
         """Restarts the TTL of `key` in L1 (None = default_ttl); False if the key is missing."""
         ttl = check_ttl(ttl)
         return bool(self._store.touch(self._prefix, key, self._default_ttl if ttl is None else ttl))
@@ -342,13 +343,13 @@ class AsyncCache(CacheBase):
         return default if value is MISS else value
 
     async def set(
-        self, key: str, value: Any, ttl: float | None = None, *, tags: Iterable[str] | None = None
+        self, key: str, value: Any, ttl: TTL = None, *, tags: Iterable[str] | None = None
     ) -> None:
         """See `Cache.set`."""
         if self._tier is None:
             if tags is not None:
                 tags_need_tier()
-            self._set(key, value, ttl)
+            self._set(key, value, check_ttl(ttl))
             return
         self._check_key(key)
         await self._driver.write(self.namespace, key, value, check_ttl(ttl), tags=check_tags(tags))
@@ -368,7 +369,7 @@ class AsyncCache(CacheBase):
             found |= await self._driver.read_many(self.namespace, missing) if missing else {}
         return found
 
-    async def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> None:
+    async def set_many(self, items: Mapping[str, Any], ttl: TTL = None) -> None:
         """See `Cache.set_many`."""
         if self._tier is not None:
             items = check_items(items)
@@ -400,7 +401,7 @@ class AsyncCache(CacheBase):
             remaining = await self._driver.remaining(self.namespace, self._check_key(key))
         return remaining
 
-    async def touch(self, key: str, ttl: float | None = None) -> bool:
+    async def touch(self, key: str, ttl: TTL = None) -> bool:
         """See `Cache.touch`."""
         ttl = check_ttl(ttl)
         return bool(self._store.touch(self._prefix, key, self._default_ttl if ttl is None else ttl))
@@ -459,12 +460,12 @@ class AsyncCache(CacheBase):
 
 
 def _set_without_tier(
-    setter: Setter, key: str, value: Any, ttl: float | None = None, *, tags: Any = None
+    setter: Setter, key: str, value: Any, ttl: TTL = None, *, tags: Any = None
 ) -> None:
     """Cache.set of an L1-only cache called with keywords the C setter does not take."""
     if tags is not None:
         tags_need_tier()
-    setter(key, value, ttl)
+    setter(key, value, check_ttl(ttl))
 
 
 def _l2_reader(driver: SyncTiered, namespace: str) -> Callable[[str, Any], Any]:

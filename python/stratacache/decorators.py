@@ -59,7 +59,7 @@ from ._default import configure
 from ._flight import Flight
 from ._keys import KeyBuilder, compile_function
 from ._log import RateLimited
-from ._options import check_namespace, check_ttl, require_callable
+from ._options import TTL, check_namespace, check_ttl, require_callable
 from ._plan import check_tags
 from ._tiered import Load
 from .errors import ConfigError, SerializationError
@@ -532,7 +532,7 @@ def make_cache_decorator(  # type: ignore[overload-overlap]
     func: Callable[P, Coroutine[Any, Any, R]],
     /,
     *,
-    ttl: float | None = ...,
+    ttl: TTL = ...,
     namespace: str | None = ...,
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
@@ -545,7 +545,7 @@ def make_cache_decorator(
     func: Callable[P, R],
     /,
     *,
-    ttl: float | None = ...,
+    ttl: TTL = ...,
     namespace: str | None = ...,
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
@@ -558,7 +558,7 @@ def make_cache_decorator(
     func: None = ...,
     /,
     *,
-    ttl: float | None = ...,
+    ttl: TTL = ...,
     namespace: str | None = ...,
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
@@ -570,7 +570,7 @@ def make_cache_decorator(
     func: Callable[..., Any] | None = None,
     /,
     *,
-    ttl: float | None = None,
+    ttl: TTL = None,
     namespace: str | None = None,
     key: Callable[..., str] | None = None,
     unless: Callable[[Any], object] | None = None,
@@ -617,7 +617,7 @@ def cache(
     func: None = ...,
     /,
     *,
-    ttl: float | None = ...,
+    ttl: TTL = ...,
     namespace: str | None = ...,
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,

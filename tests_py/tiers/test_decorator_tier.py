@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -130,3 +131,13 @@ async def test_a_lone_surrogate_key_is_a_value_error_on_the_tier_too(
         with pytest.raises(ValueError, match="lone surrogate at index 1") as info:
             await run(op, *args)
         assert not isinstance(info.value, UnicodeError)
+
+
+async def test_a_timedelta_ttl_reaches_redis(tiered: Callable[..., Any], redis_url: str) -> None:
+    a, b = tiered(redis_url, lock_timeout=dt.timedelta(seconds=1)), tiered(redis_url)
+    await run(a.set, "k", "v", ttl=dt.timedelta(minutes=2))
+    assert 100 < await run(b.ttl, "k") <= 120  # Redis's PX, seen from another cache
+    fn, _calls = counted(is_async(a))
+    f = a.cache(ttl=dt.timedelta(seconds=30))(fn)
+    await run(f, 3)
+    assert 20 < await run(b.ttl, f"{f.__stratacache_site__.keys.head}3") <= 30
