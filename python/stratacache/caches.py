@@ -312,7 +312,7 @@ class AsyncCache(CacheBase):
         from .tiers.tiered_async import AsyncTiered  # noqa: PLC0415
 
         assert self._tier is not None
-        redis = AsyncRedisTier(parts.client, parts.options, self._tier.counters)
+        redis = AsyncRedisTier(parts.client, parts.options, self._tier.counters, parts.ready)
         self._driver = AsyncTiered(self._tier, redis, lock_timeout)
 
     def _tier_setter(self, namespace: str) -> Setter:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import stratacache
 from stratacache import RedisAuthError, RedisOptions, TierUnavailableError
 from stratacache.testing.redis_servers import RedisServer, RedisTLSServer
 
@@ -41,8 +42,8 @@ async def test_a_read_only_user_builds_a_cache_that_serves_reads_and_skips_write
     await call(writer.set("k", "written"))
     with caplog.at_level(logging.WARNING, logger="stratacache"):
         reader = tiered(tls_url(redis_tls_clean, "reader"), l1=False)
+        assert await call(reader.get("k")) == "written"  # an AsyncCache checks off the loop
     assert any("read-only" in r.getMessage() for r in caplog.records)
-    assert await call(reader.get("k")) == "written"
     await call(reader.set("k", "mine"))  # refused by the server: skipped, counted
     await call(reader.delete("k"))
     assert await call(writer.get("k")) == "written"
@@ -110,3 +111,18 @@ def test_a_user_that_may_not_read_still_raises_at_construction(
     fresh_redis_server.command("ACL", "SETUSER", acl_user[0], "-get")
     with pytest.raises(RedisAuthError, match="read"):
         cache_cls(redis=user_url(fresh_redis_server, *acl_user))
+
+
+async def test_an_async_cache_built_in_a_running_loop_raises_at_its_first_call(
+    fresh_redis_server: RedisServer, acl_user: tuple[str, str]
+) -> None:
+    # Its connect check runs off the loop, so a wrong password surfaces on the first await.
+    url = user_url(fresh_redis_server, acl_user[0], "not-the-password")
+    cache = stratacache.AsyncCache(redis=url, redis_options=OPTIONS)
+    try:
+        with pytest.raises(RedisAuthError):
+            await cache.get("k")
+        with pytest.raises(RedisAuthError):
+            await cache.set("k", 1)
+    finally:
+        await cache.close()

@@ -117,6 +117,8 @@ async def test_runtime_refusals_quote_neither_password_nor_value(
     # The write goes out as a pipeline (SET + PUBLISH): redis-py's error quoted the command.
     closed = tiered(user, redis_options=FAST.replace(fail_open=False), l1=False)
     open_ = tiered(user, redis_options=FAST, l1=False)
+    for cache in (closed, open_):  # connect checks done (an AsyncCache runs it off the loop)
+        assert await call(cache.get("warm")) is None
     fresh_redis_server.command("ACL", "SETUSER", "canary", "-set", "-get", "-mget")
     with pytest.raises(TierUnavailableError) as info:
         await call(closed.set("k", VALUE))

@@ -13,7 +13,10 @@ unreachable server is an outage, not misconfiguration: with fail_open the cache 
 
 from __future__ import annotations
 
+import asyncio as aio
+import concurrent.futures
 import ssl
+import threading
 import uuid
 import weakref
 from typing import Any
@@ -37,6 +40,10 @@ class TierParts:
         self.sync = sync  # a sync client for the checks and the subscriber thread
         self.options = options
         self.target = target
+        # The connect-time check still running on a thread (AsyncCache built inside a running
+        # loop); the executor awaits it before its first command, and raises what it raised.
+        self.ready: concurrent.futures.Future[None] | None = None
+        self.asyncio = client is not sync
 
 
 def build(redis: Any, options: RedisOptions | None, *, asyncio: bool) -> TierParts:
@@ -55,8 +62,38 @@ def build(redis: Any, options: RedisOptions | None, *, asyncio: bool) -> TierPar
         sync = redis if not asyncio else _sync_twin(redis, options)
         parts = TierParts(redis, sync, options, None)
     if parts.sync is not None:
-        check_access(parts.sync, options)
+        if asyncio and _loop_running():
+            parts.ready = _check_in_background(parts.sync, options)
+        else:
+            check_access(parts.sync, options)
     return parts
+
+
+def _loop_running() -> bool:
+    try:
+        aio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _check_in_background(client: Any, options: RedisOptions) -> concurrent.futures.Future[None]:
+    """`check_access` on a daemon thread: its round trips (and timeouts, if Redis hangs) must
+    not block the event loop that builds an AsyncCache. A failure is logged at once too, in
+    case the cache is not used for a while."""
+    done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            check_access(client, options)
+        except Exception as exc:  # noqa: BLE001 - handed to the first call through `done`
+            logger.warning("Redis tier of an AsyncCache is unusable: %s", exc)
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
+
+    threading.Thread(target=run, name="stratacache-connect-check", daemon=True).start()
+    return done
 
 
 def _check_mode(target: RedisTarget, options: RedisOptions) -> None:
@@ -173,5 +210,8 @@ def start_subscriber(owner: object, parts: TierParts, state: Any, counters: Tier
     state.degraded = True  # until the subscription is confirmed
     subscriber.start()
     weakref.finalize(owner, subscriber.stop)
-    subscriber.connected.wait(parts.options.connect_timeout * 2)
+    if not (parts.asyncio and _loop_running()):
+        # A sync cache starts coherent when it can; an event loop must not wait for it (the
+        # cache is degraded meanwhile, which is safe: L1 TTLs are capped).
+        subscriber.connected.wait(parts.options.connect_timeout * 2)
     return subscriber

@@ -10,6 +10,7 @@ per command, not per key).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import sys
 import time
@@ -75,8 +76,17 @@ async def _within(seconds: float, awaitable: Awaitable[T]) -> T:
 class AsyncRedisTier:
     """Commands on a redis.asyncio client (standalone, Sentinel primary or Cluster)."""
 
-    def __init__(self, client: Any, options: RedisOptions, counters: TierCounters) -> None:
+    def __init__(
+        self,
+        client: Any,
+        options: RedisOptions,
+        counters: TierCounters,
+        ready: concurrent.futures.Future[None] | None = None,
+    ) -> None:
         self.client = client
+        # The connect-time check, when it still runs on a thread (see _build.build): awaited
+        # before the first command; what it raised (RedisAuthError...) every call raises.
+        self._ready = ready
         self.options = options
         self.counters = counters
         self.breaker = new_breaker(options)
@@ -108,6 +118,8 @@ class AsyncRedisTier:
             pool.reset()
 
     async def _call(self, fn: Callable[[], Awaitable[T]], *, idempotent: bool = True) -> T:
+        if self._ready is not None:
+            await self._checked()
         permits = [refuse_if_open(self)]
         try:
             return await _within(self.options.deadline, self._attempts(fn, idempotent, permits))
@@ -115,6 +127,12 @@ class AsyncRedisTier:
             raise deadline_passed(self) from exc
         finally:  # a cancelled trial call must not keep its half-open slot
             self.breaker.release(permits[0])
+
+    async def _checked(self) -> None:
+        """Waits for the connect-time check; raises what it raised, on every call."""
+        assert self._ready is not None
+        await asyncio.wrap_future(self._ready)
+        self._ready = None
 
     async def _attempts(
         self, fn: Callable[[], Awaitable[T]], idempotent: bool, permits: list[int]
