@@ -532,3 +532,53 @@ def test_the_c_fast_path_never_serves_a_method() -> None:
     assert not isinstance(Point.__dict__["norm"], stratacache._core.CachedCall)
     assert (Point((1, 2)).norm(), Point((3, 4)).norm(), Point((1, 2)).norm()) == (3, 7, 3)
     assert Point.norm.cache_info().hits == 1
+
+
+@pytest.mark.asyncio
+async def test_cache_clear_drops_only_this_functions_entries(target: Target, kind: str) -> None:
+    calls: list[str] = []
+
+    def load(a: int) -> int:
+        calls.append("load")
+        return a
+
+    def load_more(a: int) -> int:  # its key prefix starts with load's name
+        calls.append("load_more")
+        return a
+
+    f, g = target.cache_deco(define(kind, load)), target.cache_deco(define(kind, load_more))
+    for fn in (f, g):
+        for x in (1, 2, 1):
+            await call(fn(x))
+    assert f.cache_info().currsize == 2
+    await call(f.cache_clear())
+    assert f.cache_info()[:4] == (0, 0, 0, 0)  # counters restart, as functools' do
+    assert f.cache_info().currsize == 0
+    assert g.cache_info().currsize == 2
+    await call(f(1))
+    await call(g(1))
+    assert calls.count("load") == 3
+    assert calls.count("load_more") == 2
+    assert f.cache_info()[:3] == (0, 1, 1)
+
+
+@pytest.mark.asyncio
+async def test_cache_info_has_functools_fields(kind: str) -> None:
+    c = stratacache.Cache(max_entries=64)
+    f = c.cache(define(kind, Recorder()))
+    await call(f(1))
+    await call(f(1))
+    info = f.cache_info()
+    assert (info.hits, info.misses, info.maxsize, info.currsize) == (1, 1, 64, 1)
+    assert info.loader_calls == 1
+    assert (
+        stratacache.Cache(max_bytes=10_000).cache(define(kind, Recorder())).cache_info().maxsize
+        is None
+    )
+
+
+def test_cache_clear_of_a_key_function_is_a_type_error() -> None:
+    f = stratacache.Cache().cache(key=lambda a: f"item:{a}")(lambda a: a)
+    with pytest.raises(TypeError, match=r"cache_clear.*key= function"):
+        f.cache_clear()
+    assert f.cache_info().currsize is None

@@ -86,6 +86,7 @@ class CacheBase:
         self._default_ttl = check_ttl(default_ttl, "default_ttl")
         self.namespace = check_namespace(namespace)
         rate, capacity = check_recording(record, record_capacity)
+        self._max_entries = entries or None  # cache_info().maxsize of its functions
         self._store = _core.Store(
             max_entries=entries,
             max_bytes=nbytes,
@@ -256,6 +257,19 @@ class CacheBase:
 
     def _l1_delete(self, namespace: str, key: str) -> bool:
         return bool(self._store.delete(prefix_of(check_namespace(namespace)), key))
+
+    def _l1_count(self, namespace: str, head: str) -> int:
+        """How many L1 keys of `namespace` start with `head` (a cached function's entries)."""
+        prefix = prefix_of(check_namespace(namespace))
+        return sum(1 for k in self._store.keys(prefix) if k.startswith(head, len(prefix)))
+
+    def _drop_pattern(self, namespace: str, pattern: str) -> None:
+        """A cached sync function's cache_clear: L1 here; `Cache` adds its Redis tier."""
+        self._l1_drop_pattern(check_namespace(namespace), pattern)
+
+    async def _drop_pattern_async(self, namespace: str, pattern: str) -> None:
+        """A cached async function's cache_clear: L1 here; `AsyncCache` adds its Redis tier."""
+        self._l1_drop_pattern(check_namespace(namespace), pattern)
 
     def _delete(self, namespace: str, key: str) -> bool:
         """A cached sync function's invalidate: L1 here; `Cache` adds its Redis tier."""

@@ -316,6 +316,16 @@ class KeyBuilder:
         )
         return len(self._params) if simple else None
 
+    def stored_head(self) -> str | None:
+        """The prefix every stored key of this function starts with (shortened keys keep only
+        its first bytes); None with a key function, whose keys share no prefix."""
+        if self._custom is not None:
+            return None
+        raw = self.head.encode("utf-8", "surrogatepass")
+        if len(raw) <= _PREFIX_BYTES:
+            return self.head
+        return raw[:_PREFIX_BYTES].decode("utf-8", "ignore")
+
     def _make_custom(self) -> KeyFunction:
         custom, name = self._custom, self.func_name
         assert custom is not None

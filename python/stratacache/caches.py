@@ -119,6 +119,12 @@ class Cache(CacheBase):
         # The driver deletes from L1 and Redis and publishes the message other processes drop.
         return bool(self._driver.delete(check_namespace(namespace), [self._check_key(key)]))
 
+    def _drop_pattern(self, namespace: str, pattern: str) -> None:
+        if self._tier is None:
+            super()._drop_pattern(namespace, pattern)
+        else:  # SCAN-deletes in Redis and publishes the pattern to every process
+            self._driver.invalidate_pattern(check_namespace(namespace), pattern)
+
     def get(self, key: str, default: Any = None) -> Any:
         """The value stored under `key`, or `default` when there is none.
 
@@ -331,6 +337,12 @@ class AsyncCache(CacheBase):
             return self._l1_delete(namespace, key)
         ns = check_namespace(namespace)
         return bool(await self._driver.delete(ns, [self._check_key(key)]))
+
+    async def _drop_pattern_async(self, namespace: str, pattern: str) -> None:
+        if self._tier is None:
+            await super()._drop_pattern_async(namespace, pattern)
+        else:
+            await self._driver.invalidate_pattern(check_namespace(namespace), pattern)
 
     async def get(self, key: str, default: Any = None) -> Any:
         """See `Cache.get`."""

@@ -60,7 +60,7 @@ from ._flight import Flight
 from ._keys import KeyBuilder, compile_function
 from ._log import RateLimited
 from ._options import TTL, check_namespace, check_ttl, require_callable
-from ._plan import check_tags
+from ._plan import check_tags, glob_escape
 from ._tiered import Load
 from .errors import ConfigError, SerializationError
 
@@ -92,6 +92,9 @@ class CacheInfo(NamedTuple):
     concurrent call of the same key to run it. loader_calls: times the function ran.
     in_flight: keys whose function call is under way now. unencodable: results the Redis
     tier's codec could not encode, kept in this process's L1 only (logged, rate-limited).
+    maxsize, currsize: as in `functools.lru_cache`: the cache's max_entries (None when only
+    max_bytes bounds it) and how many entries of this function L1 holds now (None with
+    ``key=``, whose keys have no common prefix). `cache_clear` restarts the counters.
     """
 
     hits: int
@@ -99,6 +102,8 @@ class CacheInfo(NamedTuple):
     loader_calls: int
     in_flight: int
     unencodable: int = 0
+    maxsize: int | None = None
+    currsize: int | None = None
 
 
 class CachedFunction(Protocol[P, R]):
@@ -115,6 +120,11 @@ class CachedFunction(Protocol[P, R]):
 
     def cache_info(self) -> CacheInfo:
         """This function's counters."""
+        ...
+
+    def cache_clear(self) -> None:
+        """Deletes every entry of this function from every tier and process (one pattern
+        invalidation) and restarts its counters, as `functools.lru_cache`'s does."""
         ...
 
     @overload
@@ -144,6 +154,10 @@ class AsyncCachedFunction(Protocol[P, R]):
         """This function's counters."""
         ...
 
+    def cache_clear(self) -> Awaitable[None]:
+        """Like `CachedFunction.cache_clear`; L1 at once, the lower tiers when awaited."""
+        ...
+
     @overload
     def __get__(self, instance: None, owner: type[Any] | None = None, /) -> Self: ...
     @overload
@@ -160,12 +174,17 @@ class _CacheHooks(Protocol):
 
     namespace: str
     _tier: Any  # the TierState, None without a tier
+    _max_entries: int | None
 
     def _getter(self, namespace: str) -> Callable[..., Any]: ...
     def _setter(self, namespace: str) -> Callable[..., None]: ...
     def _delete(self, namespace: str, key: str) -> bool: ...
     def _l1_delete(self, namespace: str, key: str) -> bool: ...
     async def _delete_async(self, namespace: str, key: str) -> bool: ...
+    def _l1_count(self, namespace: str, head: str) -> int: ...
+    def _l1_drop_pattern(self, namespace: str, pattern: str) -> None: ...
+    def _drop_pattern(self, namespace: str, pattern: str) -> None: ...
+    async def _drop_pattern_async(self, namespace: str, pattern: str) -> None: ...
     def _tier_loader(self, namespace: str) -> Callable[..., Any] | None: ...
 
 
@@ -218,6 +237,7 @@ class _CallSite(Generic[P, R]):
         self.hits = itertools.count()
         self.loads = itertools.count()
         self.unencodable = itertools.count()
+        self._zero = (0, 0, 0, 0)  # the counters at the last cache_clear()
         self._unencodable_log = RateLimited(
             "%s returned a value the Redis tier's codec cannot encode (%s): kept in L1 only"
         )
@@ -362,12 +382,41 @@ class _CallSite(Generic[P, R]):
     async def _invalidate_rest(cache: _CacheHooks, ns: str, key: str, local: bool) -> bool:
         return await cache._delete_async(ns, key) or local
 
-    def cache_info(self) -> CacheInfo:
-        flight = self.flight
+    def _counters(self) -> tuple[int, int, int, int]:
         hits = _count(self.hits) + (0 if self.fast is None else self.fast.hits)
-        return CacheInfo(
-            hits, flight.misses, _count(self.loads), flight.in_flight, _count(self.unencodable)
+        return hits, self.flight.misses, _count(self.loads), _count(self.unencodable)
+
+    def cache_info(self) -> CacheInfo:
+        hits, misses, loads, unencodable = (
+            now - then for now, then in zip(self._counters(), self._zero, strict=True)
         )
+        cache = self.current_cache()
+        head = self.keys.stored_head()
+        ns = cache.namespace if self.namespace is None else self.namespace
+        size = None if head is None else cache._l1_count(ns, head)
+        return CacheInfo(
+            hits, misses, loads, self.flight.in_flight, unencodable, cache._max_entries, size
+        )
+
+    def cache_clear(self) -> Awaitable[None] | None:
+        """Deletes this function's entries by the pattern of its key prefix (every tier, every
+        process) and restarts the counters; an async function's returns the awaitable."""
+        head = self.keys.stored_head()
+        if head is None:
+            msg = (
+                f"cache_clear() of {self.keys.func_name}: its key= function chooses keys "
+                "without a common prefix; delete them with invalidate() or invalidate_pattern()"
+            )
+            raise TypeError(msg)
+        pattern = glob_escape(head) + "*"
+        cache = self.current_cache()
+        ns = cache.namespace if self.namespace is None else self.namespace
+        self._zero = self._counters()
+        if not self.is_async:
+            cache._drop_pattern(ns, pattern)
+            return None
+        cache._l1_drop_pattern(ns, pattern)  # at once, as invalidate() does
+        return cache._drop_pattern_async(ns, pattern)
 
 
 # The two wrappers. They take the decorated function's own parameters (see
@@ -478,6 +527,7 @@ def _decorate(
         wrapper = functools.wraps(func)(fast)
     wrapper.invalidate = site.invalidate
     wrapper.cache_info = site.cache_info
+    wrapper.cache_clear = site.cache_clear
     wrapper.__stratacache_site__ = site
     if keys.identity_param is not None:  # self/cls is in the key: bind invalidate() to it too
         return _CachedMethod(wrapper, bind_owner=bind_owner)
@@ -498,6 +548,10 @@ class _BoundMethod(functools.partial[Any]):
         info: CacheInfo = wrapper.cache_info()
         return info
 
+    def cache_clear(self) -> Any:
+        wrapper: Any = self.func
+        return wrapper.cache_clear()
+
 
 class _CachedMethod:
     """The decorated form of a function whose first parameter is a keyed self/cls.
@@ -513,6 +567,7 @@ class _CachedMethod:
         self._sc_bind_owner = bind_owner
         self.invalidate = wrapper.invalidate
         self.cache_info = wrapper.cache_info
+        self.cache_clear = wrapper.cache_clear
         self.__stratacache_site__ = wrapper.__stratacache_site__
 
     def __get__(self, instance: object, owner: type[Any] | None = None) -> Any:
@@ -629,7 +684,11 @@ def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
 
     Use it bare (``@cache``) or with options (``@cache(ttl=60)``). Works on functions,
     ``async def`` functions and methods; the decorated function keeps its signature and gains
-    ``invalidate(*args, **kwargs)`` and ``cache_info() -> CacheInfo``. ``invalidate`` deletes
+    ``invalidate(*args, **kwargs)``, ``cache_clear()`` and ``cache_info() -> CacheInfo``
+    (functools' hits, misses, maxsize and currsize, and ours). ``cache_clear`` deletes every
+    entry of the function (one pattern invalidation of its key prefix: with a Redis tier, a
+    SCAN in Redis and a message to every process) and restarts the counters; it refuses a
+    function with ``key=``. ``invalidate`` deletes
     the entry of those arguments from every tier and, through the Redis tier's message, from
     every process, as `Cache.delete` does; it returns True if the entry existed. A sync
     function's returns that bool; an ``async def``'s returns an awaitable of it (like

@@ -141,3 +141,23 @@ async def test_a_timedelta_ttl_reaches_redis(tiered: Callable[..., Any], redis_u
     f = a.cache(ttl=dt.timedelta(seconds=30))(fn)
     await run(f, 3)
     assert 20 < await run(b.ttl, f"{f.__stratacache_site__.keys.head}3") <= 30
+
+
+async def test_cache_clear_reaches_redis_and_every_process(
+    tiered: Callable[..., Any], redis_url: str, settle: Callable[..., None]
+) -> None:
+    a, b = tiered(redis_url), tiered(redis_url)
+    fn, calls = counted(is_async(a))
+    fa, fb = a.cache(ttl=30)(fn), b.cache(ttl=30)(fn)
+    for x in (1, 2):
+        assert await run(fa, x) == x * 10 + len(calls) - 1
+        await run(fb, x)  # from Redis, into b's L1
+    await run(a.set, "unrelated", "kept")
+    assert calls == [1, 2]
+    await run(fa.cache_clear)
+    settle(redis_url, a, b)
+    assert fb.cache_info().currsize == 0
+    assert await run(fb, 1) == 12  # neither b's L1 nor Redis kept it
+    assert await run(fa, 2) == 23
+    assert calls == [1, 2, 1, 2]
+    assert await run(b.get, "unrelated") == "kept"
