@@ -11,6 +11,11 @@
 
 #include "fast_call.hpp"
 
+#if PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
+// 3.13 moved _Py_HashBytes to the internal headers but still exports it; 3.14 has Py_HashBuffer.
+extern "C" PyAPI_FUNC(Py_hash_t) _Py_HashBytes(const void*, Py_ssize_t);
+#endif
+
 namespace stratacache::bindings {
 namespace {
 
