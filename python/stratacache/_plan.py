@@ -236,12 +236,14 @@ return ARGV[1]
 
 #: Lua: the fill of a load. Stores ARGV[2] (PX ARGV[3], 0 = none) only if KEYS[1] still holds
 #: what the load saw when it began (SHA-1 ARGV[1]: its lease, or the expired or invalidated
-#: value it replaces); a delete or a write since then refuses it. Returns 1 stored, 0 refused.
+#: value it replaces); a delete or a write since then refuses it. A stored fill publishes
+#: message ARGV[5] on channel ARGV[4] (none when empty). Returns 1 stored, 0 refused.
 FILL = """
 local v = redis.call('get', KEYS[1])
 if not v or redis.sha1hex(v) ~= ARGV[1] then return 0 end
 if ARGV[3] == '0' then redis.call('set', KEYS[1], ARGV[2])
 else redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('publish', ARGV[4], ARGV[5]) end
 return 1
 """
 

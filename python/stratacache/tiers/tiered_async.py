@@ -36,6 +36,7 @@ class AsyncTiered(AsyncRuntime):
         self._refreshing: set[bytes] = set()
         self._acquire_lock = redis.client.register_script(_plan.ACQUIRE_LOCK)
         self._lease_get = redis.client.register_script(_plan.LEASE_GET)
+        self._fill_script = redis.client.register_script(_plan.FILL)
         self._lease_ms = _plan.lease_ms(lock_timeout)
         state.on_recovered = lambda: self._from_thread(self._replay_quietly)
 
@@ -380,14 +381,15 @@ class AsyncTiered(AsyncRuntime):
         rkey, data, px = st.encode(
             namespace, key, value, ttl, tags=tags, versions=versions or (), compute_us=compute_us
         )
+        channel, message = self._announce("k", namespace, [key]) or (b"", b"")
         try:
             await self._ready()
-            calls = [([rkey], [seen, data, px or 0])]
-            result = await self.redis.eval(_plan.FILL, calls, self._announce("k", namespace, [key]))
+            args = [seen, data, px or 0, channel, message]
+            stored = int(await self.redis.script(self._fill_script, [rkey], args))
         except TierDown as exc:
             st.write_failed(exc, namespace)
             return False
-        if not int(result[0]):
+        if not stored:
             st.counters.fills_refused += 1
             return False
         st.counters.sets += 1
