@@ -1,8 +1,9 @@
 """The `cache` decorator: memoise sync or async functions and methods in a Cache.
 
 ``@stratacache.cache`` (bare, like `functools.cache`) and ``@stratacache.cache(ttl=...)`` use
-the process-wide default cache (see `stratacache.configure`); ``@my_cache.cache(...)`` uses a
-given `Cache` or `AsyncCache`. Both go through `make_cache_decorator`.
+the process-wide default cache (see `stratacache.configure`; with a Redis tier, ``async def``
+functions use its `AsyncCache` twin, `stratacache._default.get_async`); ``@my_cache.cache(...)``
+uses a given `Cache` or `AsyncCache`. Both go through `make_cache_decorator`.
 
 At decoration time everything about the function is computed once into a `_CallSite` (key
 builder, TTL, namespace, the cache's L1 get/set callables, the single-flight registry), and

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 import stratacache
+from stratacache import _default
 
 pytestmark = pytest.mark.usefixtures("redis_clean_url")
 
@@ -161,3 +162,46 @@ async def test_cache_clear_reaches_redis_and_every_process(
     assert await run(fa, 2) == 23
     assert calls == [1, 2, 1, 2]
     assert await run(b.get, "unrelated") == "kept"
+
+
+@pytest.fixture
+def default_from_env(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> Iterator[None]:
+    """STRATACACHE_URL set to the test server; the default caches rebuilt from it."""
+    monkeypatch.setenv("STRATACACHE_URL", redis_url)
+    _default.reset()
+    yield
+    _default.get().close()
+    monkeypatch.delenv("STRATACACHE_URL")
+    stratacache.configure()  # later tests get an L1-only default again
+
+
+@pytest.mark.usefixtures("default_from_env")
+async def test_the_default_cache_serves_async_functions_with_a_url(redis_url: str) -> None:
+    sync_fn, sync_calls = counted(False)
+    async_fn, async_calls = counted(True)
+    f, af = stratacache.cache(ttl=30)(sync_fn), stratacache.cache(ttl=30)(async_fn)
+    assert f(1) == 10
+    assert await af(2) == 20  # used to raise ConfigError
+    assert await af(2) == 20
+    assert (sync_calls, async_calls) == ([1], [2])
+    twin = _default.get_async()
+    assert isinstance(twin, stratacache.AsyncCache)
+    assert twin._tier is not None
+    assert await twin.get(f"{af.__stratacache_site__.keys.head}2") == 20  # in Redis
+    assert await af.invalidate(2) is True
+    assert await af(2) == 21
+    await twin.close()
+
+
+async def test_configure_with_a_url_gives_async_functions_a_twin(redis_url: str) -> None:
+    async_fn, _calls = counted(True)
+    af = stratacache.cache(async_fn)
+    try:
+        sync_default = stratacache.configure(redis=redis_url)
+        assert await af(3) == 30
+        assert await run(sync_default.get, f"{af.__stratacache_site__.keys.head}3") == 30
+        await _default.get_async().close()
+        sync_default.close()
+    finally:
+        stratacache.configure()
+    assert await af(3) == 31  # back on an L1-only default: a new, empty cache
