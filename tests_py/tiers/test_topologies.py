@@ -91,7 +91,11 @@ async def test_tracking_catches_writes_by_other_clients(
     ("url", "error", "match"),
     [
         ("http://localhost:6379", ConfigError, "scheme"),
-        ("redis://", ConfigError, "no host"),
+        ("redis+cluster://", ConfigError, "no host"),
+        ("unix://", ConfigError, "path"),
+        ("redis://127.0.0.1:6379?decode_responses=true", ConfigError, "bytes"),
+        ("redis://127.0.0.1:6379?db=x", ConfigError, "malformed"),
+        ("redis://127.0.0.1:6379?protocol=3&coherence=tracking", ConfigError, "protocol=2"),
         ("redis://127.0.0.1:notaport", ConfigError, "port"),
         ("redis://127.0.0.1:6379/x", ConfigError, "database"),
         ("redis+sentinel://127.0.0.1:26379", ConfigError, "service name"),
@@ -173,3 +177,51 @@ def test_a_certificate_from_an_unknown_ca_is_refused_at_construction(
 ) -> None:
     with pytest.raises(RedisTLSError):
         stratacache.Cache(redis=redis_tls.url_for("writer"))  # no ssl_ca_certs: system CAs
+
+
+@pytest.mark.parametrize(
+    "form",
+    ["redis://localhost:{port}/3", "redis://localhost:{port}?db=3", "redis://:@localhost:{port}/3"],
+)
+async def test_standalone_urls_are_read_as_redis_py_reads_them(
+    tiered: Callable[..., Any], fresh_redis_server: RedisServer, form: str
+) -> None:
+    # issue 12: redis-py's from_url forms (a host name, db as path or query) are accepted.
+    url = form.format(port=fresh_redis_server.port) + "&client_name=web"
+    url = url.replace("&", "?", 1) if "?" not in url else url
+    cache = tiered(url)
+    await call(cache.set("k", 1))
+    admin = fresh_redis_server.client()
+    try:
+        admin.select(3)
+        assert admin.exists("sc:\x1fk") == 1
+        assert "name=web" in admin.execute_command("CLIENT", "LIST")
+    finally:
+        admin.close()
+
+
+async def test_a_unix_socket_url(tiered: Callable[..., Any], tmp_path: Any) -> None:
+    socket_path = tmp_path / "redis.sock"
+    with RedisServer(config=[f"unixsocket {socket_path}", "unixsocketperm 700"]) as server:
+        a, b = tiered(f"unix://{socket_path}?db=2"), tiered(f"unix://{socket_path}?db=2")
+        await call(a.set("k", "over a socket"))
+        assert await call(b.get("k")) == "over a socket"
+        client = server.client()
+        try:
+            client.select(2)
+            assert client.exists("sc:\x1fk") == 1
+        finally:
+            client.close()
+
+
+async def test_protocol_3_from_the_url(
+    tiered: Callable[..., Any], fresh_redis_server: RedisServer, settle: Callable[..., None]
+) -> None:
+    url = f"{fresh_redis_server.url}?protocol=3"
+    a, b = tiered(url), tiered(url)
+    await call(a.set("k", "v1"))
+    assert await call(b.get("k")) == "v1"
+    await call(a.set("k", "v2"))
+    settle(fresh_redis_server.url, b)
+    assert await call(b.get("k")) == "v2"
+    assert b._stats().l2.coherent

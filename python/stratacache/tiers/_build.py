@@ -97,6 +97,9 @@ def _check_in_background(client: Any, options: RedisOptions) -> concurrent.futur
 
 
 def _check_mode(target: RedisTarget, options: RedisOptions) -> None:
+    if options.coherence == "tracking" and dict(target.extra).get("protocol", 2) != 2:
+        msg = 'coherence="tracking" needs protocol=2 (its invalidations come as RESP2 messages)'
+        raise ConfigError(msg)
     if options.coherence == "tracking" and target.kind == "cluster":
         msg = (
             'coherence="tracking" is not available on Cluster (tracking is per node); use "pubsub"'

@@ -36,9 +36,11 @@ def connection_kwargs(target: RedisTarget, options: RedisOptions) -> dict[str, A
         "password": target.password,
         "socket_timeout": options.socket_timeout,
         "socket_connect_timeout": options.connect_timeout,
-        "socket_keepalive": True,
         "protocol": 2,
     }
+    if not target.path:  # TCP only
+        kwargs["socket_keepalive"] = True
+    kwargs |= dict(target.extra)
     if target.ssl:
         kwargs |= {
             "ssl": True,
@@ -112,6 +114,8 @@ def _connection_class(lib: Any, sentinel: Any, target: RedisTarget) -> type:
             if target.ssl
             else sentinel.SentinelManagedConnection
         )
+    elif target.path:
+        base = lib.UnixDomainSocketConnection
     else:
         base = lib.SSLConnection if target.ssl else lib.Connection
     return base if lib.__name__ == "redis.asyncio" else _capped(base)
@@ -161,10 +165,12 @@ def _client(
             retry=no_retry,
             connection_class=_connection_class(lib, sentinel, target),
         )
-    host, port = target.hosts[0]
+    if target.path:
+        where: dict[str, Any] = {"path": target.path}
+    else:
+        where = {"host": target.hosts[0][0], "port": target.hosts[0][1]}
     pool = lib.BlockingConnectionPool(
-        host=host,
-        port=port,
+        **where,
         db=target.db,
         max_connections=options.max_connections,
         timeout=options.connect_timeout,

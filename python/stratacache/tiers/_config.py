@@ -2,8 +2,9 @@
 
 URLs:
 
-* ``redis://[user:password@]host:port[/db]`` — a standalone server;
-* ``rediss://...`` — the same over TLS;
+* ``redis://``, ``rediss://`` (TLS) and ``unix://`` — a standalone server, parsed by redis-py
+  exactly as ``redis.Redis.from_url`` parses it (``redis://localhost``, ``redis://:pw@h/2``,
+  ``unix:///run/redis.sock?db=1``, ``?protocol=3``, ``?client_name=web``...);
 * ``redis+sentinel://[user:password@]h1:p1,h2:p2/service[/db]`` — the primary Sentinel names;
 * ``redis+cluster://[user:password@]h1:p1,h2:p2`` — a Redis Cluster (any nodes as seeds).
 
@@ -17,9 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
 
 from .._breaker import BreakerConfig
 from .._options import NAMESPACE_SEP, check_bound, check_positive, check_ttl, require_type
@@ -27,7 +29,8 @@ from ..errors import ConfigError
 
 __all__ = ["RedisOptions", "RedisTarget", "parse_url"]
 
-_SCHEMES = {"redis": "standalone", "rediss": "standalone", "redis+sentinel": "sentinel"}
+_SCHEMES = {"redis": "standalone", "rediss": "standalone", "unix": "standalone"}
+_SCHEMES |= {"redis+sentinel": "sentinel"}
 _SCHEMES |= {"rediss+sentinel": "sentinel", "redis+cluster": "cluster", "rediss+cluster": "cluster"}
 
 
@@ -131,6 +134,9 @@ class RedisTarget:
     password: str | None = field(default=None, repr=False)
     ssl: bool = False
     service_name: str | None = None
+    path: str | None = None  # a unix socket (unix:// URLs)
+    #: redis-py connection arguments of a standalone URL's query (client_name, protocol...).
+    extra: tuple[tuple[str, Any], ...] = ()
 
 
 _FLOAT_FIELDS = {
@@ -145,6 +151,7 @@ _INT_FIELDS = {"max_connections", "retries"}
 _BOOL_FIELDS = {"fail_open", "ssl_check_hostname"}
 _STR_FIELDS = {"key_prefix", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs"}
 _STR_FIELDS |= {"sentinel_password", "coherence"}
+_OUR_FIELDS = _FLOAT_FIELDS | _INT_FIELDS | _BOOL_FIELDS | _STR_FIELDS
 
 
 def parse_url(url: str, options: RedisOptions) -> tuple[RedisTarget, RedisOptions]:
@@ -169,6 +176,8 @@ def parse_url(url: str, options: RedisOptions) -> tuple[RedisTarget, RedisOption
             "percent-encode them, e.g. with urllib.parse.quote(password, safe='')"
         )
         raise ConfigError(msg)
+    if kind == "standalone":
+        return _standalone(parts, options)
     userinfo, _, hostlist = parts.netloc.rpartition("@")
     username, _, password = userinfo.partition(":")
     hosts = tuple(_host_port(h, n) for n, h in enumerate(hostlist.split(","), 1) if h)
@@ -198,9 +207,77 @@ def parse_url(url: str, options: RedisOptions) -> tuple[RedisTarget, RedisOption
     return target, _apply_query(parts.query, options)
 
 
+#: redis-py URL parameters a standalone URL may carry besides ours (passed to its connections).
+_REDIS_PY_PARAMETERS = {"db", "client_name", "health_check_interval", "socket_keepalive"}
+_REDIS_PY_PARAMETERS |= {"socket_read_size", "protocol"}
+#: redis-py parameters that name one of our options.
+_ALIASES = {"socket_connect_timeout": "connect_timeout"}
+#: redis-py parameters the tier cannot honour, and why.
+_REFUSED = {
+    "decode_responses": "the cache stores bytes",
+    "retry_on_timeout": "the tier retries by itself (use retries=)",
+    "retry_on_error": "the tier retries by itself (use retries=)",
+    "timeout": "use connect_timeout= (the wait for a pooled connection)",
+}
+
+
+def _standalone(parts: SplitResult, options: RedisOptions) -> tuple[RedisTarget, RedisOptions]:
+    """A redis://, rediss:// or unix:// URL, parsed by redis-py; our parameters taken out."""
+    from redis.connection import parse_url as redis_parse_url  # noqa: PLC0415
+
+    ours: list[tuple[str, str]] = []
+    theirs: list[tuple[str, str]] = []
+    for given, raw in parse_qsl(parts.query, keep_blank_values=True):
+        if given in _REFUSED:
+            msg = f"Redis URL parameter {given!r} is not supported: {_REFUSED[given]}"
+            raise ConfigError(msg)
+        name = _ALIASES.get(given, given)
+        (ours if name in _OUR_FIELDS or name not in _REDIS_PY_PARAMETERS else theirs).append(
+            (name, raw)
+        )
+    try:
+        port = parts.port
+        # Spelled out: geturl() drops the empty netloc of unix:///path, which redis-py needs.
+        plain = f"{parts.scheme}://{parts.netloc}{parts.path}?{urlencode(theirs)}"
+        kwargs: dict[str, Any] = redis_parse_url(plain)  # type: ignore[no-untyped-call]
+    except ValueError:  # redis-py's and urllib's messages may quote URL parts
+        msg = (
+            "invalid Redis URL (a port, db or parameter value is malformed); expected "
+            "redis[s]://[[user]:password@]host[:port][/db][?option=value] or "
+            "unix://[[user]:password@]/path/to/socket[?db=N]"
+        )
+        raise ConfigError(msg) from None
+    if port is not None and not 0 < port < 65536:
+        msg = "Redis URL port must be 1..65535"
+        raise ConfigError(msg)
+    if parts.scheme != "unix" and parts.path.strip("/") and "db" not in dict(theirs):
+        _int(unquote(parts.path).strip("/"), "database number")  # redis-py ignores a bad one
+    if parts.scheme == "unix" and not kwargs.get("path"):
+        msg = "a unix:// Redis URL needs the socket's path: unix:///run/redis.sock"
+        raise ConfigError(msg)
+    keep = ("db", "username", "password", "host", "port", "path", "connection_class")
+    target = RedisTarget(
+        kind="standalone",
+        hosts=()
+        if parts.scheme == "unix"
+        else ((kwargs.get("host", "localhost"), kwargs.get("port", 6379)),),
+        db=int(kwargs.get("db", 0)),
+        username=kwargs.get("username") or None,
+        password=kwargs.get("password") or None,
+        ssl=parts.scheme == "rediss",
+        path=kwargs.get("path"),
+        extra=tuple(sorted((k, v) for k, v in kwargs.items() if k not in keep)),
+    )
+    return target, _apply_pairs(ours, options)
+
+
 def _apply_query(query: str, options: RedisOptions) -> RedisOptions:
+    return _apply_pairs(parse_qsl(query, keep_blank_values=True), options)
+
+
+def _apply_pairs(pairs: Iterable[tuple[str, str]], options: RedisOptions) -> RedisOptions:
     changes: dict[str, Any] = {}
-    for name, raw in parse_qsl(query, keep_blank_values=True):
+    for name, raw in pairs:
         if name in _FLOAT_FIELDS:
             changes[name] = _float(raw, name)
         elif name in _INT_FIELDS:
