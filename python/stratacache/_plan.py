@@ -226,12 +226,14 @@ return {tonumber(ARGV[1]), 1}
 LEASE_PREFIX = b"\x00sc-lease\x00"
 
 #: Lua: the value of KEYS[1], or a lease on it (ARGV[1], for ARGV[2] ms) when absent. Returns
-#: the bytes the key now holds: a value, our lease, or another loader's lease (shared).
+#: {the bytes the key now holds: a value, our lease, or another loader's lease (shared);
+#: 1 if a key of another type, written by someone else, was replaced by our lease}.
 LEASE_GET = """
-local v = redis.call('get', KEYS[1])
-if v then return v end
+local t = redis.call('type', KEYS[1])['ok']
+if t == 'string' then return {redis.call('get', KEYS[1]), 0} end
+if t ~= 'none' then redis.call('del', KEYS[1]) end
 redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return ARGV[1]
+return {ARGV[1], t == 'none' and 0 or 1}
 """
 
 #: Lua: the fill of a load. Stores ARGV[2] (PX ARGV[3], 0 = none) only if KEYS[1] still holds

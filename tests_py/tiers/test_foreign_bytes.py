@@ -142,3 +142,21 @@ async def test_mutated_envelopes_are_a_miss_or_a_value_never_an_error(
         client.set(b"sc:\x1fk", data)
         await call(a.get("k"))  # a value or None; raising fails the test
     assert a._stats().l2.corrupt > 0
+
+
+async def test_a_value_key_of_another_type_is_replaced_by_a_load(
+    tiered: Callable[..., Any], redis_url: str
+) -> None:
+    a = tiered(redis_url, l1=False)
+    load, calls = counted(is_async(a))
+    f = a.cache(load)
+    client = raw(redis_url)
+    assert await call(f(1)) == 10
+    (rkey,) = [k for k in client.scan_iter(b"sc:*") if b"\x1f" in k]
+    client.delete(rkey)
+    client.rpush(rkey, b"foreign")  # GET on it would be a WRONGTYPE error on every call
+    assert await call(f(1)) == 11
+    assert client.type(rkey) == b"string"
+    assert await call(f(1)) == 11  # stored again: no third load
+    assert calls == [1, 1]
+    assert a._stats().l2.corrupt == 1

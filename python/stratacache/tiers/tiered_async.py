@@ -61,7 +61,9 @@ class AsyncTiered(AsyncRuntime):
             await self._ready()
             if lease:
                 mark = _plan.LEASE_PREFIX + secrets.token_bytes(12)
-                data = await self.redis.script(self._lease_get, [rkey], [mark, self._lease_ms])
+                args = [mark, self._lease_ms]
+                data, repaired = await self.redis.script(self._lease_get, [rkey], args)
+                st.repaired("value", int(repaired))
                 seen = hashlib.sha1(data, usedforsecurity=False).hexdigest()
             else:
                 data = await self.redis.get(rkey)

@@ -58,7 +58,9 @@ class SyncTiered(SyncRuntime):
             self._ready()
             if lease:
                 mark = _plan.LEASE_PREFIX + secrets.token_bytes(12)
-                data = self.redis.script(self._lease_get, [rkey], [mark, self._lease_ms])
+                args = [mark, self._lease_ms]
+                data, repaired = self.redis.script(self._lease_get, [rkey], args)
+                st.repaired("value", int(repaired))
                 seen = hashlib.sha1(data, usedforsecurity=False).hexdigest()
             else:
                 data = self.redis.get(rkey)
