@@ -52,6 +52,9 @@ def build(redis: Any, options: RedisOptions | None, *, asyncio: bool) -> TierPar
         options = RedisOptions()
     require_type(options, RedisOptions, "redis_options", "a RedisOptions")
     if isinstance(redis, str):
+        from .._extras import require  # noqa: PLC0415 - redis-py parses the URL and connects
+
+        require("redis", "redis", "a Redis tier")
         target, options = parse_url(redis, options)
         _check_mode(target, options)
         sync = sync_client(target, options)
