@@ -24,13 +24,15 @@
 #    with `python -I` from an empty directory (L1, Codec lz4/zstd/AES-GCM/HMAC, simulate on the
 #    sample trace, the native libraries the process maps are the wheel's own), then the console
 #    script: `stratacache --version`, and `stratacache analyze` failing with the [cli] pip line.
+# 4. Unhides libssl and libcrypto only (Python's ssl is needed to import the Redis tier's client
+#    module) and checks that in each bare venv Cache(redis=...) names the [redis] pip line.
 #
 # Hiding libcrypto and libssl breaks Python's own _ssl and _hashlib modules too, for the whole
 # proof. That is fine and deliberate: venv, ensurepip and pip work without them (ssl is optional
 # in pip and asyncio, and hashlib falls back to its built-in sha256/blake2), --no-index needs no
 # TLS, and the smoke test thereby also shows that `import stratacache` and L1/Codec/simulate need
-# neither module, i.e. stratacache's crypto is the wheel's libcrypto, not Python's. Only a
-# Redis tier with rediss:// needs ssl, and the bare wheel has no Redis tier.
+# neither module, i.e. stratacache's crypto is the wheel's libcrypto, not Python's. Only the
+# Redis tier needs ssl (step 4), and the bare wheel has no Redis tier anyway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -154,5 +156,20 @@ for py in "${pythons[@]}"; do
   [[ $code -eq 1 && $out == *"pip install 'stratacache[cli]'"* ]] ||
     fail "$tag: stratacache analyze without the cli extra: exit $code: $out"
   log "$tag: passed (installed alone: $installed; $version; analyze names the [cli] extra)"
+done
+
+# --- 4. the Redis extra, with Python's ssl back ------------------------------------------------
+# The Redis tier's client module imports ssl, which cannot load while libssl/libcrypto are
+# hidden; unhide those two (lz4 and zstd stay hidden) and check, in the same bare venvs, that
+# Cache(redis=...) raises MissingExtraError naming pip install 'stratacache[redis]'.
+for f in "${files[@]}"; do
+  case $(basename "$f") in libssl.so* | libcrypto.so*) umount "$f" ;; esac
+done
+for py in "${pythons[@]}"; do
+  tag=$("$py" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+  out=$(cd "$W/run-$tag" && "${clean_env[@]}" "$W/venv-$tag/bin/python" -I wheel_smoke.py missing_extra 2>&1) || true
+  [[ $out == *"ok   Cache(redis=...) without redis names the extra"* ]] ||
+    fail "$tag: Cache(redis=...) in the bare venv did not name the [redis] extra: $out"
+  log "$tag: Cache(redis=...) without redis names pip install 'stratacache[redis]'"
 done
 log "all ${#pythons[@]} wheel(s) passed"

@@ -6,6 +6,7 @@ trips through lz4, zstd, AES-256-GCM and HMAC-SHA256, with tampering detected; `
 shipped sample trace, agreeing with a Python LRU; the native libraries mapped into the process
 are the wheel's own copies (stratacache.libs/), never the system's; and a missing extra raises
 MissingExtraError naming its pip line. Prints one line per check, exits 1 on the first failure.
+Arguments name the steps to run (default: all), e.g. ``wheel_smoke.py missing_extra``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,25 @@ def check_l1() -> None:
         cache.set(f"k{i}", i)
     stats = cache.stats()
     check("L1 stays within max_entries", stats.entries <= 100, f"{stats.entries} entries")
+
+
+def check_decorator() -> None:
+    cache = stratacache.Cache(max_entries=100)
+    calls: list[tuple[int, str]] = []
+
+    @cache.cache(ttl=60)
+    def load(item: int, locale: str = "en") -> dict[str, object]:
+        calls.append((item, locale))
+        return {"item": item, "locale": locale}
+
+    first = load(1)
+    again = [load(1), load(1, "en"), load(item=1)]  # one key: the C hit path serves them
+    check("@cache: hits return the stored object", all(v is first for v in again))
+    check("@cache: the loader ran once", calls == [(1, "en")], str(calls))
+    load(2, "fr")
+    check("@cache: other arguments miss", calls == [(1, "en"), (2, "fr")], str(calls))
+    named = stratacache.Cache(max_entries=100).cache(ttl=60)(lambda key: [key])
+    check("@cache: str arguments hit", named("abc") is named("abc"))
 
 
 def check_codec() -> None:
@@ -159,14 +179,18 @@ def check_missing_extra() -> None:
 
 
 def main() -> int:
-    for step in (
+    steps = [
         check_install,
         check_l1,
+        check_decorator,
         check_codec,
         check_simulate,
         check_native_libraries,
         check_missing_extra,
-    ):
+    ]
+    if len(sys.argv) > 1:  # only the named steps: `wheel_smoke.py missing_extra`
+        steps = [s for s in steps if s.__name__.removeprefix("check_") in sys.argv[1:]]
+    for step in steps:
         print(f"{step.__name__.removeprefix('check_')}:")
         step()
     print("smoke: all checks passed")
