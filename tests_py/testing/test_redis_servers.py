@@ -500,3 +500,12 @@ def test_cluster_stop_ends_every_process() -> None:
         directories = [node.directory for node in cluster.nodes]
     assert not any(pid_exists(pid) for pid in pids)
     assert not any(d.exists() for d in directories)
+
+
+def test_tls_server_names_are_checked() -> None:
+    with pytest.raises(ValueError, match="server_names"):
+        redis_servers.RedisTLSServer(server_names=())
+    with pytest.raises(TypeError, match="server_names"):
+        redis_servers.RedisTLSServer(server_names=("DNS:ok", 7))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="server_names"):
+        redis_servers.RedisTLSServer(server_names="DNS:wrong.example")  # type: ignore[arg-type]
