@@ -330,3 +330,16 @@ async def test_timedelta_ttl_through_the_weighing_setter(make_cache: Any) -> Non
     c = make_cache(max_bytes=100_000)
     await call(c.set("a", 1, ttl=dt.timedelta(seconds=90)))
     assert 80 < await call(c.ttl("a")) <= 90
+
+
+async def test_async_cache_stats_is_synchronous_and_awaitable() -> None:
+    c = stratacache.AsyncCache(max_entries=10)
+    await c.set("a", 1)
+    await c.get("a")
+    snapshot = c.stats()  # no await: a metric collector's thread can call it
+    assert isinstance(snapshot, stratacache.CacheStats)
+    assert (snapshot.hits, snapshot.entries) == (1, 1)
+    awaited = await c.stats()  # the coroutine-style call still works
+    assert awaited.hits == 1
+    from_thread = await asyncio.to_thread(c.stats)
+    assert from_thread.entries == 1

@@ -41,6 +41,7 @@ __all__ = ["CacheBase", "no_tier_options", "tags_need_tier"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+S = TypeVar("S", bound=CacheStats)
 
 _MISS: Any = object()
 
@@ -302,12 +303,12 @@ class CacheBase:
         prefix = "" if namespace is None else prefix_of(check_namespace(namespace))
         return int(self._store.clear(prefix))
 
-    def _stats(self) -> CacheStats:
+    def _stats(self, kind: type[S] = CacheStats) -> S:  # type: ignore[assignment]
         l2 = None
         if self._tier is not None:
             breaker = self._driver.redis.breaker
             l2 = RedisTierStats(**self._tier.snapshot(breaker.state, breaker.opened))
-        return CacheStats(**self._store.stats(), l2=l2)
+        return kind(**self._store.stats(), l2=l2)
 
     def _l1_drop_pattern(self, namespace: str, pattern: str) -> None:
         drop_matching(self._store, namespace, pattern)

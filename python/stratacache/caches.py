@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._base import _MISS, CacheBase, Setter, tags_need_tier
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .tiers.tiered_async import AsyncTiered
     from .tiers.tiered_sync import SyncTiered
 
-__all__ = ["AsyncCache", "Cache"]
+__all__ = ["AsyncCache", "AwaitableCacheStats", "Cache"]
 
 
 class Cache(CacheBase):
@@ -441,9 +441,11 @@ class AsyncCache(CacheBase):
             return before - len(self._store)
         return int(await self._driver.invalidate_pattern(ns, pattern))
 
-    async def stats(self) -> CacheStats:
-        """See `Cache.stats`."""
-        return self._stats()
+    def stats(self) -> AwaitableCacheStats:
+        """See `Cache.stats`. Synchronous (L1 and the tier's counters are read in process,
+        without I/O), so metric collectors may call it from any thread; the snapshot is also
+        awaitable, so ``await cache.stats()`` works as it did."""
+        return self._stats(AwaitableCacheStats)
 
     async def export_trace(self, path: str | os.PathLike[str]) -> int:
         """See `Cache.export_trace`; the file is written on a worker thread."""
@@ -469,6 +471,14 @@ class AsyncCache(CacheBase):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+class AwaitableCacheStats(CacheStats):
+    """A `CacheStats` snapshot that ``await`` returns unchanged (AsyncCache.stats)."""
+
+    def __await__(self) -> Generator[Any, None, CacheStats]:
+        yield from ()
+        return self
 
 
 def _set_without_tier(
