@@ -6,6 +6,12 @@ Each test asserts behaviour only: no exception reached the app, no wrong value w
 read was stale beyond the coherence window (`verdict.WINDOW_S`). Latency against the call
 deadline and recovery times are reported in the summary table and the results file.
 The baseline test runs the same load without a fault: what it finds needs no fault at all.
+
+Faults: kill -9 then restart on the same port (with AOF, so stale values survive it), SIGSTOP
+then SIGCONT, Sentinel and Cluster failover (kill -9 of a primary), CLIENT KILL TYPE pubsub,
+foreign bytes in value, tag-version and lock keys, and forged envelopes against a signing
+key. `make test` runs the short form (one trial, ~80 s in all); `make faults` the long one
+(``--faults-long``: three trials, longer phases), whose figures are bench/results/faults.json.
 """
 
 from __future__ import annotations

@@ -173,14 +173,25 @@ def judge(
     verdict.stale_by_worker = dict(Counter(s[0] for s in stale_reads))
     samples["stale"] = [
         f"{n} read {keys[k]} v{v} ({_HOW[how]}) {lag:.2f} s after a newer version was "
-        "acknowledged" + (f", {t0 - windows[0].end:+.2f} s from the fault's end" if windows else "")
+        "acknowledged" + since_fault(t0, windows)
         for n, t0, k, v, lag, how in stale_reads[:: max(1, len(stale_reads) // 8)]
     ]
     verdict.samples = {k: v for k, v in samples.items() if v}
     verdict.latency = latency(logs, windows)
-    verdict.recovery = [recovery(logs, w, stale_reads) for w in windows]
+    ends = [w.start for w in windows[1:]] + [math.inf]
+    verdict.recovery = [
+        recovery(logs, w, stale_reads, end) for w, end in zip(windows, ends, strict=True)
+    ]
     assert set(verdict.stale_by_method) <= set(METHODS)
     return verdict
+
+
+def since_fault(t: float, windows: list[Window]) -> str:
+    """ ", +x s from the end of fault n" for the last fault begun before t ("" if none)."""
+    begun = [n for n, w in enumerate(windows) if w.start <= t]
+    if not begun:
+        return ", before any fault" if windows else ""
+    return f", {t - windows[begun[-1]].end:+.2f} s from the end of fault {begun[-1] + 1}"
 
 
 def during(t: float, windows: list[Window]) -> bool:
@@ -205,10 +216,11 @@ def recovery(
     logs: list[dict[str, Any]],
     window: Window,
     stale_reads: list[tuple[str, float, int, int, float, int]],
+    until: float,
 ) -> dict[str, Any]:
     """Seconds from the fault's end until every worker's cache answered from Redis again
     (its count of answered Redis calls moved), until every one was coherent again, and until
-    the last stale read (None: none after the fault began)."""
+    the last stale read before the next fault (None: none after this one began)."""
     redis_back: list[float | None] = []
     coherent_back: list[float | None] = []
     for log in logs:
@@ -226,7 +238,7 @@ def recovery(
         coherent_back.append(
             next((t - window.end for t, _a, _s, ok, _b in samples if t >= window.end and ok), None)
         )
-    late = [t0 - window.end for _n, t0, *_ in stale_reads if t0 >= window.start]
+    late = [t0 - window.end for _n, t0, *_ in stale_reads if window.start <= t0 < until]
     return {
         "redis_back_s": worst(redis_back),
         "coherent_back_s": worst(coherent_back),
