@@ -48,8 +48,8 @@ class Ref {
 
 class Packer {
  public:
-  Packer(const WalkOptions& options, std::string& out, codec::DecodeBudget& budget)
-      : options_(options), out_(out), stream_{out}, pk_(stream_), budget_(budget) {}
+  Packer(const WalkOptions& options, std::string& out)
+      : options_(options), out_(out), stream_{out}, pk_(stream_) {}
 
   void pack(PyObject* obj, std::size_t depth) {
     PyTypeObject* t = Py_TYPE(obj);
@@ -57,12 +57,10 @@ class Packer {
     if (t == &PyLong_Type) return pack_int(obj);
     if (t == &PyFloat_Type) return pack_float(PyFloat_AS_DOUBLE(obj));
     if (obj == Py_None) {
-      charge(1, 0);
       pk_.pack_nil();
       return;
     }
     if (t == &PyBool_Type) {
-      charge(1, 0);
       obj == Py_True ? pk_.pack_true() : pk_.pack_false();
       return;
     }
@@ -70,13 +68,22 @@ class Packer {
     if (t == &PyList_Type) return pack_list(obj, depth + 1);
     if (t == &PyBytes_Type) {
       const auto n = static_cast<std::uint32_t>(PyBytes_GET_SIZE(obj));
-      charge(1, n);
+      charge(0, n);
       pk_.pack_bin(n);
       pk_.pack_bin_body(PyBytes_AS_STRING(obj), n);
       return;
     }
     if (t == &PyTuple_Type) return pack_tuple(obj, depth + 1);
     pack_other(obj, depth);
+  }
+
+  /// Counts the value itself; what it holds counts as containers declare it.
+  void charge_root() noexcept { charge(1, 0); }
+
+  /// Refuses a value past the limits: it would be written and never read back.
+  void check_limits() const {
+    codec::DecodeBudget budget(options_.limits);
+    if (!budget.charge(items_, bytes_)) budget.exceeded_error();
   }
 
  private:
@@ -115,10 +122,11 @@ class Packer {
            "serializer=\"pickle\"";
   }
 
-  /// Charges what the decoder will charge for the same bytes (py_msgpack_unpack.cpp), so a value
-  /// past the limits is refused here rather than written and never read back.
-  void charge(std::size_t items, std::size_t bytes) {
-    if (!budget_.charge(items, bytes)) budget_.exceeded_error();
+  /// Counts what the decoder will charge for the same bytes (py_msgpack_unpack.cpp); checked
+  /// once at the end, since the value is trusted and a running check costs every value.
+  void charge(std::size_t items, std::size_t bytes) noexcept {
+    items_ += items;
+    bytes_ += bytes;
   }
 
   void check_depth(PyObject* obj, std::size_t depth) const {
@@ -128,7 +136,6 @@ class Packer {
   /// Always float 64: msgpack-c's pack_double writes integral doubles as integers, which
   /// would decode 1.0 as 1 and lose the sign of -0.0.
   void pack_float(double d) {
-    charge(1, 0);
     std::uint64_t bits = 0;
     std::memcpy(&bits, &d, sizeof bits);
     if constexpr (std::endian::native == std::endian::little) bits = __builtin_bswap64(bits);
@@ -144,7 +151,7 @@ class Packer {
       PyErr_Clear();
       throw serialize_failure(obj, "str with a lone surrogate (U+D800..U+DFFF) has no UTF-8 form");
     }
-    charge(1, static_cast<std::size_t>(n));
+    charge(0, static_cast<std::size_t>(n));
     pk_.pack_str(static_cast<std::uint32_t>(n));
     pk_.pack_str_body(s, static_cast<std::uint32_t>(n));
   }
@@ -153,7 +160,6 @@ class Packer {
     int overflow = 0;
     const long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
     if (overflow == 0) {
-      charge(1, 0);
       if (v < 0) {
         pk_.pack_int64(v);
       } else {
@@ -164,7 +170,6 @@ class Packer {
     if (overflow > 0) {
       const unsigned long long u = PyLong_AsUnsignedLongLong(obj);
       if (!PyErr_Occurred()) {
-        charge(1, 0);
         pk_.pack_uint64(u);
         return;
       }
@@ -181,7 +186,7 @@ class Packer {
   void pack_dict(PyObject* dict, std::size_t depth) {
     check_depth(dict, depth);
     const Py_ssize_t n = PyDict_GET_SIZE(dict);
-    charge(1, codec::kContainerCost);
+    charge(2 * static_cast<std::size_t>(n), codec::kContainerCost);
     pk_.pack_map(static_cast<std::uint32_t>(n));
     Py_ssize_t pos = 0;
     Py_ssize_t count = 0;
@@ -208,7 +213,7 @@ class Packer {
         add_step(f, dict, key_step(k));
         throw;
       }
-      path_.resize(mark);
+      if (options_.fields != nullptr) path_.resize(mark);
       ++count;
     }
     if (count != n) changed_size("dict");
@@ -217,7 +222,7 @@ class Packer {
   void pack_list(PyObject* list, std::size_t depth) {
     check_depth(list, depth);
     const Py_ssize_t n = PyList_GET_SIZE(list);
-    charge(1, codec::kContainerCost);
+    charge(static_cast<std::size_t>(n), codec::kContainerCost);
     pk_.pack_array(static_cast<std::uint32_t>(n));
     for (Py_ssize_t i = 0; i < n; ++i) {
       if (i >= PyList_GET_SIZE(list)) changed_size("list");
@@ -236,7 +241,7 @@ class Packer {
       add_step(f, container, "[" + std::to_string(i) + "]");
       throw;
     }
-    path_.resize(mark);
+    if (options_.fields != nullptr) path_.resize(mark);
   }
 
   [[noreturn]] static void changed_size(const char* what) {
@@ -252,7 +257,7 @@ class Packer {
     out_.append(kExt32Header, '\0');
     fill();
     const std::size_t len = out_.size() - start - kExt32Header;
-    charge(1, ext_charge(static_cast<std::int8_t>(code), len));
+    charge(0, ext_charge(static_cast<std::int8_t>(code), len));
     char header[kExt32Header] = {};
     std::size_t n = 0;
     if (len > 0xFFFF) {
@@ -299,7 +304,7 @@ class Packer {
     check_depth(tuple, depth);
     pack_nested(ExtCode::kTuple, [&] {
       const Py_ssize_t n = PyTuple_GET_SIZE(tuple);
-      charge(1, codec::kContainerCost);
+      charge(1 + static_cast<std::size_t>(n), codec::kContainerCost);  // the body, its items
       pk_.pack_array(static_cast<std::uint32_t>(n));
       for (Py_ssize_t i = 0; i < n; ++i) pack_item(tuple, PyTuple_GET_ITEM(tuple, i), i, depth);
     });
@@ -309,7 +314,7 @@ class Packer {
     check_depth(set, depth);
     pack_nested(code, [&] {
       const Py_ssize_t n = PySet_GET_SIZE(set);
-      charge(1, codec::kContainerCost);
+      charge(1 + static_cast<std::size_t>(n), codec::kContainerCost);
       pk_.pack_array(static_cast<std::uint32_t>(n));
       const py::iterator it = py::reinterpret_borrow<py::object>(set).begin();
       Py_ssize_t count = 0;
@@ -323,14 +328,14 @@ class Packer {
           add_step(f, set, "<set item>");
           throw;
         }
-        path_.resize(mark);
+        if (options_.fields != nullptr) path_.resize(mark);
       }
       if (count != n) changed_size("set");
     });
   }
 
   void pack_ext(ExtCode code, const char* data, std::size_t n) {
-    charge(1, ext_charge(static_cast<std::int8_t>(code), n));
+    charge(0, ext_charge(static_cast<std::int8_t>(code), n));
     pk_.pack_ext(n, static_cast<std::int8_t>(code));
     pk_.pack_ext_body(data, static_cast<std::uint32_t>(n));
   }
@@ -338,6 +343,7 @@ class Packer {
   void pack_registered(const ExtType& ext, PyObject* obj, std::size_t depth) {
     check_depth(obj, depth + 1);
     const py::object encoded = ext.encode(py::handle(obj));
+    charge(1, 0);  // the body, read as a value of its own
     const auto code = static_cast<ExtCode>(ext.code);
     pack_nested(code, [&] {
       try {
@@ -356,9 +362,10 @@ class Packer {
     const std::string_view field(s == nullptr ? "" : s, static_cast<std::size_t>(n));
     if (s == nullptr || !options_.fields->seals(field)) return pack(value, depth);
     std::string plain;
-    Packer inner(options_, plain, budget_);
+    Packer inner(options_, plain);
     inner.path_ = path_;  // fields sealed inside this one continue its path
     inner.pack(value, depth);
+    charge(1 + inner.items_, inner.bytes_);  // the plaintext, read as a value of its own
     std::string sealed;
     codec::seal_field(options_.fields->keys, {}, options_.cache_key, path_, plain, sealed);
     pack_ext(ExtCode::kEncryptedField, sealed.data(), sealed.size());
@@ -452,7 +459,8 @@ class Packer {
   std::string& out_;
   StringStream stream_;
   msgpack::packer<StringStream> pk_;
-  codec::DecodeBudget& budget_;
+  std::size_t items_ = 0;
+  std::size_t bytes_ = 0;
   /// In fields mode, the path from the top to the value being packed (append_key_step...).
   std::string path_;
 };
@@ -461,8 +469,10 @@ class Packer {
 
 void pack_value(PyObject* value, const WalkOptions& options, std::string& out) {
   try {
-    codec::DecodeBudget budget(options.limits);
-    Packer(options, out, budget).pack(value, 0);
+    Packer packer(options, out);
+    packer.charge_root();
+    packer.pack(value, 0);
+    packer.check_limits();
   } catch (const SerializeFailure& f) {
     raise_serialization_error(f);
   }

@@ -47,9 +47,10 @@ bool hash_is_keyed(PyObject* o) noexcept {
 /// random multiplier, so its own probing cannot be steered.
 void check_hash_spread(PyObject* const* items, std::size_t count, std::size_t stride) {
   constexpr std::size_t kMaxSharedHashes = 64;
+  if (count <= kMaxSharedHashes) return;
   bool keyed = true;
   for (std::size_t i = 0; i < count && keyed; ++i) keyed = hash_is_keyed(items[i * stride]);
-  if (keyed || count <= kMaxSharedHashes) return;
+  if (keyed) return;
   static const std::uint64_t kMix = [] {
     std::random_device rd;
     return (static_cast<std::uint64_t>(rd()) << 32 | rd()) | 1U;
@@ -131,6 +132,7 @@ class Builder {
 
   /// Parses all of `bytes` as one value.
   py::object build(std::string_view bytes) {
+    charge(1, 0);  // the value itself; what it holds is charged from the declared lengths
     std::size_t off = 0;
     if (!msgpack::parse(bytes.data(), bytes.size(), off, *this) || off != bytes.size() ||
         stack_.size() != 1) {
@@ -141,18 +143,15 @@ class Builder {
     return py::reinterpret_steal<py::object>(o);
   }
 
-  bool visit_nil() { return charge(1, 0) && push(Py_NewRef(Py_None)); }
-  bool visit_boolean(bool v) { return charge(1, 0) && push(Py_NewRef(v ? Py_True : Py_False)); }
-  bool visit_positive_integer(std::uint64_t v) {
-    return charge(1, 0) && push(PyLong_FromUnsignedLongLong(v));
-  }
-  bool visit_negative_integer(std::int64_t v) {
-    return charge(1, 0) && push(PyLong_FromLongLong(v));
-  }
-  bool visit_float32(float v) { return charge(1, 0) && push(PyFloat_FromDouble(v)); }
-  bool visit_float64(double v) { return charge(1, 0) && push(PyFloat_FromDouble(v)); }
+  // Scalars charge nothing themselves: their container's declared length counted them.
+  bool visit_nil() { return push(Py_NewRef(Py_None)); }
+  bool visit_boolean(bool v) { return push(Py_NewRef(v ? Py_True : Py_False)); }
+  bool visit_positive_integer(std::uint64_t v) { return push(PyLong_FromUnsignedLongLong(v)); }
+  bool visit_negative_integer(std::int64_t v) { return push(PyLong_FromLongLong(v)); }
+  bool visit_float32(float v) { return push(PyFloat_FromDouble(v)); }
+  bool visit_float64(double v) { return push(PyFloat_FromDouble(v)); }
   bool visit_str(const char* p, std::uint32_t n) {
-    charge(1, n);
+    charge(0, n);
     PyObject* s = in_key_ ? keys_.get(p, n) : PyUnicode_DecodeUTF8(p, n, nullptr);
     if (s == nullptr) {
       PyErr_Clear();
@@ -161,15 +160,15 @@ class Builder {
     return push(s);
   }
   bool visit_bin(const char* p, std::uint32_t n) {
-    return charge(1, n) && push(PyBytes_FromStringAndSize(p, n));
+    return charge(0, n) && push(PyBytes_FromStringAndSize(p, n));
   }
   bool visit_ext(const char* p, std::uint32_t n) {
     if (n == 0) corrupt("extension without a type");
     const auto code = static_cast<std::int8_t>(p[0]);
-    charge(1, ext_charge(code, n - 1));
+    charge(0, ext_charge(code, n - 1));
     return push(decode_ext(code, p + 1, n - 1));
   }
-  bool start_array(std::uint32_t n) { return declare(n) && enter(false); }
+  bool start_array(std::uint32_t n) { return charge(n, codec::kContainerCost) && enter(false); }
   bool start_array_item() { return true; }
   bool end_array_item() { return true; }
   bool end_array() {
@@ -182,7 +181,9 @@ class Builder {
     stack_.resize(base);
     return push(list);
   }
-  bool start_map(std::uint32_t n) { return declare(std::size_t{2} * n) && enter(true); }
+  bool start_map(std::uint32_t n) {
+    return charge(std::size_t{2} * n, codec::kContainerCost) && enter(true);
+  }
   bool start_map_key() {
     in_key_ = true;
     return true;
@@ -222,16 +223,11 @@ class Builder {
     bool map;
   };
 
-  /// Charges a value before it is built; throws Error(kTooLarge) past the limits.
+  /// Charges values (a container's declared elements, before any is read) and estimated bytes
+  /// before they are built; throws Error(kTooLarge) past the limits.
   bool charge(std::size_t items, std::size_t bytes) {
     if (!budget_.charge(items, bytes)) budget_.exceeded_error();
     return true;
-  }
-
-  /// A container of `n` declared elements, refused before any of them is read.
-  bool declare(std::size_t n) {
-    if (!budget_.fits(n)) budget_.exceeded_error();
-    return charge(1, codec::kContainerCost);
   }
 
   bool push(PyObject* o) {

@@ -34,8 +34,8 @@ struct DecodeLimits {
   static DecodeLimits derived(std::size_t max_value_bytes, std::size_t max_depth);
 };
 
-/// What one walk has built so far, against its limits. Declared lengths are checked before
-/// anything is allocated for them.
+/// What one walk has built so far, against its limits. The msgpack walk charges a container's
+/// declared length when it opens, before anything is allocated for its elements.
 class DecodeBudget {
  public:
   explicit DecodeBudget(const DecodeLimits& limits) noexcept
@@ -50,11 +50,6 @@ class DecodeBudget {
     items_left_ -= items;
     bytes_left_ -= bytes;
     return true;
-  }
-  /// True when `items` more values could still be built (a container's declared length).
-  [[nodiscard]] bool fits(std::size_t items) noexcept {
-    items_passed_ = items > items_left_;
-    return !items_passed_;
   }
   /// The kTooLarge failure naming the bound that was passed.
   [[nodiscard]] Failure exceeded() const;

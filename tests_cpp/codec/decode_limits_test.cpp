@@ -36,7 +36,7 @@ TEST(DecodeLimits, DerivedFromMaxValueBytesWithFloors) {
 TEST(DecodeLimits, BudgetNamesTheBoundPassed) {
   DecodeBudget budget(DecodeLimits{.max_items = 3, .max_bytes = 100, .max_depth = 4});
   EXPECT_TRUE(budget.charge(2, 50));
-  EXPECT_FALSE(budget.fits(2));
+  EXPECT_FALSE(budget.charge(2, 0));
   EXPECT_NE(budget.exceeded().message.find("max_items=3"), std::string::npos);
   EXPECT_FALSE(budget.charge(1, 51));
   EXPECT_NE(budget.exceeded().message.find("max_decoded_bytes=100"), std::string::npos);
