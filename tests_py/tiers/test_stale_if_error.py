@@ -29,6 +29,8 @@ async def test_l1_keeps_serving_during_an_outage_for_stale_if_error(
 ) -> None:
     a = tiered(fresh_redis_server.url, redis_options=FAST, stale_if_error=30)
     strict = tiered(fresh_redis_server.url, redis_options=FAST)
+    # Until its subscription is confirmed a cache is degraded and caps what L1 keeps.
+    assert wait_until(lambda: a._stats().l2.coherent and strict._stats().l2.coherent)
     for i in range(100):
         await call(a.set(f"k{i}", i))
         await call(strict.set(f"s{i}", i))  # other keys: its writes would invalidate a's
@@ -48,6 +50,7 @@ async def test_what_l1_holds_expires_after_stale_if_error(
     tiered: Callable[..., Any], fresh_redis_server: RedisServer, wait_until: Callable[..., bool]
 ) -> None:
     a = tiered(fresh_redis_server.url, redis_options=FAST, stale_if_error=0.2)
+    assert wait_until(lambda: a._stats().l2.coherent)
     await call(a.set("k", "v"))
     fresh_redis_server.kill()
     assert wait_until(lambda: not a._stats().l2.coherent, timeout=5)
