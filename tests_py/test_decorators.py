@@ -464,6 +464,10 @@ async def test_methods_key_their_instance_by_cache_key() -> None:
     assert Catalog.price.invalidate(b, 1) is True  # through the class, self comes first
     assert await a.aprice.invalidate(2) is True
     assert a.price.cache_info().hits == 2
+    assert inspect.iscoroutinefunction(Catalog.aprice)
+    assert inspect.iscoroutinefunction(a.aprice)
+    assert not inspect.iscoroutinefunction(Catalog.price)
+    assert list(inspect.signature(Catalog.price).parameters) == ["self", "item"]
 
 
 class User:

@@ -570,6 +570,11 @@ class _CachedMethod:
         self.cache_info = wrapper.cache_info
         self.cache_clear = wrapper.cache_clear
         self.__stratacache_site__ = wrapper.__stratacache_site__
+        # Function-like to inspect (code, defaults), so inspect.iscoroutinefunction(Class.m)
+        # tells an async method from a sync one as it did for the plain function.
+        self.__code__ = wrapper.__code__
+        self.__defaults__ = wrapper.__defaults__
+        self.__kwdefaults__ = wrapper.__kwdefaults__
 
     def __get__(self, instance: object, owner: type[Any] | None = None) -> Any:
         if self._sc_bind_owner:
