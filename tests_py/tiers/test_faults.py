@@ -15,7 +15,7 @@ import pytest
 
 import stratacache
 from stratacache import BreakerConfig, RedisOptions, TierUnavailableError
-from stratacache.testing.redis_servers import RedisServer
+from stratacache.testing.redis_servers import RedisClusterGroup, RedisServer
 
 from ..conftest import call
 
@@ -272,3 +272,40 @@ async def test_an_async_cache_built_in_a_running_loop_does_not_wait_for_redis(
         assert await cache.get("k") == 1
     finally:
         await cache.close()
+
+
+def test_a_cluster_call_during_a_sigstop_ends_near_its_deadline(
+    redis_cluster_clean: RedisClusterGroup,
+) -> None:
+    # redis-py's own Cluster retries (3) multiplied the socket timeout inside one attempt.
+    options = RedisOptions(
+        socket_timeout=0.2,
+        connect_timeout=0.2,
+        call_timeout=0.25,
+        breaker=BreakerConfig(failure_threshold=1000),
+        coherence=None,
+    )
+    cache = stratacache.Cache(redis=redis_cluster_clean.url, redis_options=options, l1=False)
+    try:
+        node = redis_cluster_clean.primaries[0]
+        client = cache._driver.redis.client
+        keys = [
+            k
+            for k in (f"k{i}" for i in range(500))
+            if client.get_node_from_key(f"sc:\x1f{k}").port == node.port
+        ][:2]
+        assert len(keys) == 2
+        for key in keys:
+            cache.set(key, 1)
+        slowest = 0.0
+        node.pause()  # briefly: less than the cluster's node timeout, so no failover
+        try:
+            for key in keys:
+                started = time.monotonic()
+                assert cache.get(key) is None  # fail-open: a miss
+                slowest = max(slowest, time.monotonic() - started)
+        finally:
+            node.resume()
+        assert slowest < options.deadline + 0.35  # about 0.8 s before
+    finally:
+        cache.close()

@@ -146,7 +146,9 @@ def _client(
     if target.kind == "cluster":
         return cluster.RedisCluster(
             startup_nodes=[cluster.ClusterNode(h, p) for h, p in target.hosts],
-            retry=retry.Retry(ExponentialBackoff(options.backoff_max, options.backoff), 3),
+            retry=retry.Retry(
+                ExponentialBackoff(options.backoff_max, options.backoff), _cluster_retries(options)
+            ),
             max_connections=options.max_connections,
             **kwargs,
         )
@@ -179,6 +181,14 @@ def _client(
         **_pool_kwargs(kwargs),
     )
     return lib.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
+
+
+def _cluster_retries(options: RedisOptions) -> int:
+    """redis-py's own retries of a Cluster command (it follows failovers with them), as many
+    as fit the call's deadline at one socket timeout each, at most 3: its connections are
+    not capped by the deadline, so this is what bounds one attempt."""
+    fits = int(options.deadline / options.socket_timeout) - 1
+    return max(0, min(3, fits))
 
 
 def _pool_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
