@@ -15,7 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import redis
 
+import stratacache
 from stratacache import Codec, ConfigError
 from stratacache.errors import CorruptDataError, DataTooLargeError
 
@@ -212,3 +214,19 @@ def test_limit_arguments_are_checked(name: str) -> None:
         Codec(**{name: -1})
     with pytest.raises(TypeError, match=name):
         Codec(**{name: "10"})
+
+
+def test_a_bomb_planted_in_redis_is_a_counted_miss(redis_clean_url: str) -> None:
+    cache = stratacache.Cache(redis=redis_clean_url, default_ttl=60)
+    try:
+        redis.Redis.from_url(redis_clean_url).set(b"sc:\x1fk", bomb([[]] * (1 << 24)))
+        tracemalloc.start()
+        try:
+            assert cache.get("k", "default") == "default"
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < MEMORY_BOUND
+        assert cache._stats().l2.corrupt == 1
+    finally:
+        cache.close()
