@@ -17,6 +17,7 @@ from . import _core, predict
 from ._breaker import BreakerConfig
 from .caches import AsyncCache, Cache
 from .codec import Codec, CodecEntry
+from .decorators import cache, configure
 from .errors import (
     CodecError,
     ConfigError,
@@ -61,8 +62,8 @@ __all__ = [
     "InvalidTTLError",
     "MissRatioCurve",
     "RedisAuthError",
-    "RedisTLSError",
     "RedisOptions",
+    "RedisTLSError",
     "RedisTierStats",
     "SerializationError",
     "SimulationResult",
@@ -73,15 +74,9 @@ __all__ = [
     "UnknownVersionError",
     "ValueTooLargeError",
     "__version__",
+    "cache",
+    "configure",
     "miss_ratio_curve",
     "predict",
     "simulate",
 ]
-
-try:  # the decorator lands in its own module; until then the package works without it
-    from ._default import configure
-    from .decorators import cache
-
-    __all__ += ["cache", "configure"]
-except ImportError:  # pragma: no cover
-    pass
