@@ -178,7 +178,7 @@ def judge(
     ]
     verdict.samples = {k: v for k, v in samples.items() if v}
     verdict.latency = latency(logs, windows)
-    ends = [w.start for w in windows[1:]] + [math.inf]
+    ends = [w.start for w in windows[1:]] + [math.inf][: len(windows)]
     verdict.recovery = [
         recovery(logs, w, stale_reads, end) for w, end in zip(windows, ends, strict=True)
     ]
