@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from redis.exceptions import NoPermissionError, ResponseError
 
 import stratacache
 from stratacache import ConfigError, RedisOptions, TierUnavailableError
 from stratacache.testing.redis_servers import RedisServer
+from stratacache.tiers._common import describe
 
 from ..conftest import call
 
@@ -146,3 +148,16 @@ async def test_an_outage_and_the_breaker_say_nothing_secret(
             await call(cache.set("k", VALUE))
         assert_clean(info.value, SECRET, VALUE)
     assert repr(cache._parts.target).count(SECRET) == 0
+
+
+def test_describe_drops_pipeline_commands_and_echoed_arguments() -> None:
+    annotated = NoPermissionError(
+        f"Command # 1 (SET sc:\x1fk {VALUE} PX 60000) of pipeline caused error: "
+        "User canary has no permissions to run the 'set' command"
+    )
+    assert describe(annotated) == (
+        "NoPermissionError: User canary has no permissions to run the 'set' command"
+    )
+    echoed = ResponseError(f"ERR unknown command '{SECRET}', with args beginning with: 'x' ")
+    assert describe(echoed) == "ResponseError: ERR unknown command '...'"
+    assert describe(ResponseError()) == "ResponseError"
