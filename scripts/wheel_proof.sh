@@ -58,6 +58,11 @@ elif (($#)); then
 else
   pythons=(python3)
 fi
+# Absolute paths: the installs below run with a cleared environment, where neither a bare name
+# nor a pyenv shim would resolve (a venv's python stays itself).
+for i in "${!pythons[@]}"; do
+  pythons[i]=$("${pythons[i]}" -c 'import sys; print(sys.executable)')
+done
 declare -A wheel_of
 for py in "${pythons[@]}"; do
   tag=$("$py" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
