@@ -1,9 +1,9 @@
 // msgpack -> Python objects: msgpack-c's SAX parser (msgpack::parse) drives a visitor that
 // builds the objects on a value stack. msgpack::unpack would first allocate a msgpack::object
 // per *declared* element (a 5-byte array header can declare 4 billion), so the visitor
-// allocates only for values actually present, bounds nesting by max_depth, and charges every
-// value to a DecodeBudget before building it, so that a small compressed payload cannot
-// inflate into millions of objects.
+// allocates only for values actually present, bounds nesting by max_depth, and charges each
+// container's declared length and each body's bytes to a DecodeBudget before building them,
+// so that a small compressed payload cannot inflate into millions of objects.
 #include <Python.h>
 #include <datetime.h>
 

@@ -1,7 +1,7 @@
 // libFuzzer target for envelope decoding: any bytes, read by a plain, a signing, an encrypting
-// and an encrypt_fields codec, must decode or fail with kCorrupt, kUnknownVersion, kTampered or kTooLarge;
-// crashes, leaks, exceptions and undefined behaviour are findings. A plain decode must also
-// re-encode to an envelope that decodes to the same payload. The bytes are also opened as a
+// and an encrypt_fields codec, must decode or fail with kCorrupt, kUnknownVersion, kTampered or
+// kTooLarge; crashes, leaks, exceptions and undefined behaviour are findings. A plain decode must
+// also re-encode to an envelope that decodes to the same payload. The bytes are also opened as a
 // sealed field value (codec/field_cipher.hpp).
 #include <cstdint>
 #include <cstdlib>
