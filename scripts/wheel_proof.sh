@@ -101,7 +101,10 @@ for f in "${files[@]}"; do mount --bind "$W/empty" "$f"; done
 for d in "${HEADER_DIRS[@]}"; do if [ -d "$d" ]; then mount --bind "$W/empty.d" "$d"; fi; done
 ldconfig -X -C "$W/ld.so.cache" 2>/dev/null
 mount --bind "$W/ld.so.cache" /etc/ld.so.cache
-log "hid ${#files[@]} files of ${DEV_PACKAGES[*]} and the system's ${LIB_GLOBS[*]}"
+dev=$(for p in "${DEV_PACKAGES[@]}"; do
+  if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then echo "$p"; fi
+done | tr '\n' ' ')
+log "hid ${#files[@]} files and ${#HEADER_DIRS[@]} header directories: ${dev}and the system's ${LIB_GLOBS[*]}"
 
 # --- 2. verify they are hidden -----------------------------------------------------------------
 fail() { log "FAIL: $*"; exit 1; }
@@ -146,8 +149,8 @@ for py in "${pythons[@]}"; do
   "${clean_env[@]}" "$py" -m venv "$venv"
   "${clean_env[@]}" "$venv/bin/python" -m pip install -q --no-index "$whl"
   installed=$("${clean_env[@]}" "$venv/bin/python" -m pip list --format=freeze |
-    grep -vE '^(pip|setuptools|wheel)==' | tr '\n' ' ')
-  [ "$installed" = "stratacache==$("$venv/bin/python" -I -c 'import stratacache; print(stratacache.__version__)') " ] ||
+    grep -vE '^(pip|setuptools|wheel)==' | tr '\n' ' ' | sed 's/ $//')
+  [ "$installed" = "stratacache==$("$venv/bin/python" -I -c 'import stratacache; print(stratacache.__version__)')" ] ||
     fail "$tag: the venv holds more than stratacache: $installed"
   mkdir -p "$W/run-$tag"
   cp scripts/wheel_smoke.py "$W/run-$tag/"
