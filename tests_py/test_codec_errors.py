@@ -103,6 +103,17 @@ def test_bad_magic_is_corrupt() -> None:
         Codec().decode(KEY, b"XX\x01" + bytes(40))
 
 
+@pytest.mark.parametrize("serializer", ["msgpack", "json"])
+def test_a_tag_name_that_is_not_utf8_is_corrupt(serializer: str) -> None:
+    # Unsigned envelopes: anyone who can write Redis can put any bytes in a tag name.
+    codec = Codec(serializer=serializer)
+    data = codec.encode_entry(KEY, {"id": 1}, ttl_ms=1000, tags={"caf\u00e9": 3})
+    assert data.count("caf\u00e9".encode()) == 1
+    forged = data.replace("caf\u00e9".encode(), b"caf\xff\xfe")
+    with pytest.raises(CorruptDataError):
+        codec.decode_entry(KEY, forged)
+
+
 @pytest.mark.parametrize(
     "payload",
     [

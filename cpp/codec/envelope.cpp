@@ -83,6 +83,40 @@ Result<Header> parse_header(Reader& r, std::size_t max_value_bytes) {
   return h;
 }
 
+/// True if `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+/// U+10FFFF): tag names become Python str, so anything else is a corrupt envelope.
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<std::uint8_t>(s[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    std::uint32_t min = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      n = 1, cp = c & 0x1Fu, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2, cp = c & 0x0Fu, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3, cp = c & 0x07u, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<std::uint8_t>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 Result<Metadata> parse_metadata(Reader& r) {
   Metadata m;
   std::uint8_t count = 0;
@@ -98,6 +132,7 @@ Result<Metadata> parse_metadata(Reader& r) {
     if (!r.get(len) || !r.take(len, tag) || !r.get(tv.version)) {
       return corrupt("envelope: truncated tag list");
     }
+    if (!valid_utf8(tag)) return corrupt("envelope: a tag name is not UTF-8");
     tv.tag.assign(tag);
     m.tags.push_back(std::move(tv));
   }

@@ -93,6 +93,28 @@ TEST(Envelope, TooManyTagsAreCorrupt) {
   EXPECT_EQ(view.error().code, ErrorCode::kCorrupt);
 }
 
+TEST(Envelope, TagNamesThatAreNotUtf8AreCorrupt) {
+  // Tag names become Python str: a stray byte, an overlong form, a surrogate or a code point
+  // past U+10FFFF must be a corrupt envelope, not an error at conversion.
+  const std::string bad[] = {"\xff",    "a\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                             "\xe2\x82"};
+  for (const std::string& name : bad) {
+    Metadata m{.created_at_ms = 1, .ttl_ms = 0, .compute_us = 0, .tags = {{name, 1}}};
+    std::string bytes;
+    write_prefix(Header{.payload_size = 0}, m, bytes);
+    const Result<EnvelopeView> view = parse_envelope(bytes, 100);
+    ASSERT_FALSE(view.ok()) << "accepted a tag of " << name.size() << " bytes";
+    EXPECT_EQ(view.error().code, ErrorCode::kCorrupt);
+  }
+  Metadata good{.created_at_ms = 1,
+                .ttl_ms = 0,
+                .compute_us = 0,
+                .tags = {{"caf\xc3\xa9 \xf0\x9f\x98\x80", 1}}};
+  std::string bytes;
+  write_prefix(Header{.payload_size = 0}, good, bytes);
+  EXPECT_TRUE(parse_envelope(bytes, 100).ok());
+}
+
 TEST(Envelope, DeclaredPayloadAboveLimitIsTooLarge) {
   const std::string bytes = sample_prefix(Header{.payload_size = 0xFFFFFFFF});
   const Result<EnvelopeView> view = parse_envelope(bytes, 1 << 20);
