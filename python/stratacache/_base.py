@@ -1,13 +1,13 @@
 """What Cache and AsyncCache share: the L1 store, its hooks, validation and the tier wiring.
 
-Everything here is synchronous: the L1 call never blocks, and the Redis tier's I/O lives in
-the drivers (`tiers/tiered_sync.py`, `tiers/tiered_async.py`) that `_attach_tier` builds.
+Everything here is synchronous: the L1 call never blocks. A cache's driver is chosen once,
+here: `tiers/local.py`'s L1-only driver, or the tiered one (`tiers/tiered_sync.py`,
+`tiers/tiered_async.py`) that `_attach_tier` builds; the methods call it without asking which.
 """
 
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
@@ -30,6 +30,7 @@ from ._weigh import weigh
 from .errors import ConfigError
 from .stats import CacheStats, RedisTierStats
 from .tiers._config import RedisOptions
+from .tiers.local import LocalDriver, tags_need_tier
 
 if TYPE_CHECKING:
     import os
@@ -102,8 +103,15 @@ class CacheBase:
         self._getters: dict[str, Getter] = {}
         self._setters: dict[str, Setter] = {}
         self._prefix = prefix_of(self.namespace)
-        self._tier: TierState | None = None
+        # The chain's first tier, L1; without redis= it is the whole chain. _attach_tier
+        # replaces the driver, the setter factory and the L2 counters when there is a tier.
+        self._local = LocalDriver(self._store, self._default_ttl, self._weigher)
+        self._driver = self._local_driver(self._local)
+        self._make_setter: Callable[[str], Setter] = self._local.setter
+        self._l2_stats: Callable[[], RedisTierStats | None] = _no_l2
+        self._tier: TierState | None = None  # the tier's shared state (tests, the decorator)
         self._subscriber: Any = None
+        self._parts: Any = None  # the tier's clients (_build.Parts)
         if redis is None:
             no_tier_options(
                 codec=codec,
@@ -156,31 +164,21 @@ class CacheBase:
     def _setter(self, namespace: str) -> Setter:
         setter = self._setters.get(namespace)
         if setter is None:
-            prefix = prefix_of(check_namespace(namespace))
-            if self._tier is not None:
-                setter = self._tier_setter(namespace)
-            elif self._weigher is None:
-                setter = self._store.setter(prefix, self._default_ttl)
-            else:
-                setter = self._weighing_setter(prefix)
+            setter = self._make_setter(check_namespace(namespace))
             self._setters[namespace] = setter
         return setter
 
-    def _l1_setter(self, namespace: str) -> Setter:
-        """The L1-only setter of a namespace (the tier's backfill uses it)."""
-        prefix = prefix_of(namespace)
-        if self._weigher is None:
-            return self._store.setter(prefix, self._default_ttl)
-        return self._weighing_setter(prefix)
+    def _local_driver(self, local: LocalDriver) -> Any:
+        """The driver without lower tiers (AsyncCache's awaits the same calls)."""
+        return local
 
     def _tier_setter(self, namespace: str) -> Setter:
         raise NotImplementedError  # Cache and AsyncCache define it
 
     def _tier_loader(self, namespace: str) -> Callable[..., Any] | None:
-        """The decorator's miss path through Redis (None without a tier)."""
-        if self._tier is None:
-            return None
-        return functools.partial(self._driver.load, check_namespace(namespace))
+        """The decorator's miss path through the lower tiers (None when there are none)."""
+        load = self._driver.load
+        return None if load is None else functools.partial(load, check_namespace(namespace))
 
     def _attach_tier(
         self,
@@ -212,22 +210,9 @@ class CacheBase:
         if early_refresh is not None:
             check_positive(early_refresh, "early_refresh")
         parts = _build.build(redis, redis_options, asyncio=self._asyncio)
-        l1_setters: dict[str, Setter] = {}
-
-        # Weak: the subscriber thread holds the state, and must not keep the cache alive (its
-        # finalizer is what stops the thread when the cache is dropped without close()).
-        owner = weakref.ref(self)
-
-        def l1_setter(namespace: str) -> Setter:
-            setter = l1_setters.get(namespace)
-            if setter is None:
-                cache = owner()
-                if cache is None:
-                    return _ignore
-                setter = l1_setters[namespace] = cache._l1_setter(namespace)
-            return setter
-
-        self._tier = TierState(
+        # The state backfills L1 through the L1 driver, not the cache: the subscriber thread
+        # holds the state and must not keep the cache alive (its finalizer stops the thread).
+        tier = self._tier = TierState(
             store=self._store,
             codec=codecs,
             options=parts.options,
@@ -235,26 +220,23 @@ class CacheBase:
             default_ttl=self._default_ttl,
             stale_ttl=stale,
             early_refresh=early_refresh,
-            l1_setter=l1_setter,
+            l1_setter=self._local.setter,
             stale_if_error=stale_if_error or None,
         )
         self._make_driver(parts, lock_timeout)
+        self._make_setter = self._tier_setter
+        driver = self._driver
+
+        def l2_stats() -> RedisTierStats:
+            breaker = driver.redis.breaker
+            return RedisTierStats(**tier.snapshot(breaker.state, breaker.opened))
+
+        self._l2_stats = l2_stats
         self._parts = parts
-        self._subscriber = _build.start_subscriber(self, parts, self._tier, self._tier.counters)
+        self._subscriber = _build.start_subscriber(self, parts, tier, tier.counters)
 
     def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
         raise NotImplementedError  # Cache and AsyncCache define it
-
-    def _weighing_setter(self, prefix: str) -> Setter:
-        store, weigher, default_ttl = self._store, self._weigher, self._default_ttl
-        assert weigher is not None
-
-        def set_weighed(key: str, value: Any, ttl: float | None = None) -> None:
-            require_type(key, str, "cache key", "str")
-            weight = len(key.encode("utf-8", "surrogatepass")) + int(weigher(value))
-            store.set(prefix, key, value, max(weight, 1), default_ttl if ttl is None else ttl)
-
-        return set_weighed
 
     def _l1_delete(self, namespace: str, key: str) -> bool:
         return bool(self._store.delete(prefix_of(check_namespace(namespace)), key))
@@ -304,11 +286,7 @@ class CacheBase:
         return int(self._store.clear(prefix))
 
     def _stats(self, kind: type[S] = CacheStats) -> S:  # type: ignore[assignment]
-        l2 = None
-        if self._tier is not None:
-            breaker = self._driver.redis.breaker
-            l2 = RedisTierStats(**self._tier.snapshot(breaker.state, breaker.opened))
-        return kind(**self._store.stats(), l2=l2)
+        return kind(**self._store.stats(), l2=self._l2_stats())
 
     def _l1_drop_pattern(self, namespace: str, pattern: str) -> None:
         drop_matching(self._store, namespace, pattern)
@@ -361,13 +339,8 @@ class CacheBase:
         return int(self._store.expire())
 
 
-def _ignore(*_args: Any, **_kwargs: Any) -> None:
-    """A setter for a cache that is gone."""
-
-
-def tags_need_tier() -> None:
-    msg = "tags need a Redis tier (Cache(redis=...)): L1-only caches have no tag versions"
-    raise ConfigError(msg)
+def _no_l2() -> None:
+    """The L2 counters of a cache without a tier: none."""
 
 
 def no_tier_options(

@@ -13,11 +13,12 @@ import os
 from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import _MISS, CacheBase, Setter, tags_need_tier
+from ._base import _MISS, CacheBase, Getter, Setter
 from ._options import TTL, check_namespace, check_ttl, require_type
 from ._plan import check_tags
 from ._tiered import MISS, check_items
 from .stats import CacheStats
+from .tiers.local import AsyncLocalDriver, LocalDriver, tags_need_tier
 from .tiers.redis_sync import close_sync_client
 
 if TYPE_CHECKING:
@@ -77,22 +78,29 @@ class Cache(CacheBase):
         TypeError: an argument has the wrong type.
     """
 
-    _driver: SyncTiered
+    _driver: SyncTiered | LocalDriver
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._entry_points = self._local_entry_points
         super().__init__(*args, **kwargs)
         # The hit path is the C callable itself: no Python frame between caller and engine.
-        if self._tier is not None:
-            self._get = self._store.getter(self._prefix, _l2_reader(self._driver, self.namespace))
+        self._get, self._public_set = self._entry_points()
         self.__dict__["get"] = self._get
-        if self._tier is not None:
-            self.__dict__["set"] = self._set  # takes tags=
-        elif self._weigher is None:
-            # The C setter; a call with tags= (or another keyword) goes to the fallback, which
-            # raises the documented ConfigError. Without self: no cycle through the setter.
-            fallback = functools.partial(_set_without_tier, self._set)
-            self.__dict__["set"] = self._store.setter(self._prefix, self._default_ttl, fallback)
-        # With a weigher the class's set() runs: it refuses tags before the weighing setter.
+        self.__dict__["set"] = self._public_set
+
+    def _local_entry_points(self) -> tuple[Getter, Setter]:
+        """get and set of an L1-only cache: the C getter, and a setter refusing tags."""
+        # A call with tags= reaches the fallback, which raises the documented ConfigError.
+        # Without self: no cycle through the setter.
+        fallback = functools.partial(_set_without_tier, self._set)
+        if self._weigher is not None:
+            return self._get, fallback
+        return self._get, self._store.setter(self._prefix, self._default_ttl, fallback)
+
+    def _tiered_entry_points(self) -> tuple[Getter, Setter]:
+        """get and set of a tiered cache: L1 misses read the tier; set takes tags=."""
+        driver: Any = self._driver
+        return self._store.getter(self._prefix, _l2_reader(driver, self.namespace)), self._set
 
     def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
         from .tiers.redis_sync import SyncRedisTier  # noqa: PLC0415
@@ -101,9 +109,10 @@ class Cache(CacheBase):
         assert self._tier is not None
         redis = SyncRedisTier(parts.client, parts.options, self._tier.counters)
         self._driver = SyncTiered(self._tier, redis, lock_timeout)
+        self._entry_points = self._tiered_entry_points
 
     def _tier_setter(self, namespace: str) -> Setter:
-        driver = self._driver
+        driver: Any = self._driver
 
         def set_tiered(
             key: str, value: Any, ttl: TTL = None, *, tags: Iterable[str] | None = None
@@ -114,16 +123,12 @@ class Cache(CacheBase):
         return set_tiered
 
     def _delete(self, namespace: str, key: str) -> bool:
-        if self._tier is None:
-            return self._l1_delete(namespace, key)
-        # The driver deletes from L1 and Redis and publishes the message other processes drop.
+        # A tiered driver deletes from L1 and Redis and publishes the message other processes drop.
         return bool(self._driver.delete(check_namespace(namespace), [self._check_key(key)]))
 
     def _drop_pattern(self, namespace: str, pattern: str) -> None:
-        if self._tier is None:
-            super()._drop_pattern(namespace, pattern)
-        else:  # SCAN-deletes in Redis and publishes the pattern to every process
-            self._driver.invalidate_pattern(check_namespace(namespace), pattern)
+        # A tiered driver SCAN-deletes in Redis and publishes the pattern to every process.
+        self._driver.invalidate_pattern(check_namespace(namespace), pattern)
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value stored under `key`, or `default` when there is none.
@@ -161,56 +166,46 @@ class Cache(CacheBase):
             ValueTooLargeError: in strict mode, the value outweighs the byte budget.
             ConfigError: tags given to a cache without a Redis tier, or a tag is invalid.
         """
-        if tags is not None and self._tier is None:
-            tags_need_tier()
-        if tags is None:
-            self._set(key, value, check_ttl(ttl))
-        else:
-            self._set(key, value, ttl, tags=tags)
+        # The instance's own set (the C setter, or the tier's) is what callers reach; this
+        # runs only when called through the class.
+        self._public_set(key, value, ttl, tags=tags)
 
     def delete(self, key: str) -> bool:
         """Removes `key` (from every tier); True if a live value was removed."""
-        if self._tier is not None:
-            return bool(self._driver.delete(self.namespace, [self._check_key(key)]))
-        return bool(self._store.delete(self._prefix, key))
+        return bool(self._driver.delete(self.namespace, [self._check_key(key)]))
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The stored values of `keys`, as a dict holding only the keys found."""
         keys = list(keys)
         found = self._get_many(keys)
-        if self._tier is not None:
+        if len(found) < len(keys):
             missing = [k for k in keys if k not in found]
-            found |= self._driver.read_many(self.namespace, missing) if missing else {}
+            found |= self._driver.read_many(self.namespace, missing)
         return found
 
     def set_many(self, items: Mapping[str, Any], ttl: TTL = None) -> None:
         """Stores every key/value pair of `items` with the same ttl (see `set`)."""
-        if self._tier is not None:
-            items = check_items(items)
-            for key in items:
-                self._check_key(key)
-            self._driver.write_many(self.namespace, items, check_ttl(ttl))
-            return
-        self._set_many(items, ttl)
+        items = check_items(items)
+        for key in items:
+            self._check_key(key)
+        self._driver.write_many(self.namespace, items, check_ttl(ttl))
 
     def delete_many(self, keys: Iterable[str]) -> int:
         """Removes `keys`; returns how many live values were removed."""
         keys = [self._check_key(k) for k in keys]
-        if self._tier is not None:
-            return int(self._driver.delete(self.namespace, keys))
-        return int(self._store.delete_many(self._prefix, keys))
+        return int(self._driver.delete(self.namespace, keys))
 
     def contains(self, key: str) -> bool:
         """True if a live value (possibly None) is stored under `key`; not counted as a hit."""
         if self._store.contains(self._prefix, key):
             return True
-        return self._tier is not None and self._driver.read(self.namespace, key)[0] is not MISS
+        return self._driver.read(self.namespace, key)[0] is not MISS
 
     def ttl(self, key: str) -> float | None:
         """Seconds `key` has left: math.inf if it never expires, None if it is missing (L1's
         view, else Redis's when there is a tier)."""
         remaining: float | None = self._store.ttl(self._prefix, key)
-        if remaining is None and self._tier is not None:
+        if remaining is None:
             remaining = self._driver.remaining(self.namespace, self._check_key(key))
         return remaining
 
@@ -222,17 +217,11 @@ class Cache(CacheBase):
     def clear(self, namespace: str | None = None) -> int:
         """Removes every entry (namespace None: every namespace, and with a Redis tier every
         key under its key prefix) or those of one namespace; returns how many were removed."""
-        if self._tier is not None:
-            return int(
-                self._driver.clear(None if namespace is None else check_namespace(namespace))
-            )
-        return self._clear(namespace)
+        return int(self._driver.clear(None if namespace is None else check_namespace(namespace)))
 
     def invalidate_tags(self, *tags: str) -> None:
         """Invalidates every entry written with any of `tags`, in every process (one INCR per
         tag and one message). Raises ConfigError without a Redis tier."""
-        if self._tier is None:
-            tags_need_tier()
         self._driver.invalidate_tags(self.namespace, check_tags(tags))
 
     def invalidate_pattern(self, pattern: str, namespace: str | None = None) -> int:
@@ -241,10 +230,6 @@ class Cache(CacheBase):
         L1; returns how many Redis keys were deleted."""
         ns = self.namespace if namespace is None else check_namespace(namespace)
         require_type(pattern, str, "pattern", "a str")
-        if self._tier is None:
-            before = len(self._store)
-            self._l1_drop_pattern(ns, pattern)
-            return before - len(self._store)
         return int(self._driver.invalidate_pattern(ns, pattern))
 
     def stats(self) -> CacheStats:
@@ -294,8 +279,7 @@ class Cache(CacheBase):
         """Stops the invalidation subscriber and closes the Redis connections."""
         if self._subscriber is not None:
             self._subscriber.stop()
-        if self._tier is not None:
-            self._driver.close()
+        self._driver.close()
 
     def __enter__(self) -> Self:
         return self
@@ -310,8 +294,11 @@ class AsyncCache(CacheBase):
     With a Redis tier, concurrent L1 misses of one event-loop turn leave as one MGET.
     """
 
-    _driver: AsyncTiered
+    _driver: AsyncTiered | AsyncLocalDriver
     _asyncio = True
+
+    def _local_driver(self, local: LocalDriver) -> AsyncLocalDriver:
+        return AsyncLocalDriver(local)
 
     def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
         from .tiers.redis_async import AsyncRedisTier  # noqa: PLC0415
@@ -333,24 +320,17 @@ class AsyncCache(CacheBase):
         return set_l1_only
 
     async def _delete_async(self, namespace: str, key: str) -> bool:
-        if self._tier is None:
-            return self._l1_delete(namespace, key)
         ns = check_namespace(namespace)
         return bool(await self._driver.delete(ns, [self._check_key(key)]))
 
     async def _drop_pattern_async(self, namespace: str, pattern: str) -> None:
-        if self._tier is None:
-            await super()._drop_pattern_async(namespace, pattern)
-        else:
-            await self._driver.invalidate_pattern(check_namespace(namespace), pattern)
+        await self._driver.invalidate_pattern(check_namespace(namespace), pattern)
 
     async def get(self, key: str, default: Any = None) -> Any:
         """See `Cache.get`."""
         value = self._get(key, _MISS)
         if value is not _MISS:
             return value
-        if self._tier is None:
-            return default
         value, _ = await self._driver.read(self.namespace, self._check_key(key))
         return default if value is MISS else value
 
@@ -358,58 +338,44 @@ class AsyncCache(CacheBase):
         self, key: str, value: Any, ttl: TTL = None, *, tags: Iterable[str] | None = None
     ) -> None:
         """See `Cache.set`."""
-        if self._tier is None:
-            if tags is not None:
-                tags_need_tier()
-            self._set(key, value, check_ttl(ttl))
-            return
         self._check_key(key)
         await self._driver.write(self.namespace, key, value, check_ttl(ttl), tags=check_tags(tags))
 
     async def delete(self, key: str) -> bool:
         """See `Cache.delete`."""
-        if self._tier is not None:
-            return bool(await self._driver.delete(self.namespace, [self._check_key(key)]))
-        return bool(self._store.delete(self._prefix, key))
+        return bool(await self._driver.delete(self.namespace, [self._check_key(key)]))
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """See `Cache.get_many`."""
         keys = list(keys)
         found = self._get_many(keys)
-        if self._tier is not None:
+        if len(found) < len(keys):
             missing = [k for k in keys if k not in found]
-            found |= await self._driver.read_many(self.namespace, missing) if missing else {}
+            found |= await self._driver.read_many(self.namespace, missing)
         return found
 
     async def set_many(self, items: Mapping[str, Any], ttl: TTL = None) -> None:
         """See `Cache.set_many`."""
-        if self._tier is not None:
-            items = check_items(items)
-            for key in items:
-                self._check_key(key)
-            await self._driver.write_many(self.namespace, items, check_ttl(ttl))
-            return
-        self._set_many(items, ttl)
+        items = check_items(items)
+        for key in items:
+            self._check_key(key)
+        await self._driver.write_many(self.namespace, items, check_ttl(ttl))
 
     async def delete_many(self, keys: Iterable[str]) -> int:
         """See `Cache.delete_many`."""
         keys = [self._check_key(k) for k in keys]
-        if self._tier is not None:
-            return int(await self._driver.delete(self.namespace, keys))
-        return int(self._store.delete_many(self._prefix, keys))
+        return int(await self._driver.delete(self.namespace, keys))
 
     async def contains(self, key: str) -> bool:
         """See `Cache.contains`."""
         if self._store.contains(self._prefix, key):
             return True
-        if self._tier is None:
-            return False
         return (await self._driver.read(self.namespace, key))[0] is not MISS
 
     async def ttl(self, key: str) -> float | None:
         """See `Cache.ttl`."""
         remaining: float | None = self._store.ttl(self._prefix, key)
-        if remaining is None and self._tier is not None:
+        if remaining is None:
             remaining = await self._driver.remaining(self.namespace, self._check_key(key))
         return remaining
 
@@ -420,25 +386,17 @@ class AsyncCache(CacheBase):
 
     async def clear(self, namespace: str | None = None) -> int:
         """See `Cache.clear`."""
-        if self._tier is not None:
-            ns = None if namespace is None else check_namespace(namespace)
-            return int(await self._driver.clear(ns))
-        return self._clear(namespace)
+        ns = None if namespace is None else check_namespace(namespace)
+        return int(await self._driver.clear(ns))
 
     async def invalidate_tags(self, *tags: str) -> None:
         """See `Cache.invalidate_tags`."""
-        if self._tier is None:
-            tags_need_tier()
         await self._driver.invalidate_tags(self.namespace, check_tags(tags))
 
     async def invalidate_pattern(self, pattern: str, namespace: str | None = None) -> int:
         """See `Cache.invalidate_pattern`."""
         ns = self.namespace if namespace is None else check_namespace(namespace)
         require_type(pattern, str, "pattern", "a str")
-        if self._tier is None:
-            before = len(self._store)
-            self._l1_drop_pattern(ns, pattern)
-            return before - len(self._store)
         return int(await self._driver.invalidate_pattern(ns, pattern))
 
     def stats(self) -> AwaitableCacheStats:
@@ -461,10 +419,10 @@ class AsyncCache(CacheBase):
         """See `Cache.close`."""
         if self._subscriber is not None:
             self._subscriber.stop()
-        if self._tier is not None:
-            await self._driver.close()
-            if self._parts.sync is not None:  # the subscriber's and connect check's client
-                close_sync_client(self._parts.sync)
+        await self._driver.close()
+        sync = getattr(self._parts, "sync", None)  # the subscriber's and connect check's client
+        if sync is not None:
+            close_sync_client(sync)
 
     async def __aenter__(self) -> Self:
         return self

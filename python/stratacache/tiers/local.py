@@ -1,0 +1,175 @@
+"""The driver of a cache without lower tiers: L1 alone, the shortest tier chain.
+
+A cache talks to one driver, chosen when it is built: this one, or the tiered driver of
+`tiered_sync.py`/`tiered_async.py` (L1, then Redis). Both take the same calls (`Driver`); the
+cache itself reads L1 first (its C getter) and asks its driver only for what L1 lacks, so it
+never asks which tiers it has. A tier inserted below L1 (a disk tier, ahead of Redis) is a
+driver of the same shape wrapping the next one; the caches do not change.
+"""
+
+# ruff: noqa: ARG002 - an L1-only driver ignores what the Driver calls pass for lower tiers
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .._options import prefix_of, require_type
+from .._tiered import MISS, drop_matching
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from .._core import Store
+
+__all__ = ["AsyncLocalDriver", "Driver", "LocalDriver", "tags_need_tier"]
+
+Setter = Callable[..., None]
+
+
+class Driver(Protocol):
+    """What Cache asks of its driver; AsyncCache's drivers take the same calls, awaited.
+
+    Namespaces and keys arrive validated. `read` and `read_many` ask the tiers below L1 (the
+    cache has looked in L1 already); writes, deletes and invalidations cover every tier, L1
+    first. `load` is the decorator's miss path through the lower tiers; None when there are
+    none (the decorator then calls the function and stores the result in L1 itself).
+    """
+
+    load: Callable[..., Any] | None
+
+    def read(self, namespace: str, key: str) -> tuple[Any, bool]: ...
+    def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]: ...
+    def remaining(self, namespace: str, key: str) -> float | None: ...
+    def write(
+        self, namespace: str, key: str, value: Any, ttl: float | None, *, tags: Sequence[str]
+    ) -> None: ...
+    def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None: ...
+    def delete(self, namespace: str, keys: Sequence[str]) -> int: ...
+    def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None: ...
+    def invalidate_pattern(self, namespace: str, pattern: str) -> int: ...
+    def clear(self, namespace: str | None) -> int: ...
+    def close(self) -> None: ...
+
+
+def tags_need_tier() -> None:
+    msg = "tags need a Redis tier (Cache(redis=...)): L1-only caches have no tag versions"
+    raise ConfigError(msg)
+
+
+class LocalDriver:
+    """L1 only: nothing below it to read, writes and deletes reach the store alone.
+
+    Also the L1 of a tiered cache: its `setter` is what the tiered driver backfills through.
+    """
+
+    load = None  # no lower tier to load through
+
+    def __init__(
+        self, store: Store, default_ttl: float | None, weigher: Callable[[Any], int] | None
+    ) -> None:
+        self.store = store
+        self._default_ttl = default_ttl
+        self._weigher = weigher  # None: every entry weighs 1 (no byte bound)
+        self._setters: dict[str, Setter] = {}
+
+    def setter(self, namespace: str) -> Setter:
+        """The L1 set(key, value, ttl=None) of `namespace` (the C setter without a weigher)."""
+        setter = self._setters.get(namespace)
+        if setter is None:
+            prefix = prefix_of(namespace)
+            if self._weigher is None:
+                setter = self.store.setter(prefix, self._default_ttl)
+            else:
+                setter = self._weighing_setter(prefix, self._weigher)
+            self._setters[namespace] = setter
+        return setter
+
+    def _weighing_setter(self, prefix: str, weigher: Callable[[Any], int]) -> Setter:
+        store, default_ttl = self.store, self._default_ttl
+
+        def set_weighed(key: str, value: Any, ttl: float | None = None) -> None:
+            require_type(key, str, "cache key", "str")
+            weight = len(key.encode("utf-8", "surrogatepass")) + int(weigher(value))
+            store.set(prefix, key, value, max(weight, 1), default_ttl if ttl is None else ttl)
+
+        return set_weighed
+
+    def read(self, namespace: str, key: str) -> tuple[Any, bool]:
+        return MISS, False
+
+    def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:
+        return {}
+
+    def remaining(self, namespace: str, key: str) -> float | None:
+        return None
+
+    def write(
+        self, namespace: str, key: str, value: Any, ttl: float | None, *, tags: Sequence[str] = ()
+    ) -> None:
+        if tags:
+            tags_need_tier()
+        self.setter(namespace)(key, value, ttl)
+
+    def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
+        setter = self.setter(namespace)
+        for key, value in items.items():
+            setter(key, value, ttl)
+
+    def delete(self, namespace: str, keys: Sequence[str]) -> int:
+        return int(self.store.delete_many(prefix_of(namespace), list(keys)))
+
+    def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
+        tags_need_tier()
+
+    def invalidate_pattern(self, namespace: str, pattern: str) -> int:
+        """Drops the matching L1 keys; returns how many."""
+        before = len(self.store)
+        drop_matching(self.store, namespace, pattern)
+        return before - len(self.store)
+
+    def clear(self, namespace: str | None) -> int:
+        return int(self.store.clear("" if namespace is None else prefix_of(namespace)))
+
+    def close(self) -> None:
+        """Nothing to close: L1 lives as long as the cache."""
+
+
+class AsyncLocalDriver:
+    """`LocalDriver` for AsyncCache: the same calls as coroutines (L1 never blocks)."""
+
+    load = None
+
+    def __init__(self, local: LocalDriver) -> None:
+        self.local = local
+
+    async def read(self, namespace: str, key: str) -> tuple[Any, bool]:
+        return MISS, False
+
+    async def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:
+        return {}
+
+    async def remaining(self, namespace: str, key: str) -> float | None:
+        return None
+
+    async def write(
+        self, namespace: str, key: str, value: Any, ttl: float | None, *, tags: Sequence[str] = ()
+    ) -> None:
+        self.local.write(namespace, key, value, ttl, tags=tags)
+
+    async def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
+        self.local.write_many(namespace, items, ttl)
+
+    async def delete(self, namespace: str, keys: Sequence[str]) -> int:
+        return self.local.delete(namespace, keys)
+
+    async def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
+        tags_need_tier()
+
+    async def invalidate_pattern(self, namespace: str, pattern: str) -> int:
+        return self.local.invalidate_pattern(namespace, pattern)
+
+    async def clear(self, namespace: str | None) -> int:
+        return self.local.clear(namespace)
+
+    async def close(self) -> None:
+        """Nothing to close."""
