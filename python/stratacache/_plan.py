@@ -276,23 +276,32 @@ class Message:
 
     op: "k" keys of a namespace changed, "n" a namespace was flushed, "a" everything under the
     prefix was flushed, "t" tags were bumped, "p" keys matching a glob were deleted.
+    skipped: the sender could not apply it in Redis (an outage; it replays it later), so
+    Redis may still hold what it removes: receivers keep a tombstone (`_tiered.Tombstones`).
+    Sent as a fifth element, only when set; receivers older than it ignore such a message
+    (counted malformed) and rely on the replay.
     """
 
     origin: str
     op: str
     namespace: str
     items: tuple[str, ...]
+    skipped: bool = False
 
     def encode(self) -> bytes:
-        data = [self.origin, self.op, self.namespace, list(self.items)]
+        data: list[Any] = [self.origin, self.op, self.namespace, list(self.items)]
+        if self.skipped:
+            data.append(1)
         return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
 
     @staticmethod
     def decode(data: bytes) -> Message | None:
         """The message in `data`, or None for anything malformed (it is counted, not raised)."""
         try:
-            origin, op, namespace, items = json.loads(data)
+            origin, op, namespace, items, *flags = json.loads(data)
         except (ValueError, TypeError):
+            return None
+        if flags not in ([], [1]):
             return None
         if not (isinstance(origin, str) and op in ("k", "n", "a", "t", "p")):
             return None
@@ -304,7 +313,7 @@ class Message:
             check_namespace(namespace)
         except ConfigError:
             return None
-        return Message(origin, op, namespace, tuple(items))
+        return Message(origin, op, namespace, tuple(items), skipped=bool(flags))
 
 
 def glob_to_regex(pattern: str) -> str:

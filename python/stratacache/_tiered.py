@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -23,10 +24,10 @@ from . import _plan
 from ._log import RateLimited, logger
 from ._options import NAMESPACE_SEP, prefix_of
 from .errors import CodecError, TierUnavailableError
-from .tiers._common import TierCounters, TierDown
+from .tiers._common import Refused, TierCounters, TierDown
 from .tiers._config import RedisOptions
 
-__all__ = ["MISS", "InvalidationLog", "Load", "Logged", "TierState"]
+__all__ = ["MISS", "InvalidationLog", "Load", "Logged", "TierState", "Tombstones"]
 
 MISS: Any = object()
 
@@ -35,6 +36,10 @@ _PRUNE_FLOOR = 1024
 
 _foreign_version = RateLimited("stratacache: a tag version in Redis holds foreign bytes")
 _corrupt_envelope = RateLimited("stratacache: a value in Redis did not decode (%s): a miss")
+_refused_invalidation = RateLimited(
+    "stratacache: Redis refused an invalidation (%s); not kept for replay (a permission "
+    "refusal will not pass on retry)"
+)
 
 
 class Load(NamedTuple):
@@ -142,6 +147,90 @@ class InvalidationLog:
         return collapsed
 
 
+class Tombstones:
+    """Invalidations other processes could not apply in Redis (`_plan.Message.skipped`),
+    remembered by their local time of receipt for `max_age_ms`.
+
+    Until the sender replays its log, Redis (or a promoted replica) still holds the values
+    such an invalidation removes; a value read from Redis whose envelope was created before
+    a matching tombstone is one of them, and is treated as a miss. Bounded: at most `limit`
+    key and tag tombstones each, and `limit // 100` patterns, the oldest dropped first.
+    Thread-safe (the subscriber thread adds, readers check). `active` is a plain attribute so
+    that a read with no tombstone costs one attribute test.
+    """
+
+    def __init__(self, max_age_ms: int = 10_000, limit: int = 100_000) -> None:
+        self.max_age_ms, self.limit = max_age_ms, limit
+        self.active = False
+        self._keys: dict[tuple[str, str], int] = {}  # insertion order is age order
+        self._tags: dict[str, int] = {}
+        self._patterns: dict[tuple[str, str], tuple[re.Pattern[str], int]] = {}
+        self._namespaces: dict[str, int] = {}
+        self._all = 0
+        self._lock = threading.Lock()
+
+    def add(self, message: _plan.Message, at_ms: int) -> None:
+        op, ns = message.op, message.namespace
+        with self._lock:
+            if op == "k":
+                for key in message.items:
+                    _renew(self._keys, (ns, key), at_ms, self.limit)
+            elif op == "t":
+                for tag in message.items:
+                    _renew(self._tags, tag, at_ms, self.limit)
+            elif op == "p":
+                for pattern in message.items:
+                    regex = re.compile(_plan.glob_to_regex(pattern), re.DOTALL)
+                    _renew(self._patterns, (ns, pattern), (regex, at_ms), self.limit // 100)
+            elif op == "n":
+                _renew(self._namespaces, ns, at_ms, self.limit)
+            elif op == "a":
+                self._all = at_ms
+            self.active = True
+
+    def covers(
+        self, namespace: str, key: str, tags: Iterable[str], created_ms: int, now_ms: int
+    ) -> bool:
+        """True when an envelope of `namespace`/`key` created at `created_ms` predates a
+        tombstone that matches it (its key, one of its tags, a pattern, its namespace)."""
+        with self._lock:
+            self._prune(now_ms - self.max_age_ms)
+            if not self.active:
+                return False
+            newest = max(self._all, self._namespaces.get(namespace, 0))
+            newest = max(newest, self._keys.get((namespace, key), 0))
+            for tag in tags:
+                newest = max(newest, self._tags.get(tag, 0))
+            if created_ms <= newest:
+                return True
+            return any(
+                created_ms <= at and ns == namespace and regex.match(key)
+                for (ns, _), (regex, at) in self._patterns.items()
+            )
+
+    def _prune(self, before_ms: int) -> None:
+        """Drops tombstones received before `before_ms` (lock held)."""
+        tables: tuple[dict[Any, int], ...] = (self._keys, self._tags, self._namespaces)
+        for table in tables:
+            while table and next(iter(table.values())) < before_ms:
+                del table[next(iter(table))]
+        while self._patterns and next(iter(self._patterns.values()))[1] < before_ms:
+            del self._patterns[next(iter(self._patterns))]
+        if self._all < before_ms:
+            self._all = 0
+        self.active = bool(
+            self._all or self._keys or self._tags or self._patterns or self._namespaces
+        )
+
+
+def _renew(table: dict[Any, Any], name: Any, value: Any, limit: int) -> None:
+    """Sets table[name] as its newest entry, dropping the oldest past `limit`."""
+    table.pop(name, None)
+    table[name] = value
+    while len(table) > max(1, limit):
+        del table[next(iter(table))]
+
+
 class TierState:
     """One cache's view of its Redis tier, minus the sockets."""
 
@@ -183,6 +272,12 @@ class TierState:
         self._prune_at = _PRUNE_FLOOR
         self._lock = threading.Lock()
         self.log = InvalidationLog()
+        self.tombstones = Tombstones()
+        # Recovery grace: wall ms of the last trouble this process saw (0: none, or its grace
+        # is over), and the monotonic end of the grace once Redis answered again (None: not
+        # yet). Envelopes created before that trouble are distrusted during the grace.
+        self._suspect_ms = 0
+        self._grace_end: float | None = None
         # Set by the driver: replays the log from the subscriber thread once Redis is back.
         self.on_recovered: Callable[[], None] | None = None
 
@@ -204,6 +299,8 @@ class TierState:
     def read_failed(self, exc: TierDown, namespace: str) -> Any:
         """A read that got no answer: a miss (fail-open) or TierUnavailableError."""
         self.counters.skipped_reads += 1
+        if not isinstance(exc, Refused):
+            self.trouble()
         if not self.fails_open(namespace):
             msg = f"Redis tier unavailable: {exc}"
             raise TierUnavailableError(msg) from exc
@@ -212,12 +309,20 @@ class TierState:
     def write_failed(self, exc: TierDown, namespace: str) -> None:
         """A write that did not reach Redis: skipped and counted, or TierUnavailableError."""
         self.counters.skipped_writes += 1
+        if not isinstance(exc, Refused):
+            self.trouble()
         if not self.fails_open(namespace):
             msg = f"Redis tier unavailable: {exc}"
             raise TierUnavailableError(msg) from exc
 
-    def keep(self, op: str, namespace: str, items: Iterable[str]) -> None:
-        """Logs an invalidation that did not reach Redis, for replay before the next use."""
+    def keep(self, op: str, namespace: str, items: Iterable[str], exc: TierDown | None) -> bool:
+        """Logs an invalidation that did not reach Redis, for replay before the next use;
+        False (not kept: counted and logged) when Redis refused it (`Refused`: a read-only
+        user, a revoked permission), which no replay would get past: kept, it would make
+        the tier count as down forever."""
+        if isinstance(exc, Refused):
+            self.refused_invalidation(exc)
+            return False
         was_empty, collapsed = self.log.add(op, namespace, items)
         if was_empty:
             logger.warning(
@@ -231,6 +336,33 @@ class TierState:
                 "will be flushed in Redis instead",
                 collapsed,
             )
+        return True
+
+    def refused_invalidation(self, exc: TierDown) -> None:
+        self.counters.invalidations_refused += 1
+        _refused_invalidation.hit(str(exc))
+
+    # Recovery grace -------------------------------------------------------------------------
+    def trouble(self) -> None:
+        """This process saw Redis fail (transport, breaker, subscription): another process
+        may hold invalidations it skipped meanwhile and has not replayed yet."""
+        if self.options.recovery_grace > 0:
+            self._suspect_ms = _plan.now_ms()
+            self._grace_end = None
+
+    def answered(self) -> None:
+        """Redis answered: a grace pending since the last trouble starts now."""
+        if self._suspect_ms and self._grace_end is None:
+            self._grace_end = time.monotonic() + self.options.recovery_grace
+
+    def _distrusted(self, created_ms: int) -> bool:
+        """True for an envelope created before the last trouble, during the grace after it."""
+        if self._grace_end is None:
+            self.answered()
+        elif time.monotonic() >= self._grace_end:
+            self._suspect_ms = 0
+            return False
+        return created_ms < self._suspect_ms
 
     def replayed(self, ops: Sequence[Logged]) -> None:
         count = self.log.done(ops)
@@ -241,6 +373,8 @@ class TierState:
     # Reads --------------------------------------------------------------------------------
     def decode(self, namespace: str, rkey: bytes, data: bytes | None) -> Any:
         """The CodecEntry in `data`, or None for a miss (absent, or undecodable: counted)."""
+        if self._suspect_ms:
+            self.answered()
         if data is None or data.startswith(_plan.LEASE_PREFIX):  # a lease: a load is under way
             self.counters.misses += 1
             return None
@@ -267,6 +401,14 @@ class TierState:
         allow_stale: bool,
     ) -> tuple[Any, bool]:
         """(value or MISS, refresh wanted) for a decoded entry and its tags' current versions."""
+        if self.tombstones.active and self.tombstones.covers(
+            namespace, key, entry.tags, entry.created_at_ms, _plan.now_ms()
+        ):
+            self.counters.tombstone_misses += 1  # another process's skipped invalidation
+            return MISS, False
+        if self._suspect_ms and self._distrusted(entry.created_at_ms):
+            self.counters.grace_misses += 1
+            return MISS, False
         if entry.tags and not _plan.tags_current(entry.tags, versions):
             self.counters.tag_misses += 1
             if any(_plan.parse_version(v) is None for v in versions):
@@ -339,8 +481,10 @@ class TierState:
             self.counters.corrupt += count
             logger.warning("stratacache: replaced foreign bytes in %d %s key(s)", count, what)
 
-    def message(self, op: str, namespace: str, items: Iterable[str]) -> bytes:
-        return _plan.Message(self.origin, op, namespace, tuple(items)).encode()
+    def message(
+        self, op: str, namespace: str, items: Iterable[str], *, skipped: bool = False
+    ) -> bytes:
+        return _plan.Message(self.origin, op, namespace, tuple(items), skipped).encode()
 
     # L1 -------------------------------------------------------------------------------------
     def l1_store(
@@ -411,6 +555,8 @@ class TierState:
     def apply(self, message: _plan.Message) -> None:
         self.generation += 1
         self.last_origin = message.origin
+        if message.skipped:
+            self.tombstones.add(message, _plan.now_ms())
         op, ns = message.op, message.namespace
         if op == "k":
             self.l1_drop(ns, message.items)
@@ -435,6 +581,10 @@ class TierState:
             if split is not None:
                 self.store.delete(prefix_of(split[0]), split[1])
 
+    def on_lost(self) -> None:
+        """The subscription dropped (not a fork): trouble, and L1 is flushed (`on_down`)."""
+        self.trouble()
+
     def on_down(self) -> None:
         self.generation += 1
         self.degraded = True
@@ -457,6 +607,7 @@ class TierState:
         self.generation += 1
         self.flush_l1()
         self.degraded = False
+        self.answered()
         if self.log and self.on_recovered is not None:
             self.on_recovered()
 

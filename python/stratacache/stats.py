@@ -66,6 +66,12 @@ class RedisTierStats:
             was unreachable, applied and published once it answered again.
         invalidations_overflowed: skipped key deletes and patterns beyond the log's bound,
             replayed as a flush of their namespace instead.
+        invalidations_refused: deletes, tag bumps, patterns and clears Redis refused for
+            want of a permission (a read-only user): skipped and logged, not kept for replay.
+        tombstone_misses: Redis reads treated as misses because another process announced an
+            invalidation of that value it could not apply in Redis yet (it replays it later).
+        grace_misses: Redis reads treated as misses because the value predates an outage this
+            process saw and `RedisOptions.recovery_grace` had not passed since Redis answered.
         invalidations_pending: skipped invalidations not replayed yet; while there are any,
             the cache reads and writes nothing in Redis (it counts as down).
         breaker: "closed", "open" or "half-open"; breaker_opened: times it opened.
@@ -92,6 +98,9 @@ class RedisTierStats:
     subscription_drops: int
     invalidations_replayed: int
     invalidations_overflowed: int
+    invalidations_refused: int
+    tombstone_misses: int
+    grace_misses: int
     invalidations_pending: int
     breaker: str
     breaker_opened: int

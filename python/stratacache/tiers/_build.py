@@ -212,6 +212,7 @@ def start_subscriber(owner: object, parts: TierParts, state: Any, counters: Tier
         counters=counters,
         tracking_prefix=parts.options.key_prefix.encode() if tracking else None,
         on_fork=lambda: _renew_origin(state),
+        on_lost=state.on_lost,
     )
     state.degraded = True  # until the subscription is confirmed
     subscriber.start()

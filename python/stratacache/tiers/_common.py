@@ -69,6 +69,9 @@ class TierCounters:
     subscription_drops: int = 0
     invalidations_replayed: int = 0
     invalidations_overflowed: int = 0
+    invalidations_refused: int = 0
+    tombstone_misses: int = 0
+    grace_misses: int = 0
 
     def snapshot(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

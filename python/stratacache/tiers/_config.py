@@ -59,6 +59,13 @@ class RedisOptions:
             None (L1 copies live out their TTL).
         degraded_l1_ttl: while the invalidation subscription is down, L1 keeps values at most
             this many seconds (they cannot be invalidated meanwhile).
+        recovery_grace: seconds after this process saw Redis fail (a transport failure, the
+            breaker open, the subscription dropped) and Redis answered again, during which a
+            value read from Redis that was written before the failure counts as a miss
+            (`grace_misses`; the load path reloads it and replaces it). Another process may
+            still hold invalidations it skipped during the same outage and has not replayed
+            yet; this closes that part of the coherence window. The price is a bounded burst
+            of loader calls after each outage; 0 turns it off.
         ssl_ca_certs, ssl_certfile, ssl_keyfile: TLS files (rediss URLs).
         ssl_cert_reqs: "required" (default), "optional" or "none".
         ssl_check_hostname: the server's certificate must name the host of the URL (default,
@@ -80,6 +87,7 @@ class RedisOptions:
     fail_closed: frozenset[str] = frozenset()
     coherence: str | None = "pubsub"
     degraded_l1_ttl: float = 1.0
+    recovery_grace: float = 1.0
     ssl_ca_certs: str | None = None
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
@@ -95,6 +103,11 @@ class RedisOptions:
         if check_ttl(self.degraded_l1_ttl, "degraded_l1_ttl") in (None, math.inf):
             msg = "degraded_l1_ttl must be a finite number of seconds >= 0"
             raise ConfigError(msg)
+        grace = check_ttl(self.recovery_grace, "recovery_grace")
+        if grace is None or grace == math.inf:
+            msg = "recovery_grace must be a finite number of seconds >= 0"
+            raise ConfigError(msg)
+        object.__setattr__(self, "recovery_grace", grace)
         check_bound(self.max_connections, "max_connections")
         check_bound(self.retries + 1 if type(self.retries) is int else self.retries, "retries")
         require_type(self.breaker, BreakerConfig, "breaker", "a BreakerConfig")
@@ -146,6 +159,7 @@ _FLOAT_FIELDS = {
     "backoff",
     "backoff_max",
     "degraded_l1_ttl",
+    "recovery_grace",
 }
 _INT_FIELDS = {"max_connections", "retries"}
 _BOOL_FIELDS = {"fail_open", "ssl_check_hostname"}

@@ -71,11 +71,13 @@ class Subscriber:
         counters: TierCounters,
         tracking_prefix: bytes | None = None,
         on_fork: Callable[[], str] | None = None,
+        on_lost: Callable[[], None] | None = None,
         ping_interval: float = 0.5,
         ping_deadline: float = 1.5,
     ) -> None:
         self._client = client
         self._on_fork = on_fork
+        self._on_lost = on_lost  # a subscription that was up dropped (not a fork)
         self._channel = channel
         self._origin = origin
         self._on_message, self._on_keys = on_message, on_keys
@@ -128,6 +130,8 @@ class Subscriber:
             if self._stop.is_set():
                 return
             self._on_down()
+            if was_up and self._on_lost is not None:  # not each failed attempt: a subscription
+                self._on_lost()  # refused for good (ACL, proxy) must not distrust Redis forever
             self._counters.subscription_drops += 1  # after on_down: a moved count means flushed
             if not self._down_logged:
                 self._down_logged = True

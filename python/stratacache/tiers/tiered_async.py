@@ -18,11 +18,15 @@ from .. import _plan
 from .._log import logger
 from .._options import prefix_of
 from .._tiered import MISS, Load, Logged, TierState
-from ._common import Announce, TierDown
+from ._common import Announce, Refused, TierDown
 from ._runtime import AsyncRuntime
 from .redis_async import AsyncRedisTier
 
 __all__ = ["AsyncTiered"]
+
+#: Skipped invalidations waiting for their best-effort announcement; more are not announced
+#: (the replay publishes them all).
+MAX_UNANNOUNCED = 1000
 
 
 class AsyncTiered(AsyncRuntime):
@@ -38,6 +42,8 @@ class AsyncTiered(AsyncRuntime):
         self._lease_get = redis.client.register_script(_plan.LEASE_GET)
         self._fill_script = redis.client.register_script(_plan.FILL)
         self._lease_ms = _plan.lease_ms(lock_timeout)
+        self._unannounced: list[bytes] = []
+        self._announcing = False
         state.on_recovered = lambda: self._from_thread(self._replay_quietly)
 
     # Reads ------------------------------------------------------------------------------------
@@ -179,7 +185,7 @@ class AsyncTiered(AsyncRuntime):
             await self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
             st.counters.sets += 1
         except TierDown as exc:
-            self._keep("k", namespace, [key])
+            self._keep("k", namespace, [key], exc)
             st.write_failed(exc, namespace)
 
     async def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
@@ -196,7 +202,7 @@ class AsyncTiered(AsyncRuntime):
             await self.redis.set_many(batch, self._announce("k", namespace, list(items)))
             st.counters.sets += len(batch)
         except TierDown as exc:
-            self._keep("k", namespace, list(items))
+            self._keep("k", namespace, list(items), exc)
             st.write_failed(exc, namespace)
 
     async def delete(self, namespace: str, keys: Sequence[str]) -> int:
@@ -208,7 +214,7 @@ class AsyncTiered(AsyncRuntime):
             removed = await self.redis.delete(rkeys, self._announce("k", namespace, keys))
             st.counters.deletes += removed
         except TierDown as exc:
-            self._keep("k", namespace, keys)
+            self._keep("k", namespace, keys, exc)
             st.write_failed(exc, namespace)
             return local
         return max(local, removed)
@@ -221,7 +227,7 @@ class AsyncTiered(AsyncRuntime):
             await self._ready()
             await self._bump(tags, self._announce("t", "", tags))
         except TierDown as exc:
-            self._keep("t", "", tags)
+            self._keep("t", "", tags, exc)
             st.write_failed(exc, namespace)
 
     async def invalidate_pattern(self, namespace: str, pattern: str) -> int:
@@ -232,7 +238,7 @@ class AsyncTiered(AsyncRuntime):
             removed = await self.redis.scan_delete(_plan.key_pattern(st.prefix, namespace, pattern))
             await self._publish("p", namespace, [pattern])
         except TierDown as exc:
-            self._keep("p", namespace, [pattern])
+            self._keep("p", namespace, [pattern], exc)
             st.write_failed(exc, namespace)
             return 0
         return removed
@@ -245,15 +251,44 @@ class AsyncTiered(AsyncRuntime):
             removed = await self.redis.scan_delete(_plan.namespace_pattern(st.prefix, namespace))
             await self._publish("a" if namespace is None else "n", namespace or "", [])
         except TierDown as exc:
-            self._keep("a" if namespace is None else "n", namespace or "", [])
+            self._keep("a" if namespace is None else "n", namespace or "", [], exc)
             st.write_failed(exc, namespace or "")
             return local
         return max(local, removed)
 
     # Invalidations skipped while Redis was unreachable -------------------------------------
-    def _keep(self, op: str, namespace: str, items: Iterable[str]) -> None:
+    def _keep(
+        self, op: str, namespace: str, items: Iterable[str], exc: TierDown | None = None
+    ) -> None:
         self._remember_loop()  # the subscriber thread replays through it once Redis is back
-        self.state.keep(op, namespace, items)
+        items = tuple(items)
+        if self.state.keep(op, namespace, items, exc):
+            self._announce_skipped(op, namespace, items)
+
+    def _announce_skipped(self, op: str, namespace: str, items: Sequence[str]) -> None:
+        """Best effort, in the background: publishes an invalidation that did not reach Redis
+        at once, marked skipped, so other processes drop their L1 copies and distrust what
+        Redis still holds (`_tiered.Tombstones`) before the replay. On Cluster the pub/sub
+        node is usually alive while a primary is down; while the breaker is open the publish
+        is refused at once. One announcer at a time; the first failure drops the rest."""
+        if self.state.options.coherence is None:
+            return
+        if len(self._unannounced) < MAX_UNANNOUNCED:
+            self._unannounced.append(self.state.message(op, namespace, items, skipped=True))
+        if not self._announcing:
+            self._announcing = True
+            self._spawn(self._announce_pending)
+
+    async def _announce_pending(self) -> None:
+        try:
+            while self._unannounced:
+                message = self._unannounced.pop(0)
+                try:
+                    await self.redis.publish(self.state.channel, message)
+                except TierDown:
+                    self._unannounced.clear()  # Redis is down for us too: the replay tells
+        finally:
+            self._announcing = False
 
     async def _ready(self) -> None:
         """Replays skipped invalidations first; raises TierDown while they cannot be (Redis
@@ -265,12 +300,20 @@ class AsyncTiered(AsyncRuntime):
     async def _replay(self) -> bool:
         """Applies and publishes the logged invalidations; False if Redis still fails."""
         logged = self.state.log.pending()
+        done: list[Logged] = []
         try:
             for entry in logged:
-                await self._apply_logged(entry)
+                try:
+                    await self._apply_logged(entry)
+                except Refused as exc:  # a permission lost meanwhile: no replay gets past it
+                    self.state.refused_invalidation(exc)
+                    self.state.log.done([entry])
+                    continue
+                done.append(entry)
         except TierDown:
+            self.state.replayed(done)
             return False
-        self.state.replayed(logged)
+        self.state.replayed(done)
         return True
 
     async def _apply_logged(self, entry: Logged) -> None:
