@@ -117,10 +117,12 @@ class AsyncRedisTier:
             )
             pool.reset()
 
-    async def _call(self, fn: Callable[[], Awaitable[T]], *, idempotent: bool = True) -> T:
+    async def _call(
+        self, fn: Callable[[], Awaitable[T]], *, idempotent: bool = True, guarded: bool = True
+    ) -> T:
         if self._ready is not None:
             await self._checked()
-        permits = [refuse_if_open(self)]
+        permits = [refuse_if_open(self) if guarded else 0]
         try:
             return await _within(self.options.deadline, self._attempts(fn, idempotent, permits))
         except (asyncio.TimeoutError, TimeoutError) as exc:  # only the deadline raises these
@@ -262,8 +264,10 @@ class AsyncRedisTier:
             await self.client.publish(*announce)
         return results
 
-    async def publish(self, channel: bytes, message: bytes) -> None:
-        await self._call(lambda: self.client.publish(channel, message), idempotent=False)
+    async def publish(self, channel: bytes, message: bytes, *, guarded: bool = True) -> None:
+        """See `SyncRedisTier.publish`."""
+        fn = lambda: self.client.publish(channel, message)
+        await self._call(fn, idempotent=False, guarded=guarded)
 
     async def scan_delete(self, pattern: bytes, batch: int = 500) -> int:
         async def run() -> int:

@@ -43,8 +43,8 @@ class SyncRedisTier:
         self.cluster = is_cluster(client)
         self._release = client.register_script(RELEASE_LOCK)
 
-    def _call(self, fn: Callable[[], T], *, idempotent: bool = True) -> T:
-        permit = refuse_if_open(self)
+    def _call(self, fn: Callable[[], T], *, idempotent: bool = True, guarded: bool = True) -> T:
+        permit = refuse_if_open(self) if guarded else 0
         # One deadline for the whole call: the connections cap each connect and read by the
         # time left, and no retry starts that could not finish in time.
         end = time.monotonic() + self.options.deadline
@@ -137,8 +137,11 @@ class SyncRedisTier:
             self.client.publish(*announce)
         return results
 
-    def publish(self, channel: bytes, message: bytes) -> None:
-        self._call(lambda: self.client.publish(channel, message), idempotent=False)
+    def publish(self, channel: bytes, message: bytes, *, guarded: bool = True) -> None:
+        """PUBLISH once. `guarded=False` goes out even while the breaker is open (the
+        announcement of a skipped invalidation: on Cluster the breaker opens for a dead
+        primary while the node that carries pub/sub is alive)."""
+        self._call(lambda: self.client.publish(channel, message), idempotent=False, guarded=guarded)
 
     def scan_delete(self, pattern: bytes, batch: int = 500) -> int:
         """Deletes every key matching `pattern` on every primary (SCAN, never KEYS)."""

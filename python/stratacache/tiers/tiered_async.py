@@ -269,8 +269,8 @@ class AsyncTiered(AsyncRuntime):
         """Best effort, in the background: publishes an invalidation that did not reach Redis
         at once, marked skipped, so other processes drop their L1 copies and distrust what
         Redis still holds (`_tiered.Tombstones`) before the replay. On Cluster the pub/sub
-        node is usually alive while a primary is down; while the breaker is open the publish
-        is refused at once. One announcer at a time; the first failure drops the rest."""
+        node is usually alive while a primary is down, so it goes out even while the breaker
+        is open (off the caller's path, one at a time; the first failure drops the rest)."""
         if self.state.options.coherence is None:
             return
         if len(self._unannounced) < MAX_UNANNOUNCED:
@@ -284,7 +284,7 @@ class AsyncTiered(AsyncRuntime):
             while self._unannounced:
                 message = self._unannounced.pop(0)
                 try:
-                    await self.redis.publish(self.state.channel, message)
+                    await self.redis.publish(self.state.channel, message, guarded=False)
                 except TierDown:
                     self._unannounced.clear()  # Redis is down for us too: the replay tells
         finally:
