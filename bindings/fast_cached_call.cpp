@@ -2,10 +2,13 @@
 // most of a hit formatting the key, so CachedCall formats scalar arguments exactly as the
 // Python key builder does (`head + repr(a) + "," + repr(b)`, python/stratacache/_keys.py),
 // hashes the bytes as CPython hashes the equal str, and looks the key up in the bound getter's
-// store. A hit returns without running Python; anything else (keywords, a missing argument, a
-// non-scalar or non-ASCII argument, a miss) goes to the Python wrapper, which builds the same
-// key and runs the miss path. In probe mode (no fallback, for async wrappers) the miss sentinel
-// is returned instead. No logic beyond formatting lives here.
+// store. A hit returns without running Python; a miss calls the miss handler with the key
+// built here (`on_miss(key, args, {})`, the Python miss path, so the key is built once and L1
+// looked up once); anything the key is not built for (keywords, a missing argument, a
+// non-scalar or non-ASCII argument) goes to the Python wrapper, which builds the key itself.
+// In probe mode (no fallback, for async wrappers) a miss returns the `miss` sentinel and an
+// unbuilt key the `unkeyed` one; `key()` then gives the key to await the miss path with.
+// No logic beyond formatting lives here.
 #include <charconv>
 #include <cstring>
 
@@ -26,6 +29,8 @@ struct CachedCall {
   PyObject* dict;      // __dict__: functools.wraps attributes, invalidate, cache_info
   PyObject* fallback;  // the Python wrapper, or nullptr in probe mode
   PyObject* miss;      // returned by a probe that does not hit
+  PyObject* unkeyed;   // returned by a probe that cannot build the key
+  PyObject* on_miss;   // on_miss(key, args, kwargs), or nullptr: the fallback answers misses
   PyObject* getter;    // a FastGet whose store and prefix are used; nullptr until bound
   std::string* head;   // "<module>.<qualname>:", ASCII
   Py_ssize_t nparams;
@@ -107,27 +112,48 @@ std::uint64_t ascii_str_hash(std::string_view bytes) {
   return static_cast<std::uint64_t>(h);
 }
 
+// Formats the key of a positional call of `nparams` scalars; false if it cannot.
+bool build_key(const CachedCall* c, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
+               KeyBuffer& key) {
+  if (kwnames != nullptr || nargs != c->nparams) return false;
+  for (Py_ssize_t i = 0; i < nargs; ++i) {
+    if ((i > 0 && !key.append(',')) || !append_repr(key, args[i])) return false;
+  }
+  return true;
+}
+
+// The miss path with the key built here: on_miss(key, args, {}).
+PyObject* call_on_miss(const CachedCall* c, PyObject* const* args, Py_ssize_t nargs,
+                       std::string_view key) {
+  PyObject* call[3] = {PyUnicode_FromStringAndSize(key.data(), static_cast<Py_ssize_t>(key.size())),
+                       PyTuple_New(nargs), PyDict_New()};
+  PyObject* result = nullptr;
+  if (call[0] != nullptr && call[1] != nullptr && call[2] != nullptr) {
+    for (Py_ssize_t i = 0; i < nargs; ++i) PyTuple_SET_ITEM(call[1], i, Py_NewRef(args[i]));
+    result = PyObject_Vectorcall(c->on_miss, call, 3, nullptr);
+  }
+  for (PyObject* o : call) Py_XDECREF(o);
+  return result;
+}
+
 PyObject* cached_call(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
   auto* c = reinterpret_cast<CachedCall*>(self);
   const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-  if (c->getter != nullptr && kwnames == nullptr && nargs == c->nparams) {
-    KeyBuffer key(*c->head);
-    bool ok = true;
-    for (Py_ssize_t i = 0; ok && i < nargs; ++i) {
-      ok = (i == 0 || key.append(',')) && append_repr(key, args[i]);
+  auto* g = reinterpret_cast<FastCall*>(c->getter);
+  KeyBuffer key(*c->head);
+  if (g != nullptr && g->store != nullptr && build_key(c, args, nargs, kwnames, key)) {
+    const std::uint64_t hash = mix64(ascii_str_hash(key.view()) ^ g->seed);
+    // `get`, not `probe`: this is the call's one counted (and recorded) L1 lookup.
+    auto v = g->store->get(store::KeyView{*g->prefix, key.view()}, hash);
+    if (v) {
+      ++c->hits;
+      return v->release().ptr();
     }
-    auto* g = reinterpret_cast<FastCall*>(c->getter);
-    if (ok && g->store != nullptr) {
-      const std::uint64_t hash = mix64(ascii_str_hash(key.view()) ^ g->seed);
-      auto v = g->store->probe(store::KeyView{*g->prefix, key.view()}, hash);
-      if (v) {
-        ++c->hits;
-        return v->release().ptr();
-      }
-    }
+    if (c->on_miss != nullptr) return call_on_miss(c, args, nargs, key.view());
+    if (c->fallback == nullptr) return Py_NewRef(c->miss);
   }
   if (c->fallback != nullptr) return PyObject_Vectorcall(c->fallback, args, nargsf, kwnames);
-  return Py_NewRef(c->miss);
+  return Py_NewRef(c->unkeyed);
 }
 
 int cc_traverse(PyObject* self, visitproc visit, void* arg) {
@@ -135,6 +161,8 @@ int cc_traverse(PyObject* self, visitproc visit, void* arg) {
   Py_VISIT(c->dict);
   Py_VISIT(c->fallback);
   Py_VISIT(c->miss);
+  Py_VISIT(c->unkeyed);
+  Py_VISIT(c->on_miss);
   Py_VISIT(c->getter);
   return 0;
 }
@@ -144,6 +172,8 @@ int cc_clear(PyObject* self) {
   Py_CLEAR(c->dict);
   Py_CLEAR(c->fallback);
   Py_CLEAR(c->miss);
+  Py_CLEAR(c->unkeyed);
+  Py_CLEAR(c->on_miss);
   Py_CLEAR(c->getter);
   return 0;
 }
@@ -165,12 +195,22 @@ PyObject* cc_bind(PyObject* self, PyObject* getter) {
   Py_RETURN_NONE;
 }
 
+// key(*args): the key this entry builds for a positional call, or None if it builds none.
+PyObject* cc_key(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  auto* c = reinterpret_cast<CachedCall*>(self);
+  KeyBuffer key(*c->head);
+  if (!build_key(c, args, nargs, nullptr, key)) Py_RETURN_NONE;
+  return PyUnicode_FromStringAndSize(key.view().data(), static_cast<Py_ssize_t>(key.view().size()));
+}
+
 PyObject* cc_hits(PyObject* self, void* /*closure*/) {
   return PyLong_FromUnsignedLongLong(reinterpret_cast<CachedCall*>(self)->hits);
 }
 
 PyMethodDef cc_methods[] = {
     {"bind", cc_bind, METH_O, "bind(getter): look keys up through this Store.getter()."},
+    {"key", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(cc_key)), METH_FASTCALL,
+     "key(*args): the key built for this positional call, or None."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyGetSetDef cc_getset[] = {
@@ -198,7 +238,8 @@ PyTypeObject make_cached_call_type() {
 PyTypeObject cached_call_type = make_cached_call_type();
 
 py::object make_cached_call(const py::object& fallback, const py::object& miss,
-                            const std::string& head, Py_ssize_t nparams) {
+                            const std::string& head, Py_ssize_t nparams, const py::object& on_miss,
+                            const py::object& unkeyed) {
   for (const char ch : head) {
     if (static_cast<unsigned char>(ch) > 0x7e) throw py::value_error("head must be ASCII");
   }
@@ -209,6 +250,8 @@ py::object make_cached_call(const py::object& fallback, const py::object& miss,
   c->dict = nullptr;
   c->fallback = fallback.is_none() ? nullptr : Py_NewRef(fallback.ptr());
   c->miss = Py_NewRef(miss.ptr());
+  c->unkeyed = Py_NewRef(unkeyed.is_none() ? miss.ptr() : unkeyed.ptr());
+  c->on_miss = on_miss.is_none() ? nullptr : Py_NewRef(on_miss.ptr());
   c->getter = nullptr;
   c->head = new std::string(head);
   c->nparams = nparams;
@@ -223,8 +266,10 @@ void bind_cached_call(py::module_& m) {
   if (PyType_Ready(&cached_call_type) < 0) throw py::error_already_set();
   m.attr("CachedCall") = py::handle(reinterpret_cast<PyObject*>(&cached_call_type));
   m.def("cached_call", &make_cached_call, py::arg("fallback"), py::arg("miss"), py::arg("head"),
-        py::arg("nparams"),
-        "A CachedCall: fallback is the Python wrapper (None: probe mode returning `miss`).");
+        py::arg("nparams"), py::arg("on_miss") = py::none(), py::arg("unkeyed") = py::none(),
+        "A CachedCall: fallback is the Python wrapper (None: probe mode returning `miss`, or "
+        "`unkeyed` (default: `miss`) when it builds no key); on_miss(key, args, kwargs) "
+        "answers a miss whose key it built.");
 }
 
 }  // namespace stratacache::bindings

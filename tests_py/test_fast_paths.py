@@ -4,11 +4,14 @@ the other finds it, for every argument kind the C formatter handles and every on
 from __future__ import annotations
 
 import math
+import traceback
 from typing import Any
 
 import pytest
 
 import stratacache
+
+from .conftest import call
 
 ARGS = [
     (1, 2),
@@ -104,3 +107,63 @@ def test_decorated_function_keeps_its_metadata() -> None:
     assert f(1) == f(1, 2) == f(a=1) == 3
     assert f.invalidate(1) is True
     assert f.invalidate(1) is False
+
+
+# The miss path: the C entry hands its key to the miss handler, so a decorated miss is one
+# counted L1 lookup (plus the leader's uncounted re-check, `_CallSite.load`), on every path.
+MISS_CALLS = [((1, 2), {}), (([1], 2), {}), ((1,), {"b": 2})]  # C key, Python key, keywords
+
+
+@pytest.mark.parametrize(("args", "kwargs"), MISS_CALLS, ids=["c", "python", "keywords"])
+async def test_a_decorated_miss_is_one_counted_l1_lookup(
+    cache_cls: type[Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    c = cache_cls(max_entries=100, record=1.0)
+
+    @c.cache
+    def f(a: Any, b: Any = 0) -> str:
+        return repr((a, b))
+
+    @c.cache
+    async def g(a: Any, b: Any = 0) -> str:
+        return repr((a, b))
+
+    for fn in (f, g):
+        before = c.stats()
+        result = await call(fn(*args, **kwargs))
+        after = c.stats()
+        assert (after.misses - before.misses, after.hits - before.hits) == (1, 0)
+        assert await call(fn(*args, **kwargs)) == result
+        assert (c.stats().misses, c.stats().hits) == (after.misses, after.hits + 1)
+        assert fn.cache_info().loader_calls == 1
+
+
+def test_a_fast_path_miss_skips_the_python_wrapper() -> None:
+    c = stratacache.Cache(max_entries=10)
+
+    @c.cache
+    def f(a: int) -> int:
+        raise ValueError(a)
+
+    with pytest.raises(ValueError, match="1") as caught:
+        f(1)
+    frames = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
+    assert "_sc_wrapper" not in frames  # the C entry called the miss path itself
+    with pytest.raises(ValueError, match="2") as caught:
+        f(a=2)  # a keyword: the C entry builds no key, the wrapper does
+    assert "_sc_wrapper" in [
+        frame.name for frame in traceback.extract_tb(caught.value.__traceback__)
+    ]
+
+
+@pytest.mark.parametrize("args", ARGS, ids=repr)
+async def test_the_probe_key_is_the_python_key(args: tuple[Any, Any]) -> None:
+    c = stratacache.AsyncCache(max_entries=10)
+
+    @c.cache
+    async def f(a: Any, b: Any) -> None: ...
+
+    site = f.__stratacache_site__  # type: ignore[attr-defined]
+    built = site.fast.key(*args)
+    assert built is None or built == site.keys.invalidation_key(args, {})
+    assert site.fast.key(args[0]) is None  # a missing argument: no key

@@ -22,17 +22,25 @@ class FastSet:
 @final
 class CachedCall:
     """A cached function's call entry: formats scalar positional arguments into the key, returns
-    a hit from the bound store, and hands every other call to the Python fallback (or returns
-    the miss sentinel in probe mode). Thread-safe; holds the GIL throughout."""
+    a hit from the bound store, hands a miss with its key to `on_miss(key, args, kwargs)`, and
+    every call it builds no key for to the Python fallback (in probe mode it returns the miss
+    or the unkeyed sentinel instead). Thread-safe; holds the GIL throughout."""
 
     @property
     def hits(self) -> int: ...
     def bind(self, getter: Callable[..., Any], /) -> None:
         """Looks keys up through `getter`, which must be a `Store.getter()` (else TypeError)."""
+    def key(self, *args: Any) -> str | None:
+        """The key built for this positional call, or None when it builds none."""
     def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
 
 def cached_call(
-    fallback: Callable[..., Any] | None, miss: object, head: str, nparams: int
+    fallback: Callable[..., Any] | None,
+    miss: object,
+    head: str,
+    nparams: int,
+    on_miss: Callable[[str, tuple[Any, ...], dict[str, Any]], Any] | None = None,
+    unkeyed: object = None,
 ) -> CachedCall: ...
 
 class Store:

@@ -83,6 +83,7 @@ R = TypeVar("R")
 S = TypeVar("S")
 
 _MISS: Any = object()
+_UNKEYED: Any = object()  # the async probe built no key: the Python wrapper builds it
 
 
 class CacheInfo(NamedTuple):
@@ -250,7 +251,9 @@ class _CallSite(Generic[P, R]):
         # The C hit path (sync: the decorated function itself; async: a probe the wrapper
         # calls first), bound to the cache's getter whenever the site is bound.
         arity = keys.fast_arity()
-        self.fast: Any = None if arity is None else _core.cached_call(None, _MISS, keys.head, arity)
+        self.fast: Any = None
+        if arity is not None:
+            self.fast = _core.cached_call(None, _MISS, keys.head, arity, unkeyed=_UNKEYED)
         if cache is None:
             _default.track(self)
         else:
@@ -311,7 +314,9 @@ class _CallSite(Generic[P, R]):
         return value
 
     def load(self, key: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Miss path of a sync function."""
+        """Miss path of a sync function, given the key the C entry or the wrapper built after
+        its one counted L1 miss. The leader re-checks L1 with an uncounted peek (a load of the
+        same key may have finished in another thread since that miss); waiters do not look."""
         result: list[Any] = []  # what the function returned, if it ran
 
         def loader() -> Any:
@@ -448,9 +453,14 @@ def _make_wrapper(site: _CallSite[P, R], is_async: bool) -> Callable[..., Any]:
     t = site.keys.template()
     probe = ""
     if site.fast is not None:  # all parameters are positional: pass them as they were bound
+        # A miss the probe counted goes to the miss path with the probe's key; only a call it
+        # builds no key for runs the key lines and the L1 lookup below.
+        args = t.call_args[1:-1]
         probe = (
-            f"    _sc_value = _sc_probe({t.call_args[1:-1]})\n"
-            "    if _sc_value is not _sc_MISS:\n"
+            f"    _sc_value = _sc_probe({args})\n"
+            "    if _sc_value is _sc_MISS:\n"
+            f"        return await _sc_site.load_async(_sc_probe.key({args}), {t.call_args}, {{}})\n"
+            "    if _sc_value is not _sc_UNKEYED:\n"
             "        return _sc_value\n"
         )
     src = (_ASYNC_WRAPPER if is_async else _SYNC_WRAPPER).format(
@@ -465,6 +475,7 @@ def _make_wrapper(site: _CallSite[P, R], is_async: bool) -> Callable[..., Any]:
         t.namespace,
         _sc_site=site,
         _sc_MISS=_MISS,
+        _sc_UNKEYED=_UNKEYED,
         _sc_next=next,
         _sc_hits=site.hits,
         _sc_probe=site.fast,
@@ -520,8 +531,9 @@ def _decorate(
     wrapper: Any = functools.wraps(func)(_make_wrapper(site, is_async))
     arity = keys.fast_arity()
     if arity is not None and not is_async:
-        # The decorated function is the C entry itself; it falls back to the Python wrapper.
-        fast = _core.cached_call(wrapper, _MISS, keys.head, arity)
+        # The decorated function is the C entry itself: a miss goes straight to the miss path
+        # with the key it built; a call it builds no key for, to the Python wrapper.
+        fast = _core.cached_call(wrapper, _MISS, keys.head, arity, on_miss=site.load)
         if site.cache is not None:
             fast.bind(site.get)
         site.fast = fast
