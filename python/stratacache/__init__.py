@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from . import _core, predict
 from ._breaker import BreakerConfig
+from ._default import cache, configure
 from .caches import AsyncCache, Cache
 from .codec import Codec, CodecEntry
-from .decorators import cache, configure
 from .errors import (
     CodecError,
     ConfigError,

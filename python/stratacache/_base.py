@@ -27,6 +27,7 @@ from ._options import (
 from ._recording import check_recording, export_trace, recorded_curve
 from ._tiered import TierState, drop_matching
 from ._weigh import weigh
+from .decorators import make_cache_decorator
 from .errors import ConfigError
 from .stats import CacheStats, RedisTierStats
 from .tiers._config import RedisOptions
@@ -329,8 +330,6 @@ class CacheBase:
     ) -> Decorator: ...
     def cache(self, func: Any = None, /, **options: Any) -> Any:
         """Decorator caching a function's results in this cache; see `stratacache.cache`."""
-        from .decorators import make_cache_decorator  # noqa: PLC0415 - decorators imports caches
-
         return make_cache_decorator(self, func, **options)
 
     def expire(self) -> int:

@@ -1,9 +1,11 @@
-"""The `cache` decorator: memoise sync or async functions and methods in a Cache.
+"""The machinery of the `cache` decorator: memoise sync or async functions and methods.
 
 ``@stratacache.cache`` (bare, like `functools.cache`) and ``@stratacache.cache(ttl=...)`` use
-the process-wide default cache (see `stratacache.configure`; with a Redis tier, ``async def``
-functions use its `AsyncCache` twin, `stratacache._default.get_async`); ``@my_cache.cache(...)``
-uses a given `Cache` or `AsyncCache`. Both go through `make_cache_decorator`.
+the process-wide default cache (`stratacache._default`, which defines them; with a Redis tier,
+``async def`` functions use its `AsyncCache` twin); ``@my_cache.cache(...)`` uses a given
+`Cache` or `AsyncCache`. Both go through `make_cache_decorator`. Imports run one way:
+`_default` -> `caches` -> `_base` -> here; this module knows the default cache only through
+the `DefaultSites` it is handed.
 
 At decoration time everything about the function is computed once into a `_CallSite` (key
 builder, TTL, namespace, the cache's L1 get/set callables, the single-flight registry), and
@@ -55,8 +57,7 @@ from typing import (
     overload,
 )
 
-from . import _core, _default
-from ._default import configure
+from . import _core
 from ._flight import Flight
 from ._keys import KeyBuilder, compile_function
 from ._log import RateLimited
@@ -72,8 +73,7 @@ __all__ = [
     "AsyncCachedFunction",
     "CacheInfo",
     "CachedFunction",
-    "cache",
-    "configure",
+    "DefaultSites",
     "make_cache_decorator",
 ]
 
@@ -201,6 +201,20 @@ class Decorator(Protocol):
     def __call__(self, func: Callable[P, R], /) -> CachedFunction[P, R]: ...
 
 
+class DefaultSites:
+    """Stands for the process-wide default cache in `make_cache_decorator`: its call sites are
+    tracked at decoration, bound on first use and rebound by configure(). `_default` defines
+    the one implementation."""
+
+    def track(self, site: _CallSite[Any, Any]) -> None:
+        """Registers `site`, so configure() can rebind it."""
+        raise NotImplementedError
+
+    def attach(self, site: _CallSite[Any, Any]) -> None:
+        """Binds `site` to the current default cache."""
+        raise NotImplementedError
+
+
 def _count(counter: itertools.count[int]) -> int:
     """Current value of an itertools.count without advancing it (its repr is "count(N)")."""
     return int(repr(counter)[6:-1])
@@ -218,7 +232,7 @@ class _CallSite(Generic[P, R]):
     def __init__(
         self,
         func: Callable[P, R],
-        cache: _CacheHooks | None,
+        cache: _CacheHooks | DefaultSites,
         *,
         ttl: float | None,
         namespace: str | None,
@@ -244,6 +258,7 @@ class _CallSite(Generic[P, R]):
             "%s returned a value the Redis tier's codec cannot encode (%s): kept in L1 only"
         )
         self.cache: _CacheHooks | None = None
+        self._sites = cache if isinstance(cache, DefaultSites) else None
         self.get: Callable[..., Any] = self._attach_then_get
         self.set: Callable[..., None] = self._attach_then_set
         self.peek: Callable[..., Any] = self._attach_then_get
@@ -254,8 +269,8 @@ class _CallSite(Generic[P, R]):
         self.fast: Any = None
         if arity is not None:
             self.fast = _core.cached_call(None, _MISS, keys.head, arity, unkeyed=_UNKEYED)
-        if cache is None:
-            _default.track(self)
+        if isinstance(cache, DefaultSites):
+            cache.track(self)
         else:
             self.bind(cache)
 
@@ -284,17 +299,22 @@ class _CallSite(Generic[P, R]):
         if self.fast is not None:
             self.fast.bind(get)
 
+    def _attach(self) -> None:
+        """First use of a default-cache site: create or fetch the default cache now."""
+        assert self._sites is not None  # a site given its cache is bound from the start
+        self._sites.attach(self)
+
     def _attach_then_get(self, key: str, default: Any) -> Any:
-        _default.attach(self)  # first call on the default cache: create or fetch it now
+        self._attach()
         return self.get(key, default)
 
     def _attach_then_set(self, key: str, value: Any, ttl: float | None = None) -> None:
-        _default.attach(self)
+        self._attach()
         self.set(key, value, ttl)
 
     def current_cache(self) -> _CacheHooks:
         if self.cache is None:
-            _default.attach(self)
+            self._attach()
         assert self.cache is not None
         return self.cache
 
@@ -485,7 +505,7 @@ def _make_wrapper(site: _CallSite[P, R], is_async: bool) -> Callable[..., Any]:
 
 def _decorate(
     func: Any,
-    cache: _CacheHooks | None,
+    cache: _CacheHooks | DefaultSites,
     *,
     ttl: float | None,
     namespace: str | None,
@@ -601,7 +621,7 @@ class _CachedMethod:
 
 @overload
 def make_cache_decorator(  # type: ignore[overload-overlap]
-    cache: _CacheHooks | None,
+    cache: _CacheHooks | DefaultSites,
     func: Callable[P, Coroutine[Any, Any, R]],
     /,
     *,
@@ -614,7 +634,7 @@ def make_cache_decorator(  # type: ignore[overload-overlap]
 ) -> AsyncCachedFunction[P, R]: ...
 @overload
 def make_cache_decorator(
-    cache: _CacheHooks | None,
+    cache: _CacheHooks | DefaultSites,
     func: Callable[P, R],
     /,
     *,
@@ -627,7 +647,7 @@ def make_cache_decorator(
 ) -> CachedFunction[P, R]: ...
 @overload
 def make_cache_decorator(
-    cache: _CacheHooks | None,
+    cache: _CacheHooks | DefaultSites,
     func: None = ...,
     /,
     *,
@@ -639,7 +659,7 @@ def make_cache_decorator(
     tags: Collection[str] | None = ...,
 ) -> Decorator: ...
 def make_cache_decorator(
-    cache: _CacheHooks | None,
+    cache: _CacheHooks | DefaultSites,
     func: Callable[..., Any] | None = None,
     /,
     *,
@@ -650,7 +670,8 @@ def make_cache_decorator(
     ignore: Collection[str] | None = None,
     tags: Collection[str] | None = None,
 ) -> Any:
-    """The decorator of `cache` (None = the process-wide default); see `cache` for the options.
+    """The decorator of `cache` (a `DefaultSites`: the process-wide default); see
+    `stratacache.cache` for the options.
 
     Raises:
         TypeError: an option has the wrong type, or `func` is not a function.
@@ -677,67 +698,3 @@ def make_cache_decorator(
         )
 
     return decorate if func is None else decorate(func)
-
-
-@overload
-def cache(  # type: ignore[overload-overlap]
-    func: Callable[P, Coroutine[Any, Any, R]], /
-) -> AsyncCachedFunction[P, R]: ...
-@overload
-def cache(func: Callable[P, R], /) -> CachedFunction[P, R]: ...
-@overload
-def cache(
-    func: None = ...,
-    /,
-    *,
-    ttl: TTL = ...,
-    namespace: str | None = ...,
-    key: Callable[..., str] | None = ...,
-    unless: Callable[[Any], object] | None = ...,
-    ignore: Collection[str] | None = ...,
-    tags: Collection[str] | None = ...,
-) -> Decorator: ...
-def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
-    """Caches a function's results in the process-wide default cache.
-
-    Use it bare (``@cache``) or with options (``@cache(ttl=60)``). Works on functions,
-    ``async def`` functions and methods; the decorated function keeps its signature and gains
-    ``invalidate(*args, **kwargs)``, ``cache_clear()`` and ``cache_info() -> CacheInfo``
-    (functools' hits, misses, maxsize and currsize, and ours). ``cache_clear`` deletes every
-    entry of the function (one pattern invalidation of its key prefix: with a Redis tier, a
-    SCAN in Redis and a message to every process) and restarts the counters; it refuses a
-    function with ``key=``. ``invalidate`` deletes
-    the entry of those arguments from every tier and, through the Redis tier's message, from
-    every process, as `Cache.delete` does; it returns True if the entry existed. A sync
-    function's returns that bool; an ``async def``'s returns an awaitable of it (like
-    `AsyncCache.delete`): L1 is cleared before it returns, Redis and the other processes once
-    it is awaited.
-
-    Args:
-        func: the function, when used bare.
-        **options: ttl: seconds a result lives (None = the cache's default_ttl; 0 = never
-            stored). namespace: the cache namespace of the entries (None = the cache's).
-            key: a callable receiving the call's arguments and returning the whole key (a
-            str), instead of ``<module>.<qualname>:<canonical arguments>``. unless: a
-            callable receiving the result; when it returns true the result is returned but
-            not cached. ignore: parameter names left out of the key (default: none; a first
-            ``self``/``cls`` is keyed by ``__cache_key__()``, its encoding or its class name,
-            see the module docstring). tags: names the entries can be invalidated by
-            (`Cache.invalidate_tags`); needs a cache with a Redis tier.
-
-    With a Redis tier, a result its codec cannot encode (a `SerializationError` once the
-    function has run) is returned and kept in this process's L1 only, for the same TTL:
-    other processes compute their own. It is counted in ``cache_info().unencodable`` and
-    logged at WARNING on the ``stratacache`` logger (rate-limited; no value in the line).
-
-    Returns:
-        The decorated function, or a decorator when called with options only.
-
-    Raises:
-        TypeError: an option has the wrong type; at call time, an argument cannot be part
-            of a key (the message names it), or a method's ``self`` has neither
-            ``__cache_key__`` nor an encoding (the message names the class and the fixes).
-        InvalidTTLError: ttl is negative or NaN.
-        RuntimeError: at call time, the function asked for its own result while computing it.
-    """
-    return make_cache_decorator(None, func, **options)
