@@ -43,6 +43,42 @@ def cached_call(
     unkeyed: object = None,
 ) -> CachedCall: ...
 
+@final
+class CachedMethod:
+    """A cached method: a descriptor binding calls and invalidate() to the instance; through an
+    instance a call is passed the instance first, with no bound object. Holds the GIL."""
+
+    def __get__(self, instance: object, owner: type[Any] | None = None, /) -> Any: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+@final
+class CachedOwnerMethod:
+    """A `CachedMethod` binding the class, also through an instance (bind_owner=True)."""
+
+    def __get__(self, instance: object, owner: type[Any] | None = None, /) -> Any: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+@final
+class BoundCachedMethod:
+    """A cached method bound to its instance (or class): calls and invalidate() pass it first;
+    other attributes are the method's."""
+
+    @property
+    def __self__(self) -> object: ...
+    @property
+    def __func__(self) -> CachedMethod | CachedOwnerMethod: ...
+    def invalidate(self, *args: Any, **kwargs: Any) -> Any:
+        """Deletes the entry of the bound instance and these arguments."""
+    def cache_info(self) -> Any:
+        """The cached function's counters."""
+    def cache_clear(self) -> Any:
+        """Deletes every entry of the cached function."""
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+def cached_method(
+    func: Callable[..., Any], bind_owner: bool
+) -> CachedMethod | CachedOwnerMethod: ...
+
 class Store:
     """The L1 engine over Python objects.
 

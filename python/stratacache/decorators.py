@@ -30,13 +30,14 @@ the instance's own encoding when its type is one `stratacache._keys` encodes (a 
 a tuple subclass, ...), else the call raises TypeError naming the class and the fixes:
 define ``__cache_key__``, pass ``ignore=("self",)`` (entries shared by every instance, the
 old behaviour) or ``key=``. A first ``cls`` is keyed by the class's qualified name, so a
-subclass has its own entries. Such a method is wrapped in a descriptor that binds both the
-call and ``invalidate`` to the instance (or class): ``obj.method.invalidate(item)`` deletes
-obj's entry, ``Class.method.invalidate(obj, item)`` too. With ``@classmethod`` above
-``@cache`` on Python 3.13+ (classmethod no longer chains descriptors), ``invalidate`` through
-the class needs the class first: put ``@cache`` above ``@classmethod`` there. Methods never
-take the C hit path (`_core.cached_call` binds no instance), so they cost a descriptor call
-more than a plain function's hit.
+subclass has its own entries. Such a method is wrapped in a C descriptor
+(`_core.cached_method`) that binds both the call and ``invalidate`` to the instance (or
+class): ``obj.method.invalidate(item)`` deletes obj's entry, ``Class.method.invalidate(obj,
+item)`` too; ``obj.method(...)`` passes obj first with no Python frame, as a function does.
+With ``@classmethod`` above ``@cache`` on Python 3.13+ (classmethod no longer chains
+descriptors), ``invalidate`` through the class needs the class first: put ``@cache`` above
+``@classmethod`` there. Methods never take the C hit path (`_core.cached_call` formats no
+instance): their key is built in Python, ``self``'s part by `stratacache._keys.identity`.
 """
 
 from __future__ import annotations
@@ -563,60 +564,31 @@ def _decorate(
     wrapper.cache_clear = site.cache_clear
     wrapper.__stratacache_site__ = site
     if keys.identity_param is not None:  # self/cls is in the key: bind invalidate() to it too
-        return _CachedMethod(wrapper, bind_owner=bind_owner)
+        return _cached_method(wrapper, bind_owner=bind_owner, signature=keys.signature)
     return wrapper
 
 
-class _BoundMethod(functools.partial[Any]):
-    """A cached method bound to its instance (or class): calls and invalidate() pass it first."""
-
-    __slots__ = ()
-
-    def invalidate(self, *args: Any, **kwargs: Any) -> Any:
-        wrapper: Any = self.func
-        return wrapper.invalidate(*self.args, *args, **kwargs)
-
-    def cache_info(self) -> CacheInfo:
-        wrapper: Any = self.func
-        info: CacheInfo = wrapper.cache_info()
-        return info
-
-    def cache_clear(self) -> Any:
-        wrapper: Any = self.func
-        return wrapper.cache_clear()
-
-
-class _CachedMethod:
+def _cached_method(wrapper: Any, *, bind_owner: bool, signature: inspect.Signature) -> Any:
     """The decorated form of a function whose first parameter is a keyed self/cls.
 
     A plain function would bind to the instance as a method does, but its ``invalidate``
-    would not know the instance; this descriptor binds both. `bind_owner`: bind the class
-    even through an instance (a classmethod decorated from outside).
+    would not know the instance; the C descriptor `_core.cached_method` binds both, with no
+    Python frame (a call through an instance is passed the instance as a function's is).
+    `bind_owner`: bind the class even through an instance (a classmethod decorated from
+    outside).
     """
-
-    def __init__(self, wrapper: Any, *, bind_owner: bool) -> None:
-        functools.update_wrapper(self, wrapper)
-        self._sc_wrapper = wrapper
-        self._sc_bind_owner = bind_owner
-        self.invalidate = wrapper.invalidate
-        self.cache_info = wrapper.cache_info
-        self.cache_clear = wrapper.cache_clear
-        self.__stratacache_site__ = wrapper.__stratacache_site__
-        # Function-like to inspect (code, defaults), so inspect.iscoroutinefunction(Class.m)
-        # tells an async method from a sync one as it did for the plain function.
-        self.__code__ = wrapper.__code__
-        self.__defaults__ = wrapper.__defaults__
-        self.__kwdefaults__ = wrapper.__kwdefaults__
-
-    def __get__(self, instance: object, owner: type[Any] | None = None) -> Any:
-        if self._sc_bind_owner:
-            return _BoundMethod(self._sc_wrapper, type(instance) if owner is None else owner)
-        if instance is None:
-            return self
-        return _BoundMethod(self._sc_wrapper, instance)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._sc_wrapper(*args, **kwargs)
+    method: Any = _core.cached_method(wrapper, bind_owner)
+    functools.update_wrapper(method, wrapper)
+    # Function-like to inspect (code, defaults), so inspect.iscoroutinefunction(Class.m)
+    # tells an async method from a sync one as it did for the plain function.
+    method.__code__ = wrapper.__code__
+    method.__defaults__ = wrapper.__defaults__
+    method.__kwdefaults__ = wrapper.__kwdefaults__
+    # What inspect.signature(obj.method) gives: the bound method's, without self/cls.
+    method._sc_bound_signature = signature.replace(
+        parameters=list(signature.parameters.values())[1:]
+    )
+    return method
 
 
 @overload
