@@ -269,22 +269,11 @@ class CacheBase:
         values = self._store.get_many(self._prefix, keys, _MISS)
         return {k: v for k, v in zip(keys, values, strict=True) if v is not _MISS}
 
-    def _set_many(self, items: Mapping[str, Any], ttl: TTL) -> None:
-        require_type(items, Mapping, "set_many's items", "a mapping of key to value")
-        ttl = check_ttl(ttl)
-        setter = self._set
-        for key, value in items.items():
-            setter(key, value, ttl)
-
     def _export_trace(self, path: str | os.PathLike[str]) -> int:
         return export_trace(self._store, path)
 
     def _miss_ratio_curve(self, policy: str, sizes: Iterable[int] | None) -> MissRatioCurve:
         return recorded_curve(self._store, policy, sizes)
-
-    def _clear(self, namespace: str | None) -> int:
-        prefix = "" if namespace is None else prefix_of(check_namespace(namespace))
-        return int(self._store.clear(prefix))
 
     def _stats(self, kind: type[S] = CacheStats) -> S:  # type: ignore[assignment]
         return kind(**self._store.stats(), l2=self._l2_stats())
