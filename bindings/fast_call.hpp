@@ -25,4 +25,7 @@ extern PyTypeObject getter_type;
 /// Registers CachedCall (fast_cached_call.cpp).
 void bind_cached_call(py::module_& m);
 
+/// Registers CachedMethod and BoundCachedMethod (fast_cached_method.cpp).
+void bind_cached_method(py::module_& m);
+
 }  // namespace stratacache::bindings

@@ -189,6 +189,7 @@ void bind_fast_store(py::module_& m, py::class_<StoreHandle>& cls) {
       },
       py::arg("prefix"), py::arg("default_ttl") = py::none(), py::arg("fallback") = py::none());
   bind_cached_call(m);
+  bind_cached_method(m);
 }
 
 }  // namespace stratacache::bindings
