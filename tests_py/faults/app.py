@@ -111,6 +111,7 @@ class Log:
     def sample(self, stats: Any) -> None:
         l2 = stats.l2
         answered = l2.hits + l2.misses + l2.corrupt + l2.tag_misses + l2.sets + l2.deletes
+        answered += l2.tombstone_misses + l2.grace_misses  # answered, the value distrusted
         skipped = l2.skipped_reads + l2.skipped_writes
         self.samples.append((time.monotonic(), answered, skipped, int(l2.coherent), l2.breaker))
 

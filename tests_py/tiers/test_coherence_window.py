@@ -193,3 +193,38 @@ def test_a_skipped_message_round_trips_and_stays_apart() -> None:
     plain = Message("o", "k", "ns", ("a",))
     assert Message.decode(plain.encode()) == plain
     assert Message.decode(b'["o","k","ns",["a"],2]') is None
+
+
+async def test_the_breakers_trial_after_a_cluster_failover_finds_the_new_primary(
+    tiered: Callable[..., Any], redis_cluster_clean: RedisClusterGroup
+) -> None:
+    # redis-py refreshes its slot map only when a command fails. The last failure came
+    # before the failover ended, so the map still named the dead primary, and the breaker's
+    # trial went there and failed, keeping the tier down another recovery_time.
+    cluster = redis_cluster_clean
+    options = RedisOptions(
+        socket_timeout=0.25,
+        call_timeout=0.25,  # no redis-py retry fits: one attempt per call
+        breaker=BreakerConfig(failure_threshold=2, recovery_time=0.3),
+        recovery_grace=0,
+        coherence=None,
+    )
+    cache = tiered(cluster.url, redis_options=options, l1=False)
+    await call(cache.set("k", "v"))
+    cluster.kill_primary_of("sc:\x1fk")
+    try:
+        assert await until(lambda: open_breaker_on(cache, "k"))
+        cluster.wait_cluster_ok(timeout=30)
+        await asyncio.sleep(0.5)  # past recovery_time: the next call is the breaker's trial
+        errors = cache._stats().l2.errors
+        assert await call(cache.get("k")) == "v"  # the trial itself, not a later call
+        assert cache._stats().l2.errors == errors
+    finally:
+        cluster.heal()
+
+
+async def open_breaker_on(cache: Any, key: str) -> bool:
+    if cache._stats().l2.breaker == "open":
+        return True
+    await call(cache.get(key))
+    return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import sys
 import time
@@ -124,11 +125,18 @@ class AsyncRedisTier:
             await self._checked()
         permits = [refuse_if_open(self) if guarded else 0]
         try:
+            if permits[0] > 0 and self.cluster:  # a trial after an outage
+                await self._refresh_topology()
             return await _within(self.options.deadline, self._attempts(fn, idempotent, permits))
         except (asyncio.TimeoutError, TimeoutError) as exc:  # only the deadline raises these
             raise deadline_passed(self) from exc
         finally:  # a cancelled trial call must not keep its half-open slot
             self.breaker.release(permits[0])
+
+    async def _refresh_topology(self) -> None:
+        """See `SyncRedisTier._refresh_topology`; bounded by the call's deadline."""
+        with contextlib.suppress(Exception):
+            await _within(self.options.deadline, self.client.nodes_manager.initialize())
 
     async def _checked(self) -> None:
         """Waits for the connect-time check; raises what it raised, on every call."""
@@ -266,7 +274,10 @@ class AsyncRedisTier:
 
     async def publish(self, channel: bytes, message: bytes, *, guarded: bool = True) -> None:
         """See `SyncRedisTier.publish`."""
-        fn = lambda: self.client.publish(channel, message)
+        kwargs: dict[str, Any] = {}
+        if self.cluster and not guarded:  # async redis-py may make the dead node the default
+            kwargs["target_nodes"] = self.client.get_node_from_key(channel)
+        fn = lambda: self.client.publish(channel, message, **kwargs)
         await self._call(fn, idempotent=False, guarded=guarded)
 
     async def scan_delete(self, pattern: bytes, batch: int = 500) -> int:
