@@ -73,7 +73,8 @@ def test_missing_extra_error() -> None:
 def test_require_names_the_top_level_package_that_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    for name in ("matplotlib", "matplotlib.pyplot"):  # pyplot may be imported already
+        monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(MissingExtraError, match=r"plotting needs matplotlib, .*\[cli\]'$") as e:
         require("matplotlib.pyplot", "cli", "plotting")
     assert e.value.name == "matplotlib"
