@@ -215,3 +215,11 @@ def test_the_readme_examples_run(tmp_path: Path) -> None:
     assert not any("shared/traces" in b for b in blocks)
     done = python("\n".join(runnable), tmp_path, MPLBACKEND="Agg")
     assert done.returncode == 0, done.stderr
+
+
+def test_missing_extra_error_is_public_and_an_import_error() -> None:
+    assert stratacache.MissingExtraError is MissingExtraError
+    assert issubclass(stratacache.MissingExtraError, (stratacache.StratacacheError, ImportError))
+    err = stratacache.MissingExtraError("redis", "redis", "Cache(redis=...)")
+    assert err.name == "redis"
+    assert "pip install 'stratacache[redis]'" in str(err)

@@ -13,7 +13,7 @@ import importlib.util
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import StratacacheError
+from .errors import MissingExtraError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -26,24 +26,6 @@ __all__ = [
     "progress_bar",
     "require",
 ]
-
-
-class MissingExtraError(StratacacheError, ImportError):
-    """An optional dependency is not installed; the message names the `pip install` line.
-
-    Attributes:
-        name: the module that is missing (as on `ImportError`).
-        extra: the stratacache extra that installs it.
-        pip_line: the command that installs it, e.g. ``pip install 'stratacache[redis]'``.
-    """
-
-    def __init__(self, module: str, extra: str, feature: str | None = None) -> None:
-        self.extra = extra
-        self.pip_line = f"pip install 'stratacache[{extra}]'"
-        what = feature or "this feature"
-        super().__init__(
-            f"{what} needs {module}, which is not installed: {self.pip_line}", name=module
-        )
 
 
 def require(module: str, extra: str, feature: str | None = None) -> ModuleType:

@@ -12,6 +12,7 @@ __all__ = [
     "CorruptDataError",
     "DataTooLargeError",
     "InvalidTTLError",
+    "MissingExtraError",
     "RedisAuthError",
     "RedisTLSError",
     "StratacacheError",
@@ -80,3 +81,21 @@ class UnknownVersionError(CodecError):
 
 class SerializationError(CodecError, TypeError):
     """A value holds an object the serializer cannot represent; the message names its path."""
+
+
+class MissingExtraError(StratacacheError, ImportError):
+    """An optional dependency is not installed; the message names the `pip install` line.
+
+    Attributes:
+        name: the module that is missing (as on `ImportError`).
+        extra: the stratacache extra that installs it.
+        pip_line: the command that installs it, e.g. ``pip install 'stratacache[redis]'``.
+    """
+
+    def __init__(self, module: str, extra: str, feature: str | None = None) -> None:
+        self.extra = extra
+        self.pip_line = f"pip install 'stratacache[{extra}]'"
+        what = feature or "this feature"
+        super().__init__(
+            f"{what} needs {module}, which is not installed: {self.pip_line}", name=module
+        )
