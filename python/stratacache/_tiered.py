@@ -24,7 +24,7 @@ from . import _plan
 from ._log import RateLimited, logger
 from ._options import NAMESPACE_SEP, prefix_of
 from .errors import CodecError, TierUnavailableError
-from .tiers._common import Refused, TierCounters, TierDown
+from .tiers._common import CircuitOpen, Refused, TierCounters, TierDown
 from .tiers._config import RedisOptions
 
 __all__ = ["MISS", "InvalidationLog", "Load", "Logged", "TierState", "Tombstones"]
@@ -299,7 +299,7 @@ class TierState:
     def read_failed(self, exc: TierDown, namespace: str) -> Any:
         """A read that got no answer: a miss (fail-open) or TierUnavailableError."""
         self.counters.skipped_reads += 1
-        if not isinstance(exc, Refused):
+        if isinstance(exc, CircuitOpen):  # an outage, not one failed command
             self.trouble()
         if not self.fails_open(namespace):
             msg = f"Redis tier unavailable: {exc}"
@@ -309,7 +309,7 @@ class TierState:
     def write_failed(self, exc: TierDown, namespace: str) -> None:
         """A write that did not reach Redis: skipped and counted, or TierUnavailableError."""
         self.counters.skipped_writes += 1
-        if not isinstance(exc, Refused):
+        if isinstance(exc, CircuitOpen):  # an outage, not one failed command
             self.trouble()
         if not self.fails_open(namespace):
             msg = f"Redis tier unavailable: {exc}"
@@ -344,8 +344,9 @@ class TierState:
 
     # Recovery grace -------------------------------------------------------------------------
     def trouble(self) -> None:
-        """This process saw Redis fail (transport, breaker, subscription): another process
-        may hold invalidations it skipped meanwhile and has not replayed yet."""
+        """This process saw an outage (its breaker open, its subscription dropped): another
+        process may hold invalidations it skipped meanwhile and has not replayed yet. Single
+        failed commands do not count: a flaky tier would re-arm the grace for ever."""
         if self.options.recovery_grace > 0:
             self._suspect_ms = _plan.now_ms()
             self._grace_end = None

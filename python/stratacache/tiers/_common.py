@@ -15,6 +15,7 @@ from ._config import RedisOptions
 
 __all__ = [
     "Announce",
+    "CircuitOpen",
     "Refused",
     "TierCounters",
     "TierDown",
@@ -109,6 +110,10 @@ def classify(exc: BaseException) -> str:
     return "reply"
 
 
+class CircuitOpen(TierDown):
+    """The breaker refused the call: the tier has been failing (an outage, not one error)."""
+
+
 class Refused(TierDown):
     """Redis refused the cache's credentials or a permission (password rotated, ACL changed
     at runtime, or a read-only user's write). Not an outage: retrying or replaying the same
@@ -165,7 +170,7 @@ def after_failure(exc: Exception, attempt: int, *, idempotent: bool, tier: Any) 
         raise TierDown(reason) from exc
     tier.breaker.failure()
     if not idempotent or attempt >= tier.options.retries:
-        raise TierDown(reason) from exc
+        raise down(tier, reason) from exc
     tier.counters.retries += 1
     return backoff_delay(tier.options, attempt)
 
@@ -182,7 +187,7 @@ def refuse_if_open(tier: Any) -> int:
     permit: int = tier.breaker.allow()
     if not permit:
         msg = "circuit open"
-        raise TierDown(msg)
+        raise CircuitOpen(msg)
     return permit
 
 
@@ -191,7 +196,7 @@ def retry_permit(tier: Any, permit: int, exc: Exception) -> int:
     tier.breaker.release(permit)
     again: int = tier.breaker.allow()
     if not again:
-        raise TierDown(str(exc)) from exc
+        raise CircuitOpen(str(exc)) from exc
     return again
 
 
@@ -205,7 +210,12 @@ def deadline_passed(tier: Any) -> TierDown:
     """The TierDown of an asyncio call cut by its deadline (counted as a transport failure)."""
     tier.counters.errors += 1
     tier.breaker.failure()
-    return TierDown(f"no answer within call_timeout ({tier.options.deadline:g} s)")
+    return down(tier, f"no answer within call_timeout ({tier.options.deadline:g} s)")
+
+
+def down(tier: Any, reason: str) -> TierDown:
+    """The TierDown of a transport failure: `CircuitOpen` when it left the breaker open."""
+    return (CircuitOpen if tier.breaker.state != "closed" else TierDown)(reason)
 
 
 def backoff_delay(options: RedisOptions, attempt: int) -> float:

@@ -59,8 +59,8 @@ class RedisOptions:
             None (L1 copies live out their TTL).
         degraded_l1_ttl: while the invalidation subscription is down, L1 keeps values at most
             this many seconds (they cannot be invalidated meanwhile).
-        recovery_grace: seconds after this process saw Redis fail (a transport failure, the
-            breaker open, the subscription dropped) and Redis answered again, during which a
+        recovery_grace: seconds after this process saw an outage (its breaker open, its
+            invalidation subscription dropped) and Redis answered again, during which a
             value read from Redis that was written before the failure counts as a miss
             (`grace_misses`; the load path reloads it and replaces it). Another process may
             still hold invalidations it skipped during the same outage and has not replayed
