@@ -24,9 +24,13 @@ def _child(cache: Any, conn: Any) -> None:
     """Reports what the forked child sees: its L1 after the fork, then the value it reads
     once the parent told it another cache replaced it."""
 
+    # One event loop for the child's whole life, as a forked worker runs: an AsyncCache's
+    # connections belong to the loop that opened them.
+    loop = asyncio.new_event_loop()
+
     def get() -> Any:
         if isinstance(cache, stratacache.AsyncCache):
-            return asyncio.run(cache.get("k"))
+            return loop.run_until_complete(cache.get("k"))
         return cache.get("k")
 
     try:
@@ -45,6 +49,7 @@ def _child(cache: Any, conn: Any) -> None:
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails
         conn.send(("error", repr(exc)))
     finally:
+        loop.close()
         conn.close()
 
 
