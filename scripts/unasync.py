@@ -1,7 +1,7 @@
 """Generates the sync twins of the asyncio Redis driver (STYLE.md section 6).
 
-`python/stratacache/tiers/tiered_async.py` is the source; this script rewrites it into
-`tiered_sync.py` by dropping async/await and renaming the async types. `--check` exits 1 when
+`python/stratacache/tiers/redis/driver_async.py` is the source; this script rewrites it into
+`driver_sync.py` by dropping async/await and renaming the async types. `--check` exits 1 when
 the committed sync file differs from what would be generated (CI runs it in `make lint`).
 """
 
@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-TIERS = Path(__file__).resolve().parent.parent / "python" / "stratacache" / "tiers"
-PAIRS = [("tiered_async.py", "tiered_sync.py")]
+TIERS = Path(__file__).resolve().parent.parent / "python" / "stratacache" / "tiers" / "redis"
+PAIRS = [("driver_async.py", "driver_sync.py")]
 
 RENAMES = [
     (r"\basync def\b", "def"),
@@ -22,14 +22,14 @@ RENAMES = [
     (r"\bAsyncRuntime\b", "SyncRuntime"),
     (r"\bAsyncRedisTier\b", "SyncRedisTier"),
     (r"\bAsyncTiered\b", "SyncTiered"),
-    (r"\bredis_async\b", "redis_sync"),
+    (r"\bexecutor_async\b", "executor_sync"),
     (r"The asyncio driver", "The sync driver"),
     (
         (
-            r"This file is the\nsource of `tiered_sync.py`, which `scripts/unasync.py` generates "
+            r"This file is the\nsource of `driver_sync.py`, which `scripts/unasync.py` generates "
             r"from it \(CI checks that the\ntwo agree\): edit this one only."
         ),
-        "Generated from\n`tiered_async.py` by `scripts/unasync.py`: do not edit, edit the source.",
+        "Generated from\n`driver_async.py` by `scripts/unasync.py`: do not edit, edit the source.",
     ),
 ]
 
@@ -40,7 +40,7 @@ def generate(source: str) -> str:
     # Dropping async/await shortens lines: let ruff lay them out as `make format` would, so the
     # generated file is stable under formatting.
     formatted = subprocess.run(
-        ["ruff", "format", "--stdin-filename", "tiered_sync.py", "-"],
+        ["ruff", "format", "--stdin-filename", "driver_sync.py", "-"],
         input=source,
         capture_output=True,
         text=True,

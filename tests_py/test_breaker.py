@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from stratacache import BreakerConfig
-from stratacache._breaker import NO_TRIAL, REFUSED, CircuitBreaker
+from stratacache.tiers.redis.breaker import NO_TRIAL, REFUSED, CircuitBreaker
 
 
 class Clock:

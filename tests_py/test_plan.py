@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stratacache import _plan
-from stratacache._tiered import InvalidationLog
+from stratacache.tiers.redis import plan as _plan
+from stratacache.tiers.redis.state import InvalidationLog
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,6 @@ Quick start::
 from __future__ import annotations
 
 from . import _core, predict
-from ._breaker import BreakerConfig
 from ._default import cache, configure
 from .caches import AsyncCache, Cache
 from .codec import Codec, CodecEntry
@@ -39,6 +38,7 @@ from .mrc import MissRatioCurve, miss_ratio_curve
 from .simulation import SimulationResult, simulate
 from .stats import CacheStats, RedisTierStats
 from .tiers import RedisOptions
+from .tiers.redis.breaker import BreakerConfig
 
 #: Names of the eviction policies, usable as `Cache(policy=...)` and `simulate(policy=...)`.
 POLICIES: tuple[str, ...] = tuple(_core.policy_names())

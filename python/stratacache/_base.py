@@ -1,8 +1,8 @@
 """What Cache and AsyncCache share: the L1 store, its hooks, validation and the tier wiring.
 
 Everything here is synchronous: the L1 call never blocks. A cache's driver is chosen once,
-here: `tiers/local.py`'s L1-only driver, or the tiered one (`tiers/tiered_sync.py`,
-`tiers/tiered_async.py`) that `_attach_tier` builds; the methods call it without asking which.
+here: `tiers/local.py`'s L1-only driver, or the tiered one (`tiers/redis/driver_sync.py`,
+`tiers/redis/driver_async.py`) that `_attach_tier` builds; the methods call it without asking which.
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ from ._options import (
     require_type,
 )
 from ._recording import check_recording, export_trace, recorded_curve
-from ._tiered import TierState, drop_matching
 from ._weigh import weigh
 from .decorators import make_cache_decorator
 from .errors import ConfigError
 from .stats import CacheStats, RedisTierStats
-from .tiers._config import RedisOptions
+from .tiers.chain import drop_matching
 from .tiers.local import LocalDriver, tags_need_tier
+from .tiers.redis.config import RedisOptions
+from .tiers.redis.state import TierState
 
 if TYPE_CHECKING:
     import os
@@ -194,7 +195,7 @@ class CacheBase:
         stale_if_error: float | None = None,
     ) -> None:
         from .codec import Codec  # noqa: PLC0415 - the codec is needed only with a tier
-        from .tiers import _build  # noqa: PLC0415
+        from .tiers.redis import build as _build  # noqa: PLC0415
 
         codecs = dict(codec) if isinstance(codec, Mapping) else {None: codec}
         codecs.setdefault(None, None)

@@ -15,18 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from ._base import _MISS, CacheBase, Getter, Setter
 from ._options import TTL, check_namespace, check_ttl, require_type
-from ._plan import check_tags
-from ._tiered import MISS, check_items
 from .stats import CacheStats
+from .tiers.chain import MISS, check_items, check_tags
 from .tiers.local import AsyncLocalDriver, LocalDriver, tags_need_tier
-from .tiers.redis_sync import close_sync_client
+from .tiers.redis.executor_sync import close_sync_client
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
     from .mrc import MissRatioCurve
-    from .tiers.tiered_async import AsyncTiered
-    from .tiers.tiered_sync import SyncTiered
+    from .tiers.redis.driver_async import AsyncTiered
+    from .tiers.redis.driver_sync import SyncTiered
 
 __all__ = ["AsyncCache", "AwaitableCacheStats", "Cache"]
 
@@ -103,8 +102,8 @@ class Cache(CacheBase):
         return self._store.getter(self._prefix, _l2_reader(driver, self.namespace)), self._set
 
     def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
-        from .tiers.redis_sync import SyncRedisTier  # noqa: PLC0415
-        from .tiers.tiered_sync import SyncTiered  # noqa: PLC0415
+        from .tiers.redis.driver_sync import SyncTiered  # noqa: PLC0415
+        from .tiers.redis.executor_sync import SyncRedisTier  # noqa: PLC0415
 
         assert self._tier is not None
         redis = SyncRedisTier(parts.client, parts.options, self._tier.counters)
@@ -301,8 +300,8 @@ class AsyncCache(CacheBase):
         return AsyncLocalDriver(local)
 
     def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
-        from .tiers.redis_async import AsyncRedisTier  # noqa: PLC0415
-        from .tiers.tiered_async import AsyncTiered  # noqa: PLC0415
+        from .tiers.redis.driver_async import AsyncTiered  # noqa: PLC0415
+        from .tiers.redis.executor_async import AsyncRedisTier  # noqa: PLC0415
 
         assert self._tier is not None
         redis = AsyncRedisTier(parts.client, parts.options, self._tier.counters, parts.ready)

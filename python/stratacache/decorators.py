@@ -63,9 +63,8 @@ from ._flight import Flight
 from ._keys import KeyBuilder, compile_function
 from ._log import RateLimited
 from ._options import TTL, check_namespace, check_ttl, require_callable
-from ._plan import check_tags, glob_escape
-from ._tiered import Load
 from .errors import ConfigError, SerializationError
+from .tiers.chain import Load, check_tags, glob_escape
 
 if TYPE_CHECKING:
     from typing_extensions import Self

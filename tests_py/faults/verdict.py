@@ -5,7 +5,7 @@ acknowledged invalidation of its key and returned a version older than the one a
 Within the window, a process may legitimately still serve its L1 copy:
 
 * `DETECT_S`: a hung server (SIGSTOP) is noticed by the invalidation subscriber within its
-  1.5 s ping deadline (``tiers/coherence.py``), plus its 0.1 s poll; a dead one at once;
+  1.5 s ping deadline (``tiers/redis/coherence.py``), plus its 0.1 s poll; a dead one at once;
 * the cache's documented ``degraded_l1_ttl`` (the workers run with 0.5 s): values loaded
   while the subscription is down live that long in L1;
 * `SLACK_S`: scheduling on a loaded 2-core machine (invalidation p99 is 2-3 ms there, max

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import redis
 
-from stratacache._plan import Message
+from stratacache.tiers.redis.plan import Message
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from stratacache import BreakerConfig, RedisOptions
-from stratacache._plan import Message, channel
-from stratacache._tiered import Tombstones
 from stratacache.testing.redis_servers import RedisClusterGroup, RedisServer
+from stratacache.tiers.redis.plan import Message, channel
+from stratacache.tiers.redis.state import Tombstones
 
 from ..conftest import call
 

@@ -17,8 +17,8 @@ import pytest
 import redis
 
 import stratacache
-from stratacache._tiered import Load
 from stratacache.testing.redis_servers import RedisClusterGroup
+from stratacache.tiers.redis.state import Load
 
 from ..conftest import call
 

@@ -17,7 +17,7 @@ from redis.exceptions import NoPermissionError, ResponseError
 import stratacache
 from stratacache import ConfigError, RedisOptions, TierUnavailableError
 from stratacache.testing.redis_servers import RedisServer
-from stratacache.tiers._common import describe
+from stratacache.tiers.redis.common import describe
 
 from ..conftest import call
 

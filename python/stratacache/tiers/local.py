@@ -1,7 +1,7 @@
 """The driver of a cache without lower tiers: L1 alone, the shortest tier chain.
 
 A cache talks to one driver, chosen when it is built: this one, or the tiered driver of
-`tiered_sync.py`/`tiered_async.py` (L1, then Redis). Both take the same calls (`Driver`); the
+`redis/driver_sync.py`/`redis/driver_async.py` (L1, then Redis). Both take the same calls (`Driver`); the
 cache itself reads L1 first (its C getter) and asks its driver only for what L1 lacks, so it
 never asks which tiers it has. A tier inserted below L1 (a disk tier, ahead of Redis) is a
 driver of the same shape wrapping the next one; the caches do not change.
@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._options import prefix_of, require_type
-from .._tiered import MISS, drop_matching
 from ..errors import ConfigError
+from .chain import MISS, drop_matching
 
 if TYPE_CHECKING:
     from .._core import Store

@@ -1,6 +1,6 @@
 """The asyncio Redis executor, with auto-pipelining of reads.
 
-Twin of `redis_sync.py` (same commands, same failure handling), plus one thing only asyncio
+Twin of `redis/executor_sync.py` (same commands, same failure handling), plus one thing only asyncio
 needs: `get` does not send a command per call. Keys asked for in one event-loop turn are
 gathered and leave as one MGET (MGET per slot group in Cluster) when the loop comes round,
 so 100 tasks missing L1 at once cost one round trip instead of 100 (redis.asyncio's cost is
@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from ._common import (
+from .common import (
     RELEASE_LOCK,
     Announce,
     TierCounters,
@@ -31,7 +31,7 @@ from ._common import (
     refuse_if_open,
     retry_permit,
 )
-from ._config import RedisOptions
+from .config import RedisOptions
 
 __all__ = ["AsyncRedisTier"]
 

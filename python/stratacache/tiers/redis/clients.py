@@ -19,10 +19,10 @@ import ssl
 import time
 from typing import Any
 
-from .._options import require_type
-from ..errors import ConfigError
-from ._common import call_deadline
-from ._config import RedisOptions, RedisTarget
+from ..._options import require_type
+from ...errors import ConfigError
+from .common import call_deadline
+from .config import RedisOptions, RedisTarget
 
 __all__ = ["async_client", "connection_kwargs", "sync_client"]
 
@@ -98,7 +98,7 @@ def _capped(base: type) -> type:
 
 def sync_client(target: RedisTarget, options: RedisOptions) -> Any:
     """A sync redis-py client for `target` (Redis, a Sentinel primary, or RedisCluster)."""
-    from .._extras import require  # noqa: PLC0415 - redis-py: only caches with an L2 need it
+    from ..._extras import require  # noqa: PLC0415 - redis-py: only caches with an L2 need it
 
     redis = require("redis", "redis", "a Redis tier")
     from redis import cluster, retry, sentinel  # noqa: PLC0415

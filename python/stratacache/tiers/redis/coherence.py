@@ -28,9 +28,9 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from .._log import logger
-from .._plan import Message
-from ._common import TierCounters
+from ..._log import logger
+from .common import TierCounters
+from .plan import Message
 
 __all__ = ["Subscriber", "backoff"]
 

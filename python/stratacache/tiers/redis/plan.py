@@ -25,8 +25,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._options import NAMESPACE_SEP, check_namespace, require_type
-from .errors import ConfigError
+from ..._options import NAMESPACE_SEP, check_namespace
+from ...errors import ConfigError
+from ..chain import check_tags, glob_escape
 
 __all__ = [
     "Freshness",
@@ -37,8 +38,6 @@ __all__ = [
     "tag_key",
     "value_key",
 ]
-
-_MAX_TAGS = 64
 
 
 def value_key(key_prefix: str, namespace: str, key: str) -> bytes:
@@ -70,11 +69,6 @@ def key_pattern(key_prefix: str, namespace: str, pattern: str) -> bytes:
     return (prefix + pattern).encode("utf-8", "surrogatepass")
 
 
-def glob_escape(text: str) -> str:
-    """`text` with Redis glob metacharacters escaped, so it matches only itself."""
-    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
-
-
 def tag_key(key_prefix: str, tag: str) -> bytes:
     """The Redis key of a tag's version counter."""
     return (key_prefix + "tag:" + tag).encode("utf-8", "surrogatepass")
@@ -88,31 +82,6 @@ def lock_key(key_prefix: str, rkey: bytes) -> bytes:
 def channel(key_prefix: str) -> bytes:
     """The pub/sub channel carrying this prefix's invalidations."""
     return key_prefix.encode("utf-8", "surrogatepass") + b"inv"
-
-
-def check_tags(tags: object) -> tuple[str, ...]:
-    """Validated tags as a tuple (duplicates dropped, order kept).
-
-    Raises:
-        TypeError: not a collection of str (a bare str is refused: it would be split).
-        ConfigError: a tag is empty, holds U+001F, or there are more than 64.
-    """
-    if tags is None:
-        return ()
-    if isinstance(tags, (str, bytes)) or not isinstance(tags, Iterable):
-        msg = f"tags must be a list of str, not {type(tags).__name__}"
-        raise TypeError(msg)
-    out: dict[str, None] = {}
-    for tag in tags:
-        require_type(tag, str, "each tag", "a str")
-        if not tag or NAMESPACE_SEP in tag or len(tag.encode("utf-8", "surrogatepass")) > 255:
-            msg = f"tag {tag!r} must be 1..255 bytes without U+001F"
-            raise ConfigError(msg)
-        out[tag] = None
-    if len(out) > _MAX_TAGS:
-        msg = f"at most {_MAX_TAGS} tags per entry, got {len(out)}"
-        raise ConfigError(msg)
-    return tuple(out)
 
 
 def redis_ttl_ms(ttl: float | None, stale_ttl: float) -> int | None:
@@ -314,41 +283,6 @@ class Message:
         except ConfigError:
             return None
         return Message(origin, op, namespace, tuple(items), skipped=bool(flags))
-
-
-def glob_to_regex(pattern: str) -> str:
-    """A Python regex matching what Redis's glob `pattern` matches (``* ? [..] [^..] \\x``)."""
-    out, i, n = [], 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        i += 1
-        if c == "*":
-            out.append(".*")
-        elif c == "?":
-            out.append(".")
-        elif c == "\\" and i < n:
-            out.append(_re_escape(pattern[i]))
-            i += 1
-        elif c == "[":
-            j = pattern.find("]", i + 1 if pattern[i : i + 1] in ("^", "]") else i)
-            if j < 0:
-                out.append("\\[")
-                continue
-            body = pattern[i:j]
-            i = j + 1
-            negate = body.startswith("^")
-            body = body[1:] if negate else body
-            body = body.replace("\\", "\\\\")
-            out.append("[" + ("^" if negate else "") + body + "]")
-        else:
-            out.append(_re_escape(c))
-    return "".join(out) + r"\Z"
-
-
-def _re_escape(c: str) -> str:
-    import re  # noqa: PLC0415 - only pattern invalidation needs it
-
-    return re.escape(c)
 
 
 def as_text(items: Iterable[Any]) -> tuple[str, ...]:

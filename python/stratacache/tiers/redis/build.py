@@ -21,13 +21,13 @@ import uuid
 import weakref
 from typing import Any
 
-from .._log import logger
-from .._options import require_type
-from ..errors import ConfigError, RedisAuthError, RedisTLSError, TierUnavailableError
-from ._clients import async_client, check_client, sync_client
-from ._common import TierCounters, classify, scrub
-from ._config import RedisOptions, RedisTarget, parse_url
+from ..._log import logger
+from ..._options import require_type
+from ...errors import ConfigError, RedisAuthError, RedisTLSError, TierUnavailableError
+from .clients import async_client, check_client, sync_client
 from .coherence import Subscriber
+from .common import TierCounters, classify, scrub
+from .config import RedisOptions, RedisTarget, parse_url
 
 __all__ = ["TierParts", "build"]
 
@@ -52,7 +52,7 @@ def build(redis: Any, options: RedisOptions | None, *, asyncio: bool) -> TierPar
         options = RedisOptions()
     require_type(options, RedisOptions, "redis_options", "a RedisOptions")
     if isinstance(redis, str):
-        from .._extras import require  # noqa: PLC0415 - redis-py parses the URL and connects
+        from ..._extras import require  # noqa: PLC0415 - redis-py parses the URL and connects
 
         require("redis", "redis", "a Redis tier")
         target, options = parse_url(redis, options)

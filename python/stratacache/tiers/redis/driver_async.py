@@ -1,7 +1,8 @@
-"""The sync driver of a cache with a Redis tier: L1 -> Redis -> loader, and the writes.
+"""The asyncio driver of a cache with a Redis tier: L1 -> Redis -> loader, and the writes.
 
-Each method is the I/O skeleton of a decision made in `_tiered.TierState`. Generated from
-`tiered_async.py` by `scripts/unasync.py`: do not edit, edit the source.
+Each method is the I/O skeleton of a decision made in `state.TierState`. This file is the
+source of `driver_sync.py`, which `scripts/unasync.py` generates from it (CI checks that the
+two agree): edit this one only.
 """
 
 from __future__ import annotations
@@ -13,25 +14,25 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .. import _plan
-from .._log import logger
-from .._options import prefix_of
-from .._tiered import MISS, Load, Logged, TierState
-from ._common import Announce, Refused, TierDown
-from ._runtime import SyncRuntime
-from .redis_sync import SyncRedisTier
+from ..._log import logger
+from ..._options import prefix_of
+from . import plan as _plan
+from .common import Announce, Refused, TierDown
+from .executor_async import AsyncRedisTier
+from .runtime import AsyncRuntime
+from .state import MISS, Load, Logged, TierState
 
-__all__ = ["SyncTiered"]
+__all__ = ["AsyncTiered"]
 
 #: Skipped invalidations waiting for their best-effort announcement; more are not announced
 #: (the replay publishes them all).
 MAX_UNANNOUNCED = 1000
 
 
-class SyncTiered(SyncRuntime):
+class AsyncTiered(AsyncRuntime):
     """Read and write paths over the Redis executor."""
 
-    def __init__(self, state: TierState, redis: SyncRedisTier, lock_timeout: float | None) -> None:
+    def __init__(self, state: TierState, redis: AsyncRedisTier, lock_timeout: float | None) -> None:
         super().__init__()
         self.state = state
         self.redis = redis
@@ -46,12 +47,14 @@ class SyncTiered(SyncRuntime):
         state.on_recovered = lambda: self._from_thread(self._replay_quietly)
 
     # Reads ------------------------------------------------------------------------------------
-    def read(self, namespace: str, key: str, *, allow_stale: bool = False) -> tuple[Any, bool]:
+    async def read(
+        self, namespace: str, key: str, *, allow_stale: bool = False
+    ) -> tuple[Any, bool]:
         """(value or MISS, refresh wanted) from Redis; backfills L1 on a fresh hit."""
-        value, refresh, _ = self._read(namespace, key, allow_stale=allow_stale, lease=False)
+        value, refresh, _ = await self._read(namespace, key, allow_stale=allow_stale, lease=False)
         return value, refresh
 
-    def _read(
+    async def _read(
         self, namespace: str, key: str, *, allow_stale: bool, lease: bool
     ) -> tuple[Any, bool, str | None]:
         """`read`, plus (with `lease`, on the load path) the SHA-1 of what the key held, for
@@ -61,19 +64,19 @@ class SyncTiered(SyncRuntime):
         rkey, generation = st.rkey(namespace, key), st.generation
         seen = None
         try:
-            self._ready()
+            await self._ready()
             if lease:
                 mark = _plan.LEASE_PREFIX + secrets.token_bytes(12)
                 args = [mark, self._lease_ms]
-                data, repaired = self.redis.script(self._lease_get, [rkey], args)
+                data, repaired = await self.redis.script(self._lease_get, [rkey], args)
                 st.repaired("value", int(repaired))
                 seen = hashlib.sha1(data, usedforsecurity=False).hexdigest()
             else:
-                data = self.redis.get(rkey)
+                data = await self.redis.get(rkey)
             entry = st.decode(namespace, rkey, data)
             if entry is None:
                 return MISS, False, seen
-            versions = self.redis.mget(st.tag_keys(entry.tags)) if entry.tags else []
+            versions = await self.redis.mget(st.tag_keys(entry.tags)) if entry.tags else []
         except TierDown as exc:
             return st.read_failed(exc, namespace), False, None
         value, refresh = st.finish_read(
@@ -81,16 +84,16 @@ class SyncTiered(SyncRuntime):
         )
         return value, refresh, seen
 
-    def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:
+    async def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:
         st = self.state
         generation = st.generation
         rkeys = [st.rkey(namespace, k) for k in keys]
         try:
-            self._ready()
-            datas = self.redis.mget(rkeys)
+            await self._ready()
+            datas = await self.redis.mget(rkeys)
             entries = [st.decode(namespace, r, d) for r, d in zip(rkeys, datas, strict=True)]
             tags = sorted({t for e in entries if e is not None for t in e.tags})
-            current = dict(zip(tags, self.redis.mget(st.tag_keys(tags)), strict=True))
+            current = dict(zip(tags, await self.redis.mget(st.tag_keys(tags)), strict=True))
         except TierDown as exc:
             st.read_failed(exc, namespace)
             return {}
@@ -110,31 +113,31 @@ class SyncTiered(SyncRuntime):
                     out[key] = value
         return out
 
-    def remaining(self, namespace: str, key: str) -> float | None:
+    async def remaining(self, namespace: str, key: str) -> float | None:
         """Seconds of TTL the value in Redis has left (math.inf: none), None if missing."""
         st = self.state
         rkey = st.rkey(namespace, key)
         try:
-            self._ready()
-            entry = st.decode(namespace, rkey, self.redis.get(rkey))
+            await self._ready()
+            entry = st.decode(namespace, rkey, await self.redis.get(rkey))
         except TierDown as exc:
             st.read_failed(exc, namespace)  # raises when failing closed
             return None
         return None if entry is None else st.remaining(entry)
 
-    def tag_versions(self, namespace: str, tags: Sequence[str]) -> list[bytes | None] | None:
+    async def tag_versions(self, namespace: str, tags: Sequence[str]) -> list[bytes | None] | None:
         """Current versions of `tags` (None when Redis did not answer)."""
         if not tags:
             return []
         try:
-            self._ready()
-            versions = self.redis.mget(self.state.tag_keys(tags))
+            await self._ready()
+            versions = await self.redis.mget(self.state.tag_keys(tags))
             foreign = [
                 t for t, v in zip(tags, versions, strict=True) if _plan.parse_version(v) is None
             ]
             if foreign:  # replaced by a fresh version (that is an invalidation), then read again
-                self._bump(foreign)
-                versions = self.redis.mget(self.state.tag_keys(tags))
+                await self._bump(foreign)
+                versions = await self.redis.mget(self.state.tag_keys(tags))
         except TierDown as exc:
             self.state.write_failed(exc, namespace)
             return None
@@ -143,15 +146,15 @@ class SyncTiered(SyncRuntime):
             return None
         return versions
 
-    def _bump(self, tags: Sequence[str], announce: Announce | None = None) -> None:
+    async def _bump(self, tags: Sequence[str], announce: Announce | None = None) -> None:
         """Bumps tag versions, replacing any holding foreign bytes (logged, counted)."""
         fresh = _plan.fresh_version()
         calls = [([k], [fresh]) for k in self.state.tag_keys(tags)]
-        results = self.redis.eval(_plan.BUMP_TAG, calls, announce)
+        results = await self.redis.eval(_plan.BUMP_TAG, calls, announce)
         self.state.repaired("tag version", sum(1 for r in results if int(r[1])))
 
     # Writes -----------------------------------------------------------------------------------
-    def write(
+    async def write(
         self,
         namespace: str,
         key: str,
@@ -165,10 +168,10 @@ class SyncTiered(SyncRuntime):
         st = self.state
         ttl = st.resolve_ttl(ttl)
         if ttl == 0:
-            self.delete(namespace, [key])
+            await self.delete(namespace, [key])
             return
         if versions is None:
-            versions = self.tag_versions(namespace, tags)
+            versions = await self.tag_versions(namespace, tags)
         if versions is None:  # tags unknown: an entry without them could never be invalidated
             st.l1_store(namespace, key, value, ttl, tags)
             self._keep("k", namespace, [key])  # Redis may hold an older value
@@ -178,37 +181,37 @@ class SyncTiered(SyncRuntime):
         )
         st.l1_store(namespace, key, value, ttl, tags)
         try:
-            self._ready()
-            self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
+            await self._ready()
+            await self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
             st.counters.sets += 1
         except TierDown as exc:
             self._keep("k", namespace, [key], exc)
             st.write_failed(exc, namespace)
 
-    def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
+    async def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
         st = self.state
         ttl = st.resolve_ttl(ttl)
         if ttl == 0:
-            self.delete(namespace, list(items))
+            await self.delete(namespace, list(items))
             return
         batch = [st.encode(namespace, k, v, ttl) for k, v in items.items()]
         for key, value in items.items():
             st.l1_store(namespace, key, value, ttl)
         try:
-            self._ready()
-            self.redis.set_many(batch, self._announce("k", namespace, list(items)))
+            await self._ready()
+            await self.redis.set_many(batch, self._announce("k", namespace, list(items)))
             st.counters.sets += len(batch)
         except TierDown as exc:
             self._keep("k", namespace, list(items), exc)
             st.write_failed(exc, namespace)
 
-    def delete(self, namespace: str, keys: Sequence[str]) -> int:
+    async def delete(self, namespace: str, keys: Sequence[str]) -> int:
         st = self.state
         local = int(st.store.delete_many(prefix_of(namespace), list(keys)))
         try:
-            self._ready()
+            await self._ready()
             rkeys = [st.rkey(namespace, k) for k in keys]
-            removed = self.redis.delete(rkeys, self._announce("k", namespace, keys))
+            removed = await self.redis.delete(rkeys, self._announce("k", namespace, keys))
             st.counters.deletes += removed
         except TierDown as exc:
             self._keep("k", namespace, keys, exc)
@@ -216,37 +219,37 @@ class SyncTiered(SyncRuntime):
             return local
         return max(local, removed)
 
-    def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
+    async def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
         """Bumps `tags` (tags span namespaces; `namespace` only picks the failure policy)."""
         st = self.state
         st.l1_drop_tags(tags)
         try:
-            self._ready()
-            self._bump(tags, self._announce("t", "", tags))
+            await self._ready()
+            await self._bump(tags, self._announce("t", "", tags))
         except TierDown as exc:
             self._keep("t", "", tags, exc)
             st.write_failed(exc, namespace)
 
-    def invalidate_pattern(self, namespace: str, pattern: str) -> int:
+    async def invalidate_pattern(self, namespace: str, pattern: str) -> int:
         st = self.state
         st.l1_drop_pattern(namespace, pattern)
         try:
-            self._ready()
-            removed = self.redis.scan_delete(_plan.key_pattern(st.prefix, namespace, pattern))
-            self._publish("p", namespace, [pattern])
+            await self._ready()
+            removed = await self.redis.scan_delete(_plan.key_pattern(st.prefix, namespace, pattern))
+            await self._publish("p", namespace, [pattern])
         except TierDown as exc:
             self._keep("p", namespace, [pattern], exc)
             st.write_failed(exc, namespace)
             return 0
         return removed
 
-    def clear(self, namespace: str | None) -> int:
+    async def clear(self, namespace: str | None) -> int:
         st = self.state
         local = int(st.store.clear("" if namespace is None else prefix_of(namespace)))
         try:
-            self._ready()
-            removed = self.redis.scan_delete(_plan.namespace_pattern(st.prefix, namespace))
-            self._publish("a" if namespace is None else "n", namespace or "", [])
+            await self._ready()
+            removed = await self.redis.scan_delete(_plan.namespace_pattern(st.prefix, namespace))
+            await self._publish("a" if namespace is None else "n", namespace or "", [])
         except TierDown as exc:
             self._keep("a" if namespace is None else "n", namespace or "", [], exc)
             st.write_failed(exc, namespace or "")
@@ -276,32 +279,32 @@ class SyncTiered(SyncRuntime):
             self._announcing = True
             self._spawn(self._announce_pending)
 
-    def _announce_pending(self) -> None:
+    async def _announce_pending(self) -> None:
         try:
             while self._unannounced:
                 message = self._unannounced.pop(0)
                 try:
-                    self.redis.publish(self.state.channel, message, guarded=False)
+                    await self.redis.publish(self.state.channel, message, guarded=False)
                 except TierDown:
                     self._unannounced.clear()  # Redis is down for us too: the replay tells
         finally:
             self._announcing = False
 
-    def _ready(self) -> None:
+    async def _ready(self) -> None:
         """Replays skipped invalidations first; raises TierDown while they cannot be (Redis
         would answer with what they should have removed: the tier counts as down)."""
-        if self.state.log and not self._replay():
+        if self.state.log and not await self._replay():
             msg = "skipped invalidations not replayed yet"
             raise TierDown(msg)
 
-    def _replay(self) -> bool:
+    async def _replay(self) -> bool:
         """Applies and publishes the logged invalidations; False if Redis still fails."""
         logged = self.state.log.pending()
         done: list[Logged] = []
         try:
             for entry in logged:
                 try:
-                    self._apply_logged(entry)
+                    await self._apply_logged(entry)
                 except Refused as exc:  # a permission lost meanwhile: no replay gets past it
                     self.state.refused_invalidation(exc)
                     self.state.log.done([entry])
@@ -313,30 +316,30 @@ class SyncTiered(SyncRuntime):
         self.state.replayed(done)
         return True
 
-    def _apply_logged(self, entry: Logged) -> None:
+    async def _apply_logged(self, entry: Logged) -> None:
         st, op, ns, items = self.state, entry.op, entry.namespace, entry.items
         if op == "k":
-            self.redis.delete([st.rkey(ns, k) for k in items], self._announce(op, ns, items))
+            await self.redis.delete([st.rkey(ns, k) for k in items], self._announce(op, ns, items))
         elif op == "t":
-            self._bump(items, self._announce(op, "", items))
+            await self._bump(items, self._announce(op, "", items))
         elif op == "p":
             for pattern in items:
-                self.redis.scan_delete(_plan.key_pattern(st.prefix, ns, pattern))
-            self._publish(op, ns, items)
+                await self.redis.scan_delete(_plan.key_pattern(st.prefix, ns, pattern))
+            await self._publish(op, ns, items)
         else:  # "n" one namespace, "a" everything (maybe the collapse of an overflow)
             where = _plan.namespace_pattern(st.prefix, None if op == "a" else ns)
-            self.redis.scan_delete(where)
+            await self.redis.scan_delete(where)
             st.apply(_plan.Message(st.origin, op, ns, ()))  # L1 too: it forgot the keys
-            self._publish(op, ns, ())
+            await self._publish(op, ns, ())
 
-    def _replay_quietly(self) -> None:
+    async def _replay_quietly(self) -> None:
         """The subscriber's replay once Redis is back (a failure leaves it to the next call).
         Its subscription answering is news the breaker has not heard: without closing it,
         the replay would wait out the breaker's recovery time while other processes, whose
         breakers stayed closed, read from Redis what the log should have removed."""
         self.redis.breaker.success()
         try:
-            self._replay()
+            await self._replay()
         except Exception as exc:  # noqa: BLE001 - background work: report, never raise
             logger.warning("stratacache: replaying skipped invalidations failed: %s", type(exc))
 
@@ -346,43 +349,45 @@ class SyncTiered(SyncRuntime):
             return None
         return self.state.channel, self.state.message(op, namespace, items)
 
-    def _publish(self, op: str, namespace: str, items: Iterable[str]) -> None:
+    async def _publish(self, op: str, namespace: str, items: Iterable[str]) -> None:
         if self.state.options.coherence is not None:
-            self.redis.publish(self.state.channel, self.state.message(op, namespace, items))
+            await self.redis.publish(self.state.channel, self.state.message(op, namespace, items))
 
     # Loads (the decorator's miss path) -------------------------------------------------------
-    def load(self, namespace: str, key: str, request: Load) -> Any:
+    async def load(self, namespace: str, key: str, request: Load) -> Any:
         """A cached function's miss: Redis, else the function (once per cluster with a lock)."""
         generation = self.state.generation
-        value, refresh, seen = self._read(
+        value, refresh, seen = await self._read(
             namespace, key, allow_stale=self.state.stale_ttl > 0, lease=True
         )
         if value is not MISS:
             if refresh:
                 self._refresh_later(namespace, key, request, seen)
             return value
-        return self._compute(namespace, key, request, seen, generation)
+        return await self._compute(namespace, key, request, seen, generation)
 
-    def _compute(
+    async def _compute(
         self, namespace: str, key: str, request: Load, seen: str | None, generation: int
     ) -> Any:
         """Runs the loader; its fill is stored only if the key still holds `seen` (see
         `_fill`), and in L1 only if no invalidation arrived since `generation`."""
         compute, ttl, tags, unless = request
-        versions = self.tag_versions(namespace, tags)  # before the load: a bump during it wins
-        token = self._lock(namespace, key)
+        versions = await self.tag_versions(
+            namespace, tags
+        )  # before the load: a bump during it wins
+        token = await self._lock(namespace, key)
         try:
             if token is not None:  # another process may have loaded it before or meanwhile
-                value, _ = self.read(namespace, key)
+                value, _ = await self.read(namespace, key)
                 if value is not MISS:
                     return value
             started = time.perf_counter()
-            value = self._resolve(compute())
+            value = await self._resolve(compute())
             spent_us = int((time.perf_counter() - started) * 1e6)
             if unless is None or not unless(value):
                 stored = versions is None or seen is None  # Redis did not answer: L1 only
                 if not stored:
-                    stored = self._fill(
+                    stored = await self._fill(
                         namespace,
                         key,
                         value,
@@ -397,9 +402,9 @@ class SyncTiered(SyncRuntime):
             return value
         finally:
             if isinstance(token, bytes):
-                self._unlock(namespace, key, token)
+                await self._unlock(namespace, key, token)
 
-    def _fill(
+    async def _fill(
         self,
         namespace: str,
         key: str,
@@ -423,9 +428,9 @@ class SyncTiered(SyncRuntime):
         )
         channel, message = self._announce("k", namespace, [key]) or (b"", b"")
         try:
-            self._ready()
+            await self._ready()
             args = [seen, data, px or 0, channel, message]
-            stored = int(self.redis.script(self._fill_script, [rkey], args))
+            stored = int(await self.redis.script(self._fill_script, [rkey], args))
         except TierDown as exc:
             st.write_failed(exc, namespace)
             return False
@@ -435,7 +440,7 @@ class SyncTiered(SyncRuntime):
         st.counters.sets += 1
         return True
 
-    def _lock(self, namespace: str, key: str) -> bytes | bool | None:
+    async def _lock(self, namespace: str, key: str) -> bytes | bool | None:
         """Our token if we took the cross-process lock; False if another holder kept it until
         the wait ran out; None when locking is off or Redis did not answer."""
         if self.lock_timeout is None:
@@ -447,23 +452,23 @@ class SyncTiered(SyncRuntime):
         delay = 0.002
         try:
             while True:
-                taken = int(self.redis.script(self._acquire_lock, [lkey], [token, px]))
+                taken = int(await self.redis.script(self._acquire_lock, [lkey], [token, px]))
                 if taken:
                     self.state.repaired("lock", int(taken == 2))
                     return token
                 self.state.counters.lock_waits += 1
-                value, _ = self.read(namespace, key)
+                value, _ = await self.read(namespace, key)
                 if value is not MISS or time.monotonic() >= deadline:
                     return False
-                self._sleep(delay)
+                await self._sleep(delay)
                 delay = min(delay * 2, 0.05)
         except TierDown:
             return None
 
-    def _unlock(self, namespace: str, key: str, token: bytes) -> None:
+    async def _unlock(self, namespace: str, key: str, token: bytes) -> None:
         lkey = _plan.lock_key(self.state.prefix, self.state.rkey(namespace, key))
         with contextlib.suppress(TierDown):  # else the lock expires on its own
-            self.redis.release(lkey, token)
+            await self.redis.release(lkey, token)
 
     def _refresh_later(self, namespace: str, key: str, request: Load, seen: str | None) -> None:
         """One background reload per key at a time (stale-while-revalidate, XFetch)."""
@@ -474,9 +479,9 @@ class SyncTiered(SyncRuntime):
         self.state.counters.refreshes += 1
         generation = self.state.generation
 
-        def run() -> None:
+        async def run() -> None:
             try:
-                self._compute(namespace, key, request, seen, generation)
+                await self._compute(namespace, key, request, seen, generation)
             except Exception:  # noqa: BLE001 - a failed refresh leaves the old value in place
                 self.state.counters.refresh_errors += 1
             finally:
@@ -484,6 +489,6 @@ class SyncTiered(SyncRuntime):
 
         self._spawn(run)
 
-    def close(self) -> None:
-        self._drain()
-        self.redis.close()
+    async def close(self) -> None:
+        await self._drain()
+        await self.redis.close()

@@ -9,9 +9,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .._breaker import CircuitBreaker
-from .._log import RateLimited
-from ._config import RedisOptions
+from ..._log import RateLimited
+from .breaker import CircuitBreaker
+from .config import RedisOptions
 
 __all__ = [
     "Announce",

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
 
-from .._breaker import BreakerConfig
-from .._options import NAMESPACE_SEP, check_bound, check_positive, check_ttl, require_type
-from ..errors import ConfigError
+from ..._options import NAMESPACE_SEP, check_bound, check_positive, check_ttl, require_type
+from ...errors import ConfigError
+from .breaker import BreakerConfig
 
 __all__ = ["RedisOptions", "RedisTarget", "parse_url"]
 

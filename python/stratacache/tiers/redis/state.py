@@ -1,6 +1,6 @@
 """State and decisions of a cache with a Redis tier, shared by the sync and async drivers.
 
-No I/O here: the drivers (`tiers/tiered_sync.py`, `tiers/tiered_async.py`) fetch bytes and
+No I/O here: the drivers (`tiers/redis/driver_sync.py`, `tiers/redis/driver_async.py`) fetch bytes and
 hand them in; this class decodes, judges freshness and tag versions, backfills L1, builds the
 bytes and messages to send, and applies the invalidations other processes publish.
 
@@ -18,20 +18,18 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
-from . import _plan
-from ._log import RateLimited, logger
-from ._options import NAMESPACE_SEP, prefix_of
-from .errors import CodecError, TierUnavailableError
-from .tiers._common import CircuitOpen, Refused, TierCounters, TierDown
-from .tiers._config import RedisOptions
+from ..._log import RateLimited, logger
+from ..._options import NAMESPACE_SEP, prefix_of
+from ...errors import CodecError, TierUnavailableError
+from ..chain import MISS, Load, drop_matching, glob_to_regex
+from . import plan as _plan
+from .common import CircuitOpen, Refused, TierCounters, TierDown
+from .config import RedisOptions
 
 __all__ = ["MISS", "InvalidationLog", "Load", "Logged", "TierState", "Tombstones"]
 
-MISS: Any = object()
-
-#: Tag index entries below which it is never pruned.
 _PRUNE_FLOOR = 1024
 
 _foreign_version = RateLimited("stratacache: a tag version in Redis holds foreign bytes")
@@ -40,16 +38,6 @@ _refused_invalidation = RateLimited(
     "stratacache: Redis refused an invalidation (%s); not kept for replay (a permission "
     "refusal will not pass on retry)"
 )
-
-
-class Load(NamedTuple):
-    """What a cached function's miss needs: the call (returns the value, or an awaitable in
-    an AsyncCache), its TTL, tags, and the ``unless`` filter."""
-
-    compute: Callable[[], Any]
-    ttl: float | None
-    tags: Sequence[str]
-    unless: Callable[[Any], object] | None
 
 
 class Logged:
@@ -180,7 +168,7 @@ class Tombstones:
                     _renew(self._tags, tag, at_ms, self.limit)
             elif op == "p":
                 for pattern in message.items:
-                    regex = re.compile(_plan.glob_to_regex(pattern), re.DOTALL)
+                    regex = re.compile(glob_to_regex(pattern), re.DOTALL)
                     _renew(self._patterns, (ns, pattern), (regex, at_ms), self.limit // 100)
             elif op == "n":
                 _renew(self._namespaces, ns, at_ms, self.limit)
@@ -618,19 +606,3 @@ class TierState:
         out["coherent"] = not self.degraded
         out["invalidations_pending"] = len(self.log)
         return out
-
-
-def drop_matching(store: Any, namespace: str, pattern: str) -> None:
-    """Removes the L1 keys of `namespace` matching the Redis glob `pattern`."""
-    regex = re.compile(_plan.glob_to_regex(pattern), re.DOTALL)
-    prefix = prefix_of(namespace)
-    keys = [k[len(prefix) :] for k in store.keys(prefix)]  # keys() returns them prefixed
-    store.delete_many(prefix, [k for k in keys if regex.match(k)])
-
-
-def check_items(items: object) -> Mapping[str, Any]:
-    """Validated `set_many` items."""
-    if not isinstance(items, Mapping):
-        msg = f"set_many's items must be a mapping of key to value, not {type(items).__name__}"
-        raise TypeError(msg)
-    return items

@@ -1,5 +1,5 @@
 """The few lines where the sync and async drivers really differ: sleeping, background work,
-and resolving a loader's result. `tiered_sync.py` is generated from `tiered_async.py`, with
+and resolving a loader's result. `redis/driver_sync.py` is generated from `redis/driver_async.py`, with
 `AsyncRuntime` replaced by `SyncRuntime`."""
 
 from __future__ import annotations

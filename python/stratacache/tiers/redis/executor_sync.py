@@ -4,7 +4,7 @@ Every command goes through `_call`: the breaker may refuse it at once, transport
 retried (idempotent commands only) with jittered backoff, and any failure surfaces as
 `TierDown`, which the cache turns into a miss or a skipped write. Authentication and
 permission errors are raised as `RedisAuthError`: they are misconfiguration, not outages.
-Twin of `redis_async.py`; keep the two in step.
+Twin of `redis/executor_async.py`; keep the two in step.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from ._common import (
+from .common import (
     RELEASE_LOCK,
     Announce,
     TierCounters,
@@ -26,7 +26,7 @@ from ._common import (
     refuse_if_open,
     retry_permit,
 )
-from ._config import RedisOptions
+from .config import RedisOptions
 
 __all__ = ["SyncRedisTier", "close_sync_client"]
 

@@ -1,8 +1,7 @@
-"""The asyncio driver of a cache with a Redis tier: L1 -> Redis -> loader, and the writes.
+"""The sync driver of a cache with a Redis tier: L1 -> Redis -> loader, and the writes.
 
-Each method is the I/O skeleton of a decision made in `_tiered.TierState`. This file is the
-source of `tiered_sync.py`, which `scripts/unasync.py` generates from it (CI checks that the
-two agree): edit this one only.
+Each method is the I/O skeleton of a decision made in `state.TierState`. Generated from
+`driver_async.py` by `scripts/unasync.py`: do not edit, edit the source.
 """
 
 from __future__ import annotations
@@ -14,25 +13,25 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .. import _plan
-from .._log import logger
-from .._options import prefix_of
-from .._tiered import MISS, Load, Logged, TierState
-from ._common import Announce, Refused, TierDown
-from ._runtime import AsyncRuntime
-from .redis_async import AsyncRedisTier
+from ..._log import logger
+from ..._options import prefix_of
+from . import plan as _plan
+from .common import Announce, Refused, TierDown
+from .executor_sync import SyncRedisTier
+from .runtime import SyncRuntime
+from .state import MISS, Load, Logged, TierState
 
-__all__ = ["AsyncTiered"]
+__all__ = ["SyncTiered"]
 
 #: Skipped invalidations waiting for their best-effort announcement; more are not announced
 #: (the replay publishes them all).
 MAX_UNANNOUNCED = 1000
 
 
-class AsyncTiered(AsyncRuntime):
+class SyncTiered(SyncRuntime):
     """Read and write paths over the Redis executor."""
 
-    def __init__(self, state: TierState, redis: AsyncRedisTier, lock_timeout: float | None) -> None:
+    def __init__(self, state: TierState, redis: SyncRedisTier, lock_timeout: float | None) -> None:
         super().__init__()
         self.state = state
         self.redis = redis
@@ -47,14 +46,12 @@ class AsyncTiered(AsyncRuntime):
         state.on_recovered = lambda: self._from_thread(self._replay_quietly)
 
     # Reads ------------------------------------------------------------------------------------
-    async def read(
-        self, namespace: str, key: str, *, allow_stale: bool = False
-    ) -> tuple[Any, bool]:
+    def read(self, namespace: str, key: str, *, allow_stale: bool = False) -> tuple[Any, bool]:
         """(value or MISS, refresh wanted) from Redis; backfills L1 on a fresh hit."""
-        value, refresh, _ = await self._read(namespace, key, allow_stale=allow_stale, lease=False)
+        value, refresh, _ = self._read(namespace, key, allow_stale=allow_stale, lease=False)
         return value, refresh
 
-    async def _read(
+    def _read(
         self, namespace: str, key: str, *, allow_stale: bool, lease: bool
     ) -> tuple[Any, bool, str | None]:
         """`read`, plus (with `lease`, on the load path) the SHA-1 of what the key held, for
@@ -64,19 +61,19 @@ class AsyncTiered(AsyncRuntime):
         rkey, generation = st.rkey(namespace, key), st.generation
         seen = None
         try:
-            await self._ready()
+            self._ready()
             if lease:
                 mark = _plan.LEASE_PREFIX + secrets.token_bytes(12)
                 args = [mark, self._lease_ms]
-                data, repaired = await self.redis.script(self._lease_get, [rkey], args)
+                data, repaired = self.redis.script(self._lease_get, [rkey], args)
                 st.repaired("value", int(repaired))
                 seen = hashlib.sha1(data, usedforsecurity=False).hexdigest()
             else:
-                data = await self.redis.get(rkey)
+                data = self.redis.get(rkey)
             entry = st.decode(namespace, rkey, data)
             if entry is None:
                 return MISS, False, seen
-            versions = await self.redis.mget(st.tag_keys(entry.tags)) if entry.tags else []
+            versions = self.redis.mget(st.tag_keys(entry.tags)) if entry.tags else []
         except TierDown as exc:
             return st.read_failed(exc, namespace), False, None
         value, refresh = st.finish_read(
@@ -84,16 +81,16 @@ class AsyncTiered(AsyncRuntime):
         )
         return value, refresh, seen
 
-    async def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:
+    def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:
         st = self.state
         generation = st.generation
         rkeys = [st.rkey(namespace, k) for k in keys]
         try:
-            await self._ready()
-            datas = await self.redis.mget(rkeys)
+            self._ready()
+            datas = self.redis.mget(rkeys)
             entries = [st.decode(namespace, r, d) for r, d in zip(rkeys, datas, strict=True)]
             tags = sorted({t for e in entries if e is not None for t in e.tags})
-            current = dict(zip(tags, await self.redis.mget(st.tag_keys(tags)), strict=True))
+            current = dict(zip(tags, self.redis.mget(st.tag_keys(tags)), strict=True))
         except TierDown as exc:
             st.read_failed(exc, namespace)
             return {}
@@ -113,31 +110,31 @@ class AsyncTiered(AsyncRuntime):
                     out[key] = value
         return out
 
-    async def remaining(self, namespace: str, key: str) -> float | None:
+    def remaining(self, namespace: str, key: str) -> float | None:
         """Seconds of TTL the value in Redis has left (math.inf: none), None if missing."""
         st = self.state
         rkey = st.rkey(namespace, key)
         try:
-            await self._ready()
-            entry = st.decode(namespace, rkey, await self.redis.get(rkey))
+            self._ready()
+            entry = st.decode(namespace, rkey, self.redis.get(rkey))
         except TierDown as exc:
             st.read_failed(exc, namespace)  # raises when failing closed
             return None
         return None if entry is None else st.remaining(entry)
 
-    async def tag_versions(self, namespace: str, tags: Sequence[str]) -> list[bytes | None] | None:
+    def tag_versions(self, namespace: str, tags: Sequence[str]) -> list[bytes | None] | None:
         """Current versions of `tags` (None when Redis did not answer)."""
         if not tags:
             return []
         try:
-            await self._ready()
-            versions = await self.redis.mget(self.state.tag_keys(tags))
+            self._ready()
+            versions = self.redis.mget(self.state.tag_keys(tags))
             foreign = [
                 t for t, v in zip(tags, versions, strict=True) if _plan.parse_version(v) is None
             ]
             if foreign:  # replaced by a fresh version (that is an invalidation), then read again
-                await self._bump(foreign)
-                versions = await self.redis.mget(self.state.tag_keys(tags))
+                self._bump(foreign)
+                versions = self.redis.mget(self.state.tag_keys(tags))
         except TierDown as exc:
             self.state.write_failed(exc, namespace)
             return None
@@ -146,15 +143,15 @@ class AsyncTiered(AsyncRuntime):
             return None
         return versions
 
-    async def _bump(self, tags: Sequence[str], announce: Announce | None = None) -> None:
+    def _bump(self, tags: Sequence[str], announce: Announce | None = None) -> None:
         """Bumps tag versions, replacing any holding foreign bytes (logged, counted)."""
         fresh = _plan.fresh_version()
         calls = [([k], [fresh]) for k in self.state.tag_keys(tags)]
-        results = await self.redis.eval(_plan.BUMP_TAG, calls, announce)
+        results = self.redis.eval(_plan.BUMP_TAG, calls, announce)
         self.state.repaired("tag version", sum(1 for r in results if int(r[1])))
 
     # Writes -----------------------------------------------------------------------------------
-    async def write(
+    def write(
         self,
         namespace: str,
         key: str,
@@ -168,10 +165,10 @@ class AsyncTiered(AsyncRuntime):
         st = self.state
         ttl = st.resolve_ttl(ttl)
         if ttl == 0:
-            await self.delete(namespace, [key])
+            self.delete(namespace, [key])
             return
         if versions is None:
-            versions = await self.tag_versions(namespace, tags)
+            versions = self.tag_versions(namespace, tags)
         if versions is None:  # tags unknown: an entry without them could never be invalidated
             st.l1_store(namespace, key, value, ttl, tags)
             self._keep("k", namespace, [key])  # Redis may hold an older value
@@ -181,37 +178,37 @@ class AsyncTiered(AsyncRuntime):
         )
         st.l1_store(namespace, key, value, ttl, tags)
         try:
-            await self._ready()
-            await self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
+            self._ready()
+            self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
             st.counters.sets += 1
         except TierDown as exc:
             self._keep("k", namespace, [key], exc)
             st.write_failed(exc, namespace)
 
-    async def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
+    def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
         st = self.state
         ttl = st.resolve_ttl(ttl)
         if ttl == 0:
-            await self.delete(namespace, list(items))
+            self.delete(namespace, list(items))
             return
         batch = [st.encode(namespace, k, v, ttl) for k, v in items.items()]
         for key, value in items.items():
             st.l1_store(namespace, key, value, ttl)
         try:
-            await self._ready()
-            await self.redis.set_many(batch, self._announce("k", namespace, list(items)))
+            self._ready()
+            self.redis.set_many(batch, self._announce("k", namespace, list(items)))
             st.counters.sets += len(batch)
         except TierDown as exc:
             self._keep("k", namespace, list(items), exc)
             st.write_failed(exc, namespace)
 
-    async def delete(self, namespace: str, keys: Sequence[str]) -> int:
+    def delete(self, namespace: str, keys: Sequence[str]) -> int:
         st = self.state
         local = int(st.store.delete_many(prefix_of(namespace), list(keys)))
         try:
-            await self._ready()
+            self._ready()
             rkeys = [st.rkey(namespace, k) for k in keys]
-            removed = await self.redis.delete(rkeys, self._announce("k", namespace, keys))
+            removed = self.redis.delete(rkeys, self._announce("k", namespace, keys))
             st.counters.deletes += removed
         except TierDown as exc:
             self._keep("k", namespace, keys, exc)
@@ -219,37 +216,37 @@ class AsyncTiered(AsyncRuntime):
             return local
         return max(local, removed)
 
-    async def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
+    def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
         """Bumps `tags` (tags span namespaces; `namespace` only picks the failure policy)."""
         st = self.state
         st.l1_drop_tags(tags)
         try:
-            await self._ready()
-            await self._bump(tags, self._announce("t", "", tags))
+            self._ready()
+            self._bump(tags, self._announce("t", "", tags))
         except TierDown as exc:
             self._keep("t", "", tags, exc)
             st.write_failed(exc, namespace)
 
-    async def invalidate_pattern(self, namespace: str, pattern: str) -> int:
+    def invalidate_pattern(self, namespace: str, pattern: str) -> int:
         st = self.state
         st.l1_drop_pattern(namespace, pattern)
         try:
-            await self._ready()
-            removed = await self.redis.scan_delete(_plan.key_pattern(st.prefix, namespace, pattern))
-            await self._publish("p", namespace, [pattern])
+            self._ready()
+            removed = self.redis.scan_delete(_plan.key_pattern(st.prefix, namespace, pattern))
+            self._publish("p", namespace, [pattern])
         except TierDown as exc:
             self._keep("p", namespace, [pattern], exc)
             st.write_failed(exc, namespace)
             return 0
         return removed
 
-    async def clear(self, namespace: str | None) -> int:
+    def clear(self, namespace: str | None) -> int:
         st = self.state
         local = int(st.store.clear("" if namespace is None else prefix_of(namespace)))
         try:
-            await self._ready()
-            removed = await self.redis.scan_delete(_plan.namespace_pattern(st.prefix, namespace))
-            await self._publish("a" if namespace is None else "n", namespace or "", [])
+            self._ready()
+            removed = self.redis.scan_delete(_plan.namespace_pattern(st.prefix, namespace))
+            self._publish("a" if namespace is None else "n", namespace or "", [])
         except TierDown as exc:
             self._keep("a" if namespace is None else "n", namespace or "", [], exc)
             st.write_failed(exc, namespace or "")
@@ -279,32 +276,32 @@ class AsyncTiered(AsyncRuntime):
             self._announcing = True
             self._spawn(self._announce_pending)
 
-    async def _announce_pending(self) -> None:
+    def _announce_pending(self) -> None:
         try:
             while self._unannounced:
                 message = self._unannounced.pop(0)
                 try:
-                    await self.redis.publish(self.state.channel, message, guarded=False)
+                    self.redis.publish(self.state.channel, message, guarded=False)
                 except TierDown:
                     self._unannounced.clear()  # Redis is down for us too: the replay tells
         finally:
             self._announcing = False
 
-    async def _ready(self) -> None:
+    def _ready(self) -> None:
         """Replays skipped invalidations first; raises TierDown while they cannot be (Redis
         would answer with what they should have removed: the tier counts as down)."""
-        if self.state.log and not await self._replay():
+        if self.state.log and not self._replay():
             msg = "skipped invalidations not replayed yet"
             raise TierDown(msg)
 
-    async def _replay(self) -> bool:
+    def _replay(self) -> bool:
         """Applies and publishes the logged invalidations; False if Redis still fails."""
         logged = self.state.log.pending()
         done: list[Logged] = []
         try:
             for entry in logged:
                 try:
-                    await self._apply_logged(entry)
+                    self._apply_logged(entry)
                 except Refused as exc:  # a permission lost meanwhile: no replay gets past it
                     self.state.refused_invalidation(exc)
                     self.state.log.done([entry])
@@ -316,30 +313,30 @@ class AsyncTiered(AsyncRuntime):
         self.state.replayed(done)
         return True
 
-    async def _apply_logged(self, entry: Logged) -> None:
+    def _apply_logged(self, entry: Logged) -> None:
         st, op, ns, items = self.state, entry.op, entry.namespace, entry.items
         if op == "k":
-            await self.redis.delete([st.rkey(ns, k) for k in items], self._announce(op, ns, items))
+            self.redis.delete([st.rkey(ns, k) for k in items], self._announce(op, ns, items))
         elif op == "t":
-            await self._bump(items, self._announce(op, "", items))
+            self._bump(items, self._announce(op, "", items))
         elif op == "p":
             for pattern in items:
-                await self.redis.scan_delete(_plan.key_pattern(st.prefix, ns, pattern))
-            await self._publish(op, ns, items)
+                self.redis.scan_delete(_plan.key_pattern(st.prefix, ns, pattern))
+            self._publish(op, ns, items)
         else:  # "n" one namespace, "a" everything (maybe the collapse of an overflow)
             where = _plan.namespace_pattern(st.prefix, None if op == "a" else ns)
-            await self.redis.scan_delete(where)
+            self.redis.scan_delete(where)
             st.apply(_plan.Message(st.origin, op, ns, ()))  # L1 too: it forgot the keys
-            await self._publish(op, ns, ())
+            self._publish(op, ns, ())
 
-    async def _replay_quietly(self) -> None:
+    def _replay_quietly(self) -> None:
         """The subscriber's replay once Redis is back (a failure leaves it to the next call).
         Its subscription answering is news the breaker has not heard: without closing it,
         the replay would wait out the breaker's recovery time while other processes, whose
         breakers stayed closed, read from Redis what the log should have removed."""
         self.redis.breaker.success()
         try:
-            await self._replay()
+            self._replay()
         except Exception as exc:  # noqa: BLE001 - background work: report, never raise
             logger.warning("stratacache: replaying skipped invalidations failed: %s", type(exc))
 
@@ -349,45 +346,43 @@ class AsyncTiered(AsyncRuntime):
             return None
         return self.state.channel, self.state.message(op, namespace, items)
 
-    async def _publish(self, op: str, namespace: str, items: Iterable[str]) -> None:
+    def _publish(self, op: str, namespace: str, items: Iterable[str]) -> None:
         if self.state.options.coherence is not None:
-            await self.redis.publish(self.state.channel, self.state.message(op, namespace, items))
+            self.redis.publish(self.state.channel, self.state.message(op, namespace, items))
 
     # Loads (the decorator's miss path) -------------------------------------------------------
-    async def load(self, namespace: str, key: str, request: Load) -> Any:
+    def load(self, namespace: str, key: str, request: Load) -> Any:
         """A cached function's miss: Redis, else the function (once per cluster with a lock)."""
         generation = self.state.generation
-        value, refresh, seen = await self._read(
+        value, refresh, seen = self._read(
             namespace, key, allow_stale=self.state.stale_ttl > 0, lease=True
         )
         if value is not MISS:
             if refresh:
                 self._refresh_later(namespace, key, request, seen)
             return value
-        return await self._compute(namespace, key, request, seen, generation)
+        return self._compute(namespace, key, request, seen, generation)
 
-    async def _compute(
+    def _compute(
         self, namespace: str, key: str, request: Load, seen: str | None, generation: int
     ) -> Any:
         """Runs the loader; its fill is stored only if the key still holds `seen` (see
         `_fill`), and in L1 only if no invalidation arrived since `generation`."""
         compute, ttl, tags, unless = request
-        versions = await self.tag_versions(
-            namespace, tags
-        )  # before the load: a bump during it wins
-        token = await self._lock(namespace, key)
+        versions = self.tag_versions(namespace, tags)  # before the load: a bump during it wins
+        token = self._lock(namespace, key)
         try:
             if token is not None:  # another process may have loaded it before or meanwhile
-                value, _ = await self.read(namespace, key)
+                value, _ = self.read(namespace, key)
                 if value is not MISS:
                     return value
             started = time.perf_counter()
-            value = await self._resolve(compute())
+            value = self._resolve(compute())
             spent_us = int((time.perf_counter() - started) * 1e6)
             if unless is None or not unless(value):
                 stored = versions is None or seen is None  # Redis did not answer: L1 only
                 if not stored:
-                    stored = await self._fill(
+                    stored = self._fill(
                         namespace,
                         key,
                         value,
@@ -402,9 +397,9 @@ class AsyncTiered(AsyncRuntime):
             return value
         finally:
             if isinstance(token, bytes):
-                await self._unlock(namespace, key, token)
+                self._unlock(namespace, key, token)
 
-    async def _fill(
+    def _fill(
         self,
         namespace: str,
         key: str,
@@ -428,9 +423,9 @@ class AsyncTiered(AsyncRuntime):
         )
         channel, message = self._announce("k", namespace, [key]) or (b"", b"")
         try:
-            await self._ready()
+            self._ready()
             args = [seen, data, px or 0, channel, message]
-            stored = int(await self.redis.script(self._fill_script, [rkey], args))
+            stored = int(self.redis.script(self._fill_script, [rkey], args))
         except TierDown as exc:
             st.write_failed(exc, namespace)
             return False
@@ -440,7 +435,7 @@ class AsyncTiered(AsyncRuntime):
         st.counters.sets += 1
         return True
 
-    async def _lock(self, namespace: str, key: str) -> bytes | bool | None:
+    def _lock(self, namespace: str, key: str) -> bytes | bool | None:
         """Our token if we took the cross-process lock; False if another holder kept it until
         the wait ran out; None when locking is off or Redis did not answer."""
         if self.lock_timeout is None:
@@ -452,23 +447,23 @@ class AsyncTiered(AsyncRuntime):
         delay = 0.002
         try:
             while True:
-                taken = int(await self.redis.script(self._acquire_lock, [lkey], [token, px]))
+                taken = int(self.redis.script(self._acquire_lock, [lkey], [token, px]))
                 if taken:
                     self.state.repaired("lock", int(taken == 2))
                     return token
                 self.state.counters.lock_waits += 1
-                value, _ = await self.read(namespace, key)
+                value, _ = self.read(namespace, key)
                 if value is not MISS or time.monotonic() >= deadline:
                     return False
-                await self._sleep(delay)
+                self._sleep(delay)
                 delay = min(delay * 2, 0.05)
         except TierDown:
             return None
 
-    async def _unlock(self, namespace: str, key: str, token: bytes) -> None:
+    def _unlock(self, namespace: str, key: str, token: bytes) -> None:
         lkey = _plan.lock_key(self.state.prefix, self.state.rkey(namespace, key))
         with contextlib.suppress(TierDown):  # else the lock expires on its own
-            await self.redis.release(lkey, token)
+            self.redis.release(lkey, token)
 
     def _refresh_later(self, namespace: str, key: str, request: Load, seen: str | None) -> None:
         """One background reload per key at a time (stale-while-revalidate, XFetch)."""
@@ -479,9 +474,9 @@ class AsyncTiered(AsyncRuntime):
         self.state.counters.refreshes += 1
         generation = self.state.generation
 
-        async def run() -> None:
+        def run() -> None:
             try:
-                await self._compute(namespace, key, request, seen, generation)
+                self._compute(namespace, key, request, seen, generation)
             except Exception:  # noqa: BLE001 - a failed refresh leaves the old value in place
                 self.state.counters.refresh_errors += 1
             finally:
@@ -489,6 +484,6 @@ class AsyncTiered(AsyncRuntime):
 
         self._spawn(run)
 
-    async def close(self) -> None:
-        await self._drain()
-        await self.redis.close()
+    def close(self) -> None:
+        self._drain()
+        self.redis.close()

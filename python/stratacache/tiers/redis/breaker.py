@@ -26,8 +26,8 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ._log import logger
-from ._options import check_bound, check_positive
+from ..._log import logger
+from ..._options import check_bound, check_positive
 
 __all__ = ["NO_TRIAL", "REFUSED", "BreakerConfig", "CircuitBreaker"]
 

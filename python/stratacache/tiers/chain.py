@@ -1,0 +1,121 @@
+"""What every tier of a cache's chain shares: the miss marker, a cached function's load
+request, tag and key-pattern validation, and the L1 pattern drop (no I/O, no Redis).
+
+The chain is L1 (`tiers/local.py`), then the lower tiers in order (today `tiers/redis/`); each
+link speaks the same driver interface, and these helpers are what they have in common.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from .._options import NAMESPACE_SEP, prefix_of, require_type
+from ..errors import ConfigError
+
+__all__ = [
+    "MISS",
+    "Load",
+    "check_items",
+    "check_tags",
+    "drop_matching",
+    "glob_escape",
+    "glob_to_regex",
+]
+
+MISS: Any = object()
+
+#: Tag index entries below which it is never pruned.
+
+
+class Load(NamedTuple):
+    """What a cached function's miss needs: the call (returns the value, or an awaitable in
+    an AsyncCache), its TTL, tags, and the ``unless`` filter."""
+
+    compute: Callable[[], Any]
+    ttl: float | None
+    tags: Sequence[str]
+    unless: Callable[[Any], object] | None
+
+
+_MAX_TAGS = 64
+
+
+def glob_escape(text: str) -> str:
+    """`text` with Redis glob metacharacters escaped, so it matches only itself."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
+
+
+def check_tags(tags: object) -> tuple[str, ...]:
+    """Validated tags as a tuple (duplicates dropped, order kept).
+
+    Raises:
+        TypeError: not a collection of str (a bare str is refused: it would be split).
+        ConfigError: a tag is empty, holds U+001F, or there are more than 64.
+    """
+    if tags is None:
+        return ()
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, Iterable):
+        msg = f"tags must be a list of str, not {type(tags).__name__}"
+        raise TypeError(msg)
+    out: dict[str, None] = {}
+    for tag in tags:
+        require_type(tag, str, "each tag", "a str")
+        if not tag or NAMESPACE_SEP in tag or len(tag.encode("utf-8", "surrogatepass")) > 255:
+            msg = f"tag {tag!r} must be 1..255 bytes without U+001F"
+            raise ConfigError(msg)
+        out[tag] = None
+    if len(out) > _MAX_TAGS:
+        msg = f"at most {_MAX_TAGS} tags per entry, got {len(out)}"
+        raise ConfigError(msg)
+    return tuple(out)
+
+
+def glob_to_regex(pattern: str) -> str:
+    """A Python regex matching what Redis's glob `pattern` matches (``* ? [..] [^..] \\x``)."""
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        i += 1
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "\\" and i < n:
+            out.append(_re_escape(pattern[i]))
+            i += 1
+        elif c == "[":
+            j = pattern.find("]", i + 1 if pattern[i : i + 1] in ("^", "]") else i)
+            if j < 0:
+                out.append("\\[")
+                continue
+            body = pattern[i:j]
+            i = j + 1
+            negate = body.startswith("^")
+            body = body[1:] if negate else body
+            body = body.replace("\\", "\\\\")
+            out.append("[" + ("^" if negate else "") + body + "]")
+        else:
+            out.append(_re_escape(c))
+    return "".join(out) + r"\Z"
+
+
+def _re_escape(c: str) -> str:
+    return re.escape(c)
+
+
+def drop_matching(store: Any, namespace: str, pattern: str) -> None:
+    """Removes the L1 keys of `namespace` matching the Redis glob `pattern`."""
+    regex = re.compile(glob_to_regex(pattern), re.DOTALL)
+    prefix = prefix_of(namespace)
+    keys = [k[len(prefix) :] for k in store.keys(prefix)]  # keys() returns them prefixed
+    store.delete_many(prefix, [k for k in keys if regex.match(k)])
+
+
+def check_items(items: object) -> Mapping[str, Any]:
+    """Validated `set_many` items."""
+    if not isinstance(items, Mapping):
+        msg = f"set_many's items must be a mapping of key to value, not {type(items).__name__}"
+        raise TypeError(msg)
+    return items
