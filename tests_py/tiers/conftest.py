@@ -85,3 +85,16 @@ def settle(wait_until: Callable[..., bool]) -> Callable[..., None]:
             assert wait_until(lambda t=cache._tier: t.last_origin == marker)
 
     return run
+
+
+async def until(predicate: Callable[[], Any], timeout: float = 10.0) -> bool:
+    """Polls `predicate` (sync or async), letting the loop and threads run between calls."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return True
+        await asyncio.sleep(0.02)
+    return False

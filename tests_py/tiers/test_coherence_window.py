@@ -9,9 +9,7 @@ and deadline.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import secrets
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +19,7 @@ from stratacache.tiers.redis.plan import Message, channel
 from stratacache.tiers.redis.state import Tombstones
 
 from ..conftest import call
+from .conftest import until
 
 FAST = RedisOptions(
     socket_timeout=0.05,
@@ -29,19 +28,6 @@ FAST = RedisOptions(
     breaker=BreakerConfig(failure_threshold=3, recovery_time=0.3),
     recovery_grace=3.0,
 )
-
-
-async def until(predicate: Callable[[], Any], timeout: float = 10.0) -> bool:
-    """Polls `predicate` (sync or async), letting the loop and threads run between calls."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return True
-        await asyncio.sleep(0.02)
-    return False
 
 
 async def open_breaker(cache: Any) -> bool:

@@ -7,10 +7,7 @@ pauses (SIGSTOP) a server of its own; loops are bounded by count and deadline.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +18,7 @@ from stratacache import BreakerConfig, RedisOptions
 from stratacache.testing.redis_servers import RedisSentinelGroup, RedisServer
 
 from ..conftest import call
+from .conftest import until
 
 FAST = RedisOptions(
     socket_timeout=0.05,
@@ -28,19 +26,6 @@ FAST = RedisOptions(
     retries=1,
     breaker=BreakerConfig(failure_threshold=3, recovery_time=0.3),
 )
-
-
-async def until(predicate: Callable[[], Any], timeout: float = 10.0) -> bool:
-    """Polls `predicate` (sync or async), letting the loop and threads run between calls."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return True
-        await asyncio.sleep(0.02)
-    return False
 
 
 async def test_deletes_skipped_during_a_pause_are_replayed(
