@@ -1,8 +1,25 @@
-"""Generates the sync twins of the asyncio Redis driver (STYLE.md section 6).
+"""Generates the sync twins of the asyncio Redis driver and executor (STYLE.md section 6).
 
-`python/stratacache/tiers/redis/driver_async.py` is the source; this script rewrites it into
-`driver_sync.py` by dropping async/await and renaming the async types. `--check` exits 1 when
-the committed sync file differs from what would be generated (CI runs it in `make lint`).
+`python/stratacache/tiers/redis/{driver,executor}_async.py` are the sources; this script
+rewrites each into its `_sync.py` twin by dropping async/await and renaming the async types.
+`--check` exits 1 when a committed sync file differs from what would be generated (CI runs it
+in `make lint`).
+
+Markers, for the parts one side has and the other has not (each on a line of its own, at the
+indentation of the code it brackets; the marker lines never reach the sync file):
+
+    # unasync: async-only begin
+    ...code only the asyncio file has (dropped from the sync file)...
+    # unasync: async-only end
+
+    # unasync: sync-only begin
+    # ...code only the sync file has, written as comments: each line loses its first
+    # "# " (a bare "#" becomes a blank line) and is code in the sync file...
+    # unasync: sync-only end
+
+A single async-only line may instead end in `# unasync: async-only`. Imports only the asyncio
+side uses need no marker: the sync file is passed through ruff's unused-import and isort fixes
+before `ruff format`, so a sync-only import can be written as one more `from x import y` line.
 """
 
 from __future__ import annotations
@@ -14,15 +31,24 @@ import sys
 from pathlib import Path
 
 TIERS = Path(__file__).resolve().parent.parent / "python" / "stratacache" / "tiers" / "redis"
-PAIRS = [("driver_async.py", "driver_sync.py")]
+PAIRS = [("driver_async.py", "driver_sync.py"), ("executor_async.py", "executor_sync.py")]
+
+MARKER = re.compile(r"^\s*# unasync: (async-only|sync-only) (begin|end)\s*$")
+ASYNC_LINE = re.compile(r"\s*# unasync: async-only\s*$")
+COMMENTED = re.compile(r"^(\s*)#(?: (.*))?$")
 
 RENAMES = [
     (r"\basync def\b", "def"),
+    (r"\basync for\b", "for"),
+    (r"\basync with\b", "with"),
     (r"\bawait ", ""),
+    (r"\basyncio\.sleep\b", "time.sleep"),
+    (r"\bAwaitable\[(\w+)\]", r"\1"),
     (r"\bAsyncRuntime\b", "SyncRuntime"),
     (r"\bAsyncRedisTier\b", "SyncRedisTier"),
     (r"\bAsyncTiered\b", "SyncTiered"),
-    (r"\bexecutor_async\b", "executor_sync"),
+    (r"\.executor_async\b", ".executor_sync"),
+    (r"redis\.asyncio client", "sync redis-py client"),
     (r"The asyncio driver", "The sync driver"),
     (
         (
@@ -34,19 +60,62 @@ RENAMES = [
 ]
 
 
-def generate(source: str) -> str:
-    for pattern, replacement in RENAMES:
-        source = re.sub(pattern, replacement, source)
-    # Dropping async/await shortens lines: let ruff lay them out as `make format` would, so the
-    # generated file is stable under formatting.
-    formatted = subprocess.run(
-        ["ruff", "format", "--stdin-filename", "driver_sync.py", "-"],
+class MarkerError(ValueError):
+    """A marker out of place: unbalanced, nested, or a sync-only line that is not a comment."""
+
+
+def strip_markers(source: str, name: str) -> str:
+    """`source` as the sync side sees it: async-only parts dropped, sync-only ones uncommented."""
+    out: list[str] = []
+    block: str | None = None
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        where = f"{name}:{number}"
+        found = MARKER.match(line)
+        if found:
+            kind, edge = found.groups()
+            if (edge == "begin") != (block is None) or (edge == "end" and block != kind):
+                msg = f"{where}: unexpected '# unasync: {kind} {edge}'"
+                raise MarkerError(msg)
+            block = kind if edge == "begin" else None
+        elif block == "async-only" or ASYNC_LINE.search(line):
+            continue
+        elif block == "sync-only":
+            text = line.rstrip("\n")
+            commented = COMMENTED.match(text)
+            if commented is None:
+                msg = f"{where}: a sync-only line must be a comment: {text!r}"
+                raise MarkerError(msg)
+            indent, code = commented.groups()
+            out.append(f"{indent}{code}\n" if code else "\n")
+        else:
+            out.append(line)
+    if block is not None:
+        msg = f"{name}: '# unasync: {block} begin' is never closed"
+        raise MarkerError(msg)
+    return "".join(out)
+
+
+def _ruff(args: list[str], source: str, name: str) -> str:
+    done = subprocess.run(
+        ["ruff", *args, "--stdin-filename", name, "-"],
         input=source,
         capture_output=True,
         text=True,
         check=True,
     )
-    return formatted.stdout
+    return done.stdout
+
+
+def generate(source: str, name: str = "driver_sync.py") -> str:
+    """The sync file `name` generated from the asyncio `source`."""
+    source = strip_markers(source, name)
+    for pattern, replacement in RENAMES:
+        source = re.sub(pattern, replacement, source)
+    # Imports only the asyncio side used go, sync-only ones join their block; then ruff lays
+    # the shorter lines out as `make format` would, so the file is stable under formatting.
+    fixes = ["check", "--select", "F401,I", "--fix", "--exit-zero", "--quiet"]
+    source = _ruff(fixes, source, name)
+    return _ruff(["format"], source, name)
 
 
 def main() -> int:
@@ -55,7 +124,7 @@ def main() -> int:
     args = parser.parse_args()
     stale = []
     for src, dst in PAIRS:
-        wanted = generate((TIERS / src).read_text())
+        wanted = generate((TIERS / src).read_text(), dst)
         target = TIERS / dst
         if args.check:
             if not target.exists() or target.read_text() != wanted:

@@ -1,11 +1,28 @@
+# unasync: sync-only begin
+# """The sync Redis executor: issues the commands the tiered cache asks for, nothing more.
+#
+# Every command goes through `_call`: the breaker may refuse it at once, transport errors are
+# retried (idempotent commands only) with jittered backoff, and any failure surfaces as
+# `TierDown`, which the cache turns into a miss or a skipped write. Authentication and
+# permission errors are raised as `RedisAuthError`: they are misconfiguration, not outages.
+# Generated from `executor_async.py` by `scripts/unasync.py`: do not edit, edit the source.
+# """
+# unasync: sync-only end
+# unasync: async-only begin
 """The asyncio Redis executor, with auto-pipelining of reads.
 
-Twin of `redis/executor_sync.py` (same commands, same failure handling), plus one thing only asyncio
-needs: `get` does not send a command per call. Keys asked for in one event-loop turn are
-gathered and leave as one MGET (MGET per slot group in Cluster) when the loop comes round,
+Same commands and failure handling as the sync executor (see `_call`), plus one thing only
+asyncio needs: `get` does not send a command per call. Keys asked for in one event-loop turn
+are gathered and leave as one MGET (MGET per slot group in Cluster) when the loop comes round,
 so 100 tasks missing L1 at once cost one round trip instead of 100 (redis.asyncio's cost is
 per command, not per key).
+
+This file is the source of `executor_sync.py`, which `scripts/unasync.py` generates from it
+(CI checks that the two agree): edit this one only. The parts with no sync counterpart sit
+between `# unasync: async-only` markers; the sync-only ones are comments between
+`# unasync: sync-only` markers (the script's docstring gives the syntax).
 """
+# unasync: async-only end
 
 from __future__ import annotations
 
@@ -33,10 +50,20 @@ from .common import (
 )
 from .config import RedisOptions
 
+# unasync: sync-only begin
+# from .common import call_deadline
+# unasync: sync-only end
+
+# unasync: async-only begin
 __all__ = ["AsyncRedisTier"]
+# unasync: async-only end
+# unasync: sync-only begin
+# __all__ = ["SyncRedisTier", "close_sync_client"]
+# unasync: sync-only end
 
 T = TypeVar("T")
 
+# unasync: async-only begin
 #: Most keys per auto-pipelined MGET; a larger batch is split.
 MAX_BATCH = 512
 
@@ -74,6 +101,9 @@ async def _within(seconds: float, awaitable: Awaitable[T]) -> T:
         return await awaitable
 
 
+# unasync: async-only end
+
+
 class AsyncRedisTier:
     """Commands on a redis.asyncio client (standalone, Sentinel primary or Cluster)."""
 
@@ -82,17 +112,18 @@ class AsyncRedisTier:
         client: Any,
         options: RedisOptions,
         counters: TierCounters,
-        ready: concurrent.futures.Future[None] | None = None,
+        ready: concurrent.futures.Future[None] | None = None,  # unasync: async-only
     ) -> None:
         self.client = client
-        # The connect-time check, when it still runs on a thread (see _build.build): awaited
-        # before the first command; what it raised (RedisAuthError...) every call raises.
-        self._ready = ready
         self.options = options
         self.counters = counters
         self.breaker = new_breaker(options)
         self.cluster = is_cluster(client)
         self._release = client.register_script(RELEASE_LOCK)
+        # unasync: async-only begin
+        # The connect-time check, when it still runs on a thread (see _build.build): awaited
+        # before the first command; what it raised (RedisAuthError...) every call raises.
+        self._ready = ready
         self._pending: dict[bytes, list[asyncio.Future[bytes | None]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._warmed = not self.cluster
@@ -127,16 +158,14 @@ class AsyncRedisTier:
         try:
             if permits[0] > 0 and self.cluster:  # a trial after an outage
                 await self._refresh_topology()
-            return await _within(self.options.deadline, self._attempts(fn, idempotent, permits))
+            end = time.monotonic() + self.options.deadline
+            return await _within(
+                self.options.deadline, self._attempts(fn, idempotent, permits, end)
+            )
         except (asyncio.TimeoutError, TimeoutError) as exc:  # only the deadline raises these
             raise deadline_passed(self) from exc
         finally:  # a cancelled trial call must not keep its half-open slot
             self.breaker.release(permits[0])
-
-    async def _refresh_topology(self) -> None:
-        """See `SyncRedisTier._refresh_topology`; bounded by the call's deadline."""
-        with contextlib.suppress(Exception):
-            await _within(self.options.deadline, self.client.nodes_manager.initialize())
 
     async def _checked(self) -> None:
         """Waits for the connect-time check; raises what it raised, on every call."""
@@ -144,11 +173,43 @@ class AsyncRedisTier:
         await asyncio.wrap_future(self._ready)
         self._ready = None
 
+    # unasync: async-only end
+    # unasync: sync-only begin
+    # def _call(self, fn: Callable[[], T], *, idempotent: bool = True, guarded: bool = True) -> T:
+    #     permits = [refuse_if_open(self) if guarded else 0]
+    #     # One deadline for the whole call: the connections cap each connect and read by the
+    #     # time left, and no retry starts that could not finish in time.
+    #     end = time.monotonic() + self.options.deadline
+    #     token = call_deadline.set(end)
+    #     try:
+    #         if permits[0] > 0 and self.cluster:  # a trial after an outage: see _refresh_topology
+    #             self._refresh_topology()
+    #         return self._attempts(fn, idempotent, permits, end)
+    #     finally:  # an interrupted trial call must not keep its half-open slot
+    #         call_deadline.reset(token)
+    #         self.breaker.release(permits[0])
+    #
+    # unasync: sync-only end
+    async def _refresh_topology(self) -> None:
+        """Asks the cluster which node serves which slots before a breaker's trial call.
+        redis-py refreshes its map only when a command fails; the last failure before the
+        breaker opened may have come before the failover ended, so the map can still name the
+        dead primary, and the trial (to one of its slots) would fail and keep the breaker open
+        another recovery_time (the fault suite saw a cache not recover within 3.5 s). A
+        failure here is left to the trial itself; it is bounded by the call's deadline."""
+        with contextlib.suppress(Exception):
+            # unasync: async-only begin
+            await _within(self.options.deadline, self.client.nodes_manager.initialize())
+            # unasync: async-only end
+            # unasync: sync-only begin
+            # self.client.nodes_manager.initialize()
+            # unasync: sync-only end
+
     async def _attempts(
-        self, fn: Callable[[], Awaitable[T]], idempotent: bool, permits: list[int]
+        self, fn: Callable[[], Awaitable[T]], idempotent: bool, permits: list[int], end: float
     ) -> T:
-        """The attempts of one call; `permits[0]` is the breaker permit held now."""
-        end = time.monotonic() + self.options.deadline
+        """The attempts of one call, all to end by `end`; `permits[0]` is the breaker permit
+        held now."""
         attempt = 0
         while True:
             try:
@@ -164,8 +225,10 @@ class AsyncRedisTier:
             return result
 
     async def ping(self) -> None:
+        """One round trip; raises the redis-py error itself (used at connect time)."""
         await self.client.ping()
 
+    # unasync: async-only begin
     async def get(self, rkey: bytes) -> bytes | None:
         """The value of `rkey`, fetched together with every other key asked for this turn."""
         future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
@@ -203,25 +266,34 @@ class AsyncRedisTier:
                 if not f.done():
                     f.set_result(value)
 
+    # unasync: async-only end
+    # unasync: sync-only begin
+    # def get(self, rkey: bytes) -> bytes | None:
+    #     result: bytes | None = self._call(lambda: self.client.get(rkey))
+    #     return result
+    #
+    # unasync: sync-only end
     async def mget(self, rkeys: Sequence[bytes]) -> list[bytes | None]:
         if not rkeys:
             return []
-        await self._warm()
+        await self._warm()  # unasync: async-only
         if self.cluster:
             return list(await self._call(lambda: self.client.mget_nonatomic(list(rkeys))))
         return list(await self._call(lambda: self.client.mget(list(rkeys))))
 
+    # unasync: async-only begin
     async def _warm(self) -> None:
         """A fresh async RedisCluster must finish one call before a burst of concurrent ones."""
         if not self._warmed:
             await self._call(self.client.ping)
             self._warmed = True
 
+    # unasync: async-only end
     async def set(
         self, rkey: bytes, data: bytes, px: int | None, announce: Announce | None = None
     ) -> None:
         if announce is None:  # one command: skip the pipeline's own cost
-            await self._warm()
+            await self._warm()  # unasync: async-only
             await self._call(lambda: self.client.set(rkey, data, px=px))
         else:
             await self.set_many([(rkey, data, px)], announce)
@@ -229,7 +301,8 @@ class AsyncRedisTier:
     async def set_many(
         self, items: Sequence[tuple[bytes, bytes, int | None]], announce: Announce | None = None
     ) -> None:
-        """See `SyncRedisTier.set_many`."""
+        """SETs, and the invalidation message, in one round trip (retrying re-sends both:
+        the same bytes again and one more message, both harmless)."""
 
         async def run() -> None:
             pipe = self.client.pipeline(transaction=False)
@@ -238,7 +311,7 @@ class AsyncRedisTier:
             await self._execute(pipe, announce)
 
         if items:
-            await self._warm()
+            await self._warm()  # unasync: async-only
             await self._call(run)
 
     async def delete(self, rkeys: Sequence[bytes], announce: Announce | None = None) -> int:
@@ -250,21 +323,24 @@ class AsyncRedisTier:
             pipe.delete(*rkeys)
             return int((await self._execute(pipe, announce))[0])
 
-        await self._warm()
+        await self._warm()  # unasync: async-only
         return await self._call(run)
 
     async def incr(self, rkeys: Sequence[bytes], announce: Announce | None = None) -> None:
+        """Bumps counters; a retried INCR only bumps twice, which over-invalidates safely."""
+
         async def run() -> None:
             pipe = self.client.pipeline(transaction=False)
             for rkey in rkeys:
                 pipe.incr(rkey)
             await self._execute(pipe, announce)
 
-        await self._warm()
+        await self._warm()  # unasync: async-only
         await self._call(run)
 
     async def _execute(self, pipe: Any, announce: Announce | None) -> list[Any]:
-        """See `SyncRedisTier._execute`."""
+        """Runs `pipe` with the PUBLISH in the same round trip; on Cluster right after it (a
+        cluster pipeline routes by key and PUBLISH has none)."""
         if announce is not None and not self.cluster:
             pipe.publish(*announce)
         results: list[Any] = await pipe.execute()
@@ -273,14 +349,22 @@ class AsyncRedisTier:
         return results
 
     async def publish(self, channel: bytes, message: bytes, *, guarded: bool = True) -> None:
-        """See `SyncRedisTier.publish`."""
+        """PUBLISH once. `guarded=False` goes out even while the breaker is open (the
+        announcement of a skipped invalidation: on Cluster the breaker opens for a dead
+        primary while the node that carries pub/sub is alive). On Cluster it goes to the node
+        serving the channel's slot, where the subscriptions are."""
         kwargs: dict[str, Any] = {}
-        if self.cluster and not guarded:  # async redis-py may make the dead node the default
+        if self.cluster and not guarded:  # not the default node, which may be the dead one
             kwargs["target_nodes"] = self.client.get_node_from_key(channel)
-        fn = lambda: self.client.publish(channel, message, **kwargs)
-        await self._call(fn, idempotent=False, guarded=guarded)
+        await self._call(
+            lambda: self.client.publish(channel, message, **kwargs),
+            idempotent=False,
+            guarded=guarded,
+        )
 
     async def scan_delete(self, pattern: bytes, batch: int = 500) -> int:
+        """Deletes every key matching `pattern` on every primary (SCAN, never KEYS)."""
+
         async def run() -> int:
             kwargs: dict[str, Any] = {"match": pattern, "count": batch}
             if self.cluster:
@@ -295,7 +379,7 @@ class AsyncRedisTier:
                 removed += int(await self.client.delete(*chunk))
             return removed
 
-        await self._warm()
+        await self._warm()  # unasync: async-only
         return await self._call(run)
 
     async def eval(
@@ -304,7 +388,9 @@ class AsyncRedisTier:
         calls: Sequence[tuple[Sequence[bytes], Sequence[Any]]],
         announce: Announce | None = None,
     ) -> list[Any]:
-        """See `SyncRedisTier.eval`."""
+        """Runs the Lua `source` once per (keys, args), with `announce`, in one round trip
+        (EVAL, not a registered script: a pipeline cannot load one). A cluster pipeline runs
+        no scripts at all: there, one EVAL per call, then the PUBLISH."""
 
         async def run() -> list[Any]:
             if self.cluster:
@@ -319,15 +405,16 @@ class AsyncRedisTier:
 
         if not calls:
             return []
-        await self._warm()
+        await self._warm()  # unasync: async-only
         return await self._call(run)
 
     async def script(self, script: Any, keys: Sequence[bytes], args: Sequence[Any]) -> Any:
-        """See `SyncRedisTier.script`."""
-        await self._warm()
+        """One call of a script registered on this client (EVALSHA, loaded on NOSCRIPT)."""
+        await self._warm()  # unasync: async-only
         return await self._call(lambda: script(keys=list(keys), args=list(args)))
 
     async def acquire(self, lkey: bytes, token: bytes, px: int) -> bool:
+        """SET NX PX: True if we now hold the lock."""
         return bool(
             await self._call(lambda: self.client.set(lkey, token, nx=True, px=px), idempotent=False)
         )
@@ -335,9 +422,26 @@ class AsyncRedisTier:
     async def release(self, lkey: bytes, token: bytes) -> None:
         await self._call(lambda: self._release(keys=[lkey], args=[token]))
 
+    # unasync: async-only begin
     async def close(self) -> None:
         await self.client.aclose()
         # A Sentinel primary's pool keeps its own clients of the sentinels: close them too.
         manager = getattr(getattr(self.client, "connection_pool", None), "sentinel_manager", None)
         for sentinel in getattr(manager, "sentinels", ()):
             await sentinel.aclose()
+
+    # unasync: async-only end
+    # unasync: sync-only begin
+    # def close(self) -> None:
+    #     close_sync_client(self.client)
+    # unasync: sync-only end
+
+
+# unasync: sync-only begin
+# def close_sync_client(client: Any) -> None:
+#     """Closes a sync client, and the sentinel clients a Sentinel primary's pool keeps."""
+#     client.close()
+#     manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
+#     for sentinel in getattr(manager, "sentinels", ()):
+#         sentinel.close()
+# unasync: sync-only end

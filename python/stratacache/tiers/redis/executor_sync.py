@@ -4,7 +4,7 @@ Every command goes through `_call`: the breaker may refuse it at once, transport
 retried (idempotent commands only) with jittered backoff, and any failure surfaces as
 `TierDown`, which the cache turns into a miss or a skipped write. Authentication and
 permission errors are raised as `RedisAuthError`: they are misconfiguration, not outages.
-Twin of `redis/executor_async.py`; keep the two in step.
+Generated from `executor_async.py` by `scripts/unasync.py`: do not edit, edit the source.
 """
 
 from __future__ import annotations
@@ -36,7 +36,12 @@ T = TypeVar("T")
 class SyncRedisTier:
     """Commands on a sync redis-py client (standalone, Sentinel primary or Cluster)."""
 
-    def __init__(self, client: Any, options: RedisOptions, counters: TierCounters) -> None:
+    def __init__(
+        self,
+        client: Any,
+        options: RedisOptions,
+        counters: TierCounters,
+    ) -> None:
         self.client = client
         self.options = options
         self.counters = counters
@@ -45,30 +50,18 @@ class SyncRedisTier:
         self._release = client.register_script(RELEASE_LOCK)
 
     def _call(self, fn: Callable[[], T], *, idempotent: bool = True, guarded: bool = True) -> T:
-        permit = refuse_if_open(self) if guarded else 0
+        permits = [refuse_if_open(self) if guarded else 0]
         # One deadline for the whole call: the connections cap each connect and read by the
         # time left, and no retry starts that could not finish in time.
         end = time.monotonic() + self.options.deadline
         token = call_deadline.set(end)
-        attempt = 0
         try:
-            if permit > 0 and self.cluster:  # a trial after an outage: see _refresh_topology
+            if permits[0] > 0 and self.cluster:  # a trial after an outage: see _refresh_topology
                 self._refresh_topology()
-            while True:
-                try:
-                    result = fn()
-                except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
-                    delay = after_failure(exc, attempt, idempotent=idempotent, tier=self)
-                    check_time_left(end, delay, exc)
-                    permit = retry_permit(self, permit, exc)
-                    time.sleep(delay)
-                    attempt += 1
-                    continue
-                self.breaker.success()
-                return result
+            return self._attempts(fn, idempotent, permits, end)
         finally:  # an interrupted trial call must not keep its half-open slot
             call_deadline.reset(token)
-            self.breaker.release(permit)
+            self.breaker.release(permits[0])
 
     def _refresh_topology(self) -> None:
         """Asks the cluster which node serves which slots before a breaker's trial call.
@@ -76,9 +69,26 @@ class SyncRedisTier:
         breaker opened may have come before the failover ended, so the map can still name the
         dead primary, and the trial (to one of its slots) would fail and keep the breaker open
         another recovery_time (the fault suite saw a cache not recover within 3.5 s). A
-        failure here is left to the trial itself."""
+        failure here is left to the trial itself; it is bounded by the call's deadline."""
         with contextlib.suppress(Exception):
             self.client.nodes_manager.initialize()
+
+    def _attempts(self, fn: Callable[[], T], idempotent: bool, permits: list[int], end: float) -> T:
+        """The attempts of one call, all to end by `end`; `permits[0]` is the breaker permit
+        held now."""
+        attempt = 0
+        while True:
+            try:
+                result = fn()
+            except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
+                delay = after_failure(exc, attempt, idempotent=idempotent, tier=self)
+                check_time_left(end, delay, exc)
+                permits[0] = retry_permit(self, permits[0], exc)
+                time.sleep(delay)
+                attempt += 1
+                continue
+            self.breaker.success()
+            return result
 
     def ping(self) -> None:
         """One round trip; raises the redis-py error itself (used at connect time)."""
@@ -125,7 +135,7 @@ class SyncRedisTier:
         def run() -> int:
             pipe = self.client.pipeline(transaction=False)
             pipe.delete(*rkeys)
-            return int(self._execute(pipe, announce)[0])
+            return int((self._execute(pipe, announce))[0])
 
         return self._call(run)
 
@@ -202,9 +212,11 @@ class SyncRedisTier:
             pipe = self.client.pipeline(transaction=False)
             for keys, args in calls:
                 pipe.eval(source, len(keys), *keys, *args)
-            return self._execute(pipe, announce)[: len(calls)]
+            return (self._execute(pipe, announce))[: len(calls)]
 
-        return self._call(run) if calls else []
+        if not calls:
+            return []
+        return self._call(run)
 
     def script(self, script: Any, keys: Sequence[bytes], args: Sequence[Any]) -> Any:
         """One call of a script registered on this client (EVALSHA, loaded on NOSCRIPT)."""
