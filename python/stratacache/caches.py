@@ -209,9 +209,36 @@ class Cache(CacheBase):
         return remaining
 
     def touch(self, key: str, ttl: TTL = None) -> bool:
-        """Restarts the TTL of `key` in L1 (None = default_ttl); False if the key is missing."""
-        ttl = check_ttl(ttl)
-        return bool(self._store.touch(self._prefix, key, self._default_ttl if ttl is None else ttl))
+        """Restarts the TTL of `key` (None = default_ttl; 0 removes it), in Redis too when
+        there is a tier (a compare-and-set of its envelope); False if the key is missing."""
+        return bool(self._driver.touch(self.namespace, self._check_key(key), check_ttl(ttl)))
+
+    def add(self, key: str, value: Any, ttl: TTL = None) -> bool:
+        """Stores `value` only if `key` holds no live value; True if it did.
+
+        Atomic across processes with a Redis tier (SET NX, or a compare-and-set over an
+        expired value); L1-only, atomic against other add/incr calls (a lock), while a plain
+        `set` racing it may be overwritten. ttl as in `set` (0: nothing is kept).
+
+        Raises:
+            TypeError, ValueError, InvalidTTLError: as `set`.
+            TierUnavailableError: Redis is unreachable and fail_open is off.
+        """
+        key = self._check_key(key)
+        return bool(self._driver.add(self.namespace, key, value, check_ttl(ttl)))
+
+    def incr(self, key: str, delta: int = 1) -> int:
+        """Adds `delta` (may be negative) to the int stored under `key`, keeping its TTL;
+        returns the new value. Atomic as `add` is (Redis: optimistic compare-and-set).
+
+        Raises:
+            KeyError: no live value under `key`.
+            TypeError: delta or the stored value is not an int.
+            TierUnavailableError: Redis is unreachable and fail_open is off.
+        """
+        key = self._check_key(key)
+        require_type(delta, int, "delta", "an int")
+        return int(self._driver.incr(self.namespace, key, delta))
 
     def clear(self, namespace: str | None = None) -> int:
         """Removes every entry (namespace None: every namespace, and with a Redis tier every
@@ -380,8 +407,18 @@ class AsyncCache(CacheBase):
 
     async def touch(self, key: str, ttl: TTL = None) -> bool:
         """See `Cache.touch`."""
-        ttl = check_ttl(ttl)
-        return bool(self._store.touch(self._prefix, key, self._default_ttl if ttl is None else ttl))
+        return bool(await self._driver.touch(self.namespace, self._check_key(key), check_ttl(ttl)))
+
+    async def add(self, key: str, value: Any, ttl: TTL = None) -> bool:
+        """See `Cache.add`."""
+        key = self._check_key(key)
+        return bool(await self._driver.add(self.namespace, key, value, check_ttl(ttl)))
+
+    async def incr(self, key: str, delta: int = 1) -> int:
+        """See `Cache.incr`."""
+        key = self._check_key(key)
+        require_type(delta, int, "delta", "an int")
+        return int(await self._driver.incr(self.namespace, key, delta))
 
     async def clear(self, namespace: str | None = None) -> int:
         """See `Cache.clear`."""

@@ -11,12 +11,14 @@ driver of the same shape wrapping the next one; the caches do not change.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._options import prefix_of, require_type
 from ..errors import ConfigError
 from .chain import MISS, drop_matching
+from .redis.atomic import incremented
 
 if TYPE_CHECKING:
     from .._core import Store
@@ -45,6 +47,9 @@ class Driver(Protocol):
     ) -> None: ...
     def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None: ...
     def delete(self, namespace: str, keys: Sequence[str]) -> int: ...
+    def add(self, namespace: str, key: str, value: Any, ttl: float | None) -> bool: ...
+    def incr(self, namespace: str, key: str, delta: int) -> int: ...
+    def touch(self, namespace: str, key: str, ttl: float | None) -> bool: ...
     def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None: ...
     def invalidate_pattern(self, namespace: str, pattern: str) -> int: ...
     def clear(self, namespace: str | None) -> int: ...
@@ -71,6 +76,11 @@ class LocalDriver:
         self._default_ttl = default_ttl
         self._weigher = weigher  # None: every entry weighs 1 (no byte bound)
         self._setters: dict[str, Setter] = {}
+        # The store has no set-if-absent: add and incr are a read then a write, made atomic
+        # against each other by this lock (a plain set does not take it, so a set racing an
+        # add may be overwritten by the add). One uncontended acquire is cheaper than a new
+        # engine call through every layer, and single-process code is all this driver serves.
+        self.lock = threading.Lock()
 
     def setter(self, namespace: str) -> Setter:
         """The L1 set(key, value, ttl=None) of `namespace` (the C setter without a weigher)."""
@@ -118,6 +128,36 @@ class LocalDriver:
     def delete(self, namespace: str, keys: Sequence[str]) -> int:
         return int(self.store.delete_many(prefix_of(namespace), list(keys)))
 
+    def add(self, namespace: str, key: str, value: Any, ttl: float | None) -> bool:
+        """Stores `value` if `key` holds no live value; True if it did (ttl 0: nothing kept)."""
+        prefix = prefix_of(namespace)
+        with self.lock:
+            if self.store.contains(prefix, key):
+                return False
+            self.setter(namespace)(key, value, ttl)
+            return True
+
+    def incr(self, namespace: str, key: str, delta: int) -> int:
+        """Adds `delta` to the int under `key`, keeping its TTL; returns the new value.
+
+        Raises:
+            KeyError: the key holds no live value.
+            TypeError: delta or the stored value is not an int.
+        """
+        prefix = prefix_of(namespace)
+        with self.lock:
+            value = self.store.peek(prefix, key, MISS)
+            if value is MISS:
+                raise KeyError(key)
+            value = incremented(value, delta)
+            left = self.store.ttl(prefix, key)
+            self.setter(namespace)(key, value, self._default_ttl if left is None else left)
+            return value
+
+    def touch(self, namespace: str, key: str, ttl: float | None) -> bool:
+        ttl = self._default_ttl if ttl is None else ttl
+        return bool(self.store.touch(prefix_of(namespace), key, ttl))
+
     def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
         tags_need_tier()
 
@@ -161,6 +201,15 @@ class AsyncLocalDriver:
 
     async def delete(self, namespace: str, keys: Sequence[str]) -> int:
         return self.local.delete(namespace, keys)
+
+    async def add(self, namespace: str, key: str, value: Any, ttl: float | None) -> bool:
+        return self.local.add(namespace, key, value, ttl)
+
+    async def incr(self, namespace: str, key: str, delta: int) -> int:
+        return self.local.incr(namespace, key, delta)
+
+    async def touch(self, namespace: str, key: str, ttl: float | None) -> bool:
+        return self.local.touch(namespace, key, ttl)
 
     async def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
         tags_need_tier()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,6 +16,7 @@ from typing import Any
 
 from ..._log import logger
 from ..._options import prefix_of
+from . import atomic as _atomic
 from . import plan as _plan
 from .common import Announce, Refused, TierDown
 from .executor_sync import SyncRedisTier
@@ -40,6 +42,7 @@ class SyncTiered(SyncRuntime):
         self._acquire_lock = redis.client.register_script(_plan.ACQUIRE_LOCK)
         self._lease_get = redis.client.register_script(_plan.LEASE_GET)
         self._fill_script = redis.client.register_script(_plan.FILL)
+        self._add_script = redis.client.register_script(_atomic.ADD)
         self._lease_ms = _plan.lease_ms(lock_timeout)
         self._unannounced: list[bytes] = []
         self._announcing = False
@@ -215,6 +218,86 @@ class SyncTiered(SyncRuntime):
             st.write_failed(exc, namespace)
             return local
         return max(local, removed)
+
+    # Atomic updates (`atomic.py`) ------------------------------------------------------------
+    def add(self, namespace: str, key: str, value: Any, ttl: float | None) -> bool:
+        """SET NX in Redis (replacing an unusable value by compare-and-set); True if stored."""
+        st = self.state
+        ttl = st.resolve_ttl(ttl)
+        rkey, data, px = st.encode(namespace, key, value, math.inf if ttl == 0 else ttl)
+        channel, message = self._announce("k", namespace, [key]) or (b"", b"")
+        try:
+            self._ready()
+            for _ in range(_atomic.MAX_ATTEMPTS):
+                args = [data, px or 0, channel, message]
+                if ttl != 0 and int(self.redis.script(self._add_script, [rkey], args)):
+                    break
+                held = self.redis.get(rkey)
+                if _atomic.live(st, namespace, rkey, held):
+                    return False
+                if ttl == 0:  # absent or dead: "stored", and expired at once
+                    return True
+                if held is None:  # deleted since the SET NX: try it again
+                    continue
+                args = [_atomic.sha1(held), data, px or 0, channel, message]
+                if int(self.redis.script(self._fill_script, [rkey], args)):
+                    break
+            else:
+                raise _atomic.Contended(key)
+        except TierDown as exc:
+            st.write_failed(exc, namespace)  # raises when failing closed
+            self._keep("k", namespace, [key], exc)
+            return _atomic.local_add(st, namespace, key, value, ttl)
+        st.counters.sets += 1
+        st.l1_store(namespace, key, value, ttl)
+        return True
+
+    def incr(self, namespace: str, key: str, delta: int) -> int:
+        """Adds `delta` to the int in Redis by compare-and-set over its envelope, keeping its
+        TTL and tags; returns the new value. Raises KeyError when there is no live value."""
+        value = self._rewrite(namespace, key, delta=delta)
+        if value is MISS:
+            raise KeyError(key)
+        return int(value)
+
+    def touch(self, namespace: str, key: str, ttl: float | None) -> bool:
+        """Restarts the TTL of the value in Redis and L1; False if there is none."""
+        ttl = self.state.resolve_ttl(ttl)
+        if ttl == 0:
+            return bool(self.delete(namespace, [key]))
+        return self._rewrite(namespace, key, ttl=ttl) is not MISS
+
+    def _rewrite(
+        self, namespace: str, key: str, *, delta: int | None = None, ttl: float | None = None
+    ) -> Any:
+        """The optimistic update of `incr` (delta) or `touch` (ttl): the new value, or MISS."""
+        st = self.state
+        rkey = st.rkey(namespace, key)
+        channel, message = self._announce("k", namespace, [key]) or (b"", b"")
+        try:
+            self._ready()
+            for _ in range(_atomic.MAX_ATTEMPTS):
+                held = self.redis.get(rkey)
+                entry = _atomic.live(st, namespace, rkey, held)
+                tags = list(entry.tags) if entry is not None else []
+                versions = self.redis.mget(st.tag_keys(tags)) if tags else []
+                if held is None or entry is None or not _plan.tags_current(entry.tags, versions):
+                    return MISS
+                value = entry.value if delta is None else _atomic.incremented(entry.value, delta)
+                new_ttl = st.remaining(entry) if ttl is None else ttl
+                _, data, px = st.encode(
+                    namespace, key, value, new_ttl, tags=tags, versions=versions
+                )
+                args = [_atomic.sha1(held), data, px or 0, channel, message]
+                if int(self.redis.script(self._fill_script, [rkey], args)):
+                    st.counters.sets += 1
+                    st.l1_store(namespace, key, value, new_ttl, tags)
+                    return value
+            raise _atomic.Contended(key)
+        except TierDown as exc:
+            st.write_failed(exc, namespace)  # raises when failing closed
+            self._keep("k", namespace, [key], exc)
+            return _atomic.local_rewrite(st, namespace, key, delta, ttl)
 
     def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
         """Bumps `tags` (tags span namespaces; `namespace` only picks the failure policy)."""
