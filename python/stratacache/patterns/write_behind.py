@@ -109,6 +109,7 @@ class WriteBehind:
         replicas: int | None = None,
         timeout: float = 10.0,
         lease: float = 5.0,
+        _for: str = "WriteBehind",
     ) -> None:
         from ..tiers.redis.access import redis_access  # noqa: PLC0415
 
@@ -117,7 +118,7 @@ class WriteBehind:
         check_bound(partitions, "partitions")
         check_positive(timeout, "timeout")
         check_positive(lease, "lease")
-        self._cache = _cache_of(cache, "WriteBehind")
+        self._cache = _cache_of(cache, _for) if _for == "WriteBehind" else None
         access = redis_access(cache, asyncio=False, socket_timeout=max(1.0, min(timeout, 5.0)))
         self._access = access
         self._client = access.client
