@@ -161,14 +161,17 @@ std::string_view data_view(const py::handle& data, std::string& copy) {
   return copy;
 }
 
-codec::Decoded open_envelope(const CodecHandle& h, std::string_view key, std::string_view bytes) {
+Result<codec::Decoded> decode_envelope(const CodecHandle& h, std::string_view key,
+                                       std::string_view bytes) {
   auto decode = [&] { return h.codec->decode(key, bytes); };
-  Result<codec::Decoded> decoded = [&] {
-    if (bytes.size() <= h.release_gil_above) return decode();
-    // Decryption and decompression read only `bytes`, which the caller keeps alive.
-    py::gil_scoped_release unlocked;
-    return decode();
-  }();
+  if (bytes.size() <= h.release_gil_above) return decode();
+  // Decryption and decompression read only `bytes`, which the caller keeps alive.
+  py::gil_scoped_release unlocked;
+  return decode();
+}
+
+codec::Decoded open_envelope(const CodecHandle& h, std::string_view key, std::string_view bytes) {
+  Result<codec::Decoded> decoded = decode_envelope(h, key, bytes);
   if (!decoded) decoded.rethrow();
   return std::move(decoded).value();
 }
@@ -180,17 +183,64 @@ py::object payload_value(const CodecHandle& h, std::string_view key, const codec
              : py::bytes(d.payload.data(), d.payload.size());
 }
 
-py::tuple open_shim(const CodecHandle& h, const py::handle& key, const py::handle& data) {
-  const std::string_view k = key_view(key);
-  std::string copy;
-  const codec::Decoded d = open_envelope(h, k, data_view(data, copy));
-  py::object value = payload_value(h, k, d);
+py::tuple entry_tuple(const codec::Decoded& d, py::object value) {
   py::dict tags;
   for (const codec::TagVersion& tv : d.metadata.tags) {
     tags[py::str(tv.tag)] = py::int_(tv.version);
   }
   return py::make_tuple(static_cast<int>(d.serializer), std::move(value), d.metadata.created_at_ms,
                         d.metadata.ttl_ms, d.metadata.compute_us, std::move(tags));
+}
+
+py::tuple open_shim(const CodecHandle& h, const py::handle& key, const py::handle& data) {
+  const std::string_view k = key_view(key);
+  std::string copy;
+  const codec::Decoded d = open_envelope(h, k, data_view(data, copy));
+  return entry_tuple(d, payload_value(h, k, d));
+}
+
+py::str reason_str(std::string_view reason) { return {reason.data(), reason.size()}; }
+
+/// Called inside a catch block of the walk: the reason bad bytes are counted under, or the
+/// exception rethrown when it is no such thing. A registered decoder's exception is the user's
+/// code failing and propagates, unless it is a CodecError: the decoder's own verdict.
+std::string_view walk_failure_reason() {
+  try {
+    throw;
+  } catch (DecoderRaised& e) {
+    if (!e.matches(py::module_::import("stratacache.errors").attr("CodecError"))) throw;
+    return "corrupt";
+  } catch (py::error_already_set& e) {
+    // A value the bytes describe but Python refuses (month 13); memory errors are not bad bytes.
+    if (!e.matches(PyExc_Exception) || e.matches(PyExc_MemoryError)) throw;
+    return "corrupt";
+  } catch (const Error& e) {
+    const std::string_view reason = codec::decode_failure_reason(e.code());
+    if (reason.empty()) throw;
+    return reason;
+  }
+}
+
+/// open() that reports bad bytes instead of raising them: open()'s tuple, or the reason as a
+/// str (codec::decode_failure_reason). Argument errors and bugs still raise.
+py::object try_open_shim(const CodecHandle& h, const py::handle& key, const py::handle& data) {
+  const std::string_view k = key_view(key);
+  std::string copy;
+  const Result<codec::Decoded> decoded = decode_envelope(h, k, data_view(data, copy));
+  if (!decoded) {
+    const std::string_view reason = codec::decode_failure_reason(decoded.error().code);
+    if (reason.empty()) decoded.rethrow();
+    return reason_str(reason);
+  }
+  const codec::Decoded& d = decoded.value();
+  if (d.serializer != codec::Serializer::kMsgpack) {
+    return entry_tuple(d, py::bytes(d.payload.data(), d.payload.size()));
+  }
+  try {
+    return entry_tuple(d, unpack_value(d.payload, h.walk(k, false)));
+  } catch (...) {
+    return reason_str(walk_failure_reason());
+  }
 }
 
 /// open() without the metadata, for Codec.decode.
@@ -258,6 +308,7 @@ void bind_codec(py::module_& m) {
            py::arg("created_at_ms"), py::arg("ttl_ms"), py::arg("compute_us"), py::arg("tags"))
       .def("pack_value", &pack_value_shim, py::arg("key"), py::arg("value"))
       .def("open", &open_shim, py::arg("key"), py::arg("data"))
+      .def("try_open", &try_open_shim, py::arg("key"), py::arg("data"))
       .def("open_value", &open_value_shim, py::arg("key"), py::arg("data"))
       .def("register_type", &register_type_shim, py::arg("cls"), py::arg("code"), py::arg("encode"),
            py::arg("decode"))

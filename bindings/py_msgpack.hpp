@@ -45,6 +45,10 @@ struct ExtType {
   py::object decode;
 };
 
+/// What a registered type's decoder raised (the Python error is held as in any
+/// error_already_set): the user's code failing, not the bytes, so Codec.try_open lets it through.
+class DecoderRaised : public py::error_already_set {};
+
 /// The registered types of one codec. Read and written with the GIL held only.
 class ExtRegistry {
  public:
@@ -120,8 +124,8 @@ void pack_value(PyObject* value, const WalkOptions& options, std::string& out);
 /// for declared counts), recurses at most `max_depth` containers deep, and stops with
 /// Error(kTooLarge) before building past `options.limits` (declared lengths are checked before
 /// their elements are read); anything malformed, too deep, with many keys of one hash (hash
-/// flooding) or rejected by a registered decoder is Error(kCorrupt), a sealed field that does
-/// not open Error(kTampered).
+/// flooding) is Error(kCorrupt), a sealed field that does not open Error(kTampered); what a
+/// registered decoder raises leaves as DecoderRaised.
 [[nodiscard]] py::object unpack_value(std::string_view bytes, const WalkOptions& options);
 
 /// Checks that `value` is in the JSON subset: dict with str keys, list, str, 64-bit int, finite

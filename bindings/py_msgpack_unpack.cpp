@@ -311,7 +311,9 @@ class Builder {
     if (level() + 1 > options_.max_depth) corrupt("value nested deeper than max_depth");
     const py::object inner =
         Builder(options_, level() + 1, keys_, budget_, this).build(std::string_view(p, n));
-    return ext->decode(inner).release().ptr();
+    PyObject* built = PyObject_CallOneArg(ext->decode.ptr(), inner.ptr());
+    if (built == nullptr) throw DecoderRaised();
+    return built;
   }
 
   py::object nested_list(const char* p, std::size_t n) const {

@@ -40,6 +40,21 @@ Result<std::string_view> before_mac(std::string_view body) {
 
 }  // namespace
 
+std::string_view decode_failure_reason(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::kCorrupt:
+      return "corrupt";
+    case ErrorCode::kUnknownVersion:
+      return "unknown_version";
+    case ErrorCode::kTampered:
+      return "tampered";
+    case ErrorCode::kTooLarge:
+      return "too_large";
+    default:
+      return {};
+  }
+}
+
 Codec::Codec(CodecConfig config) : config_(std::move(config)) {
   if (config_.max_value_bytes > std::numeric_limits<std::uint32_t>::max()) {
     throw Error(ErrorCode::kInvalidConfig, "codec: max_value_bytes must be below 4 GiB");

@@ -44,6 +44,11 @@ struct Decoded {
   std::string payload;
 };
 
+/// Why `Codec::decode` found no usable value, as a caller counts and logs it: "corrupt",
+/// "unknown_version", "tampered" or "too_large"; empty for a code decode never returns, which
+/// a caller must treat as a bug rather than as bad bytes.
+[[nodiscard]] std::string_view decode_failure_reason(ErrorCode code) noexcept;
+
 /// Encodes and decodes envelopes; immutable after construction, so safe to share across threads
 /// (provided the nonce source is).
 class Codec {
@@ -61,7 +66,8 @@ class Codec {
   /// Reads an envelope stored under `key`. Fails with kCorrupt (malformed), kUnknownVersion,
   /// kTampered (authentication failed, wrong key or key id, value moved from another key,
   /// missing protection) or kTooLarge (also a JSON payload past the decode limits); never reads
-  /// out of bounds or allocates past the limit.
+  /// out of bounds or allocates past the limit. Never throws for any bytes: hostile, foreign
+  /// or corrupt input is a failed Result (see decode_failure_reason).
   [[nodiscard]] Result<Decoded> decode(std::string_view key, std::string_view bytes) const;
 
   [[nodiscard]] const CodecConfig& config() const noexcept { return config_; }

@@ -24,6 +24,7 @@ __all__ = [
     "LAST_USER_EXT_CODE",
     "Codec",
     "CodecEntry",
+    "DecodeFailure",
     "EncryptedField",
     "SecretKey",
     "key_from_hkdf",
@@ -48,6 +49,12 @@ _MAX_DEPTH_CAP = 1024
 _MAX_VALUE_CAP = (1 << 32) - 1
 _MAX_TAGS = 64
 _U64 = 1 << 64
+
+
+#: Why :meth:`Codec.try_decode_entry` found no entry: malformed bytes, an envelope format this
+#: build cannot read, failed authentication (wrong key, modified, another cache key's value,
+#: missing protection), or past the size and decode limits.
+DecodeFailure = Literal["corrupt", "unknown_version", "tampered", "too_large"]
 
 
 class CodecEntry(NamedTuple):
@@ -284,6 +291,32 @@ class Codec:
             value = self._load(sid, value)
         return CodecEntry(value, created, ttl, compute, tags, _SERIALIZER_NAMES[sid])
 
+    def try_decode_entry(
+        self, key: str, data: bytes
+    ) -> tuple[CodecEntry, None] | tuple[None, DecodeFailure]:
+        """`(entry, None)` for a good envelope, `(None, reason)` for bad bytes, never raising
+        for them: a read path counts the reason as a miss without an `except` that could hide a
+        bug.
+
+        What a decoder given to :meth:`register_type` raises is the user's code failing, not
+        the bytes: it propagates (a decoder that judges the bytes bad raises
+        :class:`~stratacache.errors.CodecError`, e.g. CorruptDataError, counted as "corrupt").
+
+        Raises:
+            TypeError: `key` is not a str or `data` not bytes.
+            Exception: whatever a registered type's decoder raised, other than a CodecError.
+        """
+        opened = self._core.try_open(key, data)
+        if isinstance(opened, str):
+            return None, _failure(opened)
+        sid, value, created, ttl, compute, tags = opened
+        if sid != 1:
+            try:
+                value = self._load(sid, value)
+            except CorruptDataError:
+                return None, "corrupt"
+        return CodecEntry(value, created, ttl, compute, tags, _SERIALIZER_NAMES[sid]), None
+
     def register_type(
         self,
         cls: type[T],
@@ -347,6 +380,18 @@ class Codec:
         except Exception as e:
             msg = f"codec: the {_SERIALIZER_NAMES[sid]} payload does not decode: {e}"
             raise CorruptDataError(msg) from e
+
+
+_FAILURES: dict[str, DecodeFailure] = {
+    "corrupt": "corrupt",
+    "unknown_version": "unknown_version",
+    "tampered": "tampered",
+    "too_large": "too_large",
+}
+
+
+def _failure(reason: str) -> DecodeFailure:
+    return _FAILURES[reason]  # a KeyError here is a binding out of step with this file
 
 
 _BUILTIN_TYPES = frozenset(

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "codec_test_support.hpp"
 
@@ -202,6 +204,55 @@ TEST(Codec, RejectsImpossibleConfigs) {
   CodecConfig config;
   config.max_value_bytes = std::size_t{1} << 33;
   EXPECT_THROW(Codec{config}, Error);
+}
+
+// The read path counts every bad envelope by its reason and never sees an exception: one case
+// per class of bad input, each under the codec that would read it.
+TEST(Codec, EveryBadInputIsAReasonNotAThrow) {
+  const Codec plain = make_codec(Compression::kNone, Protection::kPlain);
+  const Codec signer = make_codec(Compression::kNone, Protection::kSigned);
+  const Codec other_key = make_codec(Compression::kNone, Protection::kSigned, 1 << 20, 1, 'w');
+  const Codec small = make_codec(Compression::kNone, Protection::kPlain, 100);
+  const std::string v = plain.encode("k", Serializer::kMsgpack, "value", test_metadata());
+  const std::string s = signer.encode("k", Serializer::kMsgpack, "value", test_metadata());
+  std::string bad_magic = v;
+  bad_magic[0] = 'X';
+  std::string bad_version = v;
+  bad_version[2] = 9;
+  std::string bad_mac = s;
+  bad_mac.back() = static_cast<char>(bad_mac.back() ^ 0x01);
+  struct Case {
+    const char* name;
+    const Codec* reader;
+    std::string_view key;
+    std::string bytes;
+    std::string_view reason;
+  };
+  const std::vector<Case> cases{
+      {"empty", &plain, "k", "", "corrupt"},
+      {"truncated", &plain, "k", v.substr(0, v.size() - 1), "corrupt"},
+      {"bad magic", &plain, "k", bad_magic, "corrupt"},
+      {"bad version", &plain, "k", bad_version, "unknown_version"},
+      {"bad MAC", &signer, "k", bad_mac, "tampered"},
+      {"wrong key binding", &signer, "other", s, "tampered"},
+      {"wrong secret", &other_key, "k", s, "tampered"},
+      {"unsigned under a signer", &signer, "k", v, "tampered"},
+      {"oversize", &small, "k", plain.encode("k", Serializer::kMsgpack, text_payload(200), {}),
+       "too_large"},
+  };
+  for (const Case& c : cases) {
+    std::optional<Result<Decoded>> decoded;
+    EXPECT_NO_THROW(decoded.emplace(c.reader->decode(c.key, c.bytes))) << c.name;
+    ASSERT_TRUE(decoded.has_value()) << c.name;
+    ASSERT_FALSE(decoded->ok()) << c.name;
+    EXPECT_EQ(decode_failure_reason(decoded->error().code), c.reason) << c.name;
+  }
+}
+
+TEST(Codec, CodesDecodeNeverReturnsHaveNoReason) {
+  EXPECT_TRUE(decode_failure_reason(ErrorCode::kInvalidConfig).empty());
+  EXPECT_TRUE(decode_failure_reason(ErrorCode::kIo).empty());
+  EXPECT_EQ(decode_failure_reason(ErrorCode::kTooLarge), "too_large");
 }
 
 }  // namespace

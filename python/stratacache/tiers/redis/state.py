@@ -22,7 +22,7 @@ from typing import Any
 
 from ..._log import RateLimited, logger
 from ..._options import NAMESPACE_SEP, prefix_of
-from ...errors import CodecError, TierUnavailableError
+from ...errors import TierUnavailableError
 from ..chain import MISS, Load, drop_matching, glob_to_regex
 from . import plan as _plan
 from .common import CircuitOpen, Refused, TierCounters, TierDown
@@ -367,17 +367,13 @@ class TierState:
         if data is None or data.startswith(_plan.LEASE_PREFIX):  # a lease: a load is under way
             self.counters.misses += 1
             return None
-        try:
-            return self.codec_for(namespace).decode_entry(
-                rkey.decode("utf-8", "surrogatepass"), data
-            )
-        # Foreign or hostile bytes are a miss; anything else is a bug and raises. The binding
-        # turns an unsigned envelope's non-UTF-8 tag names into UnicodeDecodeError, not
-        # CorruptDataError (codec helper told): caught here until it does.
-        except (CodecError, UnicodeDecodeError) as exc:
+        entry, reason = self.codec_for(namespace).try_decode_entry(
+            rkey.decode("utf-8", "surrogatepass"), data
+        )
+        if reason is not None:  # foreign or hostile bytes: a miss (a bug still raises)
             self.counters.corrupt += 1
-            _corrupt_envelope.hit(type(exc).__name__)
-            return None
+            _corrupt_envelope.hit(reason)
+        return entry
 
     def finish_read(
         self,
