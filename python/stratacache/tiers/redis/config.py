@@ -72,6 +72,10 @@ class RedisOptions:
             as in redis-py); off only with ``ssl_check_hostname=false``, or with
             ssl_cert_reqs="none".
         sentinel_password: password of the sentinels, when they have one.
+        change_log: every write and invalidation is also appended to a bounded Redis Stream
+            (``<key_prefix>log``, one more round trip per change), which incremental backups
+            and point-in-time restores read (`stratacache.backup`).
+        change_log_max: about how many changes the stream keeps (XADD MAXLEN ~).
     """
 
     socket_timeout: float = 0.25
@@ -94,6 +98,8 @@ class RedisOptions:
     ssl_cert_reqs: str = "required"
     ssl_check_hostname: bool = True
     sentinel_password: str | None = field(default=None, repr=False)
+    change_log: bool = False
+    change_log_max: int = 100_000
 
     def __post_init__(self) -> None:
         for name in ("socket_timeout", "connect_timeout", "backoff", "backoff_max"):
@@ -114,6 +120,8 @@ class RedisOptions:
         require_type(self.key_prefix, str, "key_prefix", "a str")
         require_type(self.fail_open, bool, "fail_open", "a bool")
         require_type(self.ssl_check_hostname, bool, "ssl_check_hostname", "a bool")
+        require_type(self.change_log, bool, "change_log", "a bool")
+        check_bound(self.change_log_max, "change_log_max")
         require_type(self.fail_closed, (frozenset, set, list, tuple), "fail_closed", "namespaces")
         object.__setattr__(self, "fail_closed", frozenset(self.fail_closed))
         if NAMESPACE_SEP in self.key_prefix:
@@ -161,8 +169,8 @@ _FLOAT_FIELDS = {
     "degraded_l1_ttl",
     "recovery_grace",
 }
-_INT_FIELDS = {"max_connections", "retries"}
-_BOOL_FIELDS = {"fail_open", "ssl_check_hostname"}
+_INT_FIELDS = {"max_connections", "retries", "change_log_max"}
+_BOOL_FIELDS = {"fail_open", "ssl_check_hostname", "change_log"}
 _STR_FIELDS = {"key_prefix", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs"}
 _STR_FIELDS |= {"sentinel_password", "coherence"}
 _OUR_FIELDS = _FLOAT_FIELDS | _INT_FIELDS | _BOOL_FIELDS | _STR_FIELDS

@@ -1,0 +1,258 @@
+"""The Redis tier as a backup `Source` and `Sink` (standalone, Sentinel primary, Cluster).
+
+Reading: SCAN on every primary (each primary node of a Cluster) in batches of `BATCH` keys,
+then one pipeline of GET + PTTL per batch; never KEYS, never a blocking command, so the
+server keeps serving between batches. The envelopes themselves are saved rather than DUMP
+payloads: DUMP's bytes carry an RDB version that an older server's RESTORE refuses, while an
+envelope restores into any Redis (or a disk tier), and its TTL becomes an absolute expiry
+(Redis TIME + PTTL). Tag versions are saved too (entries record the version they were written
+with). Leases, stampede locks and the change-log stream are not: they are transient.
+
+Writing: pipelines of `BATCH` commands (SET ... PXAT keeps the absolute expiry; a tag version
+only ever moves up, so a restore never revives what was invalidated since), each followed by
+the coherence message of what it overwrote, published on the tier's channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .._options import NAMESPACE_SEP
+from ..tiers.chain import glob_escape
+from ..tiers.redis import plan as _plan
+from . import changelog
+from .format import BackupError
+from .source import Announce, Record
+
+__all__ = ["BATCH", "RedisSink", "RedisSource"]
+
+#: Keys per SCAN call and commands per pipeline.
+BATCH = 500
+_SEP = NAMESPACE_SEP.encode()
+
+#: Lua: raises the tag version KEYS[1] to ARGV[1] (PXAT ARGV[2], 0 = none); a version already
+#: there and at least as high is kept. Returns 1 when it was raised.
+TAG_MAX = """
+local cur = redis.call('get', KEYS[1])
+if cur and #cur <= 18 and string.match(cur, '^%-?%d+$') and tonumber(cur) >= tonumber(ARGV[1])
+then return 0 end
+if ARGV[2] == '0' then redis.call('set', KEYS[1], ARGV[1])
+else redis.call('set', KEYS[1], ARGV[1], 'PXAT', ARGV[2]) end
+return 1
+"""
+
+
+def primaries(client: Any) -> list[Any]:
+    """A client per primary: the client itself, or one per Cluster primary node."""
+    if hasattr(client, "get_primaries"):
+        return [client.get_redis_connection(node) for node in client.get_primaries()]
+    return [client]
+
+
+def server_ms(client: Any) -> int:
+    seconds, micros = client.time()
+    return int(seconds) * 1000 + int(micros) // 1000
+
+
+def scan(node: Any, pattern: bytes) -> Iterator[list[bytes]]:
+    """The keys of one node matching `pattern`, in batches (SCAN with COUNT, non-blocking)."""
+    cursor = 0
+    while True:
+        cursor, keys = node.scan(cursor, match=pattern, count=BATCH)
+        if keys:
+            yield list(keys)
+        if int(cursor) == 0:
+            return
+
+
+class RedisSource:
+    """Reads the entries of one key prefix."""
+
+    kind = "redis"
+
+    def __init__(self, client: Any, key_prefix: str, *, change_log: bool) -> None:
+        self.client = client
+        self.key_prefix = key_prefix
+        self._prefix = key_prefix.encode("utf-8", "surrogatepass")
+        self._tag = self._prefix + b"tag:"
+        self._log = changelog.stream_key(key_prefix)
+        self._change_log = change_log
+        self._last: str | None = None
+
+    def now_ms(self) -> int:
+        return server_ms(self.client)
+
+    def _patterns(self, namespaces: Sequence[str] | None) -> list[bytes]:
+        if namespaces is None:
+            return [_plan.namespace_pattern(self.key_prefix, None)]
+        tags = (glob_escape(self.key_prefix) + "tag:*").encode("utf-8", "surrogatepass")
+        return [_plan.namespace_pattern(self.key_prefix, ns) for ns in namespaces] + [tags]
+
+    def snapshot(self, namespaces: Sequence[str] | None) -> Iterator[Record]:
+        for node in primaries(self.client):
+            offset = server_ms(node)
+            for pattern in self._patterns(namespaces):
+                for keys in scan(node, pattern):
+                    yield from self._read(node, keys, offset)
+
+    def _read(self, node: Any, keys: list[bytes], now_ms: int) -> Iterator[Record]:
+        wanted = [k for k in keys if self._wanted(k)]
+        pipe = node.pipeline(transaction=False)
+        for key in wanted:
+            pipe.get(key)
+            pipe.pttl(key)
+        replies = pipe.execute(raise_on_error=False) if wanted else []
+        for i, key in enumerate(wanted):
+            data, pttl = replies[2 * i], replies[2 * i + 1]
+            if not isinstance(data, bytes) or not isinstance(pttl, int) or pttl == -2:
+                continue  # gone meanwhile, or not a string (another client's key)
+            expire = 0 if pttl < 0 else now_ms + pttl
+            name = key[len(self._prefix) :]
+            if key.startswith(self._tag):
+                yield ["g", key[len(self._tag) :], data, expire, 0]
+            elif not data.startswith(_plan.LEASE_PREFIX):
+                yield ["v", name, data, expire, 0]
+
+    def _wanted(self, key: bytes) -> bool:
+        """A value key (holds U+001F) or a tag version; not a lock, the log or a stranger."""
+        if key.startswith(self._tag):
+            return True
+        return _SEP in key[len(self._prefix) :] and not key.startswith(self._prefix + b"lock:")
+
+    def log_position(self) -> str | None:
+        last, _ = changelog.info(self.client, self._log)
+        if last == "0-0" and not self._change_log:
+            return None
+        return last
+
+    def changes_since(self, after: str, namespaces: Sequence[str] | None) -> Iterator[Record]:
+        _, trimmed = changelog.info(self.client, self._log)
+        if changelog.parse_id(trimmed) > changelog.parse_id(after):
+            msg = (
+                f"the change log was trimmed past {after} (changes since would be missing): "
+                "take a full backup, or raise RedisOptions.change_log_max"
+            )
+            raise BackupError(msg)
+        wanted = None if namespaces is None else set(namespaces)
+        self._last = after
+        for entry_id, fields in changelog.read_since(self.client, self._log, after):
+            yield from changelog.to_records(entry_id, fields, wanted)
+            self._last = entry_id
+
+    @property
+    def last_id(self) -> str | None:
+        return self._last
+
+
+class RedisSink:
+    """Restores records under one key prefix, announcing what it overwrites."""
+
+    kind = "redis"
+
+    def __init__(self, client: Any, key_prefix: str, announce: Announce | None) -> None:
+        self.client = client
+        self.key_prefix = key_prefix
+        self._prefix = key_prefix.encode("utf-8", "surrogatepass")
+        self._announce = announce
+        self._tag_max = client.register_script(TAG_MAX)
+
+    def now_ms(self) -> int:
+        return server_ms(self.client)
+
+    def write(self, records: Sequence[Record]) -> int:
+        """Applies `records` in order: runs of values, tags or deletes go as one pipeline."""
+        now, done, i = self.now_ms(), 0, 0
+        while i < len(records):
+            kind = _group(records[i][0])
+            j = i
+            while j < len(records) and _group(records[j][0]) == kind and j - i < BATCH:
+                j += 1
+            done += self._apply(kind, records[i:j], now)
+            i = j
+        return done
+
+    def _apply(self, kind: str, run: Sequence[Record], now: int) -> int:
+        if kind == "value":
+            return self._values(run, now)
+        if kind == "tag":
+            return self._tags(run)
+        if kind == "delete":
+            return self._deletes(run)
+        for record in run:  # "p", "n", "a": a scan-delete each
+            self._flush(record)
+        return len(run)
+
+    def _values(self, run: Sequence[Record], now: int) -> int:
+        """Sets the live values; what expired meanwhile is skipped, and a logged write that
+        expired meanwhile deletes the key (it replaced whatever came before it)."""
+        pipe = self.client.pipeline(transaction=False)
+        touched, applied = [], 0
+        for kind, name, data, expire, _ in run:
+            if expire == 0 or expire > now:
+                pipe.set(self._prefix + name, data, pxat=expire or None)
+                applied += 1
+            elif kind == "w":
+                pipe.delete(self._prefix + name)
+            else:
+                continue
+            touched.append(name)
+        if touched:
+            pipe.execute()
+            self._tell_keys(touched)
+        return applied
+
+    def _tags(self, run: Sequence[Record]) -> int:
+        tags = [r[1] for r in run]
+        for _, tag, version, expire, _ in run:  # a script per tag: tags may span slots
+            self._tag_max(keys=[self._prefix + b"tag:" + tag], args=[version, expire])
+        if self._announce is not None:
+            self._announce("t", "", [t.decode("utf-8", "surrogatepass") for t in tags])
+        return len(run)
+
+    def _deletes(self, run: Sequence[Record]) -> int:
+        pipe = self.client.pipeline(transaction=False)
+        for record in run:
+            pipe.delete(self._prefix + record[1])
+        pipe.execute()
+        self._tell_keys([r[1] for r in run])
+        return len(run)
+
+    def _flush(self, record: Record) -> None:
+        op, ns = record[0], record[1].decode("utf-8", "surrogatepass")
+        if op == "p":
+            pattern = _plan.key_pattern(self.key_prefix, ns, record[2].decode())
+        else:
+            pattern = _plan.namespace_pattern(self.key_prefix, None if op == "a" else ns)
+        log = changelog.stream_key(self.key_prefix)
+        for node in primaries(self.client):
+            for found in scan(node, pattern):
+                keys = [k for k in found if k != log]
+                if keys:
+                    node.delete(*keys)
+        if self._announce is not None:
+            items = [record[2].decode()] if op == "p" else []
+            self._announce(op, "" if op == "a" else ns, items)
+
+    def _tell_keys(self, names: Sequence[bytes]) -> None:
+        """One coherence message per namespace of the keys just written or deleted."""
+        if self._announce is None:
+            return
+        by_ns: dict[str, list[str]] = {}
+        for name in names:
+            raw_ns, _, raw_key = name.partition(_SEP)
+            by_ns.setdefault(raw_ns.decode("utf-8", "surrogatepass"), []).append(
+                raw_key.decode("utf-8", "surrogatepass")
+            )
+        for ns, keys in by_ns.items():
+            self._announce("k", ns, keys)
+
+
+def _group(kind: str) -> str:
+    if kind in ("v", "w"):
+        return "value"
+    if kind in ("g", "t"):
+        return "tag"
+    if kind == "k":
+        return "delete"
+    return kind
