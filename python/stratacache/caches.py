@@ -11,6 +11,7 @@ import asyncio
 import functools
 import os
 from collections.abc import Callable, Generator, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._base import _MISS, CacheBase, Getter, Setter
@@ -23,6 +24,7 @@ from .tiers.redis.executor_sync import close_sync_client
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from .backup import BackupInfo, RestoreInfo
     from .mrc import MissRatioCurve
     from .tiers.redis.driver_async import AsyncTiered
     from .tiers.redis.driver_sync import SyncTiered
@@ -258,6 +260,51 @@ class Cache(CacheBase):
         require_type(pattern, str, "pattern", "a str")
         return int(self._driver.invalidate_pattern(ns, pattern))
 
+    def backup(
+        self,
+        path: str | os.PathLike[str],
+        namespaces: Iterable[str] | None = None,
+        incremental_from: str | os.PathLike[str] | None = None,
+        **options: Any,
+    ) -> BackupInfo:
+        """Writes what the Redis tier holds to the file `path` (`stratacache.backup`).
+
+        Args:
+            path: the backup file (written as ``<path>.partial``, renamed when complete).
+            namespaces: only these namespaces (tag versions are always saved); None: all.
+            incremental_from: a backup to follow: only the changes since it are saved
+                (needs ``RedisOptions(change_log=True)`` since before that backup).
+            options: ``encrypt`` (True: the cache's codec, or a Codec with encryption_keys),
+                ``compression`` ("lz4", "zstd" or None), ``progress`` (a callable).
+
+        Raises:
+            ConfigError: the cache has no Redis tier, or the codec does not encrypt.
+            BackupError: the base backup is unreadable, or the change log lost entries.
+        """
+        from .backup import backup_cache  # noqa: PLC0415 - only backups need it
+
+        ns = None if namespaces is None else list(namespaces)
+        return backup_cache(self, Path(path), ns, _path_or_none(incremental_from), **options)
+
+    def restore(self, path: str | os.PathLike[str], at: Any = None, **options: Any) -> RestoreInfo:
+        """Restores a backup (and the backups it follows) into the Redis tier, announcing
+        what it overwrites so every process drops those keys from L1.
+
+        Args:
+            path: the backup file.
+            at: restore the state at this time (unix seconds or an aware datetime), replaying
+                the change log up to it; None: the newest state the backups hold.
+            options: ``codec`` (for an encrypted backup; default the cache's), ``progress``.
+
+        Raises:
+            BackupError: a file of the chain is missing, truncated, corrupted or sealed with
+                another key: nothing is restored.
+            ValueError: `at` is outside what the backups cover.
+        """
+        from .backup import restore_cache  # noqa: PLC0415
+
+        return restore_cache(self, Path(path), at, **options)
+
     def stats(self) -> CacheStats:
         """A snapshot of the counters (L1, and the Redis tier's under `.l2`)."""
         return self._stats()
@@ -435,6 +482,28 @@ class AsyncCache(CacheBase):
         require_type(pattern, str, "pattern", "a str")
         return int(await self._driver.invalidate_pattern(ns, pattern))
 
+    async def backup(
+        self,
+        path: str | os.PathLike[str],
+        namespaces: Iterable[str] | None = None,
+        incremental_from: str | os.PathLike[str] | None = None,
+        **options: Any,
+    ) -> BackupInfo:
+        """See `Cache.backup` (runs on a thread: it is a batch job of many round trips)."""
+        from .backup import backup_cache  # noqa: PLC0415
+
+        ns = None if namespaces is None else list(namespaces)
+        base = _path_or_none(incremental_from)
+        return await asyncio.to_thread(backup_cache, self, Path(path), ns, base, **options)
+
+    async def restore(
+        self, path: str | os.PathLike[str], at: Any = None, **options: Any
+    ) -> RestoreInfo:
+        """See `Cache.restore` (runs on a thread)."""
+        from .backup import restore_cache  # noqa: PLC0415
+
+        return await asyncio.to_thread(restore_cache, self, Path(path), at, **options)
+
     def stats(self) -> AwaitableCacheStats:
         """See `Cache.stats`. Synchronous (L1 and the tier's counters are read in process,
         without I/O), so metric collectors may call it from any thread; the snapshot is also
@@ -473,6 +542,10 @@ class AwaitableCacheStats(CacheStats):
     def __await__(self) -> Generator[Any, None, CacheStats]:
         yield from ()
         return self
+
+
+def _path_or_none(path: str | os.PathLike[str] | None) -> Path | None:
+    return None if path is None else Path(path)
 
 
 def _set_without_tier(
