@@ -29,7 +29,11 @@ if max > 0 then
 end
 redis.call('HSET', KEYS[1], 'b', ARGV[1], 'x', idx)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('ZADD', idx, ARGV[3], KEYS[1])
+-- Scores strictly increase, so the oldest is well defined even within one millisecond.
+local score = tonumber(ARGV[3])
+local top = redis.call('ZRANGE', idx, -1, -1, 'WITHSCORES')
+if top[2] and tonumber(top[2]) >= score then score = tonumber(top[2]) + 1 end
+redis.call('ZADD', idx, score, KEYS[1])
 if redis.call('PTTL', idx) < tonumber(ARGV[2]) then redis.call('PEXPIRE', idx, ARGV[2]) end
 return evicted
 """
