@@ -1,4 +1,5 @@
-"""The `stratacache` command line. One command so far: `stratacache analyze [TRACE] --out DIR`.
+"""The `stratacache` command line: `stratacache analyze [TRACE] --out DIR`, and
+`stratacache backup` / `stratacache restore` of a Redis tier (`backup/_cli.py`).
 
 It needs the `cli` extra (tqdm for progress bars, matplotlib for the plots):
 ``pip install 'stratacache[cli]'``. Without tqdm it exits 1 naming that line; without
@@ -19,6 +20,7 @@ from pathlib import Path
 from . import __version__, analysis
 from ._extras import MissingExtraError, require
 from .analysis._run import check_policies, check_sample_rate, check_targets
+from .backup import _cli as backup_cli
 from .data import SAMPLE_TRACE
 from .errors import StratacacheError
 
@@ -35,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line with `argv` (default: `sys.argv[1:]`) and returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command in ("backup", "restore"):
+        return backup_cli.run(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         parser.exit(2, f"stratacache analyze: error: --out {out} exists and is not a directory\n")
@@ -123,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--quick", action="store_true", help="fewer sizes and TTLs; sample large traces"
     )
+    backup_cli.add_commands(commands)
     return parser
 
 
