@@ -35,5 +35,6 @@ PY=${PYTHON:-python3}
   "tqdm>=4.60" "redis[hiredis]>=5.0" \
   "ruff==0.17.6" "mypy==2.4.1" "clang-format==18.1.8" \
   cachetools cachebox theine lru-dict cashews aiocache libcachesim numpy dogpile.cache msgpack orjson \
-  lz4 cryptography
+  lz4 cryptography \
+  "django>=5.2,<5.3" "flask>=2.3" "flask-caching>=2.1" django-redis
 echo "bootstrap: done"
