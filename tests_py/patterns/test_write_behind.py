@@ -185,3 +185,25 @@ def test_max_delay_fills_batches(redis_clean_url: str, record_store: RedisStore)
     assert sum(calls) == 200
     assert len(calls) < 200  # batched, not one call per write
     wb.close()
+
+
+def test_set_many_is_durable_in_one_step(redis_clean_url: str, record_store: RedisStore) -> None:
+    with stratacache.Cache(redis=redis_clean_url) as cache, WriteBehind(cache, record_store) as wb:
+        wb.set_many({f"k{i}": i for i in range(250)})
+        wb.set_many({})
+        assert wb.stats().backlog == 250
+        assert cache.get("k249") == 249
+        wb.flush(timeout=20)
+        assert record_store.values() == {f"k{i}": repr(i) for i in range(250)}
+        with pytest.raises(TypeError, match="key"):
+            wb.set_many({1: 2})  # type: ignore[dict-item]
+
+
+async def test_async_set_many(redis_clean_url: str, record_store: RedisStore) -> None:
+    wb = AsyncWriteBehind(redis_clean_url, record_store)
+    try:
+        await wb.set_many({f"k{i}": i for i in range(30)})
+        await wb.flush(timeout=20)
+        assert len(record_store.values()) == 30
+    finally:
+        await wb.close()

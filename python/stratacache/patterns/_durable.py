@@ -54,13 +54,18 @@ class StreamAppender:
             TierUnavailableError: not durable within the timeout (nothing was acknowledged;
                 the write may still be applied later if a replica got it).
         """
+        return self.append_many([(stream, fields)])[0]
+
+    def append_many(self, entries: list[tuple[str, dict[str, bytes]]]) -> list[str]:
+        """The ids of `entries` once all are durable: one pipeline and one WAIT for all
+        (a failed attempt retries all of them). Raises as `append` does."""
         import redis  # noqa: PLC0415
 
         deadline = time.monotonic() + self.timeout
         delay = 0.01
         while True:
             try:
-                return self._attempt(stream, fields)
+                return self._attempt(entries)
             except (redis.RedisError, NotReplicatedError, OSError) as exc:
                 reset_pool(self.client)
                 if time.monotonic() + delay > deadline:
@@ -70,23 +75,30 @@ class StreamAppender:
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
 
-    def _attempt(self, stream: str, fields: dict[str, bytes]) -> str:
+    def _attempt(self, entries: list[tuple[str, dict[str, bytes]]]) -> list[str]:
+        if not self.replicas and len(entries) == 1:  # one round trip without pipeline costs
+            stream, fields = entries[0]
+            return [_text(self.client.xadd(stream, fields))]  # type: ignore[arg-type]
         pipe = self.client.pipeline(transaction=False)
-        pipe.xadd(stream, fields)  # type: ignore[arg-type]
+        for stream, fields in entries:
+            pipe.xadd(stream, fields)  # type: ignore[arg-type]
         if self.replicas:
             pipe.execute_command("WAIT", self.replicas, self.wait_ms)
         result = pipe.execute()
-        if self.replicas and int(result[1]) < self.replicas:
+        if self.replicas and int(result[-1]) < self.replicas:
             raise NotReplicatedError
-        entry = result[0]
-        return entry.decode() if isinstance(entry, bytes) else str(entry)
+        return [_text(r) for r in result[: len(entries)]]
+
+
+def _text(entry_id: Any) -> str:
+    return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
 
 class AsyncStreamAppender(StreamAppender):
     """`StreamAppender` on an asyncio client."""
 
-    async def append_async(self, stream: str, fields: dict[str, bytes]) -> str:
-        """See `StreamAppender.append`."""
+    async def append_many_async(self, entries: list[tuple[str, dict[str, bytes]]]) -> list[str]:
+        """See `StreamAppender.append_many`."""
         import asyncio  # noqa: PLC0415
 
         import redis  # noqa: PLC0415
@@ -95,15 +107,7 @@ class AsyncStreamAppender(StreamAppender):
         delay = 0.01
         while True:
             try:
-                pipe = self.client.pipeline(transaction=False)
-                pipe.xadd(stream, fields)
-                if self.replicas:
-                    pipe.execute_command("WAIT", self.replicas, self.wait_ms)
-                result = await pipe.execute()
-                if self.replicas and int(result[1]) < self.replicas:
-                    raise NotReplicatedError  # noqa: TRY301 - handled with the others below
-                entry = result[0]
-                return entry.decode() if isinstance(entry, bytes) else str(entry)
+                return await self._attempt_async(entries)
             except (redis.RedisError, NotReplicatedError, OSError) as exc:
                 pool = getattr(self.client, "connection_pool", None)
                 if pool is not None:
@@ -114,3 +118,14 @@ class AsyncStreamAppender(StreamAppender):
             self.retries += 1
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.25)
+
+    async def _attempt_async(self, entries: list[tuple[str, dict[str, bytes]]]) -> list[str]:
+        pipe = self.client.pipeline(transaction=False)
+        for stream, fields in entries:
+            pipe.xadd(stream, fields)
+        if self.replicas:
+            pipe.execute_command("WAIT", self.replicas, self.wait_ms)
+        result = await pipe.execute()
+        if self.replicas and int(result[-1]) < self.replicas:
+            raise NotReplicatedError
+        return [_text(r) for r in result[: len(entries)]]

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,6 +161,30 @@ class WriteBehind:
                 self._cache.set(key, value, ttl)
             except Exception:  # noqa: BLE001 - fail-open: the stream holds the write
                 self._cache.delete(key)
+
+    def set_many(self, items: Mapping[str, Any], ttl: TTL = None) -> None:
+        """Like `set` for every pair of `items`, made durable together: one round trip and
+        one WAIT for all of them (a retry may append some twice; workers apply them once
+        more at worst). The cache is updated after all are durable.
+
+        Raises:
+            TypeError: items is not a mapping of str keys, or a value cannot be serialized.
+            TierUnavailableError: as `set` (none of the writes is acknowledged).
+        """
+        require_type(items, Mapping, "items", "a mapping of str keys to values")
+        entries = []
+        for key, value in items.items():
+            require_type(key, str, "key", "a str")
+            stream = self._layout.stream(self._layout.partition(key))
+            entries.append((stream, entry_fields(key, self._codec.encode(key, value))))
+        if not entries:
+            return
+        self._appender.append_many(entries)
+        if self._cache is not None:
+            try:
+                self._cache.set_many(dict(items), ttl)
+            except Exception:  # noqa: BLE001 - fail-open: the stream holds the writes
+                self._cache.delete_many(list(items))
 
     def worker(self) -> PartitionWorker:
         """A new consumer (its own id) of this pipeline, for `work` or a thread."""

@@ -8,6 +8,7 @@ event loop), and `flush`/`stats` run on a worker thread so the loop never blocks
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from .._options import TTL, require_type
@@ -40,12 +41,29 @@ class AsyncWriteBehind:
         require_type(key, str, "key", "a str")
         data = self._codec.encode(key, value)
         stream = self._layout.stream(self._layout.partition(key))
-        await self._appender.append_async(stream, entry_fields(key, data))
+        await self._appender.append_many_async([(stream, entry_fields(key, data))])
         if self._cache is not None:
             try:
                 await self._cache.set(key, value, ttl)
             except Exception:  # noqa: BLE001 - fail-open: the stream holds the write
                 await self._cache.delete(key)
+
+    async def set_many(self, items: Mapping[str, Any], ttl: TTL = None) -> None:
+        """See `WriteBehind.set_many`."""
+        require_type(items, Mapping, "items", "a mapping of str keys to values")
+        entries = []
+        for key, value in items.items():
+            require_type(key, str, "key", "a str")
+            stream = self._layout.stream(self._layout.partition(key))
+            entries.append((stream, entry_fields(key, self._codec.encode(key, value))))
+        if not entries:
+            return
+        await self._appender.append_many_async(entries)
+        if self._cache is not None:
+            try:
+                await self._cache.set_many(dict(items), ttl)
+            except Exception:  # noqa: BLE001 - fail-open: the stream holds the writes
+                await self._cache.delete_many(list(items))
 
     def start(self, threads: int = 1) -> None:
         """See `WriteBehind.start`."""
