@@ -36,5 +36,6 @@ PY=${PYTHON:-python3}
   "ruff==0.17.6" "mypy==2.4.1" "clang-format==18.1.8" \
   cachetools cachebox theine lru-dict cashews aiocache libcachesim numpy dogpile.cache msgpack orjson \
   lz4 cryptography \
-  "django>=5.2,<5.3" "flask>=2.3" "flask-caching>=2.1" django-redis
+  "django>=5.2,<5.3" "flask>=2.3" "flask-caching>=2.1" django-redis \
+  "starlette>=0.37" "fastapi>=0.110" "uvicorn>=0.29" "httpx>=0.27" fastapi-cache2
 echo "bootstrap: done"

@@ -6,7 +6,7 @@ bound before the server starts, so there is no race for it), and is stopped on e
     with http_servers.asgi_server(app) as base_url:
         httpx.get(base_url + "/items/1")
 
-uvicorn comes with the `fastapi` extra; wsgiref is in the standard library.
+uvicorn comes with the `demo` extra; wsgiref is in the standard library.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def asgi_server(
         MissingExtraError: uvicorn (the `fastapi` extra) is not installed.
         RuntimeError: the server did not start within `start_timeout` seconds.
     """
-    uvicorn = require("uvicorn", "fastapi", "stratacache.testing.http_servers")
+    uvicorn = require("uvicorn", "demo", "stratacache.testing.http_servers")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, 0))

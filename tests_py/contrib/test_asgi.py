@@ -1,0 +1,92 @@
+"""What only the ASGI middleware does: per-route marks, Cache vs AsyncCache, sharing by Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import stratacache
+from stratacache.contrib import asgi
+from stratacache.testing import http_servers
+
+from .conftest import Calls, closer, starlette_app
+
+httpx = pytest.importorskip("httpx")
+
+
+def fetch(url: str, **headers: str) -> Any:
+    return httpx.get(url, headers=headers, timeout=10)
+
+
+def test_marked_routes_only_with_their_ttl_and_vary() -> None:
+    calls = Calls()
+    cache = stratacache.AsyncCache(max_entries=100)
+    app = asgi.CacheMiddleware(starlette_app(calls), cache, ttl=None, routes="marked")
+    with http_servers.asgi_server(app) as url:
+        fetch(url + "/r")
+        assert fetch(url + "/r").headers["x-cache"] == "miss"  # not marked
+        gold = fetch(url + "/marked", **{"x-seg": "gold"})
+        assert "x-seg" in gold.headers["vary"]
+        assert fetch(url + "/marked", **{"x-seg": "gold"}).text == gold.text  # the route's ttl
+        assert fetch(url + "/marked", **{"x-seg": "free"}).text != gold.text  # the route's vary
+    assert calls.n == 4
+
+
+@pytest.mark.parametrize("cls", [stratacache.Cache, stratacache.AsyncCache])
+def test_workers_share_entries_through_redis(redis_clean_url: str, cls: type[Any]) -> None:
+    """Two servers, each with its own cache over one Redis, as two workers would be; a sync
+    Cache with a tier is called from a worker thread, an AsyncCache is awaited."""
+    calls = Calls()
+    first, second = cls(redis=redis_clean_url), cls(redis=redis_clean_url)
+    a = asgi.CacheMiddleware(starlette_app(calls), first)
+    b = asgi.CacheMiddleware(starlette_app(calls), second)
+    with (
+        http_servers.asgi_server(a, on_shutdown=closer(first)) as url_a,
+        http_servers.asgi_server(b, on_shutdown=closer(second)) as url_b,
+    ):
+        # workers behind one address see one Host; the ports differ only in this test
+        miss = fetch(url_a + "/r?shared=1", host="shop.test")
+        hit = fetch(url_b + "/r?shared=1", host="shop.test")
+    assert miss.headers["x-cache"] == "miss"
+    assert hit.headers["x-cache"] == "hit"
+    assert hit.text == miss.text
+    assert calls.n == 1
+
+
+def test_fastapi_endpoint_keeps_its_signature_and_model() -> None:
+    fastapi = pytest.importorskip("fastapi")
+    calls = Calls()
+    api = fastapi.FastAPI()
+
+    @api.get("/items/{item_id}")
+    @asgi.cache_route(ttl=30)
+    async def item(item_id: int, q: str = "-") -> dict[str, Any]:
+        return {"id": item_id, "q": q, "call": calls.take()}
+
+    @api.get("/other")
+    async def other() -> dict[str, int]:
+        return {"call": calls.take()}
+
+    app = asgi.CacheMiddleware(api, stratacache.AsyncCache(), ttl=None, routes="marked")
+    with http_servers.asgi_server(app) as url:
+        first = fetch(url + "/items/3?q=x")
+        second = fetch(url + "/items/3?q=x")
+        fetch(url + "/other")
+        assert fetch(url + "/other").headers["x-cache"] == "miss"
+        assert fetch(url + "/items/oops").status_code == 422  # FastAPI still validates
+    assert first.json() == {"id": 3, "q": "x", "call": 1}
+    assert second.json() == first.json()
+    assert second.headers["x-cache"] == "hit"
+
+
+def test_arguments_are_checked() -> None:
+    app = starlette_app(Calls())
+    with pytest.raises(TypeError, match="cache"):
+        asgi.CacheMiddleware(app, {})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="routes"):
+        asgi.CacheMiddleware(app, stratacache.Cache(), routes="some")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="ttl"):
+        asgi.cache_route(ttl=-1)
+    with pytest.raises(TypeError, match="vary"):
+        asgi.cache_route(vary="accept")

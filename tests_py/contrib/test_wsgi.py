@@ -1,0 +1,53 @@
+"""What only the WSGI middleware does: a sync cache only, write(), sharing by Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+import stratacache
+from stratacache.contrib import wsgi
+from stratacache.testing import http_servers
+
+from .conftest import Calls, wsgi_app
+
+httpx = pytest.importorskip("httpx")
+
+
+def test_async_cache_is_refused() -> None:
+    with pytest.raises(TypeError, match="sync"):
+        wsgi.CacheMiddleware(wsgi_app(Calls()), stratacache.AsyncCache())  # type: ignore[arg-type]
+
+
+def test_body_sent_by_write_is_cached() -> None:
+    calls = Calls()
+
+    def legacy(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(f"call {calls.take()}".encode())
+        return []
+
+    app = wsgi.CacheMiddleware(legacy, stratacache.Cache(), ttl=60)
+    with http_servers.wsgi_server(app) as url:
+        first = httpx.get(url + "/w", timeout=10)
+        second = httpx.get(url + "/w", timeout=10)
+    assert first.text == second.text == "call 1"
+    assert second.headers["x-cache"] == "hit"
+
+
+def test_workers_share_entries_through_redis(redis_clean_url: str) -> None:
+    calls = Calls()
+    with (
+        stratacache.Cache(redis=redis_clean_url) as first,
+        stratacache.Cache(redis=redis_clean_url) as second,
+        http_servers.wsgi_server(wsgi.CacheMiddleware(wsgi_app(calls), first)) as url_a,
+        http_servers.wsgi_server(wsgi.CacheMiddleware(wsgi_app(calls), second)) as url_b,
+    ):
+        # workers behind one address see one Host; the ports differ only in this test
+        miss = httpx.get(url_a + "/r?shared=1", headers={"host": "shop.test"}, timeout=10)
+        hit = httpx.get(url_b + "/r?shared=1", headers={"host": "shop.test"}, timeout=10)
+    assert (miss.headers["x-cache"], hit.headers["x-cache"]) == ("miss", "hit")
+    assert hit.text == miss.text
+    assert calls.n == 1
