@@ -15,6 +15,8 @@ PACKAGE = Path(stratacache.__file__).parent
 # Each module, and the package modules it must never import (at module level or in a function).
 LAYERS = {
     "decorators": {"_default", "caches", "_base"},
+    "_call_site": {"_default", "caches", "_base", "decorators"},
+    "_decorated": {"_default", "caches", "_base", "decorators", "_call_site"},
     "_base": {"_default", "caches"},
     "caches": {"_default"},
 }

@@ -25,8 +25,9 @@ from .decorators import DefaultSites, make_cache_decorator
 from .errors import ConfigError
 
 if TYPE_CHECKING:
+    from ._call_site import _CallSite
     from ._options import TTL
-    from .decorators import AsyncCachedFunction, CachedFunction, Decorator, _CallSite
+    from .decorators import AsyncCachedFunction, CachedFunction, Decorator
 
 __all__ = ["cache", "configure", "get", "get_async"]
 

@@ -13,7 +13,6 @@ flight (otherwise it returns the value without keeping it).
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 import uuid
@@ -23,10 +22,12 @@ from typing import Any
 from ..._log import RateLimited, logger
 from ..._options import NAMESPACE_SEP, prefix_of
 from ...errors import TierUnavailableError
-from ..chain import MISS, Load, drop_matching, glob_to_regex
+from ..chain import MISS, Load, drop_matching
 from . import plan as _plan
 from .common import CircuitOpen, Refused, TierCounters, TierDown
 from .config import RedisOptions
+from .invalidation_log import InvalidationLog, Logged
+from .tombstones import Tombstones
 
 __all__ = ["MISS", "InvalidationLog", "Load", "Logged", "TierState", "Tombstones"]
 
@@ -38,185 +39,6 @@ _refused_invalidation = RateLimited(
     "stratacache: Redis refused an invalidation (%s); not kept for replay (a permission "
     "refusal will not pass on retry)"
 )
-
-
-class Logged:
-    """One skipped invalidation: op as in `_plan.Message` ("k" keys, "t" tags, "p" patterns,
-    "n" a namespace, "a" everything), compared by identity."""
-
-    __slots__ = ("items", "namespace", "op")
-
-    def __init__(self, op: str, namespace: str, items: tuple[str, ...]) -> None:
-        self.op, self.namespace, self.items = op, namespace, items
-
-    def size(self) -> int:
-        return max(1, len(self.items))
-
-
-class InvalidationLog:
-    """Invalidations skipped while Redis was unreachable (fail-open), kept for replay.
-
-    Without it a delete made during an outage is lost: Redis keeps the old value and every
-    process reads it again once Redis is back. Bounded by `limit` items: past it, key deletes
-    and patterns collapse into a flush of their namespace (counted in `overflowed`), tags into
-    one deduplicated bump, and beyond that too into a flush of everything under the prefix.
-    Thread-safe (the subscriber thread replays it too).
-    """
-
-    def __init__(self, limit: int = 10_000) -> None:
-        self.limit = limit
-        self._ops: list[Logged] = []
-        self._size = 0
-        self._flushes: set[str] = set()  # namespaces with a pending flush
-        self._flush_all = False
-        self._lock = threading.Lock()
-
-    def __bool__(self) -> bool:
-        return bool(self._ops)
-
-    def __len__(self) -> int:
-        """Pending items (keys, tags, patterns; a namespace or full flush counts one)."""
-        return self._size
-
-    def add(self, op: str, namespace: str, items: Iterable[str]) -> tuple[bool, int]:
-        """Keeps one skipped invalidation; (log was empty before, items collapsed now)."""
-        entry = Logged(op, namespace, tuple(items))
-        with self._lock:
-            was_empty = not self._ops
-            if self._covers(entry):
-                return was_empty, 0
-            self._ops.append(entry)
-            self._size += entry.size()
-            collapsed = 0
-            if self._size > self.limit:
-                collapsed = self._collapse()
-                self._index_flushes()
-            elif entry.op in "na":
-                self._index_flushes()
-        return was_empty, collapsed
-
-    def _covers(self, entry: Logged) -> bool:
-        """True when a pending flush already removes what `entry` would (lock held)."""
-        if self._flush_all:
-            return True
-        return entry.op != "t" and entry.namespace in self._flushes
-
-    def _index_flushes(self) -> None:
-        self._flushes = {e.namespace for e in self._ops if e.op == "n"}
-        self._flush_all = any(e.op == "a" for e in self._ops)
-
-    def pending(self) -> list[Logged]:
-        with self._lock:
-            return list(self._ops)
-
-    def done(self, replayed: Sequence[Logged]) -> int:
-        """Forgets `replayed` (applied in Redis); returns how many items they held."""
-        ids = {id(e) for e in replayed}
-        with self._lock:
-            kept = [e for e in self._ops if id(e) not in ids]
-            count = self._size - sum(e.size() for e in kept)
-            self._ops, self._size = kept, self._size - count
-            self._index_flushes()
-        return count
-
-    def _collapse(self) -> int:
-        """Rewrites the log into namespace flushes and one tag bump; caller holds the lock."""
-        ops = self._ops
-        namespaces = {e.namespace for e in ops if e.op in "knp"}
-        tags = dict.fromkeys(t for e in ops if e.op == "t" for t in e.items)
-        collapsed = sum(len(e.items) for e in ops if e.op in "kp")
-        if any(e.op == "a" for e in ops) or len(tags) + len(namespaces) > self.limit:
-            self._ops = [Logged("a", "", ())]
-        else:
-            self._ops = [Logged("n", ns, ()) for ns in sorted(namespaces)]
-            if tags:
-                self._ops.append(Logged("t", "", tuple(tags)))
-        self._size = sum(e.size() for e in self._ops)
-        return collapsed
-
-
-class Tombstones:
-    """Invalidations other processes could not apply in Redis (`_plan.Message.skipped`),
-    remembered by their local time of receipt for `max_age_ms`.
-
-    Until the sender replays its log, Redis (or a promoted replica) still holds the values
-    such an invalidation removes; a value read from Redis whose envelope was created before
-    a matching tombstone is one of them, and is treated as a miss. Bounded: at most `limit`
-    key and tag tombstones each, and `limit // 100` patterns, the oldest dropped first.
-    Thread-safe (the subscriber thread adds, readers check). `active` is a plain attribute so
-    that a read with no tombstone costs one attribute test.
-    """
-
-    def __init__(self, max_age_ms: int = 10_000, limit: int = 100_000) -> None:
-        self.max_age_ms, self.limit = max_age_ms, limit
-        self.active = False
-        self._keys: dict[tuple[str, str], int] = {}  # insertion order is age order
-        self._tags: dict[str, int] = {}
-        self._patterns: dict[tuple[str, str], tuple[re.Pattern[str], int]] = {}
-        self._namespaces: dict[str, int] = {}
-        self._all = 0
-        self._lock = threading.Lock()
-
-    def add(self, message: _plan.Message, at_ms: int) -> None:
-        op, ns = message.op, message.namespace
-        with self._lock:
-            if op == "k":
-                for key in message.items:
-                    _renew(self._keys, (ns, key), at_ms, self.limit)
-            elif op == "t":
-                for tag in message.items:
-                    _renew(self._tags, tag, at_ms, self.limit)
-            elif op == "p":
-                for pattern in message.items:
-                    regex = re.compile(glob_to_regex(pattern), re.DOTALL)
-                    _renew(self._patterns, (ns, pattern), (regex, at_ms), self.limit // 100)
-            elif op == "n":
-                _renew(self._namespaces, ns, at_ms, self.limit)
-            elif op == "a":
-                self._all = at_ms
-            self.active = True
-
-    def covers(
-        self, namespace: str, key: str, tags: Iterable[str], created_ms: int, now_ms: int
-    ) -> bool:
-        """True when an envelope of `namespace`/`key` created at `created_ms` predates a
-        tombstone that matches it (its key, one of its tags, a pattern, its namespace)."""
-        with self._lock:
-            self._prune(now_ms - self.max_age_ms)
-            if not self.active:
-                return False
-            newest = max(self._all, self._namespaces.get(namespace, 0))
-            newest = max(newest, self._keys.get((namespace, key), 0))
-            for tag in tags:
-                newest = max(newest, self._tags.get(tag, 0))
-            if created_ms <= newest:
-                return True
-            return any(
-                created_ms <= at and ns == namespace and regex.match(key)
-                for (ns, _), (regex, at) in self._patterns.items()
-            )
-
-    def _prune(self, before_ms: int) -> None:
-        """Drops tombstones received before `before_ms` (lock held)."""
-        tables: tuple[dict[Any, int], ...] = (self._keys, self._tags, self._namespaces)
-        for table in tables:
-            while table and next(iter(table.values())) < before_ms:
-                del table[next(iter(table))]
-        while self._patterns and next(iter(self._patterns.values()))[1] < before_ms:
-            del self._patterns[next(iter(self._patterns))]
-        if self._all < before_ms:
-            self._all = 0
-        self.active = bool(
-            self._all or self._keys or self._tags or self._patterns or self._namespaces
-        )
-
-
-def _renew(table: dict[Any, Any], name: Any, value: Any, limit: int) -> None:
-    """Sets table[name] as its newest entry, dropping the oldest past `limit`."""
-    table.pop(name, None)
-    table[name] = value
-    while len(table) > max(1, limit):
-        del table[next(iter(table))]
 
 
 class TierState:
