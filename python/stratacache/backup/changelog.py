@@ -1,5 +1,5 @@
 """The change log: every write and invalidation of a tier with ``RedisOptions(change_log=True)``,
-appended to a bounded Redis Stream, ``<key_prefix>log`` (XADD MAXLEN ~).
+appended to a bounded Redis Stream, ``stratacache-log:<key_prefix>`` (XADD MAXLEN ~).
 
 The drivers call `entry_write` / `entry_op` and send the result with `APPEND` (one script
 call, so a batch of writes is one round trip and, on Cluster, goes to the stream's node).
@@ -41,8 +41,10 @@ READ_BATCH = 1000
 
 
 def stream_key(key_prefix: str) -> bytes:
-    """The change log's Redis key (no U+001F: it can never be a value key)."""
-    return key_prefix.encode("utf-8", "surrogatepass") + b"log"
+    """The change log's Redis key. Outside the key prefix on purpose: `clear()` deletes every
+    key under the prefix, and the log must outlive that to restore a time before it (an ACL
+    user limited to the prefix's keys needs this key too, or every append fails, counted)."""
+    return b"stratacache-log:" + key_prefix.encode("utf-8", "surrogatepass")
 
 
 def entry_write(namespace: str, key: str, data: bytes, px: int | None) -> list[Any]:
@@ -85,17 +87,27 @@ def parse_id(entry_id: bytes | str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-def info(client: Any, key: bytes) -> tuple[str, str]:
-    """(last generated id, largest id trimmed away) of the stream; "0-0" for none."""
+def info(client: Any, key: bytes) -> tuple[str, str | None, bool]:
+    """(last generated id, first entry's id, whether entries were ever trimmed away) of the
+    stream; ("0-0", None, False) when it is absent."""
     try:
         raw = client.xinfo_stream(key)
-    except Exception as exc:
+    except Exception as exc:  # redis-py's ResponseError (redis-py is optional here)
         if "no such key" in str(exc).lower():
-            return "0-0", "0-0"
+            return "0-0", None, False
         raise
-    last = raw.get("last-generated-id") or "0-0"
-    trimmed = raw.get("max-deleted-entry-id") or "0-0"
-    return _text(last), _text(trimmed)
+    first = raw.get("first-entry")
+    trimmed = int(raw.get("entries-added", 0)) > int(raw.get("length", 0))
+    return _text(raw.get("last-generated-id") or "0-0"), _text(first[0]) if first else None, trimmed
+
+
+def gap_after(client: Any, key: bytes, after: str) -> bool:
+    """True when entries after id `after` may have been trimmed away (conservative: also when
+    `after` itself was, since what followed it in its stream node went with it)."""
+    _, first, trimmed = info(client, key)
+    if after == "0-0":
+        return trimmed
+    return first is not None and parse_id(first) > parse_id(after)
 
 
 def _text(value: bytes | str) -> str:

@@ -121,14 +121,13 @@ class RedisSource:
         return _SEP in key[len(self._prefix) :] and not key.startswith(self._prefix + b"lock:")
 
     def log_position(self) -> str | None:
-        last, _ = changelog.info(self.client, self._log)
+        last, _, _ = changelog.info(self.client, self._log)
         if last == "0-0" and not self._change_log:
             return None
         return last
 
     def changes_since(self, after: str, namespaces: Sequence[str] | None) -> Iterator[Record]:
-        _, trimmed = changelog.info(self.client, self._log)
-        if changelog.parse_id(trimmed) > changelog.parse_id(after):
+        if changelog.gap_after(self.client, self._log, after):
             msg = (
                 f"the change log was trimmed past {after} (changes since would be missing): "
                 "take a full backup, or raise RedisOptions.change_log_max"

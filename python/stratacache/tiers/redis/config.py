@@ -72,9 +72,9 @@ class RedisOptions:
             as in redis-py); off only with ``ssl_check_hostname=false``, or with
             ssl_cert_reqs="none".
         sentinel_password: password of the sentinels, when they have one.
-        change_log: every write and invalidation is also appended to a bounded Redis Stream
-            (``<key_prefix>log``, one more round trip per change), which incremental backups
-            and point-in-time restores read (`stratacache.backup`).
+        change_log: every write and invalidation is also appended to a bounded Redis Stream,
+            ``stratacache-log:<key_prefix>`` (one more round trip per change), which
+            incremental backups and point-in-time restores read (`stratacache.backup`).
         change_log_max: about how many changes the stream keeps (XADD MAXLEN ~).
     """
 

@@ -13,16 +13,19 @@ import math
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..._log import logger
-from ..._options import prefix_of
+from ...backup import changelog
 from . import atomic as _atomic
 from . import plan as _plan
 from .common import Announce, Refused, TierDown
 from .executor_async import AsyncRedisTier
 from .runtime import AsyncRuntime
 from .state import MISS, Load, Logged, TierState
+
+if TYPE_CHECKING:
+    from ..local import AsyncDriver
 
 __all__ = ["AsyncTiered"]
 
@@ -32,11 +35,15 @@ MAX_UNANNOUNCED = 1000
 
 
 class AsyncTiered(AsyncRuntime):
-    """Read and write paths over the Redis executor."""
+    """Read and write paths over the Redis executor: the Redis link of the tier chain, below
+    `upper` (an `AsyncDriver`, checked by mypy at the end of this file)."""
 
     def __init__(self, state: TierState, redis: AsyncRedisTier, lock_timeout: float | None) -> None:
         super().__init__()
         self.state = state
+        # The link above this one (L1 today): values read here are backfilled into it, and
+        # deletes and clears reach it first (tiers/chain.py says what a link provides).
+        self.upper = state.upper
         self.redis = redis
         self.lock_timeout = lock_timeout
         self._refreshing: set[bytes] = set()
@@ -48,6 +55,12 @@ class AsyncTiered(AsyncRuntime):
         self._unannounced: list[bytes] = []
         self._announcing = False
         state.on_recovered = lambda: self._from_thread(self._replay_quietly)
+        options = state.options
+        self._log = (
+            changelog.ChangeLog(state.prefix, options.change_log_max)
+            if options.change_log
+            else None
+        )
 
     # Reads ------------------------------------------------------------------------------------
     async def read(
@@ -155,6 +168,7 @@ class AsyncTiered(AsyncRuntime):
         calls = [([k], [fresh]) for k in self.state.tag_keys(tags)]
         results = await self.redis.eval(_plan.BUMP_TAG, calls, announce)
         self.state.repaired("tag version", sum(1 for r in results if int(r[1])))
+        await self._changed([changelog.entry_op("t", "", tags, [int(r[0]) for r in results])])
 
     # Writes -----------------------------------------------------------------------------------
     async def write(
@@ -187,6 +201,7 @@ class AsyncTiered(AsyncRuntime):
             await self._ready()
             await self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
             st.counters.sets += 1
+            await self._changed([changelog.entry_write(namespace, key, data, px)])
         except TierDown as exc:
             self._keep("k", namespace, [key], exc)
             st.write_failed(exc, namespace)
@@ -204,18 +219,23 @@ class AsyncTiered(AsyncRuntime):
             await self._ready()
             await self.redis.set_many(batch, self._announce("k", namespace, list(items)))
             st.counters.sets += len(batch)
+            changes = zip(items, batch, strict=True)
+            await self._changed(
+                [changelog.entry_write(namespace, k, d, p) for k, (_, d, p) in changes]
+            )
         except TierDown as exc:
             self._keep("k", namespace, list(items), exc)
             st.write_failed(exc, namespace)
 
     async def delete(self, namespace: str, keys: Sequence[str]) -> int:
         st = self.state
-        local = int(st.store.delete_many(prefix_of(namespace), list(keys)))
+        local = self.upper.delete(namespace, keys)
         try:
             await self._ready()
             rkeys = [st.rkey(namespace, k) for k in keys]
             removed = await self.redis.delete(rkeys, self._announce("k", namespace, keys))
             st.counters.deletes += removed
+            await self._changed([changelog.entry_op("k", namespace, keys)])
         except TierDown as exc:
             self._keep("k", namespace, keys, exc)
             st.write_failed(exc, namespace)
@@ -253,6 +273,7 @@ class AsyncTiered(AsyncRuntime):
             return _atomic.local_add(st, namespace, key, value, ttl)
         st.counters.sets += 1
         st.l1_store(namespace, key, value, ttl)
+        await self._changed([changelog.entry_write(namespace, key, data, px)])
         return True
 
     async def incr(self, namespace: str, key: str, delta: int) -> int:
@@ -295,6 +316,7 @@ class AsyncTiered(AsyncRuntime):
                 if int(await self.redis.script(self._fill_script, [rkey], args)):
                     st.counters.sets += 1
                     st.l1_store(namespace, key, value, new_ttl, tags)
+                    await self._changed([changelog.entry_write(namespace, key, data, px)])
                     return value
             raise _atomic.Contended(key)
         except TierDown as exc:
@@ -320,6 +342,7 @@ class AsyncTiered(AsyncRuntime):
             await self._ready()
             removed = await self.redis.scan_delete(_plan.key_pattern(st.prefix, namespace, pattern))
             await self._publish("p", namespace, [pattern])
+            await self._changed([changelog.entry_op("p", namespace, [pattern])])
         except TierDown as exc:
             self._keep("p", namespace, [pattern], exc)
             st.write_failed(exc, namespace)
@@ -328,11 +351,14 @@ class AsyncTiered(AsyncRuntime):
 
     async def clear(self, namespace: str | None) -> int:
         st = self.state
-        local = int(st.store.clear("" if namespace is None else prefix_of(namespace)))
+        local = self.upper.clear(namespace)
         try:
             await self._ready()
             removed = await self.redis.scan_delete(_plan.namespace_pattern(st.prefix, namespace))
             await self._publish("a" if namespace is None else "n", namespace or "", [])
+            await self._changed(
+                [changelog.entry_op("a" if namespace is None else "n", namespace or "", [])]
+            )
         except TierDown as exc:
             self._keep("a" if namespace is None else "n", namespace or "", [], exc)
             st.write_failed(exc, namespace or "")
@@ -414,6 +440,8 @@ class AsyncTiered(AsyncRuntime):
             await self.redis.scan_delete(where)
             st.apply(_plan.Message(st.origin, op, ns, ()))  # L1 too: it forgot the keys
             await self._publish(op, ns, ())
+        if op != "t":  # a bump logs itself
+            await self._changed([changelog.entry_op(op, ns, items)])
 
     async def _replay_quietly(self) -> None:
         """The subscriber's replay once Redis is back (a failure leaves it to the next call).
@@ -521,7 +549,17 @@ class AsyncTiered(AsyncRuntime):
             st.counters.fills_refused += 1
             return False
         st.counters.sets += 1
+        await self._changed([changelog.entry_write(namespace, key, data, px)])
         return True
+
+    async def _changed(self, entries: Sequence[list[Any]]) -> None:
+        """Appends what just reached Redis to the change log (`RedisOptions.change_log`); a
+        failed append is logged and counted, never raised (the change itself is done)."""
+        if self._log is not None and entries:
+            try:
+                await self.redis.eval(changelog.APPEND, [self._log.call(entries)])
+            except TierDown as exc:
+                self._log.failed(exc)
 
     async def _lock(self, namespace: str, key: str) -> bytes | bool | None:
         """Our token if we took the cross-process lock; False if another holder kept it until
@@ -575,3 +613,7 @@ class AsyncTiered(AsyncRuntime):
     async def close(self) -> None:
         await self._drain()
         await self.redis.close()
+
+
+if TYPE_CHECKING:  # mypy proves the link speaks the interface the caches call
+    _checked: type[AsyncDriver] = AsyncTiered

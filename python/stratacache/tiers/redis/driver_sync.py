@@ -12,16 +12,19 @@ import math
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..._log import logger
-from ..._options import prefix_of
+from ...backup import changelog
 from . import atomic as _atomic
 from . import plan as _plan
 from .common import Announce, Refused, TierDown
 from .executor_sync import SyncRedisTier
 from .runtime import SyncRuntime
 from .state import MISS, Load, Logged, TierState
+
+if TYPE_CHECKING:
+    from ..local import Driver
 
 __all__ = ["SyncTiered"]
 
@@ -31,11 +34,15 @@ MAX_UNANNOUNCED = 1000
 
 
 class SyncTiered(SyncRuntime):
-    """Read and write paths over the Redis executor."""
+    """Read and write paths over the Redis executor: the Redis link of the tier chain, below
+    `upper` (an `Driver`, checked by mypy at the end of this file)."""
 
     def __init__(self, state: TierState, redis: SyncRedisTier, lock_timeout: float | None) -> None:
         super().__init__()
         self.state = state
+        # The link above this one (L1 today): values read here are backfilled into it, and
+        # deletes and clears reach it first (tiers/chain.py says what a link provides).
+        self.upper = state.upper
         self.redis = redis
         self.lock_timeout = lock_timeout
         self._refreshing: set[bytes] = set()
@@ -47,6 +54,12 @@ class SyncTiered(SyncRuntime):
         self._unannounced: list[bytes] = []
         self._announcing = False
         state.on_recovered = lambda: self._from_thread(self._replay_quietly)
+        options = state.options
+        self._log = (
+            changelog.ChangeLog(state.prefix, options.change_log_max)
+            if options.change_log
+            else None
+        )
 
     # Reads ------------------------------------------------------------------------------------
     def read(self, namespace: str, key: str, *, allow_stale: bool = False) -> tuple[Any, bool]:
@@ -152,6 +165,7 @@ class SyncTiered(SyncRuntime):
         calls = [([k], [fresh]) for k in self.state.tag_keys(tags)]
         results = self.redis.eval(_plan.BUMP_TAG, calls, announce)
         self.state.repaired("tag version", sum(1 for r in results if int(r[1])))
+        self._changed([changelog.entry_op("t", "", tags, [int(r[0]) for r in results])])
 
     # Writes -----------------------------------------------------------------------------------
     def write(
@@ -184,6 +198,7 @@ class SyncTiered(SyncRuntime):
             self._ready()
             self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
             st.counters.sets += 1
+            self._changed([changelog.entry_write(namespace, key, data, px)])
         except TierDown as exc:
             self._keep("k", namespace, [key], exc)
             st.write_failed(exc, namespace)
@@ -201,18 +216,21 @@ class SyncTiered(SyncRuntime):
             self._ready()
             self.redis.set_many(batch, self._announce("k", namespace, list(items)))
             st.counters.sets += len(batch)
+            changes = zip(items, batch, strict=True)
+            self._changed([changelog.entry_write(namespace, k, d, p) for k, (_, d, p) in changes])
         except TierDown as exc:
             self._keep("k", namespace, list(items), exc)
             st.write_failed(exc, namespace)
 
     def delete(self, namespace: str, keys: Sequence[str]) -> int:
         st = self.state
-        local = int(st.store.delete_many(prefix_of(namespace), list(keys)))
+        local = self.upper.delete(namespace, keys)
         try:
             self._ready()
             rkeys = [st.rkey(namespace, k) for k in keys]
             removed = self.redis.delete(rkeys, self._announce("k", namespace, keys))
             st.counters.deletes += removed
+            self._changed([changelog.entry_op("k", namespace, keys)])
         except TierDown as exc:
             self._keep("k", namespace, keys, exc)
             st.write_failed(exc, namespace)
@@ -250,6 +268,7 @@ class SyncTiered(SyncRuntime):
             return _atomic.local_add(st, namespace, key, value, ttl)
         st.counters.sets += 1
         st.l1_store(namespace, key, value, ttl)
+        self._changed([changelog.entry_write(namespace, key, data, px)])
         return True
 
     def incr(self, namespace: str, key: str, delta: int) -> int:
@@ -292,6 +311,7 @@ class SyncTiered(SyncRuntime):
                 if int(self.redis.script(self._fill_script, [rkey], args)):
                     st.counters.sets += 1
                     st.l1_store(namespace, key, value, new_ttl, tags)
+                    self._changed([changelog.entry_write(namespace, key, data, px)])
                     return value
             raise _atomic.Contended(key)
         except TierDown as exc:
@@ -317,6 +337,7 @@ class SyncTiered(SyncRuntime):
             self._ready()
             removed = self.redis.scan_delete(_plan.key_pattern(st.prefix, namespace, pattern))
             self._publish("p", namespace, [pattern])
+            self._changed([changelog.entry_op("p", namespace, [pattern])])
         except TierDown as exc:
             self._keep("p", namespace, [pattern], exc)
             st.write_failed(exc, namespace)
@@ -325,11 +346,14 @@ class SyncTiered(SyncRuntime):
 
     def clear(self, namespace: str | None) -> int:
         st = self.state
-        local = int(st.store.clear("" if namespace is None else prefix_of(namespace)))
+        local = self.upper.clear(namespace)
         try:
             self._ready()
             removed = self.redis.scan_delete(_plan.namespace_pattern(st.prefix, namespace))
             self._publish("a" if namespace is None else "n", namespace or "", [])
+            self._changed(
+                [changelog.entry_op("a" if namespace is None else "n", namespace or "", [])]
+            )
         except TierDown as exc:
             self._keep("a" if namespace is None else "n", namespace or "", [], exc)
             st.write_failed(exc, namespace or "")
@@ -411,6 +435,8 @@ class SyncTiered(SyncRuntime):
             self.redis.scan_delete(where)
             st.apply(_plan.Message(st.origin, op, ns, ()))  # L1 too: it forgot the keys
             self._publish(op, ns, ())
+        if op != "t":  # a bump logs itself
+            self._changed([changelog.entry_op(op, ns, items)])
 
     def _replay_quietly(self) -> None:
         """The subscriber's replay once Redis is back (a failure leaves it to the next call).
@@ -516,7 +542,17 @@ class SyncTiered(SyncRuntime):
             st.counters.fills_refused += 1
             return False
         st.counters.sets += 1
+        self._changed([changelog.entry_write(namespace, key, data, px)])
         return True
+
+    def _changed(self, entries: Sequence[list[Any]]) -> None:
+        """Appends what just reached Redis to the change log (`RedisOptions.change_log`); a
+        failed append is logged and counted, never raised (the change itself is done)."""
+        if self._log is not None and entries:
+            try:
+                self.redis.eval(changelog.APPEND, [self._log.call(entries)])
+            except TierDown as exc:
+                self._log.failed(exc)
 
     def _lock(self, namespace: str, key: str) -> bytes | bool | None:
         """Our token if we took the cross-process lock; False if another holder kept it until
@@ -570,3 +606,7 @@ class SyncTiered(SyncRuntime):
     def close(self) -> None:
         self._drain()
         self.redis.close()
+
+
+if TYPE_CHECKING:  # mypy proves the link speaks the interface the caches call
+    _checked: type[Driver] = SyncTiered
