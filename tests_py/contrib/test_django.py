@@ -13,8 +13,8 @@ import stratacache
 
 pytest.importorskip("django")
 
-from stratacache.contrib.django import StrataCache  # noqa: E402
-from stratacache.contrib.django._config import close_shared  # noqa: E402
+from stratacache.contrib.django import StrataCache
+from stratacache.contrib.django._config import close_shared
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def location(request: pytest.FixtureRequest) -> str:
 
 
 def test_options_are_checked(backend: Callable[..., Any]) -> None:
-    with pytest.raises(stratacache.ConfigError, match="unknown OPTIONS.*max_entry"):
+    with pytest.raises(stratacache.ConfigError, match=r"unknown OPTIONS.*max_entry"):
         backend(OPTIONS={"max_entry": 5})
     with pytest.raises(stratacache.ConfigError, match="not both"):
         backend(OPTIONS={"MAX_ENTRIES": 5, "max_entries": 5})

@@ -14,11 +14,11 @@ stores references in L1 instead (faster; the codec encodes them for Redis).
 from __future__ import annotations
 
 import math
-import pickle
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..._extras import require
+from .._pickled import dumps, loads, same
 from ._config import cache_for, split_options
 
 _base = require("django.core.cache.backends.base", "django", "stratacache.contrib.django")
@@ -28,19 +28,6 @@ DEFAULT_TIMEOUT: Any = _base.DEFAULT_TIMEOUT
 __all__ = ["StrataCache"]
 
 _MISS: Any = object()
-
-
-def _dumps(value: Any) -> Any:
-    return value if type(value) is int else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-
-
-def _loads(data: Any) -> Any:
-    # Unpickles what this backend wrote: Redis is trusted as Django's RedisCache trusts it.
-    return data if type(data) is int else pickle.loads(data)
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 class StrataCache(BaseCache):  # type: ignore[misc]
@@ -65,8 +52,8 @@ class StrataCache(BaseCache):  # type: ignore[misc]
         kwargs, pickled = split_options(params.get("OPTIONS", {}))  # before Django reads them
         super().__init__(params)
         self._cache = cache_for(server or "", kwargs)
-        self._dumps = _dumps if pickled else _same
-        self._loads = _loads if pickled else _same
+        self._dumps = dumps if pickled else same
+        self._loads = loads if pickled else same
         self._blocks = self._cache._tier is not None  # a Redis tier: calls wait on sockets
 
     def _ttl(self, timeout: Any) -> float:
