@@ -3,8 +3,8 @@ per-user limit, binding, and the codec requirement. One body drives both classes
 
 from __future__ import annotations
 
+import asyncio
 import os
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -21,7 +21,9 @@ KEY = os.urandom(32)
 
 
 @pytest.fixture(params=["sync", "async"])
-async def make_store(request: pytest.FixtureRequest, redis_clean_url: str) -> AsyncIterator[Callable[..., Any]]:
+async def make_store(
+    request: pytest.FixtureRequest, redis_clean_url: str
+) -> AsyncIterator[Callable[..., Any]]:
     cls = SessionStore if request.param == "sync" else AsyncSessionStore
     made: list[Any] = []
 
@@ -42,7 +44,12 @@ async def test_lifecycle(make_store: Callable[..., Any]) -> None:
     assert isinstance(s, Session)
     assert len(s.id) == 43
     got = await call(store.get(s.id))
-    assert (got.user_id, got.data, got.ip, got.user_agent) == ("alice", {"cart": [1, 2]}, "10.0.0.1", "UA")
+    assert (got.user_id, got.data, got.ip, got.user_agent) == (
+        "alice",
+        {"cart": [1, 2]},
+        "10.0.0.1",
+        "UA",
+    )
     assert got.id == s.id
     assert await call(store.update(s.id, {"cart": [3]})) is True
     assert (await call(store.get(s.id))).data == {"cart": [3]}
@@ -56,7 +63,12 @@ async def test_lifecycle(make_store: Callable[..., Any]) -> None:
     assert await call(store.update(s.id, 1)) is False
     assert await call(store.touch(s.id)) is False
     stats = store.stats()
-    assert (stats.created, stats.revoked, stats.hits, stats.refused_missing) == (1, 1, 2, 2)  # update after revoke is refused too
+    assert (stats.created, stats.revoked, stats.hits, stats.refused_missing) == (
+        1,
+        1,
+        2,
+        2,
+    )  # update after revoke is refused too
 
 
 async def test_ttl_expires_and_sliding_extends(make_store: Callable[..., Any]) -> None:
@@ -65,10 +77,10 @@ async def test_ttl_expires_and_sliding_extends(make_store: Callable[..., Any]) -
     a = await call(sliding.create("u"))
     b = await call(fixed.create("v"))
     for _ in range(4):  # 1.2 s of use in all, each use within the TTL of the last
-        time.sleep(0.3)
+        await asyncio.sleep(0.3)
         assert await call(sliding.get(a.id)) is not None
     assert await call(fixed.get(b.id)) is None
-    time.sleep(0.8)
+    await asyncio.sleep(0.8)
     assert await call(sliding.get(a.id)) is None
     assert await call(sliding.list("u")) == []
 
@@ -123,7 +135,10 @@ def test_nothing_readable_reaches_redis(redis_clean_url: str) -> None:
     store = SessionStore(redis_clean_url, codec=stratacache.Codec(encryption_keys=KEY))
     s = store.create("alice@example.com", {"card": "4111-1111"}, ip="10.1.2.3")
     raw = redis.Redis.from_url(redis_clean_url)
-    dump = b"".join(k + b"".join(raw.hgetall(k).values()) if raw.type(k) == b"hash" else k for k in raw.keys("*"))
+    dump = b"".join(
+        k + b"".join(raw.hgetall(k).values()) if raw.type(k) == b"hash" else k
+        for k in raw.keys("*")
+    )
     raw.close()
     for secret in (s.id.encode(), b"4111-1111", b"alice@example.com", b"10.1.2.3"):
         assert secret not in dump

@@ -62,11 +62,13 @@ class Sampler:
 
 
 def _index_key(store: SessionStore) -> str:
-    return store._logic.user_key("alice")  # noqa: SLF001 - where the sampler looks
+    return store._logic.user_key("alice")
 
 
 def test_concurrent_logins_from_threads_never_exceed_the_limit(redis_clean_url: str) -> None:
-    store = SessionStore(redis_clean_url, codec=stratacache.Codec(encryption_keys=KEY), max_per_user=LIMIT)
+    store = SessionStore(
+        redis_clean_url, codec=stratacache.Codec(encryption_keys=KEY), max_per_user=LIMIT
+    )
     sampler = Sampler(redis_clean_url, _index_key(store))
     ids: list[str] = []
     lock = threading.Lock()
@@ -92,7 +94,9 @@ def test_concurrent_logins_from_threads_never_exceed_the_limit(redis_clean_url: 
 
 
 def test_concurrent_logins_from_processes_never_exceed_the_limit(redis_clean_url: str) -> None:
-    store = SessionStore(redis_clean_url, codec=stratacache.Codec(encryption_keys=KEY), max_per_user=LIMIT)
+    store = SessionStore(
+        redis_clean_url, codec=stratacache.Codec(encryption_keys=KEY), max_per_user=LIMIT
+    )
     sampler = Sampler(redis_clean_url, _index_key(store))
     args = [sys.executable, "-c", LOGINS, redis_clean_url, KEY.hex(), "50"]
     procs = [subprocess.Popen(args, stdout=subprocess.PIPE, text=True) for _ in range(4)]
@@ -117,7 +121,9 @@ def test_concurrent_logins_from_processes_never_exceed_the_limit(redis_clean_url
 
 
 def test_create_and_revoke_user_race_cleanly(redis_clean_url: str) -> None:
-    store = SessionStore(redis_clean_url, codec=stratacache.Codec(encryption_keys=KEY), max_per_user=5)
+    store = SessionStore(
+        redis_clean_url, codec=stratacache.Codec(encryption_keys=KEY), max_per_user=5
+    )
     failures: list[BaseException] = []
     created: list[str] = []
     halt = threading.Event()

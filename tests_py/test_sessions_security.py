@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 import traceback
 from collections.abc import Iterator
 
@@ -75,7 +76,12 @@ def test_ids_never_appear_in_logs_reprs_or_errors(
     caplog: pytest.LogCaptureFixture, fresh_redis_server: RedisServer
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    store = SessionStore(fresh_redis_server.url, codec=stratacache.Codec(encryption_keys=KEY), max_per_user=1, bind_ip=True)
+    store = SessionStore(
+        fresh_redis_server.url,
+        codec=stratacache.Codec(encryption_keys=KEY),
+        max_per_user=1,
+        bind_ip=True,
+    )
     s = store.create("alice", {"x": 1}, ip="10.0.0.1")
     later = store.create("alice", {"x": 2}, ip="10.0.0.1")  # evicts s
     texts = [repr(s), str(s), repr(later), f"{later}", repr(store), repr(store.list("alice"))]
@@ -97,8 +103,6 @@ def test_ids_never_appear_in_logs_reprs_or_errors(
 
 
 def test_concurrent_revoke_and_update_race_cleanly(store: SessionStore) -> None:
-    import threading
-
     sessions = [store.create("alice", 0) for _ in range(100)]
     results: list[object] = []
     failures: list[BaseException] = []

@@ -29,7 +29,7 @@ from typing import Any
 
 import msgpack
 import redis
-from _harness import Case, Options, parse_options, print_table, run_case, write_results
+from _harness import Case, parse_options, print_table, run_case, write_results
 
 from stratacache.patterns import WriteBehind
 from stratacache.testing.redis_servers import RedisServer
@@ -79,7 +79,7 @@ def plain_runners(client: Any, writes: list[tuple[str, dict[str, str]]]) -> tupl
     return timed(pipeline), timed(one_by_one)
 
 
-def end_to_end(opts: Options, stream_url: str, store: Any, n: int) -> Case:
+def end_to_end(stream_url: str, store: Any, n: int) -> Case:
     writes = values(n)
 
     def apply(items: dict[str, Any]) -> None:
@@ -109,23 +109,23 @@ def end_to_end(opts: Options, stream_url: str, store: Any, n: int) -> Case:
     return case
 
 
-def enqueue_replicated(opts: Options, primary_url: str, n: int) -> Case:
+def enqueue_replicated(primary_url: str, n: int) -> Case:
     writes = values(n)
-    wb = WriteBehind(primary_url, lambda items: None, name="bench-r", batch=BATCH, partitions=1)
-    assert wb._appender.replicas == 1  # noqa: SLF001 - the case is about WAIT
+    wb = WriteBehind(primary_url, lambda _items: None, name="bench-r", batch=BATCH, partitions=1)
+    assert wb._appender.replicas == 1
     raw = redis.Redis.from_url(primary_url)
 
     def ours() -> None:
         for k, v in writes:
             wb.set(k, v)
         raw.delete("sc:wb:{bench-r:0}")  # the next round starts from an empty stream
-        wb._ensure_groups()  # noqa: SLF001
+        wb._ensure_groups()
 
     def ours_many() -> None:
         for start in range(0, len(writes), BATCH):
             wb.set_many(dict(writes[start : start + BATCH]))
         raw.delete("sc:wb:{bench-r:0}")
-        wb._ensure_groups()  # noqa: SLF001
+        wb._ensure_groups()
 
     case = Case("enqueue-replicated", n, params={"value": "100B dict", "replicas": 1})
     case.add("stratacache WriteBehind set (XADD + WAIT 1)", timed(ours), ours=True)
@@ -158,7 +158,10 @@ def main() -> int:
             time.sleep(0.05)
         probe.close()
         rows = []
-        for case in (end_to_end(opts, streams.url, store, n), enqueue_replicated(opts, primary.url, n)):
+        for case in (
+            end_to_end(streams.url, store, n),
+            enqueue_replicated(primary.url, n),
+        ):
             case.params["placement"] = placement
             got = run_case(case, opts)
             for row in got:

@@ -16,7 +16,9 @@ from stratacache.patterns import AsyncWriteBehind, WriteBehind
 from .conftest import RedisStore
 
 
-def test_set_is_durable_before_any_worker_runs(redis_clean_url: str, record_store: RedisStore) -> None:
+def test_set_is_durable_before_any_worker_runs(
+    redis_clean_url: str, record_store: RedisStore
+) -> None:
     with stratacache.Cache(redis=redis_clean_url) as cache, WriteBehind(cache, record_store) as wb:
         for i in range(50):
             wb.set(f"k{i}", i)
@@ -138,7 +140,7 @@ def test_arguments_are_checked(redis_clean_url: str, record_store: RedisStore) -
         WriteBehind(redis_clean_url, record_store, name="a{b}")
     with pytest.raises(ConfigError, match="no Redis tier"):
         WriteBehind(stratacache.Cache(), record_store)
-    with pytest.raises(TypeError, match="AsyncWriteBehind|AsyncCache"):
+    with pytest.raises(TypeError, match=r"AsyncWriteBehind|AsyncCache"):
         WriteBehind(stratacache.AsyncCache(), record_store)
     wb = WriteBehind(redis_clean_url, record_store)
     with pytest.raises(TypeError, match="key"):

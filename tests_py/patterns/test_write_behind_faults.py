@@ -122,7 +122,7 @@ def test_sentinel_failover_loses_no_acknowledged_write(
 ) -> None:
     group = redis_sentinel_clean
     wb = WriteBehind(group.url, record_store, name="failover", batch=50, timeout=20)
-    assert wb._appender.replicas == 1  # noqa: SLF001 - replicas seen: each write is WAITed
+    assert wb._appender.replicas == 1
     wb.start(threads=2)
     writer = Writer(wb, "f")
     writer.thread.start()
@@ -138,7 +138,10 @@ def test_sentinel_failover_loses_no_acknowledged_write(
     wb.flush(timeout=60)
     wb.close()
     group.heal()
-    assert report("sentinel failover, primary kill -9", writer.acked, record_store, writer.refused) == 0
+    assert (
+        report("sentinel failover, primary kill -9", writer.acked, record_store, writer.refused)
+        == 0
+    )
 
 
 @pytest.mark.failover

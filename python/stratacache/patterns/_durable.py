@@ -78,10 +78,10 @@ class StreamAppender:
     def _attempt(self, entries: list[tuple[str, dict[str, bytes]]]) -> list[str]:
         if not self.replicas and len(entries) == 1:  # one round trip without pipeline costs
             stream, fields = entries[0]
-            return [_text(self.client.xadd(stream, fields))]  # type: ignore[arg-type]
+            return [_text(self.client.xadd(stream, fields))]
         pipe = self.client.pipeline(transaction=False)
         for stream, fields in entries:
-            pipe.xadd(stream, fields)  # type: ignore[arg-type]
+            pipe.xadd(stream, fields)
         if self.replicas:
             pipe.execute_command("WAIT", self.replicas, self.wait_ms)
         result = pipe.execute()

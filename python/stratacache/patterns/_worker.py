@@ -67,7 +67,9 @@ class PartitionWorker:
         now = time.monotonic()
         pipe = self.client.pipeline(transaction=False)
         for i in range(self.layout.partitions):
-            self._lease(keys=[self.layout.lease(i)], args=[self.consumer, self.lease_ms], client=pipe)
+            self._lease(
+                keys=[self.layout.lease(i)], args=[self.consumer, self.lease_ms], client=pipe
+            )
         got = pipe.execute()
         return [i for i, r in enumerate(got) if int(r) and now >= self.not_before[i]]
 
@@ -95,7 +97,7 @@ class PartitionWorker:
         got = self._read(streams, self.batch, block_ms)
         if got and self.max_delay > 0 and sum(len(v) for v in got.values()) < self.batch:
             time.sleep(self.max_delay)  # let a short batch fill before paying a store call
-            more = self._read({s: ">" for s in got}, self.batch, 0)
+            more = self._read(dict.fromkeys(got, ">"), self.batch, 0)
             for s, extra in more.items():
                 got.setdefault(s, []).extend(extra)
         index = {self.layout.stream(i): i for i in held}

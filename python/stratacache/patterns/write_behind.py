@@ -10,6 +10,7 @@ once, and a store must accept a repeated write. Durability against failovers: `_
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -17,13 +18,16 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._options import TTL, check_bound, check_positive, require_callable, require_type
 from ..errors import ConfigError
 from ._durable import StreamAppender, replica_count, reset_pool
 from ._stream import GROUP, Layout, entry_fields
 from ._worker import PartitionWorker, stats_fields
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["WriteBehind", "WriteBehindStats"]
 
@@ -125,7 +129,7 @@ class WriteBehind:
         self._codec = access.codec if access.codec is not None else _default_codec()
         self._layout = Layout(access.key_prefix, name, partitions)
         self._store = store
-        self._options = {"batch": batch, "max_delay": float(max_delay), "retries": retries}
+        self._batch, self._max_delay, self._retries = batch, float(max_delay), retries
         self._lease_ms = max(100, int(lease * 1000))
         if replicas is None:
             replicas = min(1, replica_count(self._client))
@@ -155,7 +159,9 @@ class WriteBehind:
         """
         require_type(key, str, "key", "a str")
         data = self._codec.encode(key, value)
-        self._appender.append(self._layout.stream(self._layout.partition(key)), entry_fields(key, data))
+        self._appender.append(
+            self._layout.stream(self._layout.partition(key)), entry_fields(key, data)
+        )
         if self._cache is not None:
             try:
                 self._cache.set(key, value, ttl)
@@ -196,7 +202,9 @@ class WriteBehind:
             self._codec.decode,
             consumer=consumer,
             lease_ms=self._lease_ms,
-            **self._options,
+            batch=self._batch,
+            max_delay=self._max_delay,
+            retries=self._retries,
         )
 
     def work(self, stop: threading.Event | None = None, *, duration: float | None = None) -> int:
@@ -216,10 +224,8 @@ class WriteBehind:
                     reset_pool(self._client)
                     stop.wait(0.05)
         finally:
-            try:
+            with contextlib.suppress(redis.RedisError, OSError):  # the lease runs out anyway
                 worker.release()
-            except (redis.RedisError, OSError):
-                pass  # the lease runs out by itself
         return handled
 
     def start(self, threads: int = 1) -> None:
@@ -308,7 +314,7 @@ class WriteBehind:
         if self._access.owned:
             self._client.close()
 
-    def __enter__(self) -> WriteBehind:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -31,10 +31,12 @@ class AsyncWriteBehind:
         timeout = float(options.get("timeout", 10.0))
         access = redis_access(cache, asyncio=True, socket_timeout=max(1.0, min(timeout, 5.0)))
         self._access = access
-        inner = self._sync._appender  # noqa: SLF001 - same pipeline, same replica rule
-        self._appender = AsyncStreamAppender(access.client, inner.replicas, inner.wait_ms / 1000, timeout)
-        self._codec = self._sync._codec  # noqa: SLF001
-        self._layout = self._sync._layout  # noqa: SLF001
+        inner = self._sync._appender
+        self._appender = AsyncStreamAppender(
+            access.client, inner.replicas, inner.wait_ms / 1000, timeout
+        )
+        self._codec = self._sync._codec
+        self._layout = self._sync._layout
 
     async def set(self, key: str, value: Any, ttl: TTL = None) -> None:
         """See `WriteBehind.set`."""

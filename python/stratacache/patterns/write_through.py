@@ -41,7 +41,7 @@ class WriteThroughStats:
 class _Counters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.values = {f: 0 for f in WriteThroughStats.__dataclass_fields__}
+        self.values = dict.fromkeys(WriteThroughStats.__dataclass_fields__, 0)
 
     def add(self, name: str) -> None:
         with self._lock:

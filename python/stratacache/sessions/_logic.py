@@ -124,6 +124,7 @@ class Logic:
         self,
         prefix: str,
         codec: Any,
+        *,
         ttl: float,
         sliding: bool,
         max_per_user: int | None,
@@ -198,7 +199,8 @@ class Logic:
         return sid, key, blob, Session(uid, data, now, addr, agent, id=sid)
 
     def reseal(self, key: str, record: dict[str, Any], data: Any) -> bytes:
-        return self.codec.encode(key, {**record, "d": data})
+        blob: bytes = self.codec.encode(key, {**record, "d": data})
+        return blob
 
     def open(self, key: str, blob: bytes | None) -> dict[str, Any] | None:
         """The record in `blob`, or None (missing or corrupt; counted)."""
@@ -236,4 +238,6 @@ class Logic:
 def _same(bound: object, given: str | None) -> bool:
     if not isinstance(bound, str) or given is None:
         return False
-    return hmac.compare_digest(bound.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))
+    return hmac.compare_digest(
+        bound.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass")
+    )

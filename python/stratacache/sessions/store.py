@@ -59,11 +59,11 @@ class _Base:
         self._logic = Logic(
             access.key_prefix,
             access.codec if codec is None else codec,
-            ttl,
-            sliding,
-            max_per_user,
-            bind_ip,
-            bind_user_agent,
+            ttl=ttl,
+            sliding=sliding,
+            max_per_user=max_per_user,
+            bind_ip=bind_ip,
+            bind_user_agent=bind_user_agent,
         )
         self._access = access
         self._client = access.client
@@ -90,7 +90,12 @@ class SessionStore(_Base):
     __doc__ = "Server-side sessions in Redis (sync).\n" + _DOC_ARGS
 
     def create(
-        self, user_id: str, data: Any = None, *, ip: str | None = None, user_agent: str | None = None
+        self,
+        user_id: str,
+        data: Any = None,
+        *,
+        ip: str | None = None,
+        user_agent: str | None = None,
     ) -> Session:
         """A new session of `user_id` holding `data` (encrypted in Redis).
 
@@ -141,12 +146,16 @@ class SessionStore(_Base):
         if record is None or not logic.admits(record, ip, user_agent):
             return False
         ttl = logic.ttl_ms if logic.sliding else 0
-        return bool(self._scripts["update"](keys=[key], args=[logic.reseal(key, record, data), ttl]))
+        return bool(
+            self._scripts["update"](keys=[key], args=[logic.reseal(key, record, data), ttl])
+        )
 
     def touch(self, session_id: str) -> bool:
         """Restarts the TTL of a live session; False if there is none."""
         key = self._logic.key_of(session_id)
-        return key is not None and bool(self._scripts["touch"](keys=[key], args=[self._logic.ttl_ms]))
+        return key is not None and bool(
+            self._scripts["touch"](keys=[key], args=[self._logic.ttl_ms])
+        )
 
     def revoke(self, session_id: str) -> bool:
         """Ends a session; True if it was live. A revoked id is refused from then on."""
@@ -182,12 +191,20 @@ class SessionStore(_Base):
 
 
 class AsyncSessionStore(_Base):
-    __doc__ = "Server-side sessions in Redis, for asyncio: `SessionStore`'s methods, awaited.\n" + _DOC_ARGS
+    __doc__ = (
+        "Server-side sessions in Redis, for asyncio: `SessionStore`'s methods, awaited.\n"
+        + _DOC_ARGS
+    )
 
     _asyncio = True
 
     async def create(
-        self, user_id: str, data: Any = None, *, ip: str | None = None, user_agent: str | None = None
+        self,
+        user_id: str,
+        data: Any = None,
+        *,
+        ip: str | None = None,
+        user_agent: str | None = None,
     ) -> Session:
         """See `SessionStore.create`."""
         logic = self._logic

@@ -71,12 +71,16 @@ def redis_access(
                 msg = "this cache's Redis client has no twin of the flavour asked for"
                 raise ConfigError(msg)
             return RedisAccess(client, prefix, codec, owned=False, kind="client")
-        return _made(target, options, asyncio, socket_timeout, prefix, codec)
+        return _made(
+            target, options, asyncio=asyncio, timeout=socket_timeout, prefix=prefix, codec=codec
+        )
     if isinstance(source, str):
         options = RedisOptions()
         target, options = parse_url(source, options)
         prefix = options.key_prefix if key_prefix is None else key_prefix
-        return _made(target, options, asyncio, socket_timeout, prefix, None)
+        return _made(
+            target, options, asyncio=asyncio, timeout=socket_timeout, prefix=prefix, codec=None
+        )
     check_client(source, asyncio=asyncio)
     prefix = "sc:" if key_prefix is None else key_prefix
     return RedisAccess(source, prefix, None, owned=False, kind="client")
@@ -85,15 +89,16 @@ def redis_access(
 def _made(
     target: RedisTarget,
     options: RedisOptions,
+    *,
     asyncio: bool,
-    socket_timeout: float,
+    timeout: float,
     prefix: str,
     codec: Any,
 ) -> RedisAccess:
     own = options.replace(
-        socket_timeout=socket_timeout,
+        socket_timeout=timeout,
         call_timeout=None,
-        connect_timeout=max(options.connect_timeout, min(socket_timeout, 2.0)),
+        connect_timeout=max(options.connect_timeout, min(timeout, 2.0)),
     )
     client = async_client(target, own) if asyncio else sync_client(target, own)
     return RedisAccess(client, prefix, codec, owned=True, kind=target.kind)
