@@ -144,33 +144,54 @@ def test_sentinel_failover_loses_no_acknowledged_write(
     )
 
 
+def write_all(wb: WriteBehind, prefix: str, n: int) -> tuple[dict[str, int], int]:
+    """`n` writes through `wb`: the acknowledged ones, and how many raised."""
+    acked: dict[str, int] = {}
+    refused = 0
+    for i in range(n):
+        try:
+            wb.set(f"{prefix}{i}", i)
+        except TierUnavailableError:
+            refused += 1
+        else:
+            acked[f"{prefix}{i}"] = i
+    return acked, refused
+
+
 @pytest.mark.failover
 def test_paused_old_primary_does_not_lose_acknowledged_writes(
     redis_sentinel_clean: RedisSentinelGroup, record_store: RedisStore
 ) -> None:
     group = redis_sentinel_clean
     idle = WriteBehind(group.url, record_store, name="paused", timeout=20)
-    idle.set("warm", 0)  # leaves a pooled connection to the primary, idle through the fault
-    acked = {"warm": 0}
+    # The control: the same pipeline trusting a plain OK (no WAIT), on its own streams.
+    trusting = WriteBehind(group.url, record_store, name="trusting", timeout=20, replicas=0)
+    idle.set("warm", 0)  # each leaves a pooled connection to the primary, idle through it
+    trusting.set("warm-t", 0)
     old = group.primary
     old.pause()
     try:
         group.wait_for_failover(previous=old.address)
     finally:
         old.resume()
-    refused = 0
-    for i in range(100):  # the old primary believes it is primary for a while now
-        try:
-            idle.set(f"p{i}", i)
-        except TierUnavailableError:
-            refused += 1
-        else:
-            acked[f"p{i}"] = i
+    # The old primary believes it is primary for a while now: it takes both writers' XADDs.
+    control, _ = write_all(trusting, "t", 100)
+    acked, refused = write_all(idle, "p", 100)
+    acked["warm"] = 0
     retried = idle.stats().append_retries
-    drain = WriteBehind(group.url, record_store, name="paused", timeout=20)
-    drain.flush(timeout=60)
-    drain.close()
+    group.heal()  # the old primary is a replica again: what it alone took is gone
+    for name in ("paused", "trusting"):
+        drain = WriteBehind(group.url, record_store, name=name, timeout=20)
+        drain.flush(timeout=60)
+        drain.close()
     idle.close()
-    group.heal()
-    sys.stdout.write(f"\n[write-behind durability] paused primary: appends retried={retried}\n")
+    trusting.close()
+    values = record_store.values()
+    control_lost = sum(1 for k in control if k not in values)
+    sys.stdout.write(
+        f"\n[write-behind durability] paused primary: appends retried={retried}; without WAIT "
+        f"{control_lost} of {len(control)} acknowledged writes were lost\n"
+    )
+    assert retried >= 1  # the deposed primary's OK was seen, and not trusted
+    assert control_lost > 0  # the fault really happened: a plain OK lost writes
     assert report("old primary SIGSTOP then SIGCONT", acked, record_store, refused) == 0
