@@ -209,3 +209,26 @@ async def test_async_set_many(redis_clean_url: str, record_store: RedisStore) ->
         assert len(record_store.values()) == 30
     finally:
         await wb.close()
+
+
+def test_a_worker_that_lost_its_lease_applies_nothing(
+    redis_clean_url: str, record_store: RedisStore
+) -> None:
+    wb = WriteBehind(redis_clean_url, record_store, partitions=1, lease=0.2)
+    for i in range(10):
+        wb.set(f"k{i}", i)
+    slow = wb.worker()
+    assert slow.held() == [0]
+    raw = redis.Redis.from_url(redis_clean_url)
+    got = raw.xreadgroup("workers", slow.consumer, {"sc:wb:{default:0}": ">"}, count=10)
+    entries = got[0][1]
+    # The slow worker stalls past its lease; another takes the partition meanwhile.
+    raw.set("sc:wb:{default:0}:lease", "someone-else", px=10_000)
+    slow.lease_until[0] = 0.0  # what the clock would say after the stall
+    assert slow._handle(0, entries) == 0
+    assert record_store.values() == {}
+    raw.delete("sc:wb:{default:0}:lease")
+    wb.flush(timeout=20)  # the pending entries are claimed and applied by the next holder
+    assert len(record_store.values()) == 10
+    raw.close()
+    wb.close()

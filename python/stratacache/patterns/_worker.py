@@ -59,6 +59,7 @@ class PartitionWorker:
         self.retries = retries
         self.lease_ms = lease_ms
         self.not_before = [0.0] * layout.partitions
+        self.lease_until = [0.0] * layout.partitions
         self._lease = client.register_script(LEASE)
         self._release = client.register_script(RELEASE)
 
@@ -71,7 +72,22 @@ class PartitionWorker:
                 keys=[self.layout.lease(i)], args=[self.consumer, self.lease_ms], client=pipe
             )
         got = pipe.execute()
+        # A lease is trusted for half its TTL from before the renewal was sent; past that,
+        # `still_held` renews it again before a store call (a slow pass must not apply a
+        # batch of a partition another worker took meanwhile).
+        fresh = now + self.lease_ms / 2000
+        for i, r in enumerate(got):
+            self.lease_until[i] = fresh if int(r) else 0.0
         return [i for i, r in enumerate(got) if int(r) and now >= self.not_before[i]]
+
+    def still_held(self, i: int) -> bool:
+        """Whether partition i's lease is still ours (renewing it if it is getting old)."""
+        now = time.monotonic()
+        if now < self.lease_until[i]:
+            return True
+        held = int(self._lease(keys=[self.layout.lease(i)], args=[self.consumer, self.lease_ms]))
+        self.lease_until[i] = now + self.lease_ms / 2000 if held else 0.0
+        return bool(held)
 
     def release(self) -> None:
         for i in range(self.layout.partitions):
@@ -116,6 +132,8 @@ class PartitionWorker:
         return out
 
     def _handle(self, i: int, raw: list[Any]) -> int:
+        if not self.still_held(i):
+            return 0  # another worker took the partition; it claims these entries itself
         entries, bad = parse_entries(raw)
         if bad:
             self._ack(i, bad, applied=0)
