@@ -96,7 +96,8 @@ class WriteBehind:
             after a worker dies).
 
     Raises:
-        ConfigError: a bound is not positive, the name is invalid, or the cache has no tier.
+        ConfigError: a bound is not positive, the name is invalid, the cache has no tier, or
+            its Redis is a Cluster (not supported).
         TypeError: an argument has the wrong type.
     """
 
@@ -115,7 +116,7 @@ class WriteBehind:
         lease: float = 5.0,
         _for: str = "WriteBehind",
     ) -> None:
-        from ..tiers.redis.access import redis_access  # noqa: PLC0415
+        from ..tiers.redis.access import redis_access, refuse_cluster  # noqa: PLC0415
 
         require_callable(store, "store", "a function {key: value} -> None")
         _check_common(name, batch, max_delay, retries)
@@ -124,6 +125,8 @@ class WriteBehind:
         check_positive(lease, "lease")
         self._cache = _cache_of(cache, _for) if _for == "WriteBehind" else None
         access = redis_access(cache, asyncio=False, socket_timeout=max(1.0, min(timeout, 5.0)))
+        # Workers read several partitions in one XREADGROUP, and WAIT is per node.
+        refuse_cluster(access, "WriteBehind")
         self._access = access
         self._client = access.client
         self._codec = access.codec if access.codec is not None else _default_codec()

@@ -31,7 +31,8 @@ _DOC_ARGS = """
         key_prefix: prefix of the store's Redis keys (default: the cache's, or "sc:").
 
     Raises:
-        ConfigError: no encrypting codec, a bound is not positive, or a malformed URL.
+        ConfigError: no encrypting codec, a bound is not positive, a malformed URL, or a
+            Redis Cluster (not supported).
         TypeError: an argument has the wrong type.
 """
 
@@ -51,11 +52,13 @@ class _Base:
         codec: Any = None,
         key_prefix: str | None = None,
     ) -> None:
-        from ..tiers.redis.access import redis_access  # noqa: PLC0415
+        from ..tiers.redis.access import redis_access, refuse_cluster  # noqa: PLC0415
 
         access = redis_access(
             cache_or_url, asyncio=self._asyncio, socket_timeout=1.0, key_prefix=key_prefix
         )
+        # Its scripts touch the session keys a user's index names: one node must hold them all.
+        refuse_cluster(access, type(self).__name__)
         self._logic = Logic(
             access.key_prefix,
             access.codec if codec is None else codec,

@@ -16,7 +16,7 @@ from ...errors import ConfigError
 from .clients import async_client, check_client, sync_client
 from .config import RedisOptions, RedisTarget, parse_url
 
-__all__ = ["RedisAccess", "redis_access"]
+__all__ = ["RedisAccess", "redis_access", "refuse_cluster"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def redis_access(
         raise ConfigError(msg)
     codec = None
     if parts is not None:
-        tier = source._tier  # noqa: SLF001 - this module is the documented door
+        tier = source._tier
         codec = tier.codec_for(source.namespace)
         options: RedisOptions = parts.options
         prefix = options.key_prefix if key_prefix is None else key_prefix
@@ -84,6 +84,15 @@ def redis_access(
     check_client(source, asyncio=asyncio)
     prefix = "sc:" if key_prefix is None else key_prefix
     return RedisAccess(source, prefix, None, owned=False, kind="client")
+
+
+def refuse_cluster(access: RedisAccess, what: str) -> None:
+    """ConfigError if `access` is on a Redis Cluster, which `what` does not support."""
+    if access.kind == "cluster" or type(access.client).__name__ == "RedisCluster":
+        if access.owned and not type(access.client).__module__.startswith("redis.asyncio"):
+            access.client.close()  # an asyncio client has not connected yet
+        msg = f"{what} runs on standalone or Sentinel Redis, not on a Cluster"
+        raise ConfigError(msg)
 
 
 def _made(
