@@ -158,3 +158,17 @@ def test_arguments_are_checked(redis_clean_url: str) -> None:
     with pytest.raises(ValueError, match="longer"):
         store.create("u" * 5000)
     store.close()
+
+
+def test_a_redis_py_client_is_accepted(redis_clean_url: str) -> None:
+    client = redis.Redis.from_url(redis_clean_url)
+    store = SessionStore(client, codec=stratacache.Codec(encryption_keys=KEY))
+    s = store.create("alice", 1)
+    assert store.get(s.id) is not None
+    store.close()  # not ours: the client stays usable
+    assert client.ping()
+    client.close()
+    decoding = redis.Redis.from_url(redis_clean_url, decode_responses=True)
+    with pytest.raises(ConfigError, match="decode_responses"):
+        SessionStore(decoding, codec=stratacache.Codec(encryption_keys=KEY))
+    decoding.close()

@@ -82,6 +82,10 @@ def redis_access(
             target, options, asyncio=asyncio, timeout=socket_timeout, prefix=prefix, codec=None
         )
     check_client(source, asyncio=asyncio)
+    pool = getattr(source, "connection_pool", None)
+    if getattr(pool, "connection_kwargs", {}).get("decode_responses"):
+        msg = "the redis-py client must return bytes: build it without decode_responses=True"
+        raise ConfigError(msg)
     prefix = "sc:" if key_prefix is None else key_prefix
     return RedisAccess(source, prefix, None, owned=False, kind="client")
 
