@@ -47,6 +47,7 @@ RENAMES = [
     (r"\bAsyncRuntime\b", "SyncRuntime"),
     (r"\bAsyncRedisTier\b", "SyncRedisTier"),
     (r"\bAsyncTiered\b", "SyncTiered"),
+    (r"\bAsyncDriver\b", "Driver"),
     (r"\.executor_async\b", ".executor_sync"),
     (r"redis\.asyncio client", "sync redis-py client"),
     (r"The asyncio driver", "The sync driver"),

@@ -222,7 +222,7 @@ class CacheBase:
             default_ttl=self._default_ttl,
             stale_ttl=stale,
             early_refresh=early_refresh,
-            l1_setter=self._local.setter,
+            upper=self._local,  # the link above Redis: L1
             stale_if_error=stale_if_error or None,
         )
         self._make_driver(parts, lock_timeout)

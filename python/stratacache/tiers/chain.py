@@ -1,15 +1,34 @@
 """What every tier of a cache's chain shares: the miss marker, a cached function's load
-request, tag and key-pattern validation, and the L1 pattern drop (no I/O, no Redis).
+request, tag and key-pattern validation, the L1 pattern drop (no I/O, no Redis), and the
+contract between two links (`UpperLink`).
 
-The chain is L1 (`tiers/local.py`), then the lower tiers in order (today `tiers/redis/`); each
-link speaks the same driver interface, and these helpers are what they have in common.
+The chain is L1 (`tiers/local.py`), then the lower tiers in order (today `tiers/redis/`). A
+cache holds one driver, the lowest link, and calls it through `local.Driver` (`AsyncDriver`
+in an AsyncCache); each link's calls cover its own tier and every link above it, so the
+lowest link's calls cover the whole chain. A tiered link holds the link above it as `upper`
+(the Redis link: `TierState.upper`, read by `SyncTiered`/`AsyncTiered`) and reaches it only
+through `UpperLink`: values it reads or writes are backfilled with `upper.fill`, and deletes,
+clears and pattern invalidations (its own and those other processes announce) go to
+`upper.delete`/`upper.clear`/`upper.invalidate_pattern` before its own tier.
+
+Inserting a link, e.g. a disk tier between L1 and Redis, therefore changes no cache:
+
+1. The new link implements `UpperLink` (for the link below it) and `local.Driver` /
+   `local.AsyncDriver` (for the cache, when it is the lowest link): each call does its own
+   tier's part and passes the call on to its own `upper`, the L1 `LocalDriver`. Its `read`
+   looks in its tier (the cache has looked in L1 already) and on a hit `fill`s its upper.
+2. `UpperLink` calls are plain calls, also from AsyncTiered and from the subscriber thread:
+   they must not block on the network (L1 and a local disk do not) and must be thread-safe.
+3. Where the chain is built (`_base.CacheBase._attach_tier`), the new link gets the L1 link
+   as its `upper` and is handed to `TierState(upper=...)` in place of the L1 link. mypy checks
+   each link against these protocols with a module-level `_checked: type[...] = Link`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from .._options import NAMESPACE_SEP, prefix_of, require_type
 from ..errors import ConfigError
@@ -17,6 +36,7 @@ from ..errors import ConfigError
 __all__ = [
     "MISS",
     "Load",
+    "UpperLink",
     "check_items",
     "check_tags",
     "drop_matching",
@@ -40,6 +60,30 @@ class Load(NamedTuple):
 
 
 _MAX_TAGS = 64
+
+
+class UpperLink(Protocol):
+    """What a link of the chain needs from the link above it (L1's `LocalDriver` today).
+
+    Each call covers the upper link's own tier and every link above it; all are plain calls
+    (no await), safe from any thread, that never wait on the network.
+    """
+
+    def fill(self, namespace: str, key: str, value: Any, ttl: float | None) -> None:
+        """Keeps a value the lower link read or wrote (ttl in seconds, math.inf: none)."""
+        ...
+
+    def delete(self, namespace: str, keys: Sequence[str]) -> int:
+        """Removes `keys`; returns how many were present."""
+        ...
+
+    def clear(self, namespace: str | None) -> int:
+        """Removes `namespace`'s entries (None: all); returns how many."""
+        ...
+
+    def invalidate_pattern(self, namespace: str, pattern: str) -> int:
+        """Removes `namespace`'s keys matching the Redis glob `pattern`; returns how many."""
+        ...
 
 
 def glob_escape(text: str) -> str:

@@ -22,8 +22,9 @@ from .redis.atomic import incremented
 
 if TYPE_CHECKING:
     from .._core import Store
+    from .chain import UpperLink
 
-__all__ = ["AsyncLocalDriver", "Driver", "LocalDriver", "tags_need_tier"]
+__all__ = ["AsyncDriver", "AsyncLocalDriver", "Driver", "LocalDriver", "tags_need_tier"]
 
 Setter = Callable[..., None]
 
@@ -37,7 +38,8 @@ class Driver(Protocol):
     none (the decorator then calls the function and stores the result in L1 itself).
     """
 
-    load: Callable[..., Any] | None
+    @property
+    def load(self) -> Callable[..., Any] | None: ...
 
     def read(self, namespace: str, key: str) -> tuple[Any, bool]: ...
     def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]: ...
@@ -56,6 +58,31 @@ class Driver(Protocol):
     def close(self) -> None: ...
 
 
+class AsyncDriver(Protocol):
+    """What AsyncCache asks of its driver: `Driver`'s calls as coroutines."""
+
+    @property
+    def load(self) -> Callable[..., Any] | None: ...
+
+    async def read(self, namespace: str, key: str) -> tuple[Any, bool]: ...
+    async def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]: ...
+    async def remaining(self, namespace: str, key: str) -> float | None: ...
+    async def write(
+        self, namespace: str, key: str, value: Any, ttl: float | None, *, tags: Sequence[str]
+    ) -> None: ...
+    async def write_many(
+        self, namespace: str, items: Mapping[str, Any], ttl: float | None
+    ) -> None: ...
+    async def delete(self, namespace: str, keys: Sequence[str]) -> int: ...
+    async def add(self, namespace: str, key: str, value: Any, ttl: float | None) -> bool: ...
+    async def incr(self, namespace: str, key: str, delta: int) -> int: ...
+    async def touch(self, namespace: str, key: str, ttl: float | None) -> bool: ...
+    async def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None: ...
+    async def invalidate_pattern(self, namespace: str, pattern: str) -> int: ...
+    async def clear(self, namespace: str | None) -> int: ...
+    async def close(self) -> None: ...
+
+
 def tags_need_tier() -> None:
     msg = "tags need a Redis tier (Cache(redis=...)): L1-only caches have no tag versions"
     raise ConfigError(msg)
@@ -64,7 +91,8 @@ def tags_need_tier() -> None:
 class LocalDriver:
     """L1 only: nothing below it to read, writes and deletes reach the store alone.
 
-    Also the L1 of a tiered cache: its `setter` is what the tiered driver backfills through.
+    Also the L1 link of a tiered cache, the `upper` of the link below (`chain.UpperLink`):
+    the tiered driver backfills through its `fill` and deletes and clears through it.
     """
 
     load = None  # no lower tier to load through
@@ -103,6 +131,10 @@ class LocalDriver:
             store.set(prefix, key, value, max(weight, 1), default_ttl if ttl is None else ttl)
 
         return set_weighed
+
+    def fill(self, namespace: str, key: str, value: Any, ttl: float | None) -> None:
+        """Keeps in L1 a value a lower link read or wrote (its tags are that link's business)."""
+        self.setter(namespace)(key, value, ttl)
 
     def read(self, namespace: str, key: str) -> tuple[Any, bool]:
         return MISS, False
@@ -222,3 +254,9 @@ class AsyncLocalDriver:
 
     async def close(self) -> None:
         """Nothing to close."""
+
+
+if TYPE_CHECKING:  # mypy proves each L1 link speaks the interfaces its callers use
+    _sync_l1: type[Driver] = LocalDriver
+    _async_l1: type[AsyncDriver] = AsyncLocalDriver
+    _upper_l1: type[UpperLink] = LocalDriver

@@ -22,7 +22,7 @@ from typing import Any
 from ..._log import RateLimited, logger
 from ..._options import NAMESPACE_SEP, prefix_of
 from ...errors import TierUnavailableError
-from ..chain import MISS, Load, drop_matching
+from ..chain import MISS, Load, UpperLink
 from . import plan as _plan
 from .common import CircuitOpen, Refused, TierCounters, TierDown
 from .config import RedisOptions
@@ -54,7 +54,7 @@ class TierState:
         default_ttl: float | None,
         stale_ttl: float,
         early_refresh: float | None,
-        l1_setter: Callable[[str], Callable[..., None]],
+        upper: UpperLink,
         stale_if_error: float | None = None,
     ) -> None:
         self.store = store
@@ -71,7 +71,9 @@ class TierState:
         self.prefix = options.key_prefix
         self.channel = _plan.channel(self.prefix)
         self._prefix_bytes = self.prefix.encode("utf-8", "surrogatepass")
-        self._l1_setter = l1_setter
+        # The link above Redis (L1 today): what Redis's values are kept in and what other
+        # processes' invalidations are applied to.
+        self.upper = upper
         self.generation = 0
         self.last_origin = ""  # origin of the last message applied (lets tests sync on it)
         self.degraded = False
@@ -308,7 +310,7 @@ class TierState:
             )
             if ttl <= 0:
                 return
-        self._l1_setter(namespace)(key, value, ttl)
+        self.upper.fill(namespace, key, value, ttl)
         if tags:
             with self._lock:
                 for tag in tags:
@@ -340,20 +342,20 @@ class TierState:
             return sum(len(e) for e in self._tag_index.values())
 
     def l1_drop(self, namespace: str, keys: Iterable[str]) -> None:
-        self.store.delete_many(prefix_of(namespace), list(keys))
+        self.upper.delete(namespace, list(keys))
 
     def l1_drop_tags(self, tags: Iterable[str]) -> None:
         with self._lock:
             entries = [e for t in tags for e in self._tag_index.pop(t, ())]
             self._tag_entries -= len(entries)
         for namespace, key in entries:
-            self.store.delete(prefix_of(namespace), key)
+            self.upper.delete(namespace, [key])
 
     def l1_drop_pattern(self, namespace: str, pattern: str) -> None:
-        drop_matching(self.store, namespace, pattern)
+        self.upper.invalidate_pattern(namespace, pattern)
 
     def flush_l1(self) -> None:
-        self.store.clear("")
+        self.upper.clear(None)
         with self._lock:
             self._tag_index.clear()
             self._tag_entries = 0
@@ -368,7 +370,7 @@ class TierState:
         if op == "k":
             self.l1_drop(ns, message.items)
         elif op == "n":
-            self.store.clear(prefix_of(ns))
+            self.upper.clear(ns)
         elif op == "a":
             self.flush_l1()
         elif op == "t":
@@ -386,7 +388,7 @@ class TierState:
         for rkey in rkeys:
             split = _plan.split_value_key(self._prefix_bytes, rkey)
             if split is not None:
-                self.store.delete(prefix_of(split[0]), split[1])
+                self.upper.delete(split[0], [split[1]])
 
     def on_lost(self) -> None:
         """The subscription dropped (not a fork): trouble, and L1 is flushed (`on_down`)."""
