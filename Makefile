@@ -22,7 +22,7 @@ install: bootstrap
 	  "$(INSTALL_SRC)[test]"
 
 demo: install
-	$(PY) -m stratacache.demo
+	$(PY) -m stratacache.demo --web
 
 test-cpp: bootstrap
 	cmake --preset release >/dev/null

@@ -1,7 +1,9 @@
 """The demo behind `make demo`: a slow catalog service behind `@cache`, on a Zipf workload.
 
-Run as ``python -m stratacache.demo [--requests N] [--keys K] [--out PATH]``. It needs no
-server: the "catalog service" is a loader that sleeps to stand for a network round trip. The
+Run as ``python -m stratacache.demo [--requests N] [--keys K] [--out PATH] [--web]``;
+``--web`` then serves the same catalog over HTTP behind the cache middleware
+(`stratacache.demo_web`, which needs the `demo` extra). It needs no server: the
+"catalog service" is a loader that sleeps to stand for a network round trip. The
 demo replays Zipf-distributed product lookups through the cached loader, then times a smaller
 sample of direct (uncached) loader calls, and reports the hit ratio, the loader calls saved and
 the latency of cached against uncached calls, on stdout and in a JSON and a text file.
@@ -289,6 +291,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--out", type=Path, default=Path("demo_report.json"))
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--web", action="store_true", help="then serve the catalog over HTTP (stratacache.demo_web)"
+    )
     args = parser.parse_args(argv)
     config = DemoConfig(
         requests=args.requests,
@@ -307,7 +312,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_path, text_path = write_report(report, args.out)
     sys.stdout.write(format_report(report))
     sys.stdout.write(f"  report      {json_path} and {text_path}\n")
+    if args.web:
+        _web_part(args.out.with_name(args.out.stem + "_web.json"))
     return 0
+
+
+def _web_part(out: Path) -> None:
+    """Runs the web demo, or says which extra it needs when that is missing."""
+    missing = [m for m in ("starlette", "uvicorn", "httpx") if not available(m)]
+    if missing:
+        sys.stdout.write(
+            f"\nweb demo skipped: {', '.join(missing)} not installed; "
+            "pip install 'stratacache[demo]' adds them\n"
+        )
+        return
+    from . import demo_web  # noqa: PLC0415  (imports the web stack only when asked)
+
+    report = demo_web.run_web_demo(demo_web.WebDemoConfig())
+    demo_web.write_web_report(report, out)
+    sys.stdout.write("\n" + demo_web.format_web_report(report))
+    sys.stdout.write(f"  report      {out}\n")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@ def asgi_server(
     uvicorn = require("uvicorn", "demo", "stratacache.testing.http_servers")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # uvicorn sets no TCP_NODELAY on a socket it is handed, and Nagle's algorithm then holds
+    # each response's body behind its headers for a delayed ACK; accepted sockets inherit it.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((HOST, 0))
     port = sock.getsockname()[1]
     if on_shutdown is not None:

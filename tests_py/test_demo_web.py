@@ -1,0 +1,72 @@
+"""The web demo at tiny sizes over real HTTP, and the main demo's --web when its extra is missing.
+
+Timings are measured by the demo but never asserted here (BENCHMARKS.md, rule 6).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from stratacache import demo
+
+demo_web = pytest.importorskip("stratacache.demo_web")
+pytest.importorskip("uvicorn")
+pytest.importorskip("httpx")
+
+
+def test_web_report_is_consistent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "web.json"
+    argv = ["--requests", "200", "--keys", "30", "--capacity", "20", "--latency-ms", "0.1"]
+    assert demo_web.main([*argv, "--uncached", "20", "--out", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert "hit ratio" in capsys.readouterr().out
+    assert report["requests"] == 200
+    assert report["hits"] + report["misses"] == 200
+    assert report["service_calls"] == report["misses"]  # every miss asked the service once
+    assert report["hits"] > 0
+    assert report["latency"]["uncached"]["n"] == 20
+    assert report["cache_stats"]["entries"] <= 20
+
+
+def test_extra_routes_are_served_uncached() -> None:
+    from starlette.responses import PlainTextResponse  # noqa: PLC0415
+    from starlette.routing import Route  # noqa: PLC0415
+
+    seen: list[int] = []
+
+    async def metrics(request: object) -> PlainTextResponse:
+        seen.append(1)
+        return PlainTextResponse("ok")
+
+    config = demo_web.WebDemoConfig(
+        requests=20, keys=5, capacity=5, latency_ms=0.1, uncached=5,
+        extra_routes=(Route("/metrics", metrics),),
+    )  # fmt: skip
+    app = demo_web.build_app(demo_web.AsyncCatalog(0.1), config.extra_routes)
+    import httpx  # noqa: PLC0415
+
+    from stratacache import AsyncCache  # noqa: PLC0415
+    from stratacache.contrib.asgi import CacheMiddleware  # noqa: PLC0415
+    from stratacache.testing.http_servers import asgi_server  # noqa: PLC0415
+
+    with asgi_server(CacheMiddleware(app, AsyncCache(), routes="marked")) as url:
+        for _ in range(2):
+            assert httpx.get(url + "/metrics", timeout=10).headers["x-cache"] == "miss"
+    assert len(seen) == 2
+
+
+def test_main_demo_says_how_to_get_the_web_part(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the demo extra were missing
+    argv = ["--requests", "50", "--keys", "10", "--capacity", "5", "--latency-ms", "0.1"]
+    out = tmp_path / "r.json"
+    assert demo.main([*argv, "--uncached", "5", "--out", str(out), "--no-progress", "--web"]) == 0
+    stdout = capsys.readouterr().out
+    assert "hit ratio" in stdout  # the main demo ran
+    assert "pip install 'stratacache[demo]'" in stdout
+    assert not out.with_name("r_web.json").exists()
