@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -105,6 +106,10 @@ def test_two_processes_share_redis(backend: Callable[..., Any], redis_clean_url:
     a.set("n", 10)
     assert b.incr("n", 5) == 15
     assert a.incr("n") == 16
+    # b's L1 still holds 15 until a's invalidation message arrives (coherence is a publish).
+    deadline = time.monotonic() + 5
+    while b.get("n") != 16 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert b.get_or_set("n", 0) == 16
     assert b.incr_version("n") == 2
     assert a.get("n", version=2) == 16
