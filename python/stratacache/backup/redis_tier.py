@@ -27,8 +27,8 @@ from .source import Announce, Record
 
 __all__ = ["BATCH", "RedisSink", "RedisSource"]
 
-#: Keys per SCAN call and commands per pipeline.
-BATCH = 500
+#: Keys per SCAN call, script call or pipeline (each well under a millisecond of server time).
+BATCH = 1000
 _SEP = NAMESPACE_SEP.encode()
 
 #: Lua: raises the tag version KEYS[1] to ARGV[1] (PXAT ARGV[2], 0 = none); a version already
@@ -40,6 +40,47 @@ then return 0 end
 if ARGV[2] == '0' then redis.call('set', KEYS[1], ARGV[1])
 else redis.call('set', KEYS[1], ARGV[1], 'PXAT', ARGV[2]) end
 return 1
+"""
+
+
+#: Lua: Redis TIME, how many keys it read, then the value (nil unless a string) and PTTL of
+#: each key ARGV[2..], until ARGV[1] bytes of values are read. The keys are one node's, from
+#: many slots (SCAN's order), so they go as arguments: Cluster refuses a command whose
+#: declared keys span slots, and the flag lets the script reach them on their node.
+READ_BATCH = """#!lua flags=no-writes,allow-cross-slot-keys
+local t = redis.call('time')
+local out = {t[1], t[2], 0}
+local size = 0
+for i = 2, #ARGV do
+  local k = ARGV[i]
+  if size > tonumber(ARGV[1]) then break end
+  if redis.call('type', k)['ok'] == 'string' then
+    local v = redis.call('get', k)
+    size = size + #v
+    out[#out + 1] = v
+    out[#out + 1] = redis.call('pttl', k)
+  else
+    out[#out + 1] = false
+    out[#out + 1] = -2
+  end
+  out[3] = i - 1
+end
+return out
+"""
+#: Bytes of values one script call returns or sends at most (the rest goes in the next).
+CALL_BYTES = 8 << 20
+
+
+#: Lua: for each (key, value, PXAT) triple of ARGV, sets the key (PXAT 0: no expiry; -1:
+#: deletes it). Keys as arguments for the reason given at READ_BATCH.
+WRITE_BATCH = """#!lua flags=allow-cross-slot-keys
+for i = 1, #ARGV, 3 do
+  local k, expire = ARGV[i], ARGV[i + 2]
+  if expire == '-1' then redis.call('del', k)
+  elseif expire == '0' then redis.call('set', k, ARGV[i + 1])
+  else redis.call('set', k, ARGV[i + 1], 'PXAT', expire) end
+end
+return #ARGV / 3
 """
 
 
@@ -79,6 +120,7 @@ class RedisSource:
         self._log = changelog.stream_key(key_prefix)
         self._change_log = change_log
         self._last: str | None = None
+        self._lua = True
 
     def now_ms(self) -> int:
         return server_ms(self.client)
@@ -91,18 +133,15 @@ class RedisSource:
 
     def snapshot(self, namespaces: Sequence[str] | None) -> Iterator[Record]:
         for node in primaries(self.client):
-            offset = server_ms(node)
             for pattern in self._patterns(namespaces):
                 for keys in scan(node, pattern):
-                    yield from self._read(node, keys, offset)
+                    yield from self._read(node, keys)
 
-    def _read(self, node: Any, keys: list[bytes], now_ms: int) -> Iterator[Record]:
+    def _read(self, node: Any, keys: list[bytes]) -> Iterator[Record]:
         wanted = [k for k in keys if self._wanted(k)]
-        pipe = node.pipeline(transaction=False)
-        for key in wanted:
-            pipe.get(key)
-            pipe.pttl(key)
-        replies = pipe.execute(raise_on_error=False) if wanted else []
+        if not wanted:
+            return
+        now_ms, replies = self._fetch(node, wanted)
         for i, key in enumerate(wanted):
             data, pttl = replies[2 * i], replies[2 * i + 1]
             if not isinstance(data, bytes) or not isinstance(pttl, int) or pttl == -2:
@@ -113,6 +152,30 @@ class RedisSource:
                 yield ["g", key[len(self._tag) :], data, expire, 0]
             elif not data.startswith(_plan.LEASE_PREFIX):
                 yield ["v", name, data, expire, 0]
+
+    def _fetch(self, node: Any, keys: list[bytes]) -> tuple[int, list[Any]]:
+        """(Redis time, [value, PTTL] per key): one script call where the server takes it
+        (Redis 7: a batch's keys span slots), else a pipeline of GET + PTTL."""
+        if self._lua:
+            try:
+                replies: list[Any] = []
+                while len(replies) < 2 * len(keys):
+                    rest = keys[len(replies) // 2 :]
+                    reply = node.eval(READ_BATCH, 0, CALL_BYTES, *rest)
+                    replies += reply[3:]
+                return int(reply[0]) * 1000 + int(reply[1]) // 1000, replies
+            except Exception as exc:  # redis-py's ResponseError: no shebang flags before 7.0
+                if "script" not in str(exc).lower() and "flag" not in str(exc).lower():
+                    raise
+                self._lua = False
+        pipe = node.pipeline(transaction=False)
+        pipe.time()
+        for key in keys:
+            pipe.get(key)
+            pipe.pttl(key)
+        replies = pipe.execute(raise_on_error=False)
+        seconds, micros = replies[0]
+        return int(seconds) * 1000 + int(micros) // 1000, replies[1:]
 
     def _wanted(self, key: bytes) -> bool:
         """A value key (holds U+001F) or a tag version; not a lock, the log or a stranger."""
@@ -155,6 +218,7 @@ class RedisSink:
         self._prefix = key_prefix.encode("utf-8", "surrogatepass")
         self._announce = announce
         self._tag_max = client.register_script(TAG_MAX)
+        self._lua = True
 
     def now_ms(self) -> int:
         return server_ms(self.client)
@@ -185,21 +249,55 @@ class RedisSink:
     def _values(self, run: Sequence[Record], now: int) -> int:
         """Sets the live values; what expired meanwhile is skipped, and a logged write that
         expired meanwhile deletes the key (it replaced whatever came before it)."""
-        pipe = self.client.pipeline(transaction=False)
-        touched, applied = [], 0
+        ops: list[tuple[bytes, bytes, int]] = []  # (key, value, PXAT; 0 none, -1 delete)
+        touched: list[bytes] = []
+        applied = 0
         for kind, name, data, expire, _ in run:
             if expire == 0 or expire > now:
-                pipe.set(self._prefix + name, data, pxat=expire or None)
+                ops.append((self._prefix + name, data, expire))
                 applied += 1
             elif kind == "w":
-                pipe.delete(self._prefix + name)
+                ops.append((self._prefix + name, b"", -1))
             else:
                 continue
             touched.append(name)
-        if touched:
-            pipe.execute()
+        if ops:
+            self._write(ops)
             self._tell_keys(touched)
         return applied
+
+    def _write(self, ops: Sequence[tuple[bytes, bytes, int]]) -> None:
+        """One script call per node where the server takes it (Redis 7), else a pipeline
+        (a retry after a refused script re-applies SETs: the same result)."""
+        if self._lua:
+            try:
+                for node, group in self._by_node(ops):
+                    for part in _by_size(group):
+                        node.eval(WRITE_BATCH, 0, *(x for op in part for x in op))
+                return
+            except Exception as exc:  # redis-py's ResponseError: no shebang flags before 7.0
+                if "script" not in str(exc).lower() and "flag" not in str(exc).lower():
+                    raise
+                self._lua = False
+        pipe = self.client.pipeline(transaction=False)
+        for key, data, expire in ops:
+            if expire < 0:
+                pipe.delete(key)
+            else:
+                pipe.set(key, data, pxat=expire or None)
+        pipe.execute()
+
+    def _by_node(
+        self, ops: Sequence[tuple[bytes, bytes, int]]
+    ) -> list[tuple[Any, list[tuple[bytes, bytes, int]]]]:
+        if not hasattr(self.client, "get_node_from_key"):
+            return [(self.client, list(ops))]
+        groups: dict[str, tuple[Any, list[tuple[bytes, bytes, int]]]] = {}
+        for op in ops:
+            node = self.client.get_node_from_key(op[0])
+            entry = groups.setdefault(node.name, (self.client.get_redis_connection(node), []))
+            entry[1].append(op)
+        return list(groups.values())
 
     def _tags(self, run: Sequence[Record]) -> int:
         tags = [r[1] for r in run]
@@ -245,6 +343,20 @@ class RedisSink:
             )
         for ns, keys in by_ns.items():
             self._announce("k", ns, keys)
+
+
+def _by_size(ops: list[tuple[bytes, bytes, int]]) -> Iterator[list[tuple[bytes, bytes, int]]]:
+    """`ops` in runs of about `CALL_BYTES` (a run holds at least one op)."""
+    part: list[tuple[bytes, bytes, int]] = []
+    size = 0
+    for op in ops:
+        if part and size + len(op[1]) > CALL_BYTES:
+            yield part
+            part, size = [], 0
+        part.append(op)
+        size += len(op[1])
+    if part:
+        yield part
 
 
 def _group(kind: str) -> str:
