@@ -1,4 +1,5 @@
-"""Django's own cache tests (`BaseCacheTests`, vendored in django_suite/cache) on StrataCache.
+"""Django's own cache tests (vendored in django_suite/cache) on StrataCache: `BaseCacheTests`,
+and the cache middleware and utility tests with our backend in LocMemCache's place.
 
 Each Django test is one pytest test per mode, L1 alone and L1 + a real redis-server: the
 suite runs once per mode in a subprocess (django_suite/run_suite.py, which configures Django's
@@ -9,9 +10,11 @@ fails, a skip is skipped with its reason (the list and the reasons live in run_s
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +28,37 @@ SUITE = Path(__file__).resolve().parent / "django_suite"
 TIMEOUT = 600  # seconds for one whole run (Django's expiry tests sleep about 15 s in all)
 
 
-def _base_test_names() -> list[str]:
+def _load_runner() -> Any:
+    spec = importlib.util.spec_from_file_location("run_suite", SUITE / "run_suite.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _test_names(classes: Sequence[str]) -> list[str]:
+    """ "Class.test_name" of every test the runner runs, read from the vendored source (its
+    classes' own tests and those they inherit from classes of the same file)."""
     tree = ast.parse((SUITE / "cache" / "tests.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == "BaseCacheTests":
-            return [
-                n.name
-                for n in node.body
-                if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
-            ]
-    msg = "BaseCacheTests not found in the vendored Django suite"
-    raise AssertionError(msg)
+    defs = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+
+    def tests_of(name: str) -> list[str]:
+        node = defs[name]
+        own = [f.name for f in node.body if isinstance(f, ast.FunctionDef)]
+        inherited = [
+            t
+            for b in node.bases
+            if isinstance(b, ast.Name) and b.id in defs
+            for t in tests_of(b.id)
+        ]
+        return sorted({t for t in own + inherited if t.startswith("test_")})
+
+    return [f"{c}.{t}" for c in classes for t in tests_of(c)]
 
 
-NAMES = _base_test_names()
+RUNNER = _load_runner()
+NAMES = _test_names(["BaseCacheTests", *RUNNER.MIDDLEWARE_TESTS])
 _results: dict[str, dict[str, dict[str, str]]] = {}
 
 

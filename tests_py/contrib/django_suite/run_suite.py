@@ -33,6 +33,17 @@ SKIPS_L1 = {
 }
 SKIPS_REDIS: dict[str, str] = {}  # cull aliases are left out, as Django does for RedisCache
 
+#: Django's test classes of the cache middleware and utilities, run on our backend too.
+MIDDLEWARE_TESTS = (
+    "CacheUtils",
+    "PrefixedCacheUtils",
+    "CacheHEADTest",
+    "CacheI18nTest",
+    "PrefixedCacheI18nTest",
+    "CacheMiddlewareTest",
+    "TestWithTemplateResponse",
+)
+
 
 def configure(location: str) -> None:
     import django  # noqa: PLC0415 - only after sys.path holds the vendored tests
@@ -41,13 +52,15 @@ def configure(location: str) -> None:
     settings.configure(
         DEBUG=False,
         SECRET_KEY="django-suite",
-        USE_TZ=True,
+        USE_TZ=False,  # as Django's tests/test_sqlite.py
+        LANGUAGE_CODE="en",  # as Django's tests/runtests.py
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
         INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "cache"],
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",
         CACHES={"default": {"BACKEND": BACKEND, "LOCATION": location}},
         MIDDLEWARE=[],
         ROOT_URLCONF=__name__,
+        TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates"}],
     )
     django.setup()
 
@@ -63,7 +76,10 @@ class Recorder(unittest.TestResult):
         self.outcomes: dict[str, dict[str, str]] = {}
 
     def _put(self, test: Any, status: str, detail: str = "") -> None:
-        name = test._testMethodName
+        if not hasattr(test, "_testMethodName"):  # setUpClass/tearDownClass: _ErrorHolder
+            name = f"class-level: {test.description}"
+        else:
+            name = f"{test.label}.{test._testMethodName}"
         if self.outcomes.get(name, {}).get("status") != "failed":
             self.outcomes[name] = {"status": status, "detail": detail}
 
@@ -94,7 +110,7 @@ def suite_class(location: str, redis: bool) -> type[Any]:
     )
 
     class StrataCacheTests(django_tests.BaseCacheTests, TestCase):  # type: ignore[misc]
-        pass
+        label = "BaseCacheTests"
 
     for name, reason in (SKIPS_REDIS if redis else SKIPS_L1).items():
         setattr(StrataCacheTests, name, unittest.skip(reason)(getattr(StrataCacheTests, name)))
@@ -102,18 +118,47 @@ def suite_class(location: str, redis: bool) -> type[Any]:
     return decorated
 
 
+def _ours(caches: dict[str, dict[str, Any]], location: str) -> dict[str, dict[str, Any]]:
+    """`caches` (a test class's CACHES, on LocMemCache) with our backend in its place: the
+    same LOCATION names for L1 alone; with Redis, one database per alias, so that aliases
+    LocMemCache keeps apart stay apart."""
+    out = {}
+    for i, (alias, params) in enumerate(sorted(caches.items())):
+        where = params.get("LOCATION", "")
+        if location:
+            where = f"{location.rsplit('/', 1)[0]}/{i}"
+        out[alias] = {**params, "BACKEND": BACKEND, "LOCATION": where}
+    return out
+
+
+def middleware_classes(location: str) -> list[type[Any]]:
+    """Django's cache middleware and utility tests, each on our backend instead of LocMem."""
+    from cache import tests as django_tests  # noqa: PLC0415
+    from django.test import override_settings  # noqa: PLC0415
+
+    classes = []
+    for name in MIDDLEWARE_TESTS:
+        base = getattr(django_tests, name)
+        caches = _ours(base._overridden_settings["CACHES"], location)
+        sub = type(name, (base,), {"label": name, "__module__": base.__module__})
+        classes.append(override_settings(CACHES=caches)(sub))
+    return classes
+
+
 def run(location: str) -> dict[str, dict[str, str]]:
     from django.test.runner import DiscoverRunner  # noqa: PLC0415
     from django.test.utils import setup_test_environment  # noqa: PLC0415
 
     redis = location.startswith("redis")
-    cls = suite_class(location, redis)
+    classes = [suite_class(location, redis), *middleware_classes(location)]
     setup_test_environment()
     runner = DiscoverRunner(verbosity=0, interactive=False)
     old = runner.setup_databases()
     result = Recorder()
     try:
-        unittest.defaultTestLoader.loadTestsFromTestCase(cls).run(result)
+        # One suite: each class's tearDownClass then runs once, before the next class.
+        loader = unittest.defaultTestLoader
+        unittest.TestSuite([loader.loadTestsFromTestCase(c) for c in classes]).run(result)
     finally:
         runner.teardown_databases(old)
         from stratacache.contrib.django._config import close_shared  # noqa: PLC0415
