@@ -204,7 +204,7 @@ class Rules:
             found = self.segment(headers)
             if found is None:
                 return None
-            seg = str(found)
+            seg = "segment=" + str(found)  # never the anonymous requests' empty part
         cc = parse_cache_control(headers.get("cache-control"))
         no_cache = "no-cache" in cc or (
             "cache-control" not in headers and "no-cache" in headers.get("pragma", "")

@@ -133,8 +133,11 @@ class CacheMiddleware:
         if first is not None:
             held.append(first)
         held[:0] = written
-        status = int(str(seen.get("status", "500")).split(" ", 1)[0])
-        headers = [(k.lower(), v) for k, v in seen.get("headers", [])]
+        if "status" not in seen:
+            msg = "the WSGI app returned its body without calling start_response"
+            raise RuntimeError(msg)
+        status = int(str(seen["status"]).split(" ", 1)[0])
+        headers = [(k.lower(), v) for k, v in seen["headers"]]
         lifetime = self.rules.lifetime(status, headers, None) if plan.store else None
         length = _http.header(headers, "content-length")
         limit = self.rules.max_body_bytes
