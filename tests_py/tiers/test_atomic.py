@@ -192,3 +192,31 @@ def test_processes_race_add_and_incr(redis_clean_url: str) -> None:
     assert [added for _, added in replies].count(True) == 1
     with stratacache.Cache(redis=redis_clean_url) as cache:
         assert cache.get("n") == THREADS * ROUNDS
+
+
+async def test_an_outage_falls_back_to_l1_or_raises(
+    fresh_redis_server: Any, tiered: Callable[..., Any]
+) -> None:
+    """fail_open (the default): add/incr/touch act on L1 alone while Redis is down, and the
+    key is logged for invalidation when it returns; fail-closed namespaces raise."""
+    opts = stratacache.RedisOptions(call_timeout=0.5, retries=0)
+    cache = tiered(fresh_redis_server.url, redis_options=opts)
+    closed = stratacache.RedisOptions(call_timeout=0.5, retries=0, fail_open=False)
+    strict = tiered(fresh_redis_server.url, redis_options=closed)
+    await call(cache.set("n", 1))
+    fresh_redis_server.kill()
+    # Losing coherence flushes L1 (stale_if_error off): wait for it, so it cannot race us.
+    assert await until(lambda: not cache._stats().l2.coherent)
+    with pytest.raises(KeyError):
+        await call(cache.incr("n"))  # L1 no longer knows it, and Redis cannot say
+    assert await call(cache.add("n", 5)) is True
+    assert await call(cache.incr("n")) == 6
+    assert await call(cache.add("new", "v")) is True
+    assert await call(cache.add("new", "w")) is False
+    assert await call(cache.touch("new", 50)) is True
+    with pytest.raises(KeyError):
+        await call(cache.incr("absent"))
+    with pytest.raises(stratacache.TierUnavailableError):
+        await call(strict.add("k", 1))
+    with pytest.raises(stratacache.TierUnavailableError):
+        await call(strict.incr("n"))
