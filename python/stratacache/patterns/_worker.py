@@ -60,6 +60,10 @@ class PartitionWorker:
         self.lease_ms = lease_ms
         self.not_before = [0.0] * layout.partitions
         self.lease_until = [0.0] * layout.partitions
+        # Whether partition i may hold pending entries: false only while this worker held
+        # its lease without a break and acknowledged or dead-lettered all it read.
+        self.may_pend = [True] * layout.partitions
+        self.last_sweep = time.monotonic()
         self._lease = client.register_script(LEASE)
         self._release = client.register_script(RELEASE)
 
@@ -78,6 +82,8 @@ class PartitionWorker:
         fresh = now + self.lease_ms / 2000
         for i, r in enumerate(got):
             self.lease_until[i] = fresh if int(r) else 0.0
+            if int(r) != 1:  # taken afresh (or lost): entries may be pending from before
+                self.may_pend[i] = True
         return [i for i, r in enumerate(got) if int(r) and now >= self.not_before[i]]
 
     def still_held(self, i: int) -> bool:
@@ -89,12 +95,23 @@ class PartitionWorker:
         self.lease_until[i] = now + self.lease_ms / 2000 if held else 0.0
         return bool(held)
 
+    def suspect(self) -> None:
+        """After a Redis error: any partition may hold pending entries (a read whose reply
+        was lost, or a failover whose new primary replicated a read but not its ack)."""
+        self.may_pend = [True] * self.layout.partitions
+
     def release(self) -> None:
         for i in range(self.layout.partitions):
             self._release(keys=[self.layout.lease(i)], args=[self.consumer])
 
     def run_pass(self, block_ms: int) -> int:
         """One pass; returns how many entries it handled (0: nothing to do)."""
+        now = time.monotonic()
+        if now - self.last_sweep > self.lease_ms / 1000:
+            # Once per lease period, whatever the bookkeeping says: entries a worker read
+            # just before losing its lease to this one are claimed within that bound.
+            self.suspect()
+            self.last_sweep = now
         held = self.held()
         if not held:
             if block_ms:
@@ -102,11 +119,15 @@ class PartitionWorker:
             return 0
         handled = 0
         for i in held:
+            if not self.may_pend[i]:
+                continue
             claimed = self.client.xautoclaim(
                 self.layout.stream(i), GROUP, self.consumer, 0, "0-0", count=self.batch
             )
             if claimed[1]:
                 handled += self._handle(i, claimed[1])
+            else:
+                self.may_pend[i] = False
         if handled:
             return handled
         streams = {self.layout.stream(i): ">" for i in held}
@@ -132,8 +153,15 @@ class PartitionWorker:
         return out
 
     def _handle(self, i: int, raw: list[Any]) -> int:
+        # Pending until proven otherwise: an exception (Redis lost mid-batch) leaves it set,
+        # so the next pass claims this batch again before reading anything newer.
+        self.may_pend[i] = True
         if not self.still_held(i):
             return 0  # another worker took the partition; it claims these entries itself
+        self._apply(i, raw)
+        return len(raw)
+
+    def _apply(self, i: int, raw: list[Any]) -> None:
         entries, bad = parse_entries(raw)
         if bad:
             self._ack(i, bad, applied=0)
@@ -144,38 +172,41 @@ class PartitionWorker:
                 items[key] = self.decode(key, entry.data)
             except Exception as exc:  # noqa: BLE001 - an undecodable write can never apply
                 self._dead(i, entry, batch.ids[key], exc, attempts=0)
-        if not items:
-            return len(raw)
-        try:
-            self.store(items)
-        except Exception:  # noqa: BLE001 - retried key by key below
-            if len(items) > 1:
-                for key, value in items.items():
-                    self._apply_one(i, batch, key, value)
-                return len(raw)
-            (key,) = items
-            self._failed(i, batch.last[key], batch.ids[key])
-            return len(raw)
-        self._ack(i, [eid for k in items for eid in batch.ids[k]], applied=len(items))
-        return len(raw)
+        failed = False
+        if items:
+            try:
+                self.store(items)
+            except Exception:  # noqa: BLE001 - retried key by key below
+                if len(items) > 1:
+                    done = [self._apply_one(i, batch, k, v) for k, v in items.items()]
+                    failed = not all(done)
+                else:
+                    (key,) = items
+                    failed = self._failed(i, batch.last[key], batch.ids[key])
+            else:
+                self._ack(i, [eid for k in items for eid in batch.ids[k]], applied=len(items))
+        self.may_pend[i] = failed
 
-    def _apply_one(self, i: int, batch: Batch, key: str, value: Any) -> None:
+    def _apply_one(self, i: int, batch: Batch, key: str, value: Any) -> bool:
+        """Applies one key; False if it failed and stays pending for a retry."""
         try:
             self.store({key: value})
         except Exception:  # noqa: BLE001 - counted, retried, dead-lettered past the budget
-            self._failed(i, batch.last[key], batch.ids[key])
-        else:
-            self._ack(i, batch.ids[key], applied=1)
+            return not self._failed(i, batch.last[key], batch.ids[key])
+        self._ack(i, batch.ids[key], applied=1)
+        return True
 
-    def _failed(self, i: int, entry: Entry, ids: list[str]) -> None:
+    def _failed(self, i: int, entry: Entry, ids: list[str]) -> bool:
+        """Counts a failed attempt; True if the write stays pending (False: dead-lettered)."""
         exc = _current_error()
         attempts = int(self.client.hincrby(self.layout.fails(i), entry.id, 1))
         self.client.hincrby(f"{self.layout.stream(i)}:stats", "retried", 1)
         if attempts > self.retries:
             self._dead(i, entry, ids, exc, attempts)
-            return
+            return False
         # Later writes of this partition wait: they may be of the same key.
         self.not_before[i] = time.monotonic() + min(0.01 * 2**attempts, 2.0)
+        return True
 
     def _dead(
         self, i: int, entry: Entry, ids: list[str], exc: BaseException, attempts: int

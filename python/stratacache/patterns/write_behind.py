@@ -224,6 +224,7 @@ class WriteBehind:
                 try:
                     handled += worker.run_pass(block_ms=50)
                 except (redis.RedisError, OSError):
+                    worker.suspect()
                     reset_pool(self._client)
                     stop.wait(0.05)
         finally:
@@ -249,16 +250,18 @@ class WriteBehind:
         """
         check_positive(timeout, "timeout")
         end = time.monotonic() + timeout
-        while self.stats().backlog:
+        while True:
             if time.monotonic() > end:
                 msg = f"write-behind: writes remain after {timeout} s"
                 raise TimeoutError(msg)
-            if self._threads:
-                time.sleep(0.01)
-                continue
-            if self._inline is None:
-                self._inline = self.worker()
-            self._inline.run_pass(block_ms=10)
+            if not self._threads:
+                if self._inline is None:
+                    self._inline = self.worker()
+                if self._inline.run_pass(block_ms=0):
+                    continue  # more may follow: ask Redis for the backlog only when idle
+            if not self.stats().backlog:
+                break
+            time.sleep(0.01)
         if self._inline is not None:
             self._inline.release()
 
