@@ -10,6 +10,7 @@ loopback port, over the ASGI and WSGI servers and over an L1 cache or L1 + a rea
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 from collections.abc import Iterable, Iterator
@@ -62,6 +63,8 @@ def starlette_app(calls: Calls) -> Any:
     from starlette.routing import Route  # noqa: PLC0415
 
     async def generic(request: Request) -> Response:
+        if "sleep" in request.query_params:  # a slow endpoint, for concurrent misses
+            await asyncio.sleep(float(request.query_params["sleep"]))
         a = answer(calls, dict(request.query_params), dict(request.headers))
         headers = {k: v for k, v in a["headers"] if k != "content-length"}
         if "chunks" in a:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -78,6 +79,21 @@ def test_fastapi_endpoint_keeps_its_signature_and_model() -> None:
     assert first.json() == {"id": 3, "q": "x", "call": 1}
     assert second.json() == first.json()
     assert second.headers["x-cache"] == "hit"
+
+
+async def test_concurrent_misses_ask_the_app_once() -> None:
+    calls = Calls()
+    app = asgi.CacheMiddleware(starlette_app(calls), stratacache.AsyncCache())
+    with http_servers.asgi_server(app) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            answers = await asyncio.gather(*(client.get("/r?sleep=0.2") for _ in range(8)))
+            uncollapsed = await asyncio.gather(
+                *(client.get("/r?sleep=0.2&cc=no-store") for _ in range(3))
+            )
+    assert calls.n == 1 + 3  # one for the eight; not-storable responses are not shared
+    assert {a.text for a in answers} == {"call 1 lang=- seg=-"}
+    assert sorted(a.headers["x-cache"] for a in answers) == ["hit"] * 7 + ["miss"]
+    assert len({a.text for a in uncollapsed}) == 3
 
 
 def test_arguments_are_checked() -> None:

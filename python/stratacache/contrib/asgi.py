@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, Literal, TypeVar
 
+from .._flight import Flight
 from .._options import require_type
 from ..caches import AsyncCache, Cache
 from . import _http
@@ -134,6 +135,7 @@ class CacheMiddleware:
         )
         self.routes = routes
         self._store = _Store(cache)
+        self._flight = Flight()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -152,7 +154,37 @@ class CacheMiddleware:
         if plan.only_if_cached:
             await _respond(send, 504, [("content-length", "0"), ("x-cache", "miss")], b"")
             return
-        await self._forward(plan, scope, receive, send)
+        if plan.lookup and plan.store:
+            await self._collapsed(plan, scope, receive, send)
+        else:
+            await self._forward(plan, scope, receive, send)
+
+    async def _collapsed(
+        self, plan: _http.Plan, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Concurrent misses on one key ask the app once (RFC 9111 §4 allows collapsing):
+        the first forwards; the others then read what it stored, or forward themselves when
+        it stored nothing (not storable, another variant, or the leader failed)."""
+        led: list[Exception | None] = []
+
+        async def lead() -> None:
+            try:
+                await self._forward(plan, scope, receive, send)
+            except Exception as exc:  # noqa: BLE001  (re-raised below, for this request only)
+                led.append(exc)
+            else:
+                led.append(None)
+
+        await self._flight.run_async(plan.key, lead)
+        if led:
+            if led[0] is not None:
+                raise led[0]
+            return
+        found = await self._find(plan)
+        if found is not None:
+            await _respond(send, *found)
+        else:
+            await self._forward(plan, scope, receive, send)
 
     async def _find(self, plan: _http.Plan) -> tuple[int, _http.Headers, bytes] | None:
         entry = await self._store.get(plan.key)
