@@ -69,6 +69,7 @@ def strip_markers(source: str, name: str) -> str:
     """`source` as the sync side sees it: async-only parts dropped, sync-only ones uncommented."""
     out: list[str] = []
     block: str | None = None
+    dangling = 0  # the number of the last single async-only line dropped
     for number, line in enumerate(source.splitlines(keepends=True), start=1):
         where = f"{name}:{number}"
         found = MARKER.match(line)
@@ -78,8 +79,16 @@ def strip_markers(source: str, name: str) -> str:
                 msg = f"{where}: unexpected '# unasync: {kind} {edge}'"
                 raise MarkerError(msg)
             block = kind if edge == "begin" else None
-        elif block == "async-only" or ASYNC_LINE.search(line):
+        elif block == "async-only":
             continue
+        elif ASYNC_LINE.search(line):
+            # A dropped last argument leaves the one before it with a trailing comma, which
+            # would keep ruff from joining the call or signature again: drop that comma too.
+            dangling = number
+            continue
+        elif dangling == number - 1 and line.lstrip().startswith(")") and out:
+            out[-1] = re.sub(r",(\s*)$", r"\1", out[-1])
+            out.append(line)
         elif block == "sync-only":
             text = line.rstrip("\n")
             commented = COMMENTED.match(text)

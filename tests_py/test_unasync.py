@@ -43,6 +43,13 @@ class AsyncThing:
     async def nap(self) -> None:
         self.warm()  # unasync: async-only
         await asyncio.sleep(0.001)
+
+    def __init__(
+        self,
+        first: int,
+        loop: asyncio.AbstractEventLoop | None = None,  # unasync: async-only
+    ) -> None:
+        self.first = first
 """
 
 
@@ -55,6 +62,8 @@ def test_markers_drop_async_parts_and_uncomment_sync_ones(unasync: ModuleType) -
     )
     assert "self.warm()" not in out
     assert "time.sleep(0.001)" in out
+    # The argument before a dropped last one loses its comma, so ruff joins the line again.
+    assert "    def __init__(self, first: int) -> None:\n" in out
     compile(out, "thing_sync.py", "exec")  # the generated file is valid Python
 
 

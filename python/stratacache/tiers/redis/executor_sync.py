@@ -36,12 +36,7 @@ T = TypeVar("T")
 class SyncRedisTier:
     """Commands on a sync redis-py client (standalone, Sentinel primary or Cluster)."""
 
-    def __init__(
-        self,
-        client: Any,
-        options: RedisOptions,
-        counters: TierCounters,
-    ) -> None:
+    def __init__(self, client: Any, options: RedisOptions, counters: TierCounters) -> None:
         self.client = client
         self.options = options
         self.counters = counters
