@@ -70,3 +70,14 @@ def test_main_demo_says_how_to_get_the_web_part(
     assert "hit ratio" in stdout  # the main demo ran
     assert "pip install 'stratacache[demo]'" in stdout
     assert not out.with_name("r_web.json").exists()
+
+
+def test_a_missing_extra_names_its_pip_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stratacache import MissingExtraError  # noqa: PLC0415
+    from stratacache.testing import http_servers  # noqa: PLC0415
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    with pytest.raises(MissingExtraError, match=r"stratacache\[demo\]"):
+        demo_web.run_web_demo(demo_web.WebDemoConfig(requests=5, keys=5, uncached=1))
+    with pytest.raises(MissingExtraError, match="uvicorn"), http_servers.asgi_server(object()):
+        pass

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -35,6 +37,25 @@ def test_body_sent_by_write_is_cached() -> None:
         second = httpx.get(url + "/w", timeout=10)
     assert first.text == second.text == "call 1"
     assert second.headers["x-cache"] == "hit"
+
+
+def test_concurrent_misses_ask_the_app_once() -> None:
+    calls = Calls()
+    inner = wsgi_app(calls)
+
+    def slow(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        time.sleep(0.2)
+        return inner(environ, start_response)
+
+    app = wsgi.CacheMiddleware(slow, stratacache.Cache(), ttl=60)
+    with (
+        http_servers.wsgi_server(app, threaded=True) as url,
+        ThreadPoolExecutor(max_workers=6) as pool,
+    ):
+        answers = list(pool.map(lambda _: httpx.get(url + "/r?c=1", timeout=10), range(6)))
+    assert calls.n == 1
+    assert sorted(a.headers["x-cache"] for a in answers) == ["hit"] * 5 + ["miss"]
+    assert {a.text for a in answers} == {"call 1 lang=- seg=-"}
 
 
 def test_workers_share_entries_through_redis(redis_clean_url: str) -> None:

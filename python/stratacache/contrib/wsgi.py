@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
+from .._flight import Flight
 from .._options import require_type
 from ..caches import Cache
 from . import _http
@@ -52,6 +53,7 @@ class CacheMiddleware:
         require_type(cache, Cache, "cache", "a stratacache Cache (WSGI is sync)")
         self.app = app
         self.cache = cache
+        self._flight = Flight()
         self.rules = _http.Rules(
             ttl=ttl,
             vary=vary,
@@ -73,6 +75,32 @@ class CacheMiddleware:
             return _respond(
                 start_response, 504, [("content-length", "0"), ("x-cache", "miss")], b""
             )
+        if plan.lookup and plan.store:
+            return self._collapsed(plan, environ, start_response)
+        return self._forward(plan, environ, start_response)
+
+    def _collapsed(
+        self, plan: _http.Plan, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Concurrent misses on one key (a threaded server's) ask the app once: the first
+        forwards; the others then read what it stored, or forward themselves when it stored
+        nothing (not storable, another variant, or the leader failed)."""
+        led: list[Iterable[bytes] | Exception] = []
+
+        def lead() -> None:
+            try:
+                led.append(self._forward(plan, environ, start_response))
+            except Exception as exc:  # noqa: BLE001  (re-raised below, for this request only)
+                led.append(exc)
+
+        self._flight.run(plan.key, lead)
+        if led:
+            if isinstance(led[0], Exception):
+                raise led[0]
+            return led[0]
+        found = self._find(plan)
+        if found is not None:
+            return _respond(start_response, *found)
         return self._forward(plan, environ, start_response)
 
     def _find(self, plan: _http.Plan) -> tuple[int, _http.Headers, bytes] | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import socketserver
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -90,15 +91,24 @@ def _with_shutdown(app: Any, on_shutdown: Callable[[], Awaitable[object]]) -> An
     return wrapped
 
 
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 @contextlib.contextmanager
-def wsgi_server(app: Any) -> Iterator[str]:
-    """Serves the WSGI `app` with wsgiref's simple server on 127.0.0.1; yields its base URL."""
-    server: WSGIServer = make_server(HOST, 0, app, handler_class=_QuietHandler)
+def wsgi_server(app: Any, *, threaded: bool = False) -> Iterator[str]:
+    """Serves the WSGI `app` with wsgiref's simple server on 127.0.0.1; yields its base URL.
+
+    `threaded` serves each request in its own thread (as threaded production servers do);
+    by default requests are served one at a time.
+    """
+    server_class = _ThreadingWSGIServer if threaded else WSGIServer
+    server = make_server(HOST, 0, app, server_class=server_class, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.daemon = True
     thread.start()
