@@ -2,13 +2,13 @@
 bench/results/backup.json (backup_quick.json with --quick).
 
 One redis-server started here holds N entries written through ``Cache`` (envelopes of
-random bytes, so lz4 finds nothing to compress; 60 s TTL). Cases, per value size:
+random bytes, so lz4 finds nothing to compress; one hour TTL). Cases, per value size:
 
-* ``backup-<size>``: ``Cache.backup(path)`` (SCAN per primary, GET+PTTL pipelines, lz4
-  chunks, CRC-32, fsync) against ``redis-cli --rdb`` (the server forks and streams its RDB
+* ``backup-<size>``: ``Cache.backup(path)`` (SCAN per primary, one script call per 1000 keys
+  returning values and PTTLs, lz4 chunks, CRC-32, fsync) against ``redis-cli --rdb`` (the server forks and streams its RDB
   snapshot: the ceiling, it does no per-key round trip);
 * ``restore-<size>``: ``Cache.restore(path)`` into the flushed server (the whole file is
-  verified first, then SET ... PXAT pipelines of 500 and a coherence message per batch)
+  verified first, then SET ... PXAT by script calls of 1000 and a coherence message each)
   against ``redis-cli --pipe`` fed the same SET ... PXAT commands as raw RESP (Redis's
   documented mass insertion, the ceiling; built beforehand, not timed).
 
@@ -36,7 +36,7 @@ from stratacache.testing.redis_servers import RedisServer
 
 def _fill(url: str, n: int, size: int) -> int:
     """Writes n entries of `size` random bytes; returns the envelopes' total bytes."""
-    with stratacache.Cache(redis=url, l1=False, default_ttl=60) as cache:
+    with stratacache.Cache(redis=url, l1=False, default_ttl=3600) as cache:
         for start in range(0, n, 1000):
             cache.set_many(
                 {f"user:{i}": os.urandom(size) for i in range(start, min(n, start + 1000))}
@@ -58,6 +58,8 @@ def _resp(url: str, path: Path) -> None:
     with path.open("wb") as out:
         for key in client.scan_iter(count=1000):
             data, pttl = client.get(key), client.pttl(key)
+            if data is None or pttl < 0:
+                continue
             parts = [b"SET", key, data, b"PXAT", str(now_ms + pttl + 600_000).encode()]
             out.write(b"*%d\r\n" % len(parts))
             for part in parts:
@@ -72,7 +74,7 @@ def _timed(fn: Any) -> int:
 
 
 def _cases(server: RedisServer, opts: Options, size: int, workdir: Path) -> list[dict[str, Any]]:
-    n = max(1000, opts.n // (1 if size <= 1000 else 10))
+    n = max(1000, opts.n // (1 if size <= 1000 else 20))
     client = redis.Redis.from_url(server.url)
     client.flushall()
     total = _fill(server.url, n, size)

@@ -140,3 +140,21 @@ async def test_missing_base_refused(
     with pytest.raises(BackupError, match="found neither"):
         await call(cache.restore(tmp_path / "inc.scb"))
     assert keys_of(redis_clean_url) == set()
+
+
+def test_cluster_incremental(
+    redis_cluster_clean: stratacache.testing.redis_servers.RedisClusterGroup, tmp_path: Path
+) -> None:
+    url = redis_cluster_clean.url
+    with stratacache.Cache(redis=url, default_ttl=60, redis_options=LOGGED) as cache:
+        cache.set_many({f"key-{i}": i for i in range(300)})
+        cache.backup(tmp_path / "full.scb")
+        cache.set_many({f"key-{i}": -i for i in range(100)})
+        cache.delete("key-299")
+        info = cache.backup(tmp_path / "inc.scb", incremental_from=tmp_path / "full.scb")
+        assert info.changes == 101
+        redis_cluster_clean.flushall()
+        cache.restore(tmp_path / "inc.scb")
+    expected = {f"key-{i}": (-i if i < 100 else i) for i in range(299)}
+    with stratacache.Cache(redis=url) as fresh:
+        assert fresh.get_many([f"key-{i}" for i in range(300)]) == expected

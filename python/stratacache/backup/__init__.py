@@ -4,6 +4,13 @@
 `format` is the file, `source` the protocol a tier implements, `redis_tier` the Redis tier's
 implementation, `changelog` the stream that incremental backups and point-in-time restores
 read, and `run` the orchestration.
+
+Limits: a restore writes into Redis directly, not through the change log, so take a full
+backup after a restore before the next incremental one. The log entry of a change is
+appended right after the change (one more round trip), so two processes writing one key
+within that window may log in the other order than Redis applied them. A Cluster backup
+during a slot migration may miss the keys being moved. A restore merges: keys the backup
+does not hold are left as they are (clear first for an exact copy).
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ Layout (integers big-endian)::
       kind b"C": a chunk, the records sealed by a `Codec` (msgpack, compressed, and
                  encrypted when the backup is) under the name ``backup:<id>:<chunk number>``,
                  so a chunk cannot be moved to another place or file unnoticed
-      kind b"E": the trailer (JSON): counts, the change-log range, and the SHA-256 of every
-                 frame before it; the last frame, so a truncated file has none
+      kind b"E": the trailer (JSON): counts, the change-log range, and a CRC-32 over the
+                 frame headers before it (each holding its chunk's CRC), so a chunk missing,
+                 repeated or moved is caught; the last frame, so a truncated file has none
 
 A record is ``[kind, name, data, expire_at_ms, at_ms]`` (bytes name/data, 0 = none): "v" a
 value (name: its key behind the tier's key prefix, data: its envelope), "g" a tag version
@@ -19,7 +20,6 @@ the whole file (`verify`) before anything is restored.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import struct
@@ -79,7 +79,7 @@ class Trailer:
     started_ms: int = 0  # Redis time when the scan began
     ended_ms: int = 0  # Redis time when it ended: the backup's point in time
     log_to: str | None = None  # last change-log entry included (None: no change log)
-    sha256: str = ""
+    chain_crc: int = 0
 
 
 def _chunk_name(backup_id: str, number: int) -> str:
@@ -98,7 +98,7 @@ class Writer:
         self._codec = codec
         self._partial = path.with_name(path.name + ".partial")
         self._file: BinaryIO = self._partial.open("wb")
-        self._hash = hashlib.sha256()
+        self._chain = 0
         self._pending: list[Record] = []
         self._pending_bytes = 0
         head = header.to_json()
@@ -110,9 +110,11 @@ class Writer:
         self.bytes += len(data)
 
     def _frame(self, kind: bytes, payload: bytes) -> None:
-        frame = _FRAME.pack(kind, len(payload), zlib.crc32(payload)) + payload
-        self._hash.update(frame)
-        self._raw(frame)
+        head = _FRAME.pack(kind, len(payload), zlib.crc32(payload))
+        if kind == b"C":
+            self._chain = zlib.crc32(head, self._chain)
+        self._raw(head)
+        self._raw(payload)
 
     def add(self, record: Record) -> None:
         """Queues one record; a full chunk is sealed and written."""
@@ -140,7 +142,7 @@ class Writer:
     def close(self) -> None:
         """Writes the trailer, syncs the file and moves it into place."""
         self.flush()
-        self.trailer.sha256 = self._hash.hexdigest()
+        self.trailer.chain_crc = self._chain
         self._frame(b"E", json.dumps(self.trailer.__dict__, sort_keys=True).encode())
         self._file.flush()
         os.fsync(self._file.fileno())
@@ -203,7 +205,7 @@ class Reader:
 
     def records(self) -> Iterator[Record]:
         """Every record in order; the trailer is checked at the end (`self.trailer`)."""
-        digest, number, count = hashlib.sha256(), 0, 0
+        chain, number, count = 0, 0, 0
         while True:
             kind, size, crc = _FRAME.unpack(self._read(_FRAME.size, "frame header"))
             if size > 256 << 20:
@@ -212,13 +214,13 @@ class Reader:
             if zlib.crc32(payload) != crc:
                 self._fail(f"corrupted (chunk {number} checksum mismatch)")
             if kind == b"E":
-                self._check_trailer(payload, digest.hexdigest(), number, count)
+                self._check_trailer(payload, chain, number, count)
                 if self._file.read(1):
                     self._fail("corrupted (bytes after the trailer)")
                 return
             if kind != b"C":
                 self._fail(f"corrupted (unknown frame kind {kind!r})")
-            digest.update(_FRAME.pack(kind, size, crc) + payload)
+            chain = zlib.crc32(_FRAME.pack(kind, size, crc), chain)
             chunk = self._open(payload, number)
             count += len(chunk)
             yield from chunk
@@ -239,12 +241,12 @@ class Reader:
             self._fail(f"corrupted (chunk {number} holds malformed records)")
         return chunk
 
-    def _check_trailer(self, payload: bytes, digest: str, chunks: int, records: int) -> None:
+    def _check_trailer(self, payload: bytes, chain: int, chunks: int, records: int) -> None:
         try:
             trailer = Trailer(**json.loads(payload))
         except (ValueError, TypeError):
             self._fail("corrupted (unreadable trailer)")
-        if (trailer.chunks, trailer.records, trailer.sha256) != (chunks, records, digest):
+        if (trailer.chunks, trailer.records, trailer.chain_crc) != (chunks, records, chain):
             self._fail("corrupted (chunks missing, reordered or altered)")
         self.trailer = trailer
 
