@@ -32,31 +32,27 @@ def test_web_report_is_consistent(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert report["cache_stats"]["entries"] <= 20
 
 
-def test_extra_routes_are_served_uncached() -> None:
+def test_extra_routes_see_the_cache_and_are_reported() -> None:
     from starlette.responses import PlainTextResponse  # noqa: PLC0415
     from starlette.routing import Route  # noqa: PLC0415
 
-    seen: list[int] = []
+    seen: list[object] = []
 
-    async def metrics(request: object) -> PlainTextResponse:
-        seen.append(1)
-        return PlainTextResponse("ok")
+    def routes(cache: object) -> list[Route]:
+        async def metrics(request: object) -> PlainTextResponse:
+            seen.append(cache)
+            return PlainTextResponse(f"entries {len(cache)}")  # type: ignore[arg-type]
+
+        return [Route("/metrics", metrics)]
 
     config = demo_web.WebDemoConfig(
-        requests=20, keys=5, capacity=5, latency_ms=0.1, uncached=5,
-        extra_routes=(Route("/metrics", metrics),),
-    )  # fmt: skip
-    app = demo_web.build_app(demo_web.AsyncCatalog(0.1), config.extra_routes)
-    import httpx  # noqa: PLC0415
-
-    from stratacache import AsyncCache  # noqa: PLC0415
-    from stratacache.contrib.asgi import CacheMiddleware  # noqa: PLC0415
-    from stratacache.testing.http_servers import asgi_server  # noqa: PLC0415
-
-    with asgi_server(CacheMiddleware(app, AsyncCache(), routes="marked")) as url:
-        for _ in range(2):
-            assert httpx.get(url + "/metrics", timeout=10).headers["x-cache"] == "miss"
-    assert len(seen) == 2
+        requests=40, keys=10, capacity=10, latency_ms=0.1, uncached=5, extra_routes=routes
+    )
+    report = demo_web.run_web_demo(config)
+    assert len(seen) == 1  # fetched once, after the replay
+    probe = report["extra_routes"]["/metrics"]
+    assert probe["status"] == 200
+    assert probe["text"] == f"entries {report['cache_stats']['entries']}"
 
 
 def test_main_demo_says_how_to_get_the_web_part(

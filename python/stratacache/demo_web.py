@@ -7,9 +7,10 @@ httpx, then the same sample against the app without the middleware, and reports 
 ratio (from ``X-Cache``), the service calls saved and the latencies seen by the client.
 Needs the `demo` extra (starlette, uvicorn, httpx); no server beyond those.
 
-Hook for a metrics endpoint: `build_app` takes `extra_routes` (Starlette routes, e.g. one
-serving Prometheus text) mounted next to the catalog and left out of the cache by the
-``routes="marked"`` setting; `run_web_demo` takes them through `WebDemoConfig.extra_routes`.
+Hook for a metrics endpoint: `WebDemoConfig.extra_routes` is a function of the demo's cache
+returning Starlette routes (e.g. one serving Prometheus text over that cache); they are
+served next to the catalog, left out of the cache by ``routes="marked"``, and each is fetched
+once after the replay, its status and body landing in the report under ``extra_routes``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,8 @@ class WebDemoConfig:
         ttl: seconds a product page is cached.
         zipf: skew of the product popularity.
         seed: seed of the request stream.
-        extra_routes: Starlette routes served next to the catalog, uncached (a metrics
-            endpoint, for one); not part of the report.
+        extra_routes: a function of the demo's AsyncCache giving Starlette routes served
+            next to the catalog, uncached (a metrics endpoint, for one); None = none.
     """
 
     requests: int = 3_000
@@ -57,7 +58,9 @@ class WebDemoConfig:
     ttl: float = 300.0
     zipf: float = 0.99
     seed: int = 11
-    extra_routes: tuple[Any, ...] = field(default=(), compare=False)
+    extra_routes: Callable[[stratacache.AsyncCache], Sequence[Any]] | None = field(
+        default=None, compare=False
+    )
 
 
 class AsyncCatalog:
@@ -133,13 +136,13 @@ def run_web_demo(config: WebDemoConfig) -> dict[str, Any]:
     ids = zipf_ids(config.keys, config.requests, config.zipf, config.seed)
     catalog = AsyncCatalog(config.latency_ms)
     cache = stratacache.AsyncCache(max_entries=config.capacity)
-    cached_app = CacheMiddleware(
-        build_app(catalog, config.extra_routes), cache, ttl=config.ttl, routes="marked"
-    )
+    extra = list(config.extra_routes(cache)) if config.extra_routes is not None else []
+    cached_app = CacheMiddleware(build_app(catalog, extra), cache, ttl=config.ttl, routes="marked")
     with asgi_server(cached_app, on_shutdown=cache.close) as url:
         started = time.perf_counter()
         hit_ns, miss_ns = _replay(url, ids)
         wall = time.perf_counter() - started
+        probed = _probe(url, extra)
     plain = AsyncCatalog(config.latency_ms)
     with asgi_server(build_app(plain)) as url:
         _, uncached_ns = _replay(url, ids[: config.uncached])
@@ -160,7 +163,20 @@ def run_web_demo(config: WebDemoConfig) -> dict[str, Any]:
         },
         "cached_wall_s": round(wall, 3),
         "cache_stats": asdict(cache.stats()),
+        "extra_routes": probed,
     }
+
+
+def _probe(url: str, routes: Sequence[Any]) -> dict[str, Any]:
+    """GETs each extra route without path parameters once: its status and text."""
+    httpx = require("httpx", "demo", "the web demo")
+    out: dict[str, Any] = {}
+    for route in routes:
+        path = getattr(route, "path", None)
+        if isinstance(path, str) and "{" not in path:
+            response = httpx.get(url + path, timeout=30)
+            out[path] = {"status": response.status_code, "text": response.text}
+    return out
 
 
 def _us(value: float) -> str:
