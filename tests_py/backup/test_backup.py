@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -192,3 +193,34 @@ def test_cluster_round_trip(
             assert client.dbsize() > 0
         finally:
             client.close()
+
+
+def _frames(data: bytes) -> tuple[bytes, list[bytes]]:
+    """(everything before the first frame, each frame) of a backup file."""
+    (size,) = struct.unpack(">I", data[10:14])
+    at = 14 + size + 4
+    head, frames = data[:at], []
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at + 1 : at + 5])
+        frames.append(data[at : at + 9 + length])
+        at += 9 + length
+    return head, frames
+
+
+async def test_moved_chunks_refused(
+    tiered: Callable[..., Any], redis_clean_url: str, tmp_path: Path
+) -> None:
+    cache = tiered(redis_clean_url)
+    for i in range(10_000):
+        await call(cache.set(f"k{i}", "v" * 200))
+    await call(cache.backup(tmp_path / "b.scb"))
+    raw(redis_clean_url).flushall()
+    head, frames = _frames((tmp_path / "b.scb").read_bytes())
+    assert len(frames) >= 3  # two chunks and the trailer at least
+    swapped = [frames[1], frames[0], *frames[2:]]
+    repeated = [frames[0], frames[0], *frames[2:]]
+    for name, order in (("swapped", swapped), ("repeated", repeated)):
+        (tmp_path / name).write_bytes(head + b"".join(order))
+        with pytest.raises(BackupError, match="missing, reordered or altered"):
+            await call(cache.restore(tmp_path / name))
+    assert keys_of(redis_clean_url) == set()
