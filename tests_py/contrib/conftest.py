@@ -44,7 +44,7 @@ def answer(calls: Calls, query: dict[str, str], headers: dict[str, str]) -> dict
     size = int(query.get("size", "0"))
     raw = body.encode() + b"." * max(0, size - len(body))
     out: list[tuple[str, str]] = [("content-type", "text/plain")]
-    for name, key in (("cache-control", "cc"), ("vary", "vary"), ("etag", "etag")):
+    for name, key in (("cache-control", "cc"), ("vary", "vary"), ("etag", "etag"), ("age", "age")):
         if key in query:
             out.append((name, query[key]))
     if "cookie" in query:

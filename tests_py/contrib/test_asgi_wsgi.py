@@ -28,6 +28,16 @@ def test_second_get_is_a_hit_with_age_and_etag(serve: Any) -> None:
     assert get(s, "a=2").text == "call 2 lang=- seg=-"  # another URL, another entry
 
 
+def test_the_apps_age_counts_against_freshness(serve: Any) -> None:
+    s = serve()
+    get(s, "age=30&cc=max-age=100")
+    hit = get(s, "age=30&cc=max-age=100")
+    assert hit.headers["x-cache"] == "hit"
+    assert int(hit.headers["age"]) >= 30
+    get(s, "age=30&cc=max-age=20")  # already stale when it arrives
+    assert get(s, "age=30&cc=max-age=20").headers["x-cache"] == "miss"
+
+
 def test_head_is_answered_from_the_get_entry(serve: Any) -> None:
     s = serve()
     full = get(s, "h=1")

@@ -41,6 +41,8 @@ def test_parse_cache_control() -> None:
         (206, [("cache-control", "max-age=5")], None),
         (304, [], None),
         (302, [("cache-control", "public")], 60.0),
+        (200, [("cache-control", "max-age=20"), ("age", "30")], None),  # stale on arrival
+        (200, [("age", "59")], 60.0),
     ],
 )
 def test_lifetime(status: int, headers: _http.Headers, expected: float | None) -> None:

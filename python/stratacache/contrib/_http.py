@@ -225,7 +225,14 @@ class Rules:
     def lifetime(
         self, status: int, headers: Headers, route: RoutePolicy | None = None
     ) -> float | None:
-        """Seconds a response stays fresh in this shared cache, or None if it is not stored."""
+        """Seconds a response stays fresh in this shared cache, or None if it is not stored
+        (a response whose `Age` has already used up its lifetime included)."""
+        lifetime = self._lifetime(status, headers, route)
+        if lifetime is None or lifetime <= (_seconds(header(headers, "age")) or 0):
+            return None
+        return lifetime
+
+    def _lifetime(self, status: int, headers: Headers, route: RoutePolicy | None) -> float | None:
         if status < 200 or status in _NEVER_STORED:
             return None
         if header(headers, "set-cookie") is not None and not self.cache_set_cookie:
