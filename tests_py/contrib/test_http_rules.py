@@ -43,6 +43,8 @@ def test_parse_cache_control() -> None:
         (302, [("cache-control", "public")], 60.0),
         (200, [("cache-control", "max-age=20"), ("age", "30")], None),  # stale on arrival
         (200, [("age", "59")], 60.0),
+        (200, [("cache-control", "s-maxage=" + "9" * 40)], 2.0**31),
+        (200, [("cache-control", "max-age=\u0661")], None),  # an Arabic-Indic digit is no digit
     ],
 )
 def test_lifetime(status: int, headers: _http.Headers, expected: float | None) -> None:

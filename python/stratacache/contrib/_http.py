@@ -53,6 +53,7 @@ _NOT_MODIFIED_HEADERS = frozenset(
     {"cache-control", "content-location", "date", "etag", "expires", "vary", "last-modified"}
 )
 _VARY_RECORD = "vary"
+_MAX_DELTA = 2**31
 
 
 def parse_cache_control(value: str | None) -> dict[str, str | None]:
@@ -87,10 +88,11 @@ def _split_list(value: str) -> list[str]:
 
 
 def _seconds(arg: str | None) -> int | None:
-    """A delta-seconds argument; None when absent or malformed."""
-    if arg is None or not arg.isdigit():
+    """A delta-seconds argument; None when absent or malformed. Capped at 2**31, as RFC 9111
+    §1.2.2 asks (and to stay within the TTLs a cache accepts)."""
+    if arg is None or not arg.isascii() or not arg.isdigit():
         return None
-    return int(arg)
+    return min(int(arg[:12]) if len(arg) > 12 else int(arg), _MAX_DELTA)
 
 
 def reason(status: int) -> str:
