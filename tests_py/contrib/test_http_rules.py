@@ -7,6 +7,7 @@ from email.utils import format_datetime
 
 import pytest
 
+from stratacache import InvalidTTLError
 from stratacache.contrib import _http
 
 URL = "http://example.test/a?x=1"
@@ -176,6 +177,9 @@ def test_arguments_are_checked() -> None:
         _http.Rules(ttl="60")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="ttl"):
         _http.Rules(ttl=-1)
+    with pytest.raises(InvalidTTLError):
+        _http.Rules(ttl=1e300)
+    assert _http.Rules(ttl=timedelta(minutes=2)).ttl == 120.0
     with pytest.raises(ValueError, match="max_body_bytes"):
         _http.Rules(ttl=1, max_body_bytes=-1)
     with pytest.raises(TypeError, match="vary"):

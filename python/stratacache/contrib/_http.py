@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from .._options import require_callable, require_type
+from .._options import TTL, check_ttl, require_callable, require_type
 
 __all__ = [
     "HEURISTIC_STATUSES",
@@ -146,9 +146,9 @@ class Rules:
     """The configuration of one middleware and the decisions made from it.
 
     Args:
-        ttl: seconds a response without explicit freshness (max-age, s-maxage, Expires)
-            is kept, if its status is heuristically cacheable; None or 0 = only responses
-            with explicit freshness are stored.
+        ttl: seconds (or a timedelta) a response without explicit freshness (max-age,
+            s-maxage, Expires) is kept, if its status is heuristically cacheable; None or 0 =
+            only responses with explicit freshness are stored.
         vary: request headers every response varies on (e.g. ``("accept-language",)``),
             besides the response's own Vary; they are added to the response's Vary.
         max_body_bytes: bodies larger than this pass through unstored.
@@ -161,29 +161,26 @@ class Rules:
 
     Raises:
         TypeError: an argument has the wrong type.
-        ValueError: ttl or max_body_bytes is negative, or a vary name is empty.
+        InvalidTTLError: ttl is negative, NaN, or finite and above 1e15 seconds.
+        ValueError: max_body_bytes is negative, or a vary name is empty.
     """
 
     def __init__(
         self,
         *,
-        ttl: float | None,
+        ttl: TTL,
         vary: Sequence[str] = (),
         max_body_bytes: int = 1 << 20,
         segment: Segment | None = None,
         cache_set_cookie: bool = False,
     ) -> None:
-        if ttl is not None:
-            require_type(ttl, (int, float), "ttl", "a number of seconds or None")
-            if not ttl >= 0:
-                msg = f"ttl must be >= 0, got {ttl!r}"
-                raise ValueError(msg)
+        checked = check_ttl(ttl)
         require_type(max_body_bytes, int, "max_body_bytes", "an int")
         if max_body_bytes < 0:
             msg = f"max_body_bytes must be >= 0, got {max_body_bytes}"
             raise ValueError(msg)
         require_callable(segment, "segment", "a function of the request headers, or None")
-        self.ttl = float(ttl) if ttl else None
+        self.ttl = checked or None
         self.vary = check_vary(vary)
         self.max_body_bytes = max_body_bytes
         self.segment = segment
@@ -287,7 +284,7 @@ def _explicit_lifetime(cc: Mapping[str, str | None], headers: Headers) -> int | 
         return 0
     if start is None or end.tzinfo is None or start.tzinfo is None:
         return 0
-    return max(0, int((end - start).total_seconds()))
+    return min(_MAX_DELTA, max(0, int((end - start).total_seconds())))
 
 
 def _vary_names(headers: Headers) -> list[str]:

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, Literal, TypeVar
 
 from .._flight import Flight
-from .._options import require_type
+from .._options import TTL, check_ttl, require_type
 from ..caches import AsyncCache, Cache
 from . import _http
 
@@ -37,7 +37,7 @@ _ROUTE_ATTR = "__stratacache_http__"
 _CONDITIONAL = frozenset({b"if-none-match", b"if-modified-since", b"if-match", b"if-range"})
 
 
-def cache_route(*, ttl: float | None = None, vary: Sequence[str] = ()) -> Callable[[F], F]:
+def cache_route(*, ttl: TTL = None, vary: Sequence[str] = ()) -> Callable[[F], F]:
     """Marks a Starlette or FastAPI endpoint as cached by the `CacheMiddleware` around it.
 
     The endpoint is returned unchanged (FastAPI still sees its signature); the middleware
@@ -50,11 +50,10 @@ def cache_route(*, ttl: float | None = None, vary: Sequence[str] = ()) -> Callab
 
     Raises:
         TypeError: ttl is not a number, or vary is not a sequence of str.
-        ValueError: ttl is negative, or a vary name is empty.
+        InvalidTTLError: ttl is negative, NaN, or finite and above 1e15 seconds.
+        ValueError: a vary name is empty.
     """
-    if ttl is not None:
-        _http.Rules(ttl=ttl)  # validates it
-    policy = _http.RoutePolicy(ttl=ttl, vary=_http.check_vary(vary))
+    policy = _http.RoutePolicy(ttl=check_ttl(ttl), vary=_http.check_vary(vary))
 
     def mark(endpoint: F) -> F:
         setattr(endpoint, _ROUTE_ATTR, policy)
@@ -106,7 +105,8 @@ class CacheMiddleware:
 
     Raises:
         TypeError: cache is not a Cache or AsyncCache, or another argument's type is wrong.
-        ValueError: ttl or max_body_bytes is negative, or routes is neither value.
+        InvalidTTLError: ttl is negative, NaN, or finite and above 1e15 seconds.
+        ValueError: max_body_bytes is negative, or routes is neither value.
     """
 
     def __init__(
@@ -114,7 +114,7 @@ class CacheMiddleware:
         app: ASGIApp,
         cache: Cache | AsyncCache,
         *,
-        ttl: float | None = 60.0,
+        ttl: TTL = 60.0,
         vary: Sequence[str] = (),
         max_body_bytes: int = 1 << 20,
         segment: _http.Segment | None = None,

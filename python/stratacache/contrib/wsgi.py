@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any
 
 from .._flight import Flight
-from .._options import require_type
+from .._options import TTL, require_type
 from ..caches import Cache
 from . import _http
 
@@ -36,7 +36,8 @@ class CacheMiddleware:
     Raises:
         TypeError: cache is not a `Cache` (an AsyncCache cannot serve a sync server), or
             another argument's type is wrong.
-        ValueError: ttl or max_body_bytes is negative.
+        InvalidTTLError: ttl is negative, NaN, or finite and above 1e15 seconds.
+        ValueError: max_body_bytes is negative.
     """
 
     def __init__(
@@ -44,7 +45,7 @@ class CacheMiddleware:
         app: WSGIApp,
         cache: Cache,
         *,
-        ttl: float | None = 60.0,
+        ttl: TTL = 60.0,
         vary: Sequence[str] = (),
         max_body_bytes: int = 1 << 20,
         segment: _http.Segment | None = None,
