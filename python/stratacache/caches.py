@@ -283,8 +283,9 @@ class Cache(CacheBase):
         """
         from .backup import backup_cache  # noqa: PLC0415 - only backups need it
 
-        ns = None if namespaces is None else list(namespaces)
-        return backup_cache(self, Path(path), ns, _path_or_none(incremental_from), **options)
+        return backup_cache(
+            self, Path(path), namespaces, _path_or_none(incremental_from), **options
+        )
 
     def restore(self, path: str | os.PathLike[str], at: Any = None, **options: Any) -> RestoreInfo:
         """Restores a backup (and the backups it follows) into the Redis tier, announcing
@@ -492,9 +493,8 @@ class AsyncCache(CacheBase):
         """See `Cache.backup` (runs on a thread: it is a batch job of many round trips)."""
         from .backup import backup_cache  # noqa: PLC0415
 
-        ns = None if namespaces is None else list(namespaces)
         base = _path_or_none(incremental_from)
-        return await asyncio.to_thread(backup_cache, self, Path(path), ns, base, **options)
+        return await asyncio.to_thread(backup_cache, self, Path(path), namespaces, base, **options)
 
     async def restore(
         self, path: str | os.PathLike[str], at: Any = None, **options: Any

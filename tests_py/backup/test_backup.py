@@ -224,3 +224,15 @@ async def test_moved_chunks_refused(
         with pytest.raises(BackupError, match="missing, reordered or altered"):
             await call(cache.restore(tmp_path / name))
     assert keys_of(redis_clean_url) == set()
+
+
+async def test_namespaces_must_be_a_collection(
+    tiered: Callable[..., Any], redis_clean_url: str, tmp_path: Path
+) -> None:
+    cache = tiered(redis_clean_url)
+    with pytest.raises(TypeError, match="not one str"):
+        await call(cache.backup(tmp_path / "b.scb", namespaces="users"))
+    with pytest.raises(TypeError, match="encrypt"):
+        await call(cache.backup(tmp_path / "b.scb", encrypt="yes"))
+    with pytest.raises(TypeError, match="unix seconds"):
+        await call(cache.restore(tmp_path / "b.scb", at="yesterday"))

@@ -16,7 +16,7 @@ does not hold are left as they are (clear first for an exact copy).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ def _codec(tier: Any, given: bool | Codec | None) -> Codec | None:
 def backup_cache(
     cache: Any,
     path: str | Path,
-    namespaces: Sequence[str] | None = None,
+    namespaces: Iterable[str] | None = None,
     incremental_from: str | Path | None = None,
     *,
     encrypt: bool | Codec = False,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +71,7 @@ def _sealer(encrypt: bool | Codec, compression: str | None) -> Codec:
     return Codec(compression=compression, compress_threshold=0)  # type: ignore[arg-type]
 
 
-def _namespaces(namespaces: Sequence[str] | None) -> list[str] | None:
+def _namespaces(namespaces: Iterable[str] | None) -> list[str] | None:
     if namespaces is None:
         return None
     if isinstance(namespaces, str):
@@ -84,7 +84,7 @@ def backup(
     source: Source,
     path: str | Path,
     *,
-    namespaces: Sequence[str] | None = None,
+    namespaces: Iterable[str] | None = None,
     incremental_from: str | Path | None = None,
     encrypt: bool | Codec = False,
     compression: str | None = "lz4",
