@@ -96,6 +96,38 @@ async def test_concurrent_misses_ask_the_app_once() -> None:
     assert len({a.text for a in uncollapsed}) == 3
 
 
+async def test_a_stream_does_not_hold_back_concurrent_requests() -> None:
+    """The first request streams until a second one reaches the app: had the second waited
+    for the first to finish, both would time out."""
+    from starlette.applications import Starlette  # noqa: PLC0415
+    from starlette.responses import StreamingResponse  # noqa: PLC0415
+    from starlette.routing import Route  # noqa: PLC0415
+
+    second = asyncio.Event()
+    seen: list[int] = []
+
+    async def hold(request: Any) -> StreamingResponse:
+        seen.append(len(seen))
+        first = len(seen) == 1
+        if not first:
+            second.set()
+
+        async def body() -> Any:
+            yield b"start "
+            if first:
+                await asyncio.wait_for(second.wait(), timeout=5)
+            yield b"end"
+
+        return StreamingResponse(body())
+
+    app = asgi.CacheMiddleware(Starlette(routes=[Route("/hold", hold)]), stratacache.AsyncCache())
+    with http_servers.asgi_server(app) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            answers = await asyncio.gather(client.get("/hold"), client.get("/hold"))
+    assert [a.text for a in answers] == ["start end"] * 2
+    assert seen == [0, 1]
+
+
 def test_arguments_are_checked() -> None:
     app = starlette_app(Calls())
     with pytest.raises(TypeError, match="cache"):

@@ -19,7 +19,6 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, Literal, TypeVar
 
-from .._flight import Flight
 from .._options import TTL, check_ttl, require_type
 from ..caches import AsyncCache, Cache
 from . import _http
@@ -135,7 +134,7 @@ class CacheMiddleware:
         )
         self.routes = routes
         self._store = _Store(cache)
-        self._flight = Flight()
+        self._pending: dict[str, asyncio.Event] = {}  # keys being asked for, by this loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -162,29 +161,32 @@ class CacheMiddleware:
     async def _collapsed(
         self, plan: _http.Plan, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        """Concurrent misses on one key ask the app once (RFC 9111 §4 allows collapsing):
-        the first forwards; the others then read what it stored, or forward themselves when
-        it stored nothing (not storable, another variant, or the leader failed)."""
-        led: list[Exception | None] = []
+        """Concurrent misses on one key ask the app once (RFC 9111 §4 allows collapsing).
 
-        async def lead() -> None:
-            try:
-                await self._forward(plan, scope, receive, send)
-            except Exception as exc:  # noqa: BLE001  (re-raised below, for this request only)
-                led.append(exc)
+        The first forwards; the others wait only until it knows what it got (stored, or
+        passing through, as a stream may for minutes), then read what it stored or forward
+        themselves (not storable, another variant, or the first request failed).
+        """
+        waiting = self._pending.get(plan.key)
+        if waiting is not None:
+            await waiting.wait()
+            found = await self._find(plan)
+            if found is not None:
+                await _respond(send, *found)
             else:
-                led.append(None)
-
-        await self._flight.run_async(plan.key, lead)
-        if led:
-            if led[0] is not None:
-                raise led[0]
+                await self._forward(plan, scope, receive, send)
             return
-        found = await self._find(plan)
-        if found is not None:
-            await _respond(send, *found)
-        else:
-            await self._forward(plan, scope, receive, send)
+        event = self._pending[plan.key] = asyncio.Event()
+
+        def release() -> None:
+            if self._pending.get(plan.key) is event:
+                del self._pending[plan.key]
+            event.set()
+
+        try:
+            await self._forward(plan, scope, receive, send, release)
+        finally:
+            release()
 
     async def _find(self, plan: _http.Plan) -> tuple[int, _http.Headers, bytes] | None:
         entry = await self._store.get(plan.key)
@@ -193,13 +195,21 @@ class CacheMiddleware:
             entry = await self._store.get(_http.variant_key(plan.key, names, plan.headers))
         return _http.serve(entry, plan, time.time())
 
-    async def _forward(self, plan: _http.Plan, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _forward(
+        self,
+        plan: _http.Plan,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        decided: Callable[[], None] = lambda: None,
+    ) -> None:
         """Asks the app (as a GET, without validators, so the answer is storable), then
-        stores and answers, or passes the response through when it is not storable."""
+        stores and answers, or passes the response through when it is not storable;
+        `decided` is called as soon as it is known which."""
         inner = dict(scope)
         inner["method"] = "GET"
         inner["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() not in _CONDITIONAL]
-        capture = _Capture(self, plan, inner, send)
+        capture = _Capture(self, plan, inner, send, decided)
         await self.app(inner, receive, capture.send)
         if capture.done:
             await self._store_and_answer(capture, send)
@@ -217,6 +227,7 @@ class CacheMiddleware:
         )
         for key, value, ttl in records:
             await self._store.set(key, value, ttl)
+        capture.decided()
         if _http.not_modified(plan.headers, sent):
             kept = [(k, v) for k, v in sent if k in {"etag", "cache-control", "vary", "date"}]
             await _respond(send, 304, [*kept, ("x-cache", "miss")], b"")
@@ -228,8 +239,16 @@ class CacheMiddleware:
 class _Capture:
     """The send the app sees on a miss: holds the response until it is known to be storable."""
 
-    def __init__(self, owner: CacheMiddleware, plan: _http.Plan, scope: Scope, send: Send):
+    def __init__(
+        self,
+        owner: CacheMiddleware,
+        plan: _http.Plan,
+        scope: Scope,
+        send: Send,
+        decided: Callable[[], None],
+    ) -> None:
         self.owner, self.plan, self.scope, self.downstream = owner, plan, scope, send
+        self.decided = decided
         self.mode: Literal["start", "buffer", "pass"] = "start"
         self.done = False
         self.status = 0
@@ -282,6 +301,7 @@ class _Capture:
     async def pass_through(self, message: Message) -> None:
         """Sends the held start (tagged as a miss), then `message`, and forwards the rest."""
         self.mode = "pass"
+        self.decided()
         start = dict(self.start)
         start["headers"] = [*start.get("headers", []), (b"x-cache", b"miss")]
         await self.downstream(start)
