@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,38 @@ def test_concurrent_misses_ask_the_app_once() -> None:
     assert calls.n == 1
     assert sorted(a.headers["x-cache"] for a in answers) == ["hit"] * 5 + ["miss"]
     assert {a.text for a in answers} == {"call 1 lang=- seg=-"}
+
+
+def test_a_stream_does_not_hold_back_concurrent_requests() -> None:
+    """The first request streams until a second one reaches the app: had the second waited
+    for the first's body to be read, both would time out."""
+    second = threading.Event()
+    seen: list[int] = []
+
+    def hold(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        seen.append(len(seen))
+        first = len(seen) == 1
+        if not first:
+            second.set()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def body() -> Iterable[bytes]:
+            yield b"start "
+            if first and not second.wait(timeout=5):
+                msg = "the second request never reached the app"
+                raise RuntimeError(msg)
+            yield b"end"
+
+        return body()
+
+    app = wsgi.CacheMiddleware(hold, stratacache.Cache(), ttl=60)
+    with (
+        http_servers.wsgi_server(app, threaded=True) as url,
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
+        answers = list(pool.map(lambda _: httpx.get(url + "/hold", timeout=10), range(2)))
+    assert [a.text for a in answers] == ["start end"] * 2
+    assert seen == [0, 1]
 
 
 def test_workers_share_entries_through_redis(redis_clean_url: str) -> None:

@@ -129,7 +129,10 @@ class CacheMiddleware:
 
         result = self.app(inner, capture)
         chunks = iter(result)
-        held, lifetime = self._buffer(plan, chunks, seen, written)
+        # Without a Content-Length, only a list or tuple is known to be the whole body; any
+        # other iterable may be a stream whose next chunk comes much later (server-sent events).
+        sized = isinstance(result, (list, tuple))
+        held, lifetime = self._buffer(plan, chunks, seen, written, sized)
         if lifetime is None:  # not storable: send what is held, then the rest as it comes
             start_response(seen["status"], [*seen["headers"], ("X-Cache", "miss")])
             return _PassThrough(held, chunks, result, plan.head)
@@ -154,9 +157,10 @@ class CacheMiddleware:
         chunks: Iterator[bytes],
         seen: dict[str, Any],
         written: list[bytes],
+        sized: bool,
     ) -> tuple[list[bytes], float | None]:
         """Reads the body while it may still be stored; returns what it read and the lifetime
-        (None when the response passes through)."""
+        (None when the response passes through: not storable, too large, or streamed)."""
         held: list[bytes] = []
         first = next(chunks, None)  # start_response is called by the first item at the latest
         if first is not None:
@@ -170,9 +174,9 @@ class CacheMiddleware:
         lifetime = self.rules.lifetime(status, headers, None) if plan.store else None
         length = _http.header(headers, "content-length")
         limit = self.rules.max_body_bytes
-        if lifetime is None or (
-            length is not None and (not length.isdigit() or int(length) > limit)
-        ):
+        if lifetime is None or (length is None and not sized):
+            return held, None
+        if length is not None and (not length.isdigit() or int(length) > limit):
             return held, None
         size = sum(map(len, held))
         if size > limit:
