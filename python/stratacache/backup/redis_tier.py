@@ -324,9 +324,11 @@ class RedisSink:
         log = changelog.stream_key(self.key_prefix)
         for node in primaries(self.client):
             for found in scan(node, pattern):
-                keys = [k for k in found if k != log]
-                if keys:
-                    node.delete(*keys)
+                pipe = node.pipeline(transaction=False)
+                for key in found:  # one DEL per key: a node's keys span slots
+                    if key != log:
+                        pipe.delete(key)
+                pipe.execute()
         if self._announce is not None:
             items = [record[2].decode()] if op == "p" else []
             self._announce(op, "" if op == "a" else ns, items)
