@@ -38,8 +38,9 @@ std::size_t map_size_for(std::uint64_t max_bytes) {
 
 MDB_txn* txn_of(void* p) { return static_cast<MDB_txn*>(p); }
 
-// The map is full, or the file system is (ENOSPC/EDQUOT from a commit's writes).
-bool is_full(int rc) { return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT; }
+// The map is full, or the file system is: ENOSPC/EDQUOT, or EIO, which LMDB 0.9 returns for
+// the short write(2) a filling disk gives a commit. A cache counts such a write as rejected.
+bool is_full(int rc) { return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT || rc == EIO; }
 
 }  // namespace
 
