@@ -49,8 +49,7 @@ def kill(proc: subprocess.Popen[str]) -> None:
 
 
 def test_four_processes_write_and_read_one_directory(tmp_path: Path) -> None:
-    disk = tmp_path / "disk"
-    stratacache.DiskOptions(disk)  # created once, before the children race to it
+    disk = tmp_path / "disk"  # not created: the four race to create and mark it
     prefixes = ["p0-", "p1-", "p2-", "p3-"]
     procs = [
         spawn("mixed", str(disk), p, "300", ",".join(q for q in prefixes if q != p))
@@ -107,3 +106,23 @@ def test_a_restarted_process_serves_from_disk_at_once(tmp_path: Path) -> None:
     assert proc.returncode == 0
     r = finish(spawn("read", str(disk), "w", "50", "1000"))
     assert r == {"found": 50, "bad": [], "disk_hits": 50}
+
+
+def test_a_forked_child_uses_the_store_its_parent_opened(tmp_path: Path) -> None:
+    cache = stratacache.Cache(disk=tmp_path / "disk")
+    cache.set("parent", "before the fork")
+    pid = os.fork()
+    if pid == 0:  # the child: its own LMDB environment, opened at the fork
+        code = 1
+        try:
+            child = stratacache.Cache(disk=tmp_path / "disk")
+            if child.get("parent") == "before the fork":
+                cache.set("child", "from the child")
+                code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert stratacache.Cache(disk=tmp_path / "disk").get("child") == "from the child"
+    cache.set("parent", "after the fork")  # the parent's environment was left alone
+    assert stratacache.Cache(disk=tmp_path / "disk").get("parent") == "after the fork"

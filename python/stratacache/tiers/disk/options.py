@@ -86,14 +86,15 @@ def check_directory(path: Path) -> Path:
     if not path.is_dir():
         msg = f"disk path {str(path)!r} is not a directory"
         raise ConfigError(msg)
-    names = {p.name for p in path.iterdir()}
+    # Probe files are another process's marker or write check in flight: not foreign.
+    names = {p.name for p in path.iterdir() if not p.name.startswith(_PROBE)}
     if names and MARKER not in names:
         msg = (
             f"disk path {str(path)!r} holds files stratacache did not write "
             f"({', '.join(sorted(names)[:3])}...): give the tier a directory of its own"
         )
         raise ConfigError(msg)
-    foreign = sorted(n for n in names - _OURS if not n.startswith(_PROBE))
+    foreign = sorted(names - _OURS)
     if foreign:
         msg = f"disk path {str(path)!r} holds files another program wrote: {', '.join(foreign[:3])}"
         raise ConfigError(msg)
@@ -108,8 +109,10 @@ def check_directory(path: Path) -> Path:
             probe = path / f"{_PROBE}{os.getpid()}"  # can we write here? (root ignores modes)
             probe.touch()
             probe.unlink()
-        else:
-            marker.write_text(_MARKER_TEXT, encoding="utf-8")
+        else:  # written aside and renamed: a racing process sees no marker or a whole one
+            aside = path / f"{_PROBE}{os.getpid()}"
+            aside.write_text(_MARKER_TEXT, encoding="utf-8")
+            aside.replace(marker)
     except OSError as e:
         msg = f"disk path {str(path)!r} is not writable: {e.strerror}"
         raise ConfigError(msg) from None
