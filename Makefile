@@ -58,6 +58,7 @@ bench: install
 	$(PY) bench/py/bench_recording.py
 	$(PY) bench/py/bench_l2.py
 	$(PY) bench/py/bench_l2_faults.py
+	$(PY) bench/py/bench_disk.py
 	$(PY) bench/py/bench_codec.py
 
 bench-quick: install
@@ -68,6 +69,7 @@ bench-quick: install
 	$(PY) bench/py/bench_recording.py --quick
 	$(PY) bench/py/bench_l2.py --quick
 	$(PY) bench/py/bench_l2_faults.py --quick
+	$(PY) bench/py/bench_disk.py --quick
 	$(PY) bench/py/bench_codec.py --quick
 
 sanitize: bootstrap

@@ -10,4 +10,5 @@ void bind_simulate(pybind11::module_& m);
 void bind_mrc(pybind11::module_& m);
 void bind_codec(pybind11::module_& m);
 void bind_predict(pybind11::module_& m);
+void bind_disk(pybind11::module_& m);
 }  // namespace stratacache::bindings

@@ -28,6 +28,8 @@ const char* class_name(ErrorCode code) {
       return "DataTooLargeError";
     case ErrorCode::kIo:
       return "TraceIOError";
+    case ErrorCode::kDisk:
+      return "DiskError";
   }
   return "StratacacheError";
 }

@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
   stratacache::bindings::bind_mrc(m);
   stratacache::bindings::bind_codec(m);
   stratacache::bindings::bind_predict(m);
+  stratacache::bindings::bind_disk(m);
 }

@@ -6,7 +6,7 @@ set -euo pipefail
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config zlib1g-dev
   liblz4-dev libzstd-dev libmsgpack-cxx-dev libssl-dev libeigen3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev liblmdb-dev
   clang libclang-rt-14-dev
   redis-server redis-sentinel redis-tools openssl
 )
@@ -35,7 +35,7 @@ PY=${PYTHON:-python3}
   "tqdm>=4.60" "redis[hiredis]>=5.0" \
   "ruff==0.17.6" "mypy==2.4.1" "clang-format==18.1.8" \
   cachetools cachebox theine lru-dict cashews aiocache libcachesim numpy dogpile.cache msgpack orjson \
-  lz4 cryptography \
+  lz4 cryptography lmdb diskcache \
   "django>=5.2,<5.3" "flask>=2.3" "flask-caching>=2.1" django-redis \
   "starlette>=0.37" "fastapi>=0.110" "uvicorn>=0.29" "httpx>=0.27" fastapi-cache2
 echo "bootstrap: done"

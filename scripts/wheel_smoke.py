@@ -3,10 +3,10 @@
 Checks what a user of the bare wheel (no extras) gets: the package comes from the venv, not the
 source tree; importing it loads no optional dependency; L1 get/set and its bound; Codec round
 trips through lz4, zstd, AES-256-GCM and HMAC-SHA256, with tampering detected; `simulate` on the
-shipped sample trace, agreeing with a Python LRU; the native libraries mapped into the process
-are the wheel's own copies (stratacache.libs/), never the system's; and a missing extra raises
-MissingExtraError naming its pip line. Prints one line per check, exits 1 on the first failure.
-Arguments name the steps to run (default: all), e.g. ``wheel_smoke.py missing_extra``.
+shipped sample trace, agreeing with a Python LRU; a disk tier round trip (LMDB); the native
+libraries mapped into the process are the wheel's own copies (stratacache.libs/), never the
+system's; and a missing extra raises MissingExtraError naming its pip line. Prints one line
+per check, exits 1 on the first failure. Arguments name the steps to run (default: all), e.g. ``wheel_smoke.py missing_extra``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import collections
 import gzip
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from stratacache._extras import MissingExtraError, available
 from stratacache.data import SAMPLE_TRACE
 
 OPTIONAL = ("redis", "hiredis", "tqdm", "matplotlib", "numpy", "IPython")
-NATIVE = ("libcrypto", "libssl", "liblz4", "libzstd")
+NATIVE = ("libcrypto", "libssl", "liblz4", "libzstd", "liblmdb")
 
 
 def check(name: str, condition: bool, detail: str = "") -> None:
@@ -146,6 +147,14 @@ def check_simulate() -> None:
     check("OPT bounds every policy", all(ratios["opt"] >= r for r in ratios.values()))
 
 
+def check_disk() -> None:
+    with tempfile.TemporaryDirectory() as d:
+        opts = stratacache.DiskOptions(Path(d) / "disk", max_bytes=1 << 20, durability="sync")
+        stratacache.Cache(disk=opts).set("k", {"on": "disk"})
+        other = stratacache.Cache(disk=opts)  # an empty L1: the value comes from LMDB
+        check("disk tier serves another cache's write", other.get("k") == {"on": "disk"})
+
+
 def check_native_libraries() -> None:
     libs = (Path(stratacache.__file__).resolve().parent.parent / "stratacache.libs").resolve()
     mapped = set()
@@ -155,7 +164,7 @@ def check_native_libraries() -> None:
             if len(fields) == 6 and Path(fields[5].strip()).name.startswith(NATIVE):
                 mapped.add(fields[5].strip())
     print("  mapped: " + ", ".join(sorted(Path(p).name for p in mapped)))
-    for name in ("libcrypto", "liblz4", "libzstd"):
+    for name in ("libcrypto", "liblz4", "libzstd", "liblmdb"):
         check(f"{name} is mapped", any(Path(p).name.startswith(name) for p in mapped))
     outside = sorted(p for p in mapped if not Path(p).resolve().is_relative_to(libs))
     check("every one comes from stratacache.libs/", not outside, ", ".join(outside))
@@ -185,6 +194,7 @@ def main() -> int:
         check_decorator,
         check_codec,
         check_simulate,
+        check_disk,
         check_native_libraries,
         check_missing_extra,
     ]

@@ -16,6 +16,7 @@ enum class ErrorCode {
   kTampered,        ///< authentication failed (explicit decode only)
   kTooLarge,        ///< input would exceed the configured size limit
   kIo,              ///< a file could not be opened or read
+  kDisk,            ///< the disk tier's store failed (I/O, locks) for a reason not the caller's
 };
 
 /// The single exception type the engine throws.

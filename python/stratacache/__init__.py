@@ -22,6 +22,7 @@ from .errors import (
     ConfigError,
     CorruptDataError,
     DataTooLargeError,
+    DiskError,
     InvalidTTLError,
     MissingExtraError,
     RedisAuthError,
@@ -36,8 +37,9 @@ from .errors import (
 )
 from .mrc import MissRatioCurve, miss_ratio_curve
 from .simulation import SimulationResult, simulate
-from .stats import CacheStats, RedisTierStats
+from .stats import CacheStats, DiskTierStats, RedisTierStats
 from .tiers import RedisOptions
+from .tiers.disk import DiskOptions
 from .tiers.redis.breaker import BreakerConfig
 
 #: Names of the eviction policies, usable as `Cache(policy=...)` and `simulate(policy=...)`.
@@ -60,6 +62,9 @@ __all__ = [
     "ConfigError",
     "CorruptDataError",
     "DataTooLargeError",
+    "DiskError",
+    "DiskOptions",
+    "DiskTierStats",
     "InvalidTTLError",
     "MissRatioCurve",
     "MissingExtraError",

@@ -28,7 +28,7 @@ from ._recording import check_recording, export_trace, recorded_curve
 from ._weigh import weigh
 from .decorators import make_cache_decorator
 from .errors import ConfigError
-from .stats import CacheStats, RedisTierStats
+from .stats import CacheStats, DiskTierStats, RedisTierStats
 from .tiers.chain import drop_matching
 from .tiers.local import LocalDriver, tags_need_tier
 from .tiers.redis.config import RedisOptions
@@ -80,6 +80,7 @@ class CacheBase:
         stale_if_error: float | None = None,
         record: float | None = None,
         record_capacity: int | None = None,
+        disk: Any = None,
     ) -> None:
         entries = check_bound(max_entries, "max_entries")
         nbytes = check_bound(max_bytes, "max_bytes")
@@ -111,10 +112,24 @@ class CacheBase:
         self._driver = self._local_driver(self._local)
         self._make_setter: Callable[[str], Setter] = self._local.setter
         self._l2_stats: Callable[[], RedisTierStats | None] = _no_l2
+        self._disk_stats: Callable[[], DiskTierStats | None] = _no_l2
+        self._disk: Any = None  # the disk tier (tiers/disk/tier.py), when there is one
         self._tier: TierState | None = None  # the tier's shared state (tests, the decorator)
         self._subscriber: Any = None
         self._parts: Any = None  # the tier's clients (_build.Parts)
-        if redis is None:
+        if disk is not None and redis is not None:
+            msg = "disk= and redis= together are not supported yet: choose L1+disk or L1+Redis"
+            raise ConfigError(msg)
+        if disk is not None:
+            no_tier_options(
+                codec=None,
+                l1=l1,
+                stale_ttl=stale_ttl,
+                lock_timeout=lock_timeout,
+                stale_if_error=stale_if_error,
+            )
+            self._attach_disk(disk, codec)
+        elif redis is None:
             no_tier_options(
                 codec=codec,
                 l1=l1,
@@ -240,6 +255,28 @@ class CacheBase:
     def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
         raise NotImplementedError  # Cache and AsyncCache define it
 
+    def _attach_disk(self, disk: Any, codec: Any) -> None:
+        """Chains the disk tier below L1 (`disk=`: a path or DiskOptions)."""
+        from .codec import Codec  # noqa: PLC0415 - the codec is needed only with a tier
+        from .tiers.disk.driver import DiskDriver  # noqa: PLC0415
+        from .tiers.disk.options import DiskOptions  # noqa: PLC0415
+        from .tiers.disk.tier import DiskTier  # noqa: PLC0415
+
+        if codec is None:
+            codec = Codec()
+        require_type(codec, Codec, "codec", "a stratacache.Codec (one for the disk tier)")
+        tier = self._disk = DiskTier(DiskOptions.of(disk), codec)
+        self._driver = self._disk_driver(DiskDriver(self._local, tier, self._default_ttl))
+        self._make_setter = self._tier_setter
+
+        def disk_stats() -> DiskTierStats:
+            return DiskTierStats(**tier.stats())
+
+        self._disk_stats = disk_stats
+
+    def _disk_driver(self, sync: Any) -> Any:
+        raise NotImplementedError  # Cache and AsyncCache define it
+
     def _l1_delete(self, namespace: str, key: str) -> bool:
         return bool(self._store.delete(prefix_of(check_namespace(namespace)), key))
 
@@ -277,7 +314,7 @@ class CacheBase:
         return recorded_curve(self._store, policy, sizes)
 
     def _stats(self, kind: type[S] = CacheStats) -> S:  # type: ignore[assignment]
-        return kind(**self._store.stats(), l2=self._l2_stats())
+        return kind(**self._store.stats(), l2=self._l2_stats(), disk=self._disk_stats())
 
     def _l1_drop_pattern(self, namespace: str, pattern: str) -> None:
         drop_matching(self._store, namespace, pattern)
@@ -329,7 +366,7 @@ class CacheBase:
 
 
 def _no_l2() -> None:
-    """The L2 counters of a cache without a tier: none."""
+    """The counters of a tier the cache does not have: none."""
 
 
 def no_tier_options(

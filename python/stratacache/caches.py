@@ -69,10 +69,17 @@ class Cache(CacheBase):
             sampled key with all its accesses; None = off (the hot path then pays one branch).
         record_capacity: the most recent records kept (default 2**18, 32 bytes each; rounded
             up to a power of two); older ones are overwritten.
+        disk: adds a persistent tier on local disk below L1, shared by every process of the
+            host that opens the same directory: a path, or `stratacache.DiskOptions` for its
+            byte bound and durability. L1 misses read it and keep what they find for the TTL
+            it has left; writes and invalidations (key, pattern, namespace) reach it; values
+            go through `codec`. Not yet combinable with redis= (ConfigError).
 
     Raises:
         ConfigError: a bound is zero or negative, the policy is unknown, a Redis option is
-            invalid, record is outside (0, 1], or record_capacity is given without record.
+            invalid, record is outside (0, 1], or record_capacity is given without record;
+            the disk directory is unusable (see `DiskOptions`), or disk= comes with redis=.
+        DiskError: the disk tier's store file is damaged or truncated.
         RedisAuthError: Redis refused the credentials or a permission the cache needs.
         TierUnavailableError: Redis is unreachable and fail_open is off.
         InvalidTTLError: default_ttl is negative.
@@ -111,6 +118,10 @@ class Cache(CacheBase):
         redis = SyncRedisTier(parts.client, parts.options, self._tier.counters)
         self._driver = SyncTiered(self._tier, redis, lock_timeout)
         self._entry_points = self._tiered_entry_points
+
+    def _disk_driver(self, sync: Any) -> Any:
+        self._entry_points = self._tiered_entry_points
+        return sync
 
     def _tier_setter(self, namespace: str) -> Setter:
         driver: Any = self._driver
@@ -382,9 +393,21 @@ class AsyncCache(CacheBase):
         redis = AsyncRedisTier(parts.client, parts.options, self._tier.counters, parts.ready)
         self._driver = AsyncTiered(self._tier, redis, lock_timeout)
 
+    def _disk_driver(self, sync: Any) -> Any:
+        from .tiers.disk.driver import AsyncDiskDriver  # noqa: PLC0415
+
+        return AsyncDiskDriver(sync)
+
     def _tier_setter(self, namespace: str) -> Setter:
         tier = self._tier
-        assert tier is not None
+        if tier is None:  # the disk tier: its sync calls serve this hook as they are
+            disk: Any = self._driver
+
+            def set_both(key: str, value: Any, ttl: float | None = None) -> None:
+                self._check_key(key)
+                disk.sync.write(namespace, key, value, check_ttl(ttl))
+
+            return set_both
 
         def set_l1_only(key: str, value: Any, ttl: float | None = None) -> None:
             # Sync hook for code that cannot await (never used by AsyncCache's own paths).

@@ -11,6 +11,7 @@ __all__ = [
     "ConfigError",
     "CorruptDataError",
     "DataTooLargeError",
+    "DiskError",
     "InvalidTTLError",
     "MissingExtraError",
     "RedisAuthError",
@@ -42,6 +43,11 @@ class ValueTooLargeError(StratacacheError, ValueError):
 
 class TraceIOError(StratacacheError, OSError):
     """A trace file could not be opened or read."""
+
+
+class DiskError(StratacacheError, OSError):
+    """The disk tier's store could not be opened or used: a damaged or truncated store file,
+    or an I/O failure (a full disk is not one: its writes are counted as rejected)."""
 
 
 class RedisAuthError(ConfigError):

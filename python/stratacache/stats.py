@@ -31,12 +31,43 @@ class CacheStats:
     entries: int
     bytes: int
     l2: RedisTierStats | None = None
+    disk: DiskTierStats | None = None
 
     @property
     def hit_ratio(self) -> float:
         """hits / (hits + misses), 0.0 before the first lookup."""
         lookups = self.hits + self.misses
         return self.hits / lookups if lookups else 0.0
+
+
+@dataclass(frozen=True)
+class DiskTierStats:
+    """A snapshot of a cache's disk tier (`CacheStats.disk`): this process's counters, and the
+    store's totals (shared by every process on the directory).
+
+    Attributes:
+        hits, misses: disk reads that found a live value / nothing usable (misses include the
+            expired and corrupt ones).
+        sets, deletes: values written / live keys removed.
+        evictions: entries removed, oldest write first, to stay under max_bytes.
+        expired: entries found or removed past their TTL.
+        corrupt: envelopes that did not decode (truncated, tampered, foreign): each a miss.
+        rejected: values not stored on disk (heavier than half of max_bytes, a full disk, a
+            key over 511 bytes, or a value the codec cannot encode); L1 still holds them.
+        bytes, entries: the store's weight and entry count now; max_bytes: its bound.
+    """
+
+    hits: int
+    misses: int
+    sets: int
+    deletes: int
+    evictions: int
+    expired: int
+    corrupt: int
+    rejected: int
+    bytes: int
+    entries: int
+    max_bytes: int
 
 
 @dataclass(frozen=True)
