@@ -34,9 +34,10 @@ from .errors import (
     UnknownVersionError,
     ValueTooLargeError,
 )
+from .health import Health, TierHealth
 from .mrc import MissRatioCurve, miss_ratio_curve
 from .simulation import SimulationResult, simulate
-from .stats import CacheStats, RedisTierStats
+from .stats import CacheStats, LatencyStats, NamespaceStats, RedisTierStats
 from .tiers import RedisOptions
 from .tiers.redis.breaker import BreakerConfig
 
@@ -60,9 +61,12 @@ __all__ = [
     "ConfigError",
     "CorruptDataError",
     "DataTooLargeError",
+    "Health",
     "InvalidTTLError",
+    "LatencyStats",
     "MissRatioCurve",
     "MissingExtraError",
+    "NamespaceStats",
     "RedisAuthError",
     "RedisOptions",
     "RedisTLSError",
@@ -71,6 +75,7 @@ __all__ = [
     "SimulationResult",
     "StratacacheError",
     "TamperedDataError",
+    "TierHealth",
     "TierUnavailableError",
     "TraceIOError",
     "UnknownVersionError",
