@@ -30,8 +30,10 @@ Key make_key(const std::string& prefix, const py::handle& key) {
 std::unique_ptr<StoreHandle> make_store_shim(std::uint64_t max_entries, std::uint64_t max_bytes,
                                              const std::string& policy, std::size_t shards,
                                              bool strict, double record,
-                                             std::uint64_t record_capacity) {
+                                             std::uint64_t record_capacity, double timing) {
   auto handle = std::make_unique<StoreHandle>();
+  // timing == 0: no histograms. The constructor checks the rate.
+  if (timing != 0) handle->latencies = std::make_unique<stats::Latencies>(timing);
   // record == 0: recording off. The recorder's constructor checks the rate and capacity.
   if (record != 0) {
     handle->recorder = std::make_unique<store::AccessRecorder>(record, record_capacity);
@@ -40,7 +42,8 @@ std::unique_ptr<StoreHandle> make_store_shim(std::uint64_t max_entries, std::uin
                             .max_bytes = max_bytes,
                             .shards = shards,
                             .strict = strict,
-                            .recorder = handle->recorder.get()};
+                            .recorder = handle->recorder.get(),
+                            .latencies = handle->latencies.get()};
   handle->store = store::make_store<py::object>(policy, config);
   return handle;
 }
@@ -120,12 +123,13 @@ bool touch_shim(StoreHandle& h, const std::string& prefix, const py::handle& key
 py::list get_many_shim(StoreHandle& h, const std::string& prefix, const py::sequence& keys,
                        const py::object& default_) {
   const std::uint64_t seed = prefix_seed(prefix);
+  const stats::NamespaceSlot ns = h.store->namespace_slot(prefix);
   py::list out(keys.size());
   std::size_t i = 0;
   for (const py::handle key : keys) {
     std::string_view body;
     if (!key_bytes(key.ptr(), body)) throw py::error_already_set();
-    auto v = h.store->get(KeyView{prefix, body}, key_hash(seed, key.ptr()));
+    auto v = h.store->get(KeyView{prefix, body, ns}, key_hash(seed, key.ptr()));
     out[i++] = v ? std::move(*v) : default_;
   }
   return out;
@@ -241,7 +245,8 @@ void bind_store(py::module_& m) {
   py::class_<StoreHandle> cls(m, "Store");
   cls.def(py::init(&make_store_shim), py::arg("max_entries") = 0, py::arg("max_bytes") = 0,
           py::arg("policy") = std::string(store::kDefaultPolicy), py::arg("shards") = 0,
-          py::arg("strict") = false, py::arg("record") = 0.0, py::arg("record_capacity") = 0)
+          py::arg("strict") = false, py::arg("record") = 0.0, py::arg("record_capacity") = 0,
+          py::arg("timing") = 0.0)
       .def("get", &get_shim, py::arg("prefix"), py::arg("key"), py::arg("default"))
       .def("peek", &peek_shim, py::arg("prefix"), py::arg("key"), py::arg("default"))
       .def("set", &set_shim, py::arg("prefix"), py::arg("key"), py::arg("value"), py::arg("weight"),
@@ -272,6 +277,7 @@ void bind_store(py::module_& m) {
       .def("overhead_bytes", [](const StoreHandle& h) { return h.store->overhead_bytes(); });
   bind_fast_store(m, cls);
   bind_recorder(cls);
+  bind_stats(cls);
   m.def("policy_names", &store::policy_names);
   m.attr("DEFAULT_POLICY") = std::string(store::kDefaultPolicy);
 }

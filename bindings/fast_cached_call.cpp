@@ -144,7 +144,7 @@ PyObject* cached_call(PyObject* self, PyObject* const* args, size_t nargsf, PyOb
   if (g != nullptr && g->store != nullptr && build_key(c, args, nargs, kwnames, key)) {
     const std::uint64_t hash = mix64(ascii_str_hash(key.view()) ^ g->seed);
     // `get`, not `probe`: this is the call's one counted (and recorded) L1 lookup.
-    auto v = g->store->get(store::KeyView{*g->prefix, key.view()}, hash);
+    auto v = g->store->get(store::KeyView{*g->prefix, key.view(), g->ns}, hash);
     if (v) {
       ++c->hits;
       return v->release().ptr();

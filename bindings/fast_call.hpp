@@ -16,6 +16,7 @@ struct FastCall {
   PyStore* store;
   std::string* prefix;
   std::uint64_t seed;
+  stats::NamespaceSlot ns;  // the prefix's counter slot, resolved once
   std::optional<Nanos> default_ttl;
 };
 

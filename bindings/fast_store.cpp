@@ -73,7 +73,7 @@ PyObject* fast_get(PyObject* self, PyObject* const* args, size_t nargsf, PyObjec
   PyObject* key = args[0];
   std::string_view body;
   if (!key_bytes(key, body)) return nullptr;
-  auto v = f->store->get(store::KeyView{*f->prefix, body}, key_hash(f->seed, key));
+  auto v = f->store->get(store::KeyView{*f->prefix, body, f->ns}, key_hash(f->seed, key));
   if (v) return v->release().ptr();
   if (f->extra != Py_None) {
     PyObject* call_args[2] = {key, default_};
@@ -110,7 +110,7 @@ PyObject* fast_set(PyObject* self, PyObject* const* args, size_t nargsf, PyObjec
   try {
     const bool use_default = ttl_obj == nullptr || ttl_obj == Py_None;
     const std::optional<Nanos> ttl = use_default ? f->default_ttl : ttl_shim(ttl_obj);
-    f->store->set(store::KeyView{*f->prefix, body}, key_hash(f->seed, key),
+    f->store->set(store::KeyView{*f->prefix, body, f->ns}, key_hash(f->seed, key),
                   py::reinterpret_borrow<py::object>(args[1]), 1, ttl, dropped);
   } catch (const Error& e) {
     drop_values(dropped);
@@ -160,6 +160,7 @@ py::object make_fast(PyTypeObject* type, vectorcallfunc call, const py::object& 
   f->store = owner.cast<StoreHandle&>().store.get();
   f->prefix = new std::string(prefix);
   f->seed = prefix_seed(prefix);
+  f->ns = f->store->namespace_slot(prefix);
   f->default_ttl = default_ttl;
   PyObject_GC_Track(reinterpret_cast<PyObject*>(f));
   return py::reinterpret_steal<py::object>(reinterpret_cast<PyObject*>(f));

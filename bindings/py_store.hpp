@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "common/hash.hpp"
+#include "stats/latencies.hpp"
 #include "store/access_recorder.hpp"
 #include "store/store.hpp"
 
@@ -22,6 +23,7 @@ using PyStore = store::Store<py::object>;
 /// The Python `Store` object: owns the engine store and the recorder it borrows.
 struct StoreHandle {
   std::unique_ptr<store::AccessRecorder> recorder;  // declared first: outlives `store`
+  std::unique_ptr<stats::Latencies> latencies;      // likewise; nullptr: timing is off
   std::unique_ptr<PyStore> store;
 };
 
@@ -55,5 +57,8 @@ void bind_fast_store(py::module_& m, py::class_<StoreHandle>& cls);
 
 /// Registers the access-recording methods of `Store` (bind_recorder.cpp).
 void bind_recorder(py::class_<StoreHandle>& cls);
+
+/// Registers the per-namespace counters and latency histograms of `Store` (bind_stats.cpp).
+void bind_stats(py::class_<StoreHandle>& cls);
 
 }  // namespace stratacache::bindings

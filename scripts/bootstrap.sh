@@ -9,6 +9,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev liblmdb-dev
   clang libclang-rt-14-dev
   redis-server redis-sentinel redis-tools openssl
+  prometheus
 )
 
 missing=()
@@ -33,6 +34,7 @@ PY=${PYTHON:-python3}
   "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6" "matplotlib>=3.8" \
   "nbclient>=0.10" "nbformat>=5.9" "ipykernel>=6.29" \
   "tqdm>=4.60" "redis[hiredis]>=5.0" \
+  "prometheus-client>=0.20" "opentelemetry-api>=1.25" "opentelemetry-sdk>=1.25" \
   "ruff==0.17.6" "mypy==2.4.1" "clang-format==18.1.8" \
   cachetools cachebox theine lru-dict cashews aiocache libcachesim numpy dogpile.cache msgpack orjson \
   lz4 cryptography lmdb diskcache \

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/hash.hpp"
+#include "stats/latencies.hpp"
 #include "store/access_recorder.hpp"
 #include "store/policies.hpp"
 
@@ -86,19 +87,22 @@ st::KeyView view(const std::string& name) { return {"", name}; }
 
 // Gets that all hit: every key is stored, requests follow a Zipf law over them.
 template <class P>
-void get_hits(benchmark::State& state, st::AccessRecorder* recorder) {
+void get_hits(benchmark::State& state, st::AccessRecorder* recorder,
+              sc::stats::Latencies* latencies = nullptr) {
   const Keys& k = keys();
   st::ShardedStore<std::string, P> store(
-      st::StoreConfig{.max_entries = 2 * kHitKeys, .recorder = recorder});
+      st::StoreConfig{.max_entries = 2 * kHitKeys, .recorder = recorder, .latencies = latencies});
   std::vector<std::string> dropped;
   for (std::size_t i = 0; i < kHitKeys; ++i) {
     (void)store.set(view(k.names[i]), k.hashes[i], "v", 1, std::nullopt, dropped);
   }
   const auto& seq = zipf_hits();
+  // Resolved once, as the Python getters do: an unresolved prefix is looked up under a mutex.
+  const sc::stats::NamespaceSlot ns = store.namespace_slot("");
   std::size_t i = 0;
   for (auto _ : state) {
     const std::uint32_t key = seq[i++ & (kSequence - 1)];
-    benchmark::DoNotOptimize(store.get(view(k.names[key]), k.hashes[key]));
+    benchmark::DoNotOptimize(store.get({"", k.names[key], ns}, k.hashes[key]));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -153,6 +157,23 @@ void BM_GetHitRecording(benchmark::State& state) {
 void BM_SetFullRecording(benchmark::State& state) {
   const auto recorder = recorder_for(state);
   sets_full<st::TinyLfuPolicy>(state, recorder.get());
+}
+
+// The cost of latency timing: get-hit with timing off (arg 0), and timing one call in arg.
+void BM_GetHitTiming(benchmark::State& state) {
+  std::unique_ptr<sc::stats::Latencies> latencies;
+  if (state.range(0) != 0) {
+    latencies = std::make_unique<sc::stats::Latencies>(1.0 / static_cast<double>(state.range(0)));
+  }
+  get_hits<st::TinyLfuPolicy>(state, nullptr, latencies.get());
+}
+
+// One histogram record alone (bucket index, two relaxed adds on the thread's stripe).
+void BM_HistogramRecord(benchmark::State& state) {
+  static sc::stats::LatencyHistogram histogram;
+  std::uint64_t t = 0;
+  for (auto _ : state) histogram.record((++t * 37) & 0xFFFFF);
+  state.SetItemsProcessed(state.iterations());
 }
 
 // The recorder alone, every key sampled: ticket, slot seqlock, clock read not included.
@@ -215,6 +236,9 @@ BENCHMARK(BM_SetFull<st::S3FifoPolicy>)->Apply(configure);
 BENCHMARK(BM_GetHitRecording)->Arg(0)->Arg(1000)->Arg(10)->Apply(configure);
 BENCHMARK(BM_SetFullRecording)->Arg(0)->Arg(1000)->Arg(10)->Apply(configure);
 BENCHMARK(BM_RecorderRecord)->Apply(configure);
+BENCHMARK(BM_GetHitTiming)->Arg(0)->Arg(64)->Arg(1)->Apply(configure);
+BENCHMARK(BM_HistogramRecord)->Apply(configure);
+BENCHMARK(BM_HistogramRecord)->Threads(2)->Apply(configure);
 BENCHMARK(BM_RecorderRecord)->Threads(2)->Apply(configure);
 BENCHMARK(BM_TinyLfuOnAccess)->Apply(configure);
 BENCHMARK(BM_TinyLfuInsertEvict)->Apply(configure);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -35,7 +36,8 @@ class ShardedStore final : public Store<Value> {
   explicit ShardedStore(const StoreConfig& config)
       : clock_(config.clock != nullptr ? config.clock : &SteadyClock::instance()),
         strict_(config.strict),
-        recorder_(config.recorder) {
+        recorder_(config.recorder),
+        latencies_(config.latencies) {
     validate_config(config);
     const std::size_t n = config.shards != 0 ? config.shards : default_shard_count(config);
     const auto per_shard = [n](std::uint64_t total) {
@@ -53,41 +55,17 @@ class ShardedStore final : public Store<Value> {
   // always_inline: callers that know the type (benchmarks, tests) inlined get before it grew
   // the recording branch, and GCC stops doing so on its own; virtual calls are unaffected.
   [[gnu::always_inline]] std::optional<Value> get(KeyView key, std::uint64_t hash) override {
-    std::optional<Value> out;
-    {
-      Shard& s = shard_for(hash);
-      std::lock_guard guard(s.lock);
-      const EntryId id = s.find(key, hash);
-      if (id == kNoEntry || s.is_expired(id, *clock_)) {
-        ++s.misses;
-        s.policy.on_miss(hash);
-      } else {
-        ++s.hits;
-        s.policy.on_access(id, hash);
-        out.emplace(s.entries[id].value);  // a copy: for Python values, an incref, harmless
-      }
+    if (latencies_ != nullptr && latencies_->should_time()) [[unlikely]] {
+      return timed(stats::Op::kGet, [&] { return get_untimed(key, hash); });
     }
-    if (recorder_ != nullptr && recorder_->sampled(hash)) [[unlikely]] {
-      note(key, hash, out ? AccessOp::kGetHit : AccessOp::kGetMiss);
-    }
-    return out;
+    return get_untimed(key, hash);
   }
 
   std::optional<Value> probe(KeyView key, std::uint64_t hash) override {
-    std::optional<Value> out;
-    {
-      Shard& s = shard_for(hash);
-      std::lock_guard guard(s.lock);
-      const EntryId id = s.find(key, hash);
-      if (id == kNoEntry || s.is_expired(id, *clock_)) return std::nullopt;
-      ++s.hits;
-      s.policy.on_access(id, hash);
-      out.emplace(s.entries[id].value);
+    if (latencies_ != nullptr && latencies_->should_time()) [[unlikely]] {
+      return timed(stats::Op::kGet, [&] { return probe_untimed(key, hash); });
     }
-    // Only hits: a miss is not an access yet, the caller falls back to `get`, which records it.
-    if (recorder_ != nullptr && recorder_->sampled(hash)) [[unlikely]]
-      note(key, hash, AccessOp::kGetHit);
-    return out;
+    return probe_untimed(key, hash);
   }
 
   std::optional<Value> peek(KeyView key, std::uint64_t hash) override {
@@ -100,7 +78,64 @@ class ShardedStore final : public Store<Value> {
 
   SetOutcome set(KeyView key, std::uint64_t hash, Value value, std::uint64_t bytes,
                  std::optional<Nanos> ttl, std::vector<Value>& dropped) override {
+    if (latencies_ != nullptr && latencies_->should_time()) [[unlikely]] {
+      return timed(stats::Op::kSet,
+                   [&] { return set_untimed(key, hash, std::move(value), bytes, ttl, dropped); });
+    }
+    return set_untimed(key, hash, std::move(value), bytes, ttl, dropped);
+  }
+
+  bool erase(KeyView key, std::uint64_t hash, std::vector<Value>& dropped) override {
+    if (latencies_ != nullptr && latencies_->should_time()) [[unlikely]] {
+      return timed(stats::Op::kDelete, [&] { return erase_untimed(key, hash, dropped); });
+    }
+    return erase_untimed(key, hash, dropped);
+  }
+
+ private:
+  [[gnu::always_inline]] std::optional<Value> get_untimed(KeyView key, std::uint64_t hash) {
+    std::optional<Value> out;
+    const stats::NamespaceSlot ns = slot_of(key);  // before the lock: a lookup may take a mutex
+    {
+      Shard& s = shard_for(hash);
+      std::lock_guard guard(s.lock);
+      const EntryId id = s.find(key, hash);
+      if (id == kNoEntry || s.is_expired(id, *clock_)) {
+        s.ns[ns].misses.add();
+        s.policy.on_miss(hash);
+      } else {
+        s.ns[ns].hits.add();
+        s.policy.on_access(id, hash);
+        out.emplace(s.entries[id].value);  // a copy: for Python values, an incref, harmless
+      }
+    }
+    if (recorder_ != nullptr && recorder_->sampled(hash)) [[unlikely]] {
+      note(key, hash, out ? AccessOp::kGetHit : AccessOp::kGetMiss);
+    }
+    return out;
+  }
+
+  std::optional<Value> probe_untimed(KeyView key, std::uint64_t hash) {
+    std::optional<Value> out;
+    {
+      Shard& s = shard_for(hash);
+      std::lock_guard guard(s.lock);
+      const EntryId id = s.find(key, hash);
+      if (id == kNoEntry || s.is_expired(id, *clock_)) return std::nullopt;
+      s.ns[s.entries[id].ns].hits.add();
+      s.policy.on_access(id, hash);
+      out.emplace(s.entries[id].value);
+    }
+    // Only hits: a miss is not an access yet, the caller falls back to `get`, which records it.
+    if (recorder_ != nullptr && recorder_->sampled(hash)) [[unlikely]]
+      note(key, hash, AccessOp::kGetHit);
+    return out;
+  }
+
+  SetOutcome set_untimed(KeyView key, std::uint64_t hash, Value value, std::uint64_t bytes,
+                         std::optional<Nanos> ttl, std::vector<Value>& dropped) {
     check_ttl(ttl);
+    const stats::NamespaceSlot ns = slot_of(key);  // before the lock: a lookup may take a mutex
     // Before the lock, not after it: the record needs no outcome, and the body keeps its returns.
     if (recorder_ != nullptr && recorder_->sampled(hash)) [[unlikely]]
       note(key, hash, AccessOp::kSet);
@@ -110,13 +145,13 @@ class ShardedStore final : public Store<Value> {
     s.reclaim_expired(now, dropped);
     EntryId id = s.find(key, hash);
     if (ttl && *ttl == 0) {
-      if (id != kNoEntry) s.remove(id, dropped, s.evicted_expired);
+      if (id != kNoEntry) s.remove(id, dropped, &Counters::evicted_expired);
       dropped.push_back(std::move(value));
       return SetOutcome::kExpired;
     }
     if ((s.max_bytes != 0 && bytes > s.max_bytes) || bytes > kMaxWeight) {
-      if (id != kNoEntry) s.remove(id, dropped, s.evicted_explicit);
-      ++s.rejected;
+      if (id != kNoEntry) s.remove(id, dropped, &Counters::evicted_explicit);
+      s.ns[ns].rejected.add();
       dropped.push_back(std::move(value));
       if (strict_) {
         throw Error(ErrorCode::kValueTooLarge,
@@ -125,23 +160,23 @@ class ShardedStore final : public Store<Value> {
       return SetOutcome::kRejected;
     }
     const Nanos deadline = deadline_after(now, ttl);
-    ++s.sets;
+    s.ns[ns].sets.add();
     SetOutcome outcome = SetOutcome::kInserted;
     if (id != kNoEntry) {
       if (s.is_expired(id, now)) {
-        s.remove(id, dropped, s.evicted_expired);
+        s.remove(id, dropped, &Counters::evicted_expired);
         id = kNoEntry;
       } else {
         s.replace(id, hash, std::move(value), bytes, deadline, dropped);
         outcome = SetOutcome::kReplaced;
       }
     }
-    if (id == kNoEntry) s.insert(key, hash, std::move(value), bytes, deadline);
+    if (id == kNoEntry) s.insert(key, ns, hash, std::move(value), bytes, deadline);
     s.evict_to_bounds(dropped);
     return outcome;
   }
 
-  bool erase(KeyView key, std::uint64_t hash, std::vector<Value>& dropped) override {
+  bool erase_untimed(KeyView key, std::uint64_t hash, std::vector<Value>& dropped) {
     if (recorder_ != nullptr && recorder_->sampled(hash)) [[unlikely]]
       note(key, hash, AccessOp::kDelete);
     Shard& s = shard_for(hash);
@@ -149,10 +184,24 @@ class ShardedStore final : public Store<Value> {
     const EntryId id = s.find(key, hash);
     if (id == kNoEntry) return false;
     const bool live = !s.is_expired(id, *clock_);
-    s.remove(id, dropped, live ? s.evicted_explicit : s.evicted_expired);
+    s.remove(id, dropped, live ? &Counters::evicted_explicit : &Counters::evicted_expired);
     return live;
   }
 
+  // Out of line and cold: with timing off or unsampled, the hot paths keep their code.
+  template <class F>
+  [[gnu::cold, gnu::noinline]] auto timed(stats::Op op, F&& call) {
+    const std::uint64_t start = stats::Latencies::now_ns();
+    auto result = call();
+    latencies_->record(stats::Tier::kL1, op, stats::Latencies::now_ns() - start);
+    return result;
+  }
+
+  [[nodiscard]] stats::NamespaceSlot slot_of(KeyView key) {
+    return key.ns != stats::kUnresolvedSlot ? key.ns : namespaces_.slot(key.prefix);
+  }
+
+ public:
   bool contains(KeyView key, std::uint64_t hash) override {
     Shard& s = shard_for(hash);
     std::lock_guard guard(s.lock);
@@ -180,7 +229,7 @@ class ShardedStore final : public Store<Value> {
     const Nanos now = clock_->now();
     if (id == kNoEntry || s.is_expired(id, now)) return false;
     if (ttl && *ttl == 0) {
-      s.remove(id, dropped, s.evicted_expired);
+      s.remove(id, dropped, &Counters::evicted_expired);
       return true;
     }
     s.set_deadline(id, deadline_after(now, ttl));
@@ -197,9 +246,9 @@ class ShardedStore final : public Store<Value> {
         Entry& e = s.entries[id];
         if (!e.live || !e.key.starts_with(prefix)) continue;
         if (s.is_expired(id, now)) {
-          s.remove(id, dropped, s.evicted_expired);
+          s.remove(id, dropped, &Counters::evicted_expired);
         } else {
-          s.remove(id, dropped, s.evicted_explicit);
+          s.remove(id, dropped, &Counters::evicted_explicit);
           ++removed;
         }
       }
@@ -216,7 +265,7 @@ class ShardedStore final : public Store<Value> {
       removed += s.reclaim_expired(now, dropped);
       for (EntryId id = 0; id < s.entries.size(); ++id) {
         if (s.entries[id].live && s.is_expired(id, now)) {
-          s.remove(id, dropped, s.evicted_expired);
+          s.remove(id, dropped, &Counters::evicted_expired);
           ++removed;
         }
       }
@@ -243,18 +292,38 @@ class ShardedStore final : public Store<Value> {
     for (const auto& sp : shards_) {
       const Shard& s = *sp;
       std::lock_guard guard(s.lock);
-      t.hits += s.hits;
-      t.misses += s.misses;
-      t.sets += s.sets;
-      t.rejected += s.rejected;
-      t.evicted_size += s.evicted_size;
-      t.evicted_expired += s.evicted_expired;
-      t.evicted_explicit += s.evicted_explicit;
+      stats::CounterTotals c;
+      for (const Counters& n : s.ns) c.add(n);
+      t.hits += c.hits;
+      t.misses += c.misses;
+      t.sets += c.sets;
+      t.rejected += c.rejected;
+      t.evicted_size += c.evicted_size;
+      t.evicted_expired += c.evicted_expired;
+      t.evicted_explicit += c.evicted_explicit;
       t.entries += s.count;
       t.bytes += s.bytes;
     }
     return t;
   }
+
+  [[nodiscard]] std::vector<NamespaceStats> namespace_stats() const override {
+    std::vector<NamespaceStats> out;
+    for (stats::NamespaceEntry& e : namespaces_.entries()) {
+      out.push_back({std::move(e.prefix), false, slot_stats(e.slot)});
+    }
+    StoreStats other = slot_stats(stats::kOverflowSlot);
+    if (other.hits + other.misses + other.sets + other.rejected + other.entries != 0) {
+      out.push_back({"", true, other});
+    }
+    return out;
+  }
+
+  [[nodiscard]] stats::NamespaceSlot namespace_slot(std::string_view prefix) override {
+    return namespaces_.slot(prefix);
+  }
+
+  [[nodiscard]] stats::Latencies* latencies() const noexcept override { return latencies_; }
 
   [[nodiscard]] std::size_t size() const override {
     std::size_t n = 0;
@@ -283,6 +352,23 @@ class ShardedStore final : public Store<Value> {
   // Called with no lock held, for sampled keys only (the callers test `sampled` inline: most
   // keys are not, and a call per access would double the cost of recording at low rates). Out
   // of line and cold, so that with recording off the hot paths keep their code.
+  using Counters = stats::NamespaceCounters;
+
+  // One slot summed over shards; lock-free reads of single-writer counters.
+  [[nodiscard]] StoreStats slot_stats(stats::NamespaceSlot slot) const {
+    stats::CounterTotals c;
+    for (const auto& sp : shards_) c.add(sp->ns[slot]);
+    return {c.hits,
+            c.misses,
+            c.sets,
+            c.rejected,
+            c.evicted_size,
+            c.evicted_expired,
+            c.evicted_explicit,
+            c.entries,
+            c.bytes};
+  }
+
   [[gnu::cold, gnu::noinline]] void note(KeyView key, std::uint64_t hash,
                                          AccessOp op) const noexcept {
     recorder_->record(hash, namespace_hash(key.prefix), op, clock_->now());
@@ -295,6 +381,7 @@ class ShardedStore final : public Store<Value> {
     std::uint64_t hash = 0;
     Nanos deadline = 0;  // 0: never expires
     std::uint32_t bytes = 0;
+    stats::NamespaceSlot ns = stats::kOverflowSlot;  // fits the padding after `live`
     bool live = false;
   };
 
@@ -315,8 +402,8 @@ class ShardedStore final : public Store<Value> {
     std::uint64_t max_bytes;
     std::uint64_t count = 0;
     std::uint64_t bytes = 0;
-    std::uint64_t hits = 0, misses = 0, sets = 0, rejected = 0;
-    std::uint64_t evicted_size = 0, evicted_expired = 0, evicted_explicit = 0;
+    // Written under `lock`, read by stats() without it (single-writer relaxed counters).
+    std::array<Counters, stats::kMaxNamespaces> ns{};
 
     // The policy weighs entries in its capacity's unit: 1 each when counting entries, else bytes.
     [[nodiscard]] Weight policy_weight(std::uint64_t b) const noexcept {
@@ -333,7 +420,8 @@ class ShardedStore final : public Store<Value> {
       return entries[id].deadline != 0 && entries[id].deadline <= clock.now();
     }
 
-    void insert(KeyView key, std::uint64_t hash, Value value, std::uint64_t b, Nanos deadline) {
+    void insert(KeyView key, stats::NamespaceSlot slot, std::uint64_t hash, Value value,
+                std::uint64_t b, Nanos deadline) {
       EntryId id;
       if (!free.empty()) {
         id = free.back();
@@ -350,12 +438,15 @@ class ShardedStore final : public Store<Value> {
       e.hash = hash;
       e.bytes = static_cast<std::uint32_t>(b);
       e.deadline = deadline;
+      e.ns = slot;
       e.live = true;
       index.insert(hash, id);
       if (deadline != 0) wheel.schedule(id, deadline);
       policy.on_insert(id, hash, policy_weight(b));
       ++count;
       bytes += b;
+      ns[slot].entries.add();
+      ns[slot].bytes.add(b);
     }
 
     void replace(EntryId id, std::uint64_t hash, Value value, std::uint64_t b, Nanos deadline,
@@ -364,6 +455,8 @@ class ShardedStore final : public Store<Value> {
       dropped.push_back(std::move(e.value));
       e.value = std::move(value);
       bytes = bytes - e.bytes + b;
+      ns[e.ns].bytes.sub(e.bytes);
+      ns[e.ns].bytes.add(b);
       e.bytes = static_cast<std::uint32_t>(b);
       set_deadline(id, deadline);
       policy.on_update(id, hash, policy_weight(b));
@@ -376,7 +469,7 @@ class ShardedStore final : public Store<Value> {
       if (deadline != 0) wheel.schedule(id, deadline);
     }
 
-    void remove(EntryId id, std::vector<Value>& dropped, std::uint64_t& cause) {
+    void remove(EntryId id, std::vector<Value>& dropped, stats::Counter Counters::*cause) {
       Entry& e = entries[id];
       index.erase(e.hash, id);
       if (e.deadline != 0) wheel.cancel(id);
@@ -386,10 +479,13 @@ class ShardedStore final : public Store<Value> {
       std::string().swap(e.key);
       --count;
       bytes -= e.bytes;
+      Counters& c = ns[e.ns];
+      c.entries.sub(1);
+      c.bytes.sub(e.bytes);
+      (c.*cause).add();
       e.live = false;
       e.deadline = 0;
       free.push_back(id);
-      ++cause;
     }
 
     std::size_t reclaim_expired(Nanos now, std::vector<Value>& dropped) {
@@ -397,7 +493,7 @@ class ShardedStore final : public Store<Value> {
       std::size_t n = 0;
       wheel.advance(now, [&](EntryId id) {
         entries[id].deadline = 0;  // already unlinked from the wheel
-        remove(id, dropped, evicted_expired);
+        remove(id, dropped, &Counters::evicted_expired);
         ++n;
       });
       return n;
@@ -407,7 +503,7 @@ class ShardedStore final : public Store<Value> {
       while ((max_entries != 0 && count > max_entries) || (max_bytes != 0 && bytes > max_bytes)) {
         const std::optional<EntryId> victim = policy.victim();
         if (!victim) break;
-        remove(*victim, dropped, evicted_size);
+        remove(*victim, dropped, &Counters::evicted_size);
       }
     }
   };
@@ -433,7 +529,9 @@ class ShardedStore final : public Store<Value> {
 
   const Clock* clock_;
   bool strict_;
-  AccessRecorder* recorder_;  // borrowed (see StoreConfig); nullptr: recording is off
+  AccessRecorder* recorder_;     // borrowed (see StoreConfig); nullptr: recording is off
+  stats::Latencies* latencies_;  // borrowed (see StoreConfig); nullptr: timing is off
+  stats::NamespaceTable namespaces_;
   unsigned shard_shift_ = 0;
   std::vector<std::unique_ptr<Shard>> shards_;
 };

@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "stats/counter.hpp"
+#include "stats/latencies.hpp"
+#include "stats/namespace_table.hpp"
 
 namespace stratacache::store {
 
@@ -19,6 +22,9 @@ class AccessRecorder;
 struct KeyView {
   std::string_view prefix;
   std::string_view body;
+  /// The prefix's counter slot when the caller resolved it (`Store::namespace_slot`); left
+  /// unresolved, the store looks the prefix up.
+  stats::NamespaceSlot ns = stats::kUnresolvedSlot;
 
   [[nodiscard]] std::size_t size() const noexcept { return prefix.size() + body.size(); }
   [[nodiscard]] bool equals(std::string_view full) const noexcept {
@@ -43,6 +49,9 @@ struct StoreConfig {
   /// Logs sampled accesses (get hits and misses, sets, deletes); nullptr: recording is off.
   /// Borrowed, like `clock`: it must outlive the store.
   AccessRecorder* recorder = nullptr;
+  /// Times a sample of get/set/delete calls into its L1 histograms; nullptr: timing is off.
+  /// Borrowed, like `clock`.
+  stats::Latencies* latencies = nullptr;
 };
 
 /// Counters, summed over shards.
@@ -56,6 +65,14 @@ struct StoreStats {
   std::uint64_t evicted_explicit = 0;  ///< removed by delete / clear
   std::uint64_t entries = 0;
   std::uint64_t bytes = 0;
+};
+
+/// The counters of one namespace (key prefix); `overflow` marks the slot shared by the
+/// namespaces beyond the table's bound.
+struct NamespaceStats {
+  std::string prefix;
+  bool overflow = false;
+  StoreStats stats;
 };
 
 /// Outcome of a set.
@@ -103,6 +120,13 @@ class Store {
   virtual std::vector<std::string> keys(std::string_view prefix) = 0;
 
   [[nodiscard]] virtual StoreStats stats() const = 0;
+  /// Counters per namespace, read without locking (each may lag the others by a few calls).
+  /// The overflow slot is listed (last) only when something was counted in it.
+  [[nodiscard]] virtual std::vector<NamespaceStats> namespace_stats() const = 0;
+  /// The counter slot of a key prefix, for callers that look up many keys under one prefix.
+  [[nodiscard]] virtual stats::NamespaceSlot namespace_slot(std::string_view prefix) = 0;
+  /// The histograms this store times its calls into, or nullptr.
+  [[nodiscard]] virtual stats::Latencies* latencies() const noexcept = 0;
   [[nodiscard]] virtual std::size_t size() const = 0;
   [[nodiscard]] virtual std::size_t shard_count() const = 0;
   [[nodiscard]] virtual std::string_view policy_name() const = 0;

@@ -35,9 +35,10 @@ from .errors import (
     UnknownVersionError,
     ValueTooLargeError,
 )
+from .health import Health, TierHealth
 from .mrc import MissRatioCurve, miss_ratio_curve
 from .simulation import SimulationResult, simulate
-from .stats import CacheStats, DiskTierStats, RedisTierStats
+from .stats import CacheStats, DiskTierStats, LatencyStats, NamespaceStats, RedisTierStats
 from .tiers import RedisOptions
 from .tiers.disk import DiskOptions
 from .tiers.redis.breaker import BreakerConfig
@@ -65,9 +66,12 @@ __all__ = [
     "DiskError",
     "DiskOptions",
     "DiskTierStats",
+    "Health",
     "InvalidTTLError",
+    "LatencyStats",
     "MissRatioCurve",
     "MissingExtraError",
+    "NamespaceStats",
     "RedisAuthError",
     "RedisOptions",
     "RedisTLSError",
@@ -76,6 +80,7 @@ __all__ = [
     "SimulationResult",
     "StratacacheError",
     "TamperedDataError",
+    "TierHealth",
     "TierUnavailableError",
     "TraceIOError",
     "UnknownVersionError",

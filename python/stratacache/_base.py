@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 from . import _core
 from ._options import (
     DEFAULT_MAX_ENTRIES,
+    NAMESPACE_SEP,
     TTL,
     check_bound,
     check_namespace,
     check_positive,
     check_text,
+    check_timing,
     check_ttl,
     prefix_of,
     require_callable,
@@ -28,7 +30,16 @@ from ._recording import check_recording, export_trace, recorded_curve
 from ._weigh import weigh
 from .decorators import make_cache_decorator
 from .errors import ConfigError
-from .stats import CacheStats, DiskTierStats, RedisTierStats
+from .health import HealthCheck
+from .stats import (
+    LATENCY_BOUNDS_NS,
+    LATENCY_QUANTILES,
+    CacheStats,
+    DiskTierStats,
+    RedisTierStats,
+    latency_views,
+    namespace_views,
+)
 from .tiers.chain import drop_matching
 from .tiers.local import LocalDriver, tags_need_tier
 from .tiers.redis.config import RedisOptions
@@ -81,6 +92,7 @@ class CacheBase:
         record: float | None = None,
         record_capacity: int | None = None,
         disk: Any = None,
+        timing: float | None = None,
     ) -> None:
         entries = check_bound(max_entries, "max_entries")
         nbytes = check_bound(max_bytes, "max_bytes")
@@ -100,6 +112,7 @@ class CacheBase:
             strict=bool(strict),
             record=rate,
             record_capacity=capacity,
+            timing=check_timing(timing),
         )
         # Weighing costs a walk of the value, so it happens only when a byte bound is set.
         self._weigher = (weigher or weigh) if nbytes else None
@@ -116,6 +129,8 @@ class CacheBase:
         self._disk: Any = None  # the disk tier (tiers/disk/tier.py), when there is one
         self._tier: TierState | None = None  # the tier's shared state (tests, the decorator)
         self._subscriber: Any = None
+        # Health checks of tiers beyond L1 and Redis, by tier name (the disk tier adds one).
+        self._health_checks: dict[str, HealthCheck] = {}
         self._parts: Any = None  # the tier's clients (_build.Parts)
         if disk is not None and redis is not None:
             msg = "disk= and redis= together are not supported yet: choose L1+disk or L1+Redis"
@@ -243,6 +258,8 @@ class CacheBase:
         self._make_driver(parts, lock_timeout)
         self._make_setter = self._tier_setter
         driver = self._driver
+        if self._store.timing:  # the Redis commands go into the same histograms as L1
+            driver.redis.record_latency = self._store.record_latency
 
         def l2_stats() -> RedisTierStats:
             breaker = driver.redis.breaker
@@ -314,7 +331,17 @@ class CacheBase:
         return recorded_curve(self._store, policy, sizes)
 
     def _stats(self, kind: type[S] = CacheStats) -> S:  # type: ignore[assignment]
-        return kind(**self._store.stats(), l2=self._l2_stats(), disk=self._disk_stats())
+        store = self._store
+        named, other = namespace_views(store.namespace_stats(), NAMESPACE_SEP)
+        latency = latency_views(store.latencies(LATENCY_BOUNDS_NS, LATENCY_QUANTILES))
+        return kind(
+            **store.stats(),
+            l2=self._l2_stats(),
+            disk=self._disk_stats(),
+            namespaces=named,
+            other_namespaces=other,
+            latency=latency,
+        )
 
     def _l1_drop_pattern(self, namespace: str, pattern: str) -> None:
         drop_matching(self._store, namespace, pattern)

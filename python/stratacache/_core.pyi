@@ -98,6 +98,7 @@ class Store:
         strict: bool = False,
         record: float = 0.0,
         record_capacity: int = 0,
+        timing: float = 0.0,
     ) -> None: ...
     def get(self, prefix: str, key: str, default: Any) -> Any: ...
     def peek(self, prefix: str, key: str, default: Any) -> Any: ...
@@ -126,6 +127,20 @@ class Store:
         fallback: Callable[..., None] | None = None,
     ) -> FastSet:
         """`fallback` receives calls with keywords other than ttl (e.g. tags=)."""
+    def namespace_stats(self) -> list[tuple[str | None, dict[str, int]]]:
+        """(prefix, counters) per namespace; prefix None for the shared overflow slot. Read
+        without locks: each counter may lag the others by a few calls."""
+    def latencies(
+        self, bounds_ns: Sequence[int], quantiles: Sequence[float]
+    ) -> list[tuple[str, str, int, int, list[int], list[int]]]:
+        """(tier, op, count, sum_ns, counts below each bound, ns at each quantile) for each
+        histogram holding values; empty when timing is off."""
+    def record_latency(self, tier: str, op: str, ns: int) -> None:
+        """Adds one latency to the (tier, op) histogram; a no-op when timing is off. Raises
+        ValueError for an unknown tier or op. Wait-free."""
+    @property
+    def timing(self) -> float:
+        """The fraction of calls timed; 0.0 when timing is off."""
     def recording(self) -> dict[str, float | int] | None:
         """sample_rate, capacity, recorded, dropped; None when the store records nothing."""
     def export_trace(self, path: str) -> int:

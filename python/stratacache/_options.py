@@ -86,6 +86,23 @@ def check_positive(value: object, name: str) -> float:
     return number
 
 
+def check_timing(timing: object) -> float:
+    """The engine's timing rate for `timing=`: 0.0 (off) for None, else the fraction of calls
+    whose latency goes into the histograms.
+
+    Raises:
+        TypeError: not a number or None.
+        ConfigError: outside (0, 1].
+    """
+    if timing is None:
+        return 0.0
+    rate = check_positive(timing, "timing")
+    if rate > 1.0:
+        msg = f"timing must be a fraction of calls in (0, 1], got {rate!r}"
+        raise ConfigError(msg)
+    return rate
+
+
 def check_bound(value: object, name: str) -> int:
     """Returns a capacity bound as an int (0 = unbounded when None).
 

@@ -1,5 +1,7 @@
-"""The `stratacache` command line: `stratacache analyze [TRACE] --out DIR`, and
-`stratacache backup` / `stratacache restore` of a Redis tier (`backup/_cli.py`).
+"""The `stratacache` command line: `stratacache analyze [TRACE] --out DIR`,
+`stratacache backup` / `stratacache restore` of a Redis tier (`backup/_cli.py`), and the
+monitoring commands `stratacache health URL` and `stratacache stats URL [--watch]`
+(`_cli_monitor.py`).
 
 It needs the `cli` extra (tqdm for progress bars, matplotlib for the plots):
 ``pip install 'stratacache[cli]'``. Without tqdm it exits 1 naming that line; without
@@ -17,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, analysis
+from . import __version__, _cli_monitor, analysis
 from ._extras import MissingExtraError, require
 from .analysis._run import check_policies, check_sample_rate, check_targets
 from .backup import _cli as backup_cli
@@ -39,6 +41,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in ("backup", "restore"):
         return backup_cli.run(args)
+    if args.command == "health":
+        return _cli_monitor.run_health(args)
+    if args.command == "stats":
+        try:
+            return _cli_monitor.run_stats(args)
+        except MissingExtraError as e:
+            print(f"stratacache stats: error: {e}", file=sys.stderr)
+            return 1
+    return _analyze(parser, args)
+
+
+def _analyze(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         parser.exit(2, f"stratacache analyze: error: --out {out} exists and is not a directory\n")
@@ -128,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
         "--quick", action="store_true", help="fewer sizes and TTLs; sample large traces"
     )
     backup_cli.add_commands(commands)
+    _cli_monitor.add_commands(commands)
     return parser
 
 

@@ -2,7 +2,60 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+#: Upper bounds (ns) of the latency buckets exported: powers of two, which are exact bucket
+#: edges of the engine's log-linear histograms, from 128 ns to about 34 s.
+LATENCY_BOUNDS_NS: tuple[int, ...] = tuple(2**e for e in range(7, 36))
+#: The quantiles every LatencyStats carries.
+LATENCY_QUANTILES: tuple[float, ...] = (0.5, 0.9, 0.99, 0.999)
+
+
+@dataclass(frozen=True)
+class NamespaceStats:
+    """The L1 counters of one namespace (`CacheStats.namespaces`); fields as in CacheStats."""
+
+    hits: int
+    misses: int
+    sets: int
+    rejected: int
+    evicted_size: int
+    evicted_expired: int
+    evicted_explicit: int
+    entries: int
+    bytes: int
+
+    @property
+    def hit_ratio(self) -> float:
+        """hits / (hits + misses), 0.0 before the first lookup."""
+        lookups = self.hits + self.misses
+        return self.hits / lookups if lookups else 0.0
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Latencies of one operation on one tier, timed by the engine (`CacheStats.latency`).
+
+    Attributes:
+        count: calls timed (a sample of all calls when the cache's `timing` is below 1).
+        total: their summed duration in seconds.
+        buckets: (upper bound in seconds, calls that took less), cumulative, ascending.
+        quantiles: {q: seconds} for each q of LATENCY_QUANTILES, each the upper edge of the
+            histogram bucket holding it (at most 12.5% above the true value).
+    """
+
+    count: int
+    total: float
+    buckets: tuple[tuple[float, int], ...]
+    quantiles: Mapping[float, float]
+
+    @property
+    def mean(self) -> float:
+        """Mean duration in seconds, 0.0 when nothing was timed."""
+        return self.total / self.count if self.count else 0.0
 
 
 @dataclass(frozen=True)
@@ -32,12 +85,65 @@ class CacheStats:
     bytes: int
     l2: RedisTierStats | None = None
     disk: DiskTierStats | None = None
+    namespaces: Mapping[str, NamespaceStats] = field(default_factory=dict)
+    other_namespaces: NamespaceStats | None = None
+    latency: Mapping[str, Mapping[str, LatencyStats]] = field(default_factory=dict)
 
     @property
     def hit_ratio(self) -> float:
         """hits / (hits + misses), 0.0 before the first lookup."""
         lookups = self.hits + self.misses
         return self.hits / lookups if lookups else 0.0
+
+    @property
+    def l1(self) -> NamespaceStats:
+        """The L1 totals as one NamespaceStats (the sum of `namespaces` and `other_namespaces`)."""
+        return NamespaceStats(
+            self.hits,
+            self.misses,
+            self.sets,
+            self.rejected,
+            self.evicted_size,
+            self.evicted_expired,
+            self.evicted_explicit,
+            self.entries,
+            self.bytes,
+        )
+
+    @property
+    def tiers(self) -> Mapping[str, NamespaceStats | RedisTierStats | DiskTierStats]:
+        """Per-tier view: {"l1": the L1 totals, "disk": `disk` when there is a disk tier,
+        "redis": `l2` when there is a Redis tier}."""
+        out: dict[str, NamespaceStats | RedisTierStats | DiskTierStats] = {"l1": self.l1}
+        if self.disk is not None:
+            out["disk"] = self.disk
+        if self.l2 is not None:
+            out["redis"] = self.l2
+        return MappingProxyType(out)
+
+
+def namespace_views(
+    rows: list[tuple[str | None, dict[str, int]]], sep: str
+) -> tuple[Mapping[str, NamespaceStats], NamespaceStats | None]:
+    """The engine's (prefix, counters) rows as {namespace: NamespaceStats} and the overflow."""
+    named: dict[str, NamespaceStats] = {}
+    other = None
+    for prefix, counters in rows:
+        if prefix is None:
+            other = NamespaceStats(**counters)
+        else:
+            named[prefix.removesuffix(sep)] = NamespaceStats(**counters)
+    return MappingProxyType(named), other
+
+
+def latency_views(rows: list[tuple[str, str, int, int, list[int], list[int]]]) -> Any:
+    """The engine's histogram summaries as {tier: {op: LatencyStats}}."""
+    out: dict[str, dict[str, LatencyStats]] = {}
+    for tier, op, count, sum_ns, below, quantiles in rows:
+        buckets = tuple((b / 1e9, n) for b, n in zip(LATENCY_BOUNDS_NS, below, strict=True))
+        qs = {q: ns / 1e9 for q, ns in zip(LATENCY_QUANTILES, quantiles, strict=True)}
+        out.setdefault(tier, {})[op] = LatencyStats(count, sum_ns / 1e9, buckets, qs)
+    return MappingProxyType({t: MappingProxyType(ops) for t, ops in out.items()})
 
 
 @dataclass(frozen=True)

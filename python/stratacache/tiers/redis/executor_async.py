@@ -120,6 +120,8 @@ class AsyncRedisTier:
         self.breaker = new_breaker(options)
         self.cluster = is_cluster(client)
         self._release = client.register_script(RELEASE_LOCK)
+        # Store.record_latency when the cache times calls (timing=...): (tier, op, ns).
+        self.record_latency: Callable[[str, str, int], None] | None = None
         # unasync: async-only begin
         # The connect-time check, when it still runs on a thread (see _build.build): awaited
         # before the first command; what it raised (RedisAuthError...) every call raises.
@@ -150,8 +152,15 @@ class AsyncRedisTier:
             pool.reset()
 
     async def _call(
-        self, fn: Callable[[], Awaitable[T]], *, idempotent: bool = True, guarded: bool = True
+        self,
+        fn: Callable[[], Awaitable[T]],
+        *,
+        idempotent: bool = True,
+        guarded: bool = True,
+        op: str | None = None,
     ) -> T:
+        record = self.record_latency if op is not None else None
+        start = time.perf_counter_ns() if record is not None else 0
         if self._ready is not None:
             await self._checked()
         permits = [refuse_if_open(self) if guarded else 0]
@@ -159,9 +168,12 @@ class AsyncRedisTier:
             if permits[0] > 0 and self.cluster:  # a trial after an outage
                 await self._refresh_topology()
             end = time.monotonic() + self.options.deadline
-            return await _within(
+            result = await _within(
                 self.options.deadline, self._attempts(fn, idempotent, permits, end)
             )
+            if record is not None:  # successful calls only: failures are counted apart
+                record("redis", op, time.perf_counter_ns() - start)  # type: ignore[arg-type]
+            return result
         except (asyncio.TimeoutError, TimeoutError) as exc:  # only the deadline raises these
             raise deadline_passed(self) from exc
         finally:  # a cancelled trial call must not keep its half-open slot
@@ -175,7 +187,16 @@ class AsyncRedisTier:
 
     # unasync: async-only end
     # unasync: sync-only begin
-    # def _call(self, fn: Callable[[], T], *, idempotent: bool = True, guarded: bool = True) -> T:
+    # def _call(
+    #     self,
+    #     fn: Callable[[], T],
+    #     *,
+    #     idempotent: bool = True,
+    #     guarded: bool = True,
+    #     op: str | None = None,
+    # ) -> T:
+    #     record = self.record_latency if op is not None else None
+    #     start = time.perf_counter_ns() if record is not None else 0
     #     permits = [refuse_if_open(self) if guarded else 0]
     #     # One deadline for the whole call: the connections cap each connect and read by the
     #     # time left, and no retry starts that could not finish in time.
@@ -184,7 +205,10 @@ class AsyncRedisTier:
     #     try:
     #         if permits[0] > 0 and self.cluster:  # a trial after an outage: see _refresh_topology
     #             self._refresh_topology()
-    #         return self._attempts(fn, idempotent, permits, end)
+    #         result = self._attempts(fn, idempotent, permits, end)
+    #         if record is not None:  # successful calls only: failures are counted apart
+    #             record("redis", op, time.perf_counter_ns() - start)  # type: ignore[arg-type]
+    #         return result
     #     finally:  # an interrupted trial call must not keep its half-open slot
     #         call_deadline.reset(token)
     #         self.breaker.release(permits[0])
@@ -239,7 +263,13 @@ class AsyncRedisTier:
             if not self._pending:
                 asyncio.get_running_loop().call_soon(self._flush)
             self._pending[rkey] = [future]
-        return await future
+        record = self.record_latency
+        if record is None:
+            return await future
+        start = time.perf_counter_ns()  # the caller's wait, batching included
+        result = await future
+        record("redis", "get", time.perf_counter_ns() - start)
+        return result
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, {}
@@ -269,7 +299,7 @@ class AsyncRedisTier:
     # unasync: async-only end
     # unasync: sync-only begin
     # def get(self, rkey: bytes) -> bytes | None:
-    #     result: bytes | None = self._call(lambda: self.client.get(rkey))
+    #     result: bytes | None = self._call(lambda: self.client.get(rkey), op="get")
     #     return result
     #
     # unasync: sync-only end
@@ -278,8 +308,10 @@ class AsyncRedisTier:
             return []
         await self._warm()  # unasync: async-only
         if self.cluster:
-            return list(await self._call(lambda: self.client.mget_nonatomic(list(rkeys))))
-        return list(await self._call(lambda: self.client.mget(list(rkeys))))
+            return list(
+                await self._call(lambda: self.client.mget_nonatomic(list(rkeys)), op="get_many")
+            )
+        return list(await self._call(lambda: self.client.mget(list(rkeys)), op="get_many"))
 
     # unasync: async-only begin
     async def _warm(self) -> None:
@@ -294,7 +326,7 @@ class AsyncRedisTier:
     ) -> None:
         if announce is None:  # one command: skip the pipeline's own cost
             await self._warm()  # unasync: async-only
-            await self._call(lambda: self.client.set(rkey, data, px=px))
+            await self._call(lambda: self.client.set(rkey, data, px=px), op="set")
         else:
             await self.set_many([(rkey, data, px)], announce)
 
@@ -312,7 +344,7 @@ class AsyncRedisTier:
 
         if items:
             await self._warm()  # unasync: async-only
-            await self._call(run)
+            await self._call(run, op="set_many")
 
     async def delete(self, rkeys: Sequence[bytes], announce: Announce | None = None) -> int:
         if not rkeys:
@@ -324,7 +356,7 @@ class AsyncRedisTier:
             return int((await self._execute(pipe, announce))[0])
 
         await self._warm()  # unasync: async-only
-        return await self._call(run)
+        return await self._call(run, op="delete")
 
     async def incr(self, rkeys: Sequence[bytes], announce: Announce | None = None) -> None:
         """Bumps counters; a retried INCR only bumps twice, which over-invalidates safely."""

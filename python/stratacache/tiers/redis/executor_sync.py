@@ -43,8 +43,19 @@ class SyncRedisTier:
         self.breaker = new_breaker(options)
         self.cluster = is_cluster(client)
         self._release = client.register_script(RELEASE_LOCK)
+        # Store.record_latency when the cache times calls (timing=...): (tier, op, ns).
+        self.record_latency: Callable[[str, str, int], None] | None = None
 
-    def _call(self, fn: Callable[[], T], *, idempotent: bool = True, guarded: bool = True) -> T:
+    def _call(
+        self,
+        fn: Callable[[], T],
+        *,
+        idempotent: bool = True,
+        guarded: bool = True,
+        op: str | None = None,
+    ) -> T:
+        record = self.record_latency if op is not None else None
+        start = time.perf_counter_ns() if record is not None else 0
         permits = [refuse_if_open(self) if guarded else 0]
         # One deadline for the whole call: the connections cap each connect and read by the
         # time left, and no retry starts that could not finish in time.
@@ -53,7 +64,10 @@ class SyncRedisTier:
         try:
             if permits[0] > 0 and self.cluster:  # a trial after an outage: see _refresh_topology
                 self._refresh_topology()
-            return self._attempts(fn, idempotent, permits, end)
+            result = self._attempts(fn, idempotent, permits, end)
+            if record is not None:  # successful calls only: failures are counted apart
+                record("redis", op, time.perf_counter_ns() - start)  # type: ignore[arg-type]
+            return result
         finally:  # an interrupted trial call must not keep its half-open slot
             call_deadline.reset(token)
             self.breaker.release(permits[0])
@@ -90,21 +104,21 @@ class SyncRedisTier:
         self.client.ping()
 
     def get(self, rkey: bytes) -> bytes | None:
-        result: bytes | None = self._call(lambda: self.client.get(rkey))
+        result: bytes | None = self._call(lambda: self.client.get(rkey), op="get")
         return result
 
     def mget(self, rkeys: Sequence[bytes]) -> list[bytes | None]:
         if not rkeys:
             return []
         if self.cluster:
-            return list(self._call(lambda: self.client.mget_nonatomic(list(rkeys))))
-        return list(self._call(lambda: self.client.mget(list(rkeys))))
+            return list(self._call(lambda: self.client.mget_nonatomic(list(rkeys)), op="get_many"))
+        return list(self._call(lambda: self.client.mget(list(rkeys)), op="get_many"))
 
     def set(
         self, rkey: bytes, data: bytes, px: int | None, announce: Announce | None = None
     ) -> None:
         if announce is None:  # one command: skip the pipeline's own cost
-            self._call(lambda: self.client.set(rkey, data, px=px))
+            self._call(lambda: self.client.set(rkey, data, px=px), op="set")
         else:
             self.set_many([(rkey, data, px)], announce)
 
@@ -121,7 +135,7 @@ class SyncRedisTier:
             self._execute(pipe, announce)
 
         if items:
-            self._call(run)
+            self._call(run, op="set_many")
 
     def delete(self, rkeys: Sequence[bytes], announce: Announce | None = None) -> int:
         if not rkeys:
@@ -132,7 +146,7 @@ class SyncRedisTier:
             pipe.delete(*rkeys)
             return int((self._execute(pipe, announce))[0])
 
-        return self._call(run)
+        return self._call(run, op="delete")
 
     def incr(self, rkeys: Sequence[bytes], announce: Announce | None = None) -> None:
         """Bumps counters; a retried INCR only bumps twice, which over-invalidates safely."""
