@@ -84,6 +84,7 @@ void set_tinylfu(sc::store::TinyLfuConfig& c, const std::string& k, double v) {
          {"min_sample", [&](double x) { c.min_sample = static_cast<std::uint64_t>(x); }},
          {"max_transfer", [&](double x) { c.max_transfer = static_cast<std::uint32_t>(x); }},
          {"warm_threshold", [&](double x) { c.warm_threshold = static_cast<unsigned>(x); }},
+         {"warmup_halvings", [&](double x) { c.warmup_halvings = static_cast<unsigned>(x); }},
          {"step", [&](double x) { c.climber.step = x; }},
          {"step_decay", [&](double x) { c.climber.step_decay = x; }},
          {"restart_threshold", [&](double x) { c.climber.restart_threshold = x; }},

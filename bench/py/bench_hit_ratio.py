@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import sys
 import tempfile
@@ -131,8 +132,10 @@ def summarize(rows: list[dict[str, Any]], ref: dict[tuple[str, int], dict[str, f
             [impls[k]["hit_ratio"] for k in ("lcs-lru", "lcs-s3fifo", "lcs-wtinylfu")]
             + [reference[k] for k in ("theine",) if k in reference]
         )
+        # Reference policies only (libcachesim's and the README's), not ours: the issue's
+        # "best reference policy", which our default can then meet or beat.
         best_any = max(
-            [r["hit_ratio"] for k, r in impls.items() if k != "opt"]
+            [r["hit_ratio"] for k, r in impls.items() if k.startswith("lcs-")]
             + [v for k, v in reference.items() if k != "opt"]
         )
         margins.append((ours - (best - 2.0), case, ours, best))
@@ -147,6 +150,7 @@ def summarize(rows: list[dict[str, Any]], ref: dict[tuple[str, int], dict[str, f
             for _, c, o, b in sorted(misses)
         ],
         "mean_gap_to_best_reference_points": round(sum(gaps) / len(gaps), 3) if gaps else None,
+        "max_gap_to_best_reference_points": round(max(gaps), 3) if gaps else None,
     }
 
 
@@ -185,6 +189,7 @@ def main() -> int:
             rows += run_trace(name, args.traces / file, caps, Path(tmp))
             print(f"{name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     summary = summarize(rows, ref)
+    summary["load_average_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
     print_table(rows)
     print(json.dumps(summary, indent=2))
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -25,9 +25,9 @@ std::int64_t GhostClimber::adjust(std::size_t window_entries, std::size_t probat
   };
   const std::size_t ghost = ghost_capacity(entries);
   const double grow_gain = per(window_votes_, ghost);
-  const double grow_loss = per(probation_hits_, probation_entries);
+  const double grow_loss = per(probation_hits_, std::min(ghost, probation_entries));
   const double shrink_gain = per(main_votes_, ghost);
-  const double shrink_loss = per(window_hits_, window_entries);
+  const double shrink_loss = per(window_hits_, std::min(ghost, window_entries));
   reset();
   const double total = grow_gain + grow_loss + shrink_gain + shrink_loss;
   if (total == 0) return 0;

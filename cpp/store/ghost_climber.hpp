@@ -42,8 +42,15 @@ class GhostClimber {
   GhostClimber(Weight capacity, const GhostClimberConfig& config) noexcept
       : config_(config), capacity_(static_cast<double>(capacity)) {}
 
+  /// A hit on one of the window's `band()` least recent entries.
   void record_window_hit() noexcept { ++window_hits_; }
+  /// A hit on one of probation's `band()` oldest entries (main's least valuable end).
   void record_probation_hit() noexcept { ++probation_hits_; }
+  /// Entries each ghost remembers when the cache holds `entries`: the width of the margin on
+  /// both sides, so that gains and losses are counted over the same space.
+  [[nodiscard]] std::size_t band(std::size_t entries) const noexcept {
+    return ghost_capacity(entries);
+  }
   /// A key was evicted by the window side (a rejected candidate) or by main (a victim);
   /// `entries` is the number of entries the cache holds.
   void record_eviction(std::uint64_t hash, bool from_window, std::size_t entries);

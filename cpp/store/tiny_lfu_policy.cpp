@@ -21,6 +21,7 @@ TinyLfuPolicy::TinyLfuPolicy(Weight capacity, const TinyLfuConfig& config)
       climber_(capacity, config.climber),
       ghost_climber_(capacity, config.ghost) {
   reset_segments();
+  ramp_ = config_.warmup_halvings;
   update_sample();
 }
 
@@ -42,6 +43,7 @@ void TinyLfuPolicy::unlink(EntryId id) noexcept {
 void TinyLfuPolicy::push(EntryId id, Segment segment) noexcept {
   Node& n = nodes_[id];
   n.segment = segment;
+  n.stamp = clock_;
   list(segment).push_back(links_, id);
   weight_of(segment) += n.weight;
 }
@@ -49,6 +51,7 @@ void TinyLfuPolicy::push(EntryId id, Segment segment) noexcept {
 void TinyLfuPolicy::count_request(std::uint64_t hash, bool hit) {
   sketch_.increment(hash);
   ++sampled_;
+  ++clock_;
   if (hit) {
     climber_.record_hit();
   } else {
@@ -68,7 +71,7 @@ void TinyLfuPolicy::on_insert(EntryId id, std::uint64_t hash, Weight w) {
   has_last_miss_ = false;
   links_.ensure(id);
   if (id >= nodes_.size()) nodes_.resize(links_.nodes.size());
-  nodes_[id] = Node{hash, w, Segment::kNone};
+  nodes_[id] = Node{hash, w, clock_, Segment::kNone};
   push(id, Segment::kWindow);
   total_ += w;
   ++count_;
@@ -86,10 +89,7 @@ void TinyLfuPolicy::on_insert(EntryId id, std::uint64_t hash, Weight w) {
 void TinyLfuPolicy::on_access(EntryId id, std::uint64_t hash) {
   end_round();
   count_request(hash, true);
-  if (config_.adaptation == WindowAdaptation::kGhost) {
-    if (nodes_[id].segment == Segment::kWindow) ghost_climber_.record_window_hit();
-    if (nodes_[id].segment == Segment::kProbation) ghost_climber_.record_probation_hit();
-  }
+  if (config_.adaptation == WindowAdaptation::kGhost) record_ghost_hit(nodes_[id]);
   reorder(id);
   maybe_climb();
 }
@@ -133,11 +133,35 @@ void TinyLfuPolicy::on_remove(EntryId id) {
   --count_;
 }
 
+void TinyLfuPolicy::record_ghost_hit(const Node& n) noexcept {
+  if (n.segment == Segment::kWindow && at_margin(n, Segment::kWindow)) {
+    ghost_climber_.record_window_hit();
+  } else if (n.segment == Segment::kProbation && at_margin(n, Segment::kProbation)) {
+    ghost_climber_.record_probation_hit();
+  }
+}
+
+// Whether `n` is among the `band` entries at the front (least recent end) of its list, the ones
+// a shrink of that side by `band` would give up. A list is ordered by stamp, so the position is
+// estimated from the stamp's place between the front's stamp and now, as if the stamps were
+// evenly spread; exact for a list no longer than the band.
+bool TinyLfuPolicy::at_margin(const Node& n, Segment s) const noexcept {
+  const IdList& l = lists_[static_cast<std::size_t>(s)];
+  const std::uint64_t band = ghost_climber_.band(count_);
+  const std::uint64_t entries = l.size();
+  if (entries <= band) return true;
+  const std::uint32_t front = nodes_[l.head()].stamp;
+  const std::uint64_t span = static_cast<std::uint32_t>(clock_ - front);
+  const std::uint64_t offset = static_cast<std::uint32_t>(n.stamp - front);
+  return offset * entries <= band * span;
+}
+
 void TinyLfuPolicy::reorder(EntryId id) {
   Node& n = nodes_[id];
   switch (n.segment) {
     case Segment::kWindow:
       window().move_to_back(links_, id);
+      n.stamp = clock_;
       break;
     case Segment::kProbation:
       // An entry heavier than the protected segment could never stay there.
@@ -181,6 +205,7 @@ void TinyLfuPolicy::update_sample() noexcept {
       {config_.min_sample, 1,
        static_cast<std::uint64_t>(config_.sample_factor *
                                   static_cast<double>(sketch_.capacity()))});
+  period_ = std::max<std::uint64_t>(1, sample_ >> ramp_);
 }
 
 void TinyLfuPolicy::climb() {
@@ -190,6 +215,10 @@ void TinyLfuPolicy::climb() {
     climber_.reset();
     ghost_climber_.reset();
     return;
+  }
+  if (ramp_ > 0) {
+    --ramp_;
+    update_sample();
   }
   if (config_.adaptation == WindowAdaptation::kHillClimber) {
     pending_ = climber_.adjust();
@@ -322,6 +351,8 @@ void TinyLfuPolicy::clear() {
   ghost_climber_.clear();
   sampled_ = 0;
   pending_ = 0;
+  ramp_ = config_.warmup_halvings;
+  update_sample();
   reset_segments();
   end_round();
   oversized_ = kNoEntry;

@@ -33,7 +33,9 @@ struct TinyLfuConfig {
   std::uint64_t min_sample = 10000;   ///< lower bound on the requests per sample
   std::uint32_t max_transfer = 1000;  ///< entries moved between segments per call; an
                                       ///< adjustment's rest follows on the next calls
-  unsigned warm_threshold = 6;  ///< candidates this frequent are admitted 1 time in 128 anyway
+  unsigned warm_threshold = 6;   ///< candidates this frequent are admitted 1 time in 128 anyway
+  unsigned warmup_halvings = 2;  ///< the first sample after the fill is 2^-this of a full one;
+                                 ///< each next one doubles, so a bad start is fixed early
   HillClimberConfig climber{};
   GhostClimberConfig ghost{};
 
@@ -109,6 +111,7 @@ class TinyLfuPolicy {
   struct Node {
     std::uint64_t hash = 0;
     Weight weight = 0;
+    std::uint32_t stamp = 0;  // clock_ when the entry last reached its list's back (padding)
     Segment segment = Segment::kNone;
   };
 
@@ -116,6 +119,8 @@ class TinyLfuPolicy {
   void count_request(std::uint64_t hash, bool hit);
   void count_miss(std::uint64_t hash);
   void reorder(EntryId id);
+  void record_ghost_hit(const Node& n) noexcept;
+  [[nodiscard]] bool at_margin(const Node& n, Segment s) const noexcept;
   void unlink(EntryId id) noexcept;
   void push(EntryId id, Segment segment) noexcept;
   EntryId drain_window() noexcept;
@@ -123,7 +128,7 @@ class TinyLfuPolicy {
   // The per-request check inline; the end of a sample out of line.
   void maybe_climb() {
     if (pending_ != 0) continue_transfer();
-    if (config_.adaptation != WindowAdaptation::kFixed && sampled_ >= sample_) climb();
+    if (config_.adaptation != WindowAdaptation::kFixed && sampled_ >= period_) climb();
   }
   void climb();
   void update_sample() noexcept;
@@ -166,6 +171,7 @@ class TinyLfuPolicy {
   Weight total_ = 0;
   Weight window_max_ = 0, protected_max_ = 0;
   std::uint64_t count_ = 0;
+  std::uint32_t clock_ = 0;  // requests seen, wrapping; orders the stamps of one list
 
   // Eviction round: the store's victim()/on_remove() pairs after one write. Candidates walk from
   // the first entry the window pushed into probation towards probation's tail, then the window.
@@ -177,6 +183,8 @@ class TinyLfuPolicy {
   bool decided_from_window_ = false;  // decided_ is a rejected candidate, not a main victim
   std::uint64_t sampled_ = 0;         // requests in the current adaptation sample
   std::uint64_t sample_ = 1;          // requests per sample; follows the sketch's capacity
+  unsigned ramp_ = 0;                 // the first samples after the fill are sample_ >> ramp_
+  std::uint64_t period_ = 1;          // sample_ >> ramp_: the current sample's length
   std::int64_t pending_ = 0;          // window growth (or shrinkage) still to transfer
 
   std::uint64_t last_miss_hash_ = 0;  // on_miss then on_insert of one key count once

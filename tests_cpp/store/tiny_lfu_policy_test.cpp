@@ -124,6 +124,58 @@ TEST(TinyLfuPolicy, WindowStaysSmallOnLoop) {
   EXPECT_GT(hits, 150000U);
 }
 
+// Half the requests go to a hot set that fits main, the other half to fresh keys each read twice
+// in a row. The second reads hit at the window's most recent end, where any window keeps them:
+// counted as the window's loss they would argue for a window most of the cache, which the fresh
+// keys then fill at the hot set's expense.
+template <class Policy>
+std::uint64_t hot_set_with_immediate_reuse(Harness<Policy>& h) {
+  std::uint64_t hits = 0;
+  std::uint64_t fresh = std::uint64_t{1} << 30;
+  for (std::uint64_t t = 0; t < 400000; ++t) {
+    if (t % 2 == 0) {
+      hits += h.access(mix64(t) % 900) ? 1 : 0;
+    } else {
+      ++fresh;
+      hits += h.access(fresh) ? 1 : 0;
+      hits += h.access(fresh) ? 1 : 0;
+    }
+  }
+  return hits;
+}
+
+TEST(TinyLfuPolicy, WindowIgnoresHitsAwayFromItsMargin) {
+  Harness<TinyLfuPolicy> h(1000);
+  Harness<LruPolicy> lru(1000);
+  const std::uint64_t hits = hot_set_with_immediate_reuse(h);
+  EXPECT_LE(h.policy.window_capacity(), 500U);
+  EXPECT_GT(hits, hot_set_with_immediate_reuse(lru));
+}
+
+TEST(TinyLfuPolicy, FirstSamplesAfterTheFillAreShort) {
+  // The recency workload of WindowGrowsOnRecencyWorkload; a full sample is 10,000 requests.
+  const auto window_after = [](unsigned halvings, std::uint64_t requests) {
+    TinyLfuConfig c;
+    c.warmup_halvings = halvings;
+    Harness<TinyLfuPolicy> h(100);
+    h.policy = TinyLfuPolicy(100, c);
+    for (std::uint64_t t = 0; t < requests / 2; ++t) {
+      h.access(t);
+      if (t >= 10) h.access(t - 10);
+    }
+    return h.policy.window_capacity();
+  };
+  EXPECT_EQ(window_after(0, 9000), 1U);  // no full sample yet: the initial 1%
+  EXPECT_GT(window_after(2, 9000), 1U);  // a quarter sample, then a half, already moved it
+  EXPECT_GE(window_after(2, 100000), 50U);
+}
+
+TEST(GhostClimber, BandIsTheGhostSize) {
+  const GhostClimber c(1000, GhostClimberConfig{});
+  EXPECT_EQ(c.band(1000), 250U);
+  EXPECT_EQ(c.band(10), 16U);  // never below the ghosts' floor
+}
+
 TEST(TinyLfuPolicy, CaffeineConfigUsesTheHillClimber) {
   const TinyLfuConfig c = TinyLfuConfig::caffeine();
   EXPECT_EQ(c.adaptation, WindowAdaptation::kHillClimber);
