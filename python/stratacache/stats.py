@@ -133,7 +133,7 @@ def namespace_views(
             other = NamespaceStats(**counters)
         else:
             named[prefix.removesuffix(sep)] = NamespaceStats(**counters)
-    return MappingProxyType(named), other
+    return named, other
 
 
 def latency_views(rows: list[tuple[str, str, int, int, list[int], list[int]]]) -> Any:
@@ -143,7 +143,7 @@ def latency_views(rows: list[tuple[str, str, int, int, list[int], list[int]]]) -
         buckets = tuple((b / 1e9, n) for b, n in zip(LATENCY_BOUNDS_NS, below, strict=True))
         qs = {q: ns / 1e9 for q, ns in zip(LATENCY_QUANTILES, quantiles, strict=True)}
         out.setdefault(tier, {})[op] = LatencyStats(count, sum_ns / 1e9, buckets, qs)
-    return MappingProxyType({t: MappingProxyType(ops) for t, ops in out.items()})
+    return out
 
 
 @dataclass(frozen=True)
