@@ -192,8 +192,11 @@ async def test_the_breakers_trial_after_a_cluster_failover_finds_the_new_primary
     # trial went there and failed, keeping the tier down another recovery_time.
     cluster = redis_cluster_clean
     options = RedisOptions(
-        socket_timeout=0.25,
-        call_timeout=0.25,  # no redis-py retry fits: one attempt per call
+        # No redis-py retry fits (deadline / socket_timeout - 1 = 0): one attempt per call,
+        # so only the trial's own slot-map refresh can reach the new primary. 1 s leaves that
+        # refresh room on a loaded machine (0.25 s failed 1 CI run in 2).
+        socket_timeout=1.0,
+        call_timeout=1.0,
         breaker=BreakerConfig(failure_threshold=2, recovery_time=0.3),
         recovery_grace=0,
         coherence=None,
