@@ -478,12 +478,14 @@ def test_cluster_failover(
 ) -> None:
     cluster = redis_cluster_clean
     cluster_client.set("victim", "1")
+    cluster.wait_replicated("victim")
     killed = cluster.kill_primary_of("victim")
     try:
         assert not killed.alive
         cluster.wait_cluster_ok(timeout=30)
         promoted = cluster.primary_of_slot(cluster.key_slot("victim"))
         assert promoted is not killed
+        assert promoted.command("GET", "victim") == "1"  # wait_replicated saw to it
         assert killed not in cluster.primaries
         assert cluster_client.set("victim", "2")
         assert cluster_client.get("victim") == b"2"

@@ -151,6 +151,29 @@ class RedisClusterGroup(Topology):
 
     # -- faults --------------------------------------------------------------------------
 
+    def wait_replicated(self, key: str | bytes, timeout: float = 10.0) -> None:
+        """Waits until every replica of the primary serving `key` has all that primary's
+        writes so far. Replication is asynchronous: a primary killed right after a write may
+        die before its replica has it, and the promoted replica then lacks the key.
+
+        Raises:
+            ServerError: a replica still behind after `timeout` seconds.
+        """
+        seconds = positive_seconds(timeout, "timeout")
+        primary = self.primary_of_slot(self.key_slot(key))
+        info = primary.command("INFO", "replication")
+        target = int(info["master_repl_offset"])
+        ports = [int(info[f"slave{i}"]["port"]) for i in range(int(info["connected_slaves"]))]
+        replicas = [self._node_at(port) for port in ports]
+
+        def caught_up() -> bool:
+            return all(
+                int(r.command("INFO", "replication").get("slave_repl_offset", -1)) >= target
+                for r in replicas
+            )
+
+        wait_for(caught_up, seconds, lambda: f"replicas {ports} behind offset {target}")
+
     def kill_primary_of(self, key: str | bytes) -> ClusterNode:
         """SIGKILLs the primary serving `key` and returns it; its replica takes over after
         about `node_timeout_ms` (see wait_cluster_ok)."""
