@@ -212,35 +212,26 @@ class TierState:
         allow_stale: bool,
     ) -> tuple[Any, bool]:
         """(value or MISS, refresh wanted) for a decoded entry and its tags' current versions."""
-        value, refresh = self._judged(
-            namespace, key, entry, versions=versions, generation=generation, allow_stale=allow_stale
-        )
-        self.counters.read(namespace, hit=value is not MISS)
-        return value, refresh
-
-    def _judged(
-        self,
-        namespace: str,
-        key: str,
-        entry: Any,
-        *,
-        versions: Sequence[bytes | None],
-        generation: int,
-        allow_stale: bool,
-    ) -> tuple[Any, bool]:
+        value, refresh = MISS, False
         if self.tombstones.active and self.tombstones.covers(
             namespace, key, entry.tags, entry.created_at_ms, _plan.now_ms()
         ):
             self.counters.tombstone_misses += 1  # another process's skipped invalidation
-            return MISS, False
-        if self._suspect_ms and self._distrusted(entry.created_at_ms):
+        elif self._suspect_ms and self._distrusted(entry.created_at_ms):
             self.counters.grace_misses += 1
-            return MISS, False
-        if entry.tags and not _plan.tags_current(entry.tags, versions):
+        elif entry.tags and not _plan.tags_current(entry.tags, versions):
             self.counters.tag_misses += 1
             if any(_plan.parse_version(v) is None for v in versions):
                 self.foreign()
-            return MISS, False
+        else:
+            value, refresh = self._by_age(namespace, key, entry, generation, allow_stale)
+        self.counters.read(namespace, hit=value is not MISS)
+        return value, refresh
+
+    def _by_age(
+        self, namespace: str, key: str, entry: Any, generation: int, allow_stale: bool
+    ) -> tuple[Any, bool]:
+        """finish_read for a current entry: fresh, stale but usable, or expired."""
         verdict = _plan.judge(
             entry.created_at_ms,
             entry.ttl_ms,
