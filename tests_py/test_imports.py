@@ -53,3 +53,29 @@ def test_the_package_imports_in_a_fresh_interpreter() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "stratacache._default"
+
+
+def test_import_loads_only_what_a_cache_needs() -> None:
+    # issue 17: the codec, the predictor, the simulator and asyncio load on first use.
+    code = (
+        "import sys, stratacache\n"
+        "c = stratacache.Cache(max_entries=10); c.set('k', 1); assert c.get('k') == 1\n"
+        "lazy = ('asyncio', 'pickle', 'stratacache.codec', 'stratacache.predict',"
+        " 'stratacache.simulation')\n"
+        "print(sorted(m for m in lazy if m in sys.modules))\n"
+        "assert stratacache.Codec.__module__ == 'stratacache.codec'\n"
+        "assert stratacache.predict.Predictor and stratacache.simulate\n"
+        "print(sorted(m for m in lazy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    before, after = out.stdout.splitlines()
+    assert before == "[]"
+    assert "'stratacache.codec'" in after
+    assert "'stratacache.predict'" in after
+
+
+def test_an_unknown_attribute_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        stratacache.nope  # noqa: B018

@@ -13,10 +13,12 @@ Quick start::
 
 from __future__ import annotations
 
-from . import _core, predict
+from typing import TYPE_CHECKING
+
+from . import _core
 from ._default import cache, configure
+from ._lazy import lazy_getattr
 from .caches import AsyncCache, Cache
-from .codec import Codec, CodecEntry
 from .errors import (
     CodecError,
     ConfigError,
@@ -37,11 +39,28 @@ from .errors import (
 )
 from .health import Health, TierHealth
 from .mrc import MissRatioCurve, miss_ratio_curve
-from .simulation import SimulationResult, simulate
 from .stats import CacheStats, DiskTierStats, LatencyStats, NamespaceStats, RedisTierStats
 from .tiers import RedisOptions
 from .tiers.disk import DiskOptions
 from .tiers.redis.breaker import BreakerConfig
+
+if TYPE_CHECKING:
+    from . import predict
+    from .codec import Codec, CodecEntry
+    from .simulation import SimulationResult, simulate
+
+# Loaded on first use, so `import stratacache` pays only for what a cache needs (issue 17:
+# the codec's pickle/orjson/zoneinfo, the predictor's replays and the simulator are not).
+_HOMES = {
+    "Codec": "codec",
+    "CodecEntry": "codec",
+    "codec": "codec",
+    "SimulationResult": "simulation",
+    "simulate": "simulation",
+    "simulation": "simulation",
+    "predict": "predict",
+}
+__getattr__ = lazy_getattr(__name__, _HOMES, globals())
 
 #: Names of the eviction policies, usable as `Cache(policy=...)` and `simulate(policy=...)`.
 POLICIES: tuple[str, ...] = tuple(_core.policy_names())

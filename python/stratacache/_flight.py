@@ -29,7 +29,6 @@ the cancel that `wrap_future` forwards to it is refused.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -153,6 +152,8 @@ class Flight:
             RuntimeError: the loader of `key` asked for `key` again (re-entry).
             Exception: whatever the loader raised, unchanged.
         """
+        import asyncio  # noqa: PLC0415 - only awaiting callers need it, and they have it
+
         while True:
             future, leader = self._join(key)
             if leader:

@@ -13,15 +13,17 @@ def lazy_getattr(
     package: str, homes: Mapping[str, str], namespace: dict[str, Any]
 ) -> Callable[[str], Any]:
     """A module ``__getattr__`` for `package`: ``homes`` maps each lazily exported name to the
-    submodule (relative, without the dot) that defines it. The first access imports that
-    submodule and caches the value in the package's `namespace` (its ``globals()``)."""
+    submodule (relative, without the dot) that defines it, or to itself for a submodule
+    exported as such (``"predict": "predict"``). The first access imports that submodule and
+    caches the value in the package's `namespace` (its ``globals()``)."""
 
     def __getattr__(name: str) -> Any:
         home = homes.get(name)
         if home is None:
             msg = f"module {package!r} has no attribute {name!r}"
             raise AttributeError(msg)
-        value = getattr(importlib.import_module(f".{home}", package), name)
+        module = importlib.import_module(f".{home}", package)
+        value = module if home == name else getattr(module, name)
         namespace[name] = value
         return value
 

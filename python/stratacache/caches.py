@@ -7,12 +7,11 @@ call itself never blocks), and its Redis calls are awaited and auto-pipelined.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 from collections.abc import Callable, Generator, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ._base import _MISS, CacheBase, Getter, Setter
 from ._options import TTL, check_namespace, check_ttl, require_type
@@ -31,6 +30,10 @@ if TYPE_CHECKING:
     from .tiers.redis.driver_sync import SyncTiered
 
 __all__ = ["AsyncCache", "AwaitableCacheStats", "Cache"]
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class Cache(CacheBase):
@@ -533,7 +536,7 @@ class AsyncCache(CacheBase):
         from .backup import backup_cache  # noqa: PLC0415
 
         base = _path_or_none(incremental_from)
-        return await asyncio.to_thread(backup_cache, self, Path(path), namespaces, base, **options)
+        return await _to_thread(backup_cache, self, Path(path), namespaces, base, **options)
 
     async def restore(
         self, path: str | os.PathLike[str], at: Any = None, **options: Any
@@ -541,7 +544,7 @@ class AsyncCache(CacheBase):
         """See `Cache.restore` (runs on a thread)."""
         from .backup import restore_cache  # noqa: PLC0415
 
-        return await asyncio.to_thread(restore_cache, self, Path(path), at, **options)
+        return await _to_thread(restore_cache, self, Path(path), at, **options)
 
     def stats(self) -> AwaitableCacheStats:
         """See `Cache.stats`. Synchronous (L1 and the tier's counters are read in process,
@@ -558,13 +561,13 @@ class AsyncCache(CacheBase):
 
     async def export_trace(self, path: str | os.PathLike[str]) -> int:
         """See `Cache.export_trace`; the file is written on a worker thread."""
-        return await asyncio.to_thread(self._export_trace, path)
+        return await _to_thread(self._export_trace, path)
 
     async def miss_ratio_curve(
         self, policy: str = "lru", sizes: Iterable[int] | None = None
     ) -> MissRatioCurve:
         """See `Cache.miss_ratio_curve`; the replays run on a worker thread."""
-        return await asyncio.to_thread(self._miss_ratio_curve, policy, sizes)
+        return await _to_thread(self._miss_ratio_curve, policy, sizes)
 
     async def close(self) -> None:
         """See `Cache.close`."""
@@ -611,3 +614,10 @@ def _l2_reader(driver: SyncTiered, namespace: str) -> Callable[[str, Any], Any]:
         return default if value is MISS else value
 
     return read
+
+
+async def _to_thread(fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """`asyncio.to_thread`, imported here: a sync-only program never loads asyncio."""
+    import asyncio  # noqa: PLC0415
+
+    return await asyncio.to_thread(fn, *args, **kwargs)
