@@ -18,6 +18,7 @@ from ._default import cache, configure
 from .caches import AsyncCache, Cache
 from .codec import Codec, CodecEntry
 from .errors import (
+    BackupError,
     CodecError,
     ConfigError,
     CorruptDataError,
@@ -54,6 +55,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "POLICIES",
     "AsyncCache",
+    "BackupError",
     "BreakerConfig",
     "Cache",
     "CacheStats",
