@@ -86,8 +86,8 @@ ScanBatch DiskStore::written_since(std::uint64_t after_seq, std::size_t limit,
     auto h = got == 0 ? record::parse(as_view(rec)) : std::nullopt;
     if (h && h->seq == out.next_seq) {  // a slot still owned by its entry
       std::string_view envelope = as_view(rec).substr(record::kHeader);
-      out.entries.push_back(Entry{std::string(as_view(key)), std::string(envelope), h->expiry,
-                                  h->seq});
+      out.entries.push_back(
+          Entry{std::string(as_view(key)), std::string(envelope), h->expiry, h->seq});
       size += envelope.size();
     }
     rc = mdb_cursor_get(cur.get(), &ok, &key, MDB_NEXT);

@@ -48,8 +48,8 @@ struct Hit {
 struct Entry {
   std::string key;
   std::string envelope;
-  WallMillis expiry = 0;   ///< unix milliseconds; 0: never expires
-  std::uint64_t seq = 0;   ///< the store's write sequence of its last set or touch
+  WallMillis expiry = 0;  ///< unix milliseconds; 0: never expires
+  std::uint64_t seq = 0;  ///< the store's write sequence of its last set or touch
 };
 
 /// A batch of a scan and where the next one starts (`after` / `after_seq` of the next call).

@@ -27,7 +27,8 @@ def disks(tmp_path: Path) -> Iterator[Any]:
 
     def make(name: str, cls: type[Any] = stratacache.Cache, **kwargs: Any) -> Any:
         kwargs.setdefault("default_ttl", 600)
-        cache = cls(disk=tmp_path / name, **kwargs)
+        # No fsync per set: the fills are thousands of single-key writes.
+        cache = cls(disk=_fast(tmp_path / name), **kwargs)
         made.append(cache)
         return cache
 
@@ -35,6 +36,10 @@ def disks(tmp_path: Path) -> Iterator[Any]:
     for cache in made:
         if isinstance(cache, stratacache.Cache):
             cache.close()
+
+
+def _fast(path: Path, max_bytes: int = 1 << 30) -> stratacache.DiskOptions:
+    return stratacache.DiskOptions(path, max_bytes=max_bytes, durability="none")
 
 
 def _entries(cache: Any) -> dict[bytes, tuple[bytes, int]]:
@@ -47,7 +52,8 @@ def _entries(cache: Any) -> dict[bytes, tuple[bytes, int]]:
             out.update({k: (e, x) for k, e, x, _ in batch})
             if done:
                 return out
-    raise AssertionError("scan did not finish")
+    msg = "scan did not finish"
+    raise AssertionError(msg)
 
 
 def _fill(cache: Any, n: int = 2500) -> dict[str, Any]:
@@ -216,10 +222,10 @@ def test_restore_drops_overwritten_keys_from_this_process_l1(disks: Any, tmp_pat
 
 
 def test_restore_keeps_the_store_bound(tmp_path: Path) -> None:
-    with stratacache.Cache(disk=tmp_path / "a", default_ttl=600) as cache:
+    with stratacache.Cache(disk=_fast(tmp_path / "a"), default_ttl=600) as cache:
         cache.set_many({f"k{i}": os.urandom(1000) for i in range(1000)})  # ~1.1 MB
         cache.backup(tmp_path / "b.scb")
-    small = stratacache.DiskOptions(tmp_path / "b", max_bytes=1 << 18)
+    small = _fast(tmp_path / "b", max_bytes=1 << 18)
     with stratacache.Cache(disk=small, default_ttl=600) as fresh:
         done = fresh.restore(tmp_path / "b.scb")
         stats = fresh.stats().disk
@@ -230,7 +236,9 @@ def test_restore_keeps_the_store_bound(tmp_path: Path) -> None:
         assert fresh.get("k999") is not None  # the newest writes stay
 
 
-def test_backup_of_another_tier_is_refused(disks: Any, redis_clean_url: str, tmp_path: Path) -> None:
+def test_backup_of_another_tier_is_refused(
+    disks: Any, redis_clean_url: str, tmp_path: Path
+) -> None:
     cache = disks("a")
     cache.set("x", 1)
     cache.backup(tmp_path / "disk.scb")
@@ -252,13 +260,12 @@ def test_scan_batches_resume_and_bound(tmp_path: Path) -> None:
         store.set(f"b\x1f{i:02d}", b"y" * 100, 600)
     store.set("a\x1fdead", b"z", 0.05)
     time.sleep(0.1)
-    seen, after = [], b""
-    for calls in range(1, 100):
+    seen, after, calls, done = [], b"", 0, False
+    while not done and calls < 100:
         batch, after, done = store.scan("a\x1f", after, 7, 1 << 20)
+        calls += 1
         assert len(batch) <= 7
         seen += [k for k, _, _, _ in batch]
-        if done:
-            break
     assert seen == [f"a\x1f{i:02d}".encode() for i in range(50)]  # no expired, no b
     assert calls == 8
     batch, _, _ = store.scan("", b"", 100, 250)  # the byte bound: at least one entry
@@ -270,7 +277,7 @@ def test_scan_batches_resume_and_bound(tmp_path: Path) -> None:
     assert (seq, done) == (top + 1, True)
     assert store.put_many([(b"c\x1f1", b"c", 0), (b"c\x1f2", b"c", 1)]) == 1  # expired: skipped
     assert store.get("c\x1f1") == (b"c", math.inf)
-    with pytest.raises(ConfigError, match="1..511 bytes"):
+    with pytest.raises(ConfigError, match=r"1\.\.511 bytes"):
         store.put_many([(b"", b"c", 0)])
 
 
@@ -283,8 +290,8 @@ def test_position_round_trip() -> None:
 def test_restore_while_another_process_reads(tmp_path: Path) -> None:
     from .test_live import _child, _line, _stop  # noqa: PLC0415 - the live tests' helpers
 
-    n = 20_000
-    with stratacache.Cache(disk=tmp_path / "d", default_ttl=600) as cache:
+    n = 10_000
+    with stratacache.Cache(disk=_fast(tmp_path / "d"), default_ttl=600) as cache:
         cache.set_many({f"k{i}": f"new-{i}" for i in range(n)})
         cache.backup(tmp_path / "b.scb")
         cache.set_many({f"k{i}": f"old-{i}" for i in range(n)})  # the live data, overwritten
@@ -306,3 +313,35 @@ def test_restore_while_another_process_reads(tmp_path: Path) -> None:
         assert cache.get_many([f"k{i}" for i in range(n)]) == {
             f"k{i}": f"new-{i}" for i in range(n)
         }
+
+
+def test_cli_backup_and_restore_of_a_disk_tier(tmp_path: Path) -> None:
+    from .test_cli import _run  # noqa: PLC0415 - the CLI tests' runner
+
+    key = os.urandom(32)
+    (tmp_path / "key").write_text(key.hex())
+    codec = stratacache.Codec(encryption_keys=key)
+    with stratacache.Cache(disk=_fast(tmp_path / "a"), codec=codec, default_ttl=600) as cache:
+        cache.set_many({f"k{i}": i for i in range(1500)})
+    path = tmp_path / "cli.scb"
+    key_args = ("--encryption-key-file", str(tmp_path / "key"))
+    done = _run("backup", "--disk", str(tmp_path / "a"), *key_args, str(path))
+    assert done.returncode == 0, done.stderr
+    assert "full backup" in done.stdout
+    assert "1500 values" in done.stdout
+
+    done = _run("restore", "--disk", str(tmp_path / "b"), str(path))  # no key
+    assert done.returncode == 1
+    assert "sealed with another key" in done.stderr
+    assert "nothing was restored" in done.stderr
+    done = _run("restore", "--disk", str(tmp_path / "b"), "--at", "0", *key_args, str(path))
+    assert done.returncode == 1
+    assert "at= needs a change log" in done.stderr
+    done = _run("restore", "--disk", str(tmp_path / "b"), *key_args, str(path))
+    assert done.returncode == 0, done.stderr
+    assert "restored 1500 of 1500 records" in done.stdout
+    with stratacache.Cache(disk=tmp_path / "b", codec=codec) as fresh:
+        assert fresh.get_many([f"k{i}" for i in range(1500)]) == {f"k{i}": i for i in range(1500)}
+    done = _run("backup", str(path))
+    assert done.returncode == 2  # argparse: one of --redis / --disk is required
+    assert "--redis" in done.stderr

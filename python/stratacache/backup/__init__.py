@@ -23,8 +23,8 @@ from typing import Any
 from ..codec import Codec
 from ..errors import ConfigError
 from ..tiers.redis.plan import Message
-from .format import BackupError
 from .disk_tier import DiskSink, DiskSource
+from .format import BackupError
 from .redis_tier import RedisSink, RedisSource
 from .run import BackupInfo, Progress, RestoreInfo, backup, restore
 from .source import Source
@@ -102,7 +102,7 @@ def restore_cache(
     """`Cache.restore` (sync: AsyncCache runs it on a thread)."""
     disk = getattr(cache, "_disk", None)
     if disk is not None:
-        return _restore_disk(cache, disk, path, at, codec, progress)
+        return _restore_disk(cache, disk, path, at=at, codec=codec, progress=progress)
     tier, client = _tier_of(cache)
 
     def announce(op: str, namespace: str, items: Sequence[str]) -> None:
@@ -118,6 +118,7 @@ def _restore_disk(
     cache: Any,
     disk: Any,
     path: str | Path,
+    *,
     at: float | dt.datetime | None,
     codec: Codec | None,
     progress: Progress | None,
@@ -128,7 +129,7 @@ def _restore_disk(
             "True)); a disk tier restores the newest state its backups hold"
         )
         raise ConfigError(msg)
-    local = cache._local  # noqa: SLF001 - the L1 this process reads before the disk
+    local = cache._local  # the L1 this process reads before the disk
 
     def announce(op: str, namespace: str, items: Sequence[str]) -> None:
         if op == "k":  # the only kind a disk sink announces
