@@ -18,6 +18,7 @@ from stratacache import BackupError, ConfigError
 from stratacache.backup import disk_tier
 
 from ..conftest import call
+from .test_backup import _damage
 
 
 @pytest.fixture
@@ -106,19 +107,6 @@ def test_expired_entries_are_not_restored(disks: Any, tmp_path: Path) -> None:
     assert fresh.get("long") == 2
     assert fresh.stats().disk.entries == 1
     assert cache.backup(tmp_path / "later.scb").values == 1  # a backup skips it too
-
-
-def _damage(path: Path, how: str) -> None:
-    data = bytearray(path.read_bytes())
-    if how == "flip":
-        data[len(data) // 2] ^= 0x40
-    elif how == "truncate-half":
-        del data[len(data) // 2 :]
-    elif how == "truncate-last-byte":
-        del data[-1:]
-    elif how == "header":
-        data[12] ^= 0x01
-    path.write_bytes(bytes(data))
 
 
 @pytest.mark.parametrize("how", ["flip", "truncate-half", "truncate-last-byte", "header"])
