@@ -333,3 +333,29 @@ def test_cli_backup_and_restore_of_a_disk_tier(tmp_path: Path) -> None:
     done = _run("backup", str(path))
     assert done.returncode == 2  # argparse: one of --redis / --disk is required
     assert "--redis" in done.stderr
+
+
+def test_writes_during_the_scan_are_in_the_full_backup(disks: Any, tmp_path: Path) -> None:
+    cache = disks("a")
+    cache.set_many({f"k{i:04d}": i for i in range(3000)})
+    store = cache._disk.store
+
+    class Busy:  # another writer lands behind the scan's cursor after its first batch
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        def scan(self, *args: Any) -> Any:
+            self.calls += 1
+            if self.calls == 2:
+                cache.set("k0000", "rewritten during the scan")
+            return store.scan(*args)
+
+    info = stratacache.backup.backup(disk_tier.DiskSource(Busy()), tmp_path / "b.scb")
+    assert (info.values, info.changes) == (3000, 1)
+    fresh = disks("b")
+    fresh.restore(tmp_path / "b.scb")
+    assert fresh.get("k0000") == "rewritten during the scan"
+    assert fresh.get("k2999") == 2999
