@@ -81,15 +81,18 @@ py::dict stats_shim(DiskStore& s) {
 
 }  // namespace
 
+// The backup calls, in bind_disk_backup.cpp.
+void bind_disk_backup(py::class_<DiskStore>& cls);
+
 void bind_disk(py::module_& m) {
   using Release = py::call_guard<py::gil_scoped_release>;
-  py::class_<DiskStore>(m, "DiskStore")
-      .def(py::init([](std::string path, std::uint64_t max_bytes, const std::string& durability) {
-             disk::Options o{std::move(path), max_bytes, durability_of(durability), {}};
-             py::gil_scoped_release unlocked;  // opening maps the file and may recover locks
-             return std::make_unique<DiskStore>(std::move(o));
-           }),
-           py::arg("path"), py::arg("max_bytes"), py::arg("durability"))
+  py::class_<DiskStore> cls(m, "DiskStore");
+  cls.def(py::init([](std::string path, std::uint64_t max_bytes, const std::string& durability) {
+            disk::Options o{std::move(path), max_bytes, durability_of(durability), {}};
+            py::gil_scoped_release unlocked;  // opening maps the file and may recover locks
+            return std::make_unique<DiskStore>(std::move(o));
+          }),
+          py::arg("path"), py::arg("max_bytes"), py::arg("durability"))
       .def("get", &get_shim, py::arg("key"))
       .def("get_many", &get_many_shim, py::arg("keys"))
       .def("set", &set_shim, py::arg("key"), py::arg("envelope"), py::arg("ttl"))
@@ -115,6 +118,7 @@ void bind_disk(py::module_& m) {
       .def("stats", &stats_shim)
       .def("abandon", &DiskStore::abandon)
       .def_property_readonly("path", &DiskStore::path);
+  bind_disk_backup(cls);
 }
 
 }  // namespace stratacache::bindings

@@ -12,13 +12,22 @@ random bytes, so lz4 finds nothing to compress; one hour TTL). Cases, per value 
   against ``redis-cli --pipe`` fed the same SET ... PXAT commands as raw RESP (Redis's
   documented mass insertion, the ceiling; built beforehand, not timed).
 
+The disk tier (``disk-*`` cases, `_backup_disk.py`): a store of N entries written through
+``Cache(disk=...)``; ``Cache.backup`` against ``mdb_dump -s entries`` (lmdb-utils: LMDB's
+own dump of the same database, no codec, no checksums: the ceiling), and ``Cache.restore``
+into an empty directory against ``mdb_load`` of that dump into an empty directory.
+
 Rows follow `_harness`: ``median_ns`` per key, ``ratio_vs_ours`` = peer time / ours (< 1:
-the peer is faster), plus ``ops_per_s`` (keys/s) and ``params.mb_per_s`` (bytes of the
-envelopes in Redis per second).
+the peer is faster), plus ``ops_per_s`` (keys/s), ``params.mb_per_s`` (bytes of the
+envelopes per second) and ``params.load_avg_1m`` (the host's load when the case ended: the
+machine is shared). ``--tier disk`` (or ``redis``) runs one tier and keeps the other's rows
+of the results file.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -28,7 +37,16 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from _harness import Case, Options, parse_options, print_table, run_case, write_results
+from _backup_disk import disk_cases
+from _harness import (
+    RESULTS_DIR,
+    Case,
+    Options,
+    parse_options,
+    print_table,
+    run_case,
+    write_results,
+)
 
 import stratacache
 from stratacache.testing.redis_servers import RedisServer
@@ -115,7 +133,9 @@ def _cases(server: RedisServer, opts: Options, size: int, workdir: Path) -> list
     rows += run_case(restore, opts)
     cache.close()
     client.close()
+    load = round(os.getloadavg()[0], 2)
     for row in rows:
+        row["params"]["load_avg_1m"] = load
         seconds = row["median_ns"] * n / 1e9
         row["ops_per_s"] = round(n / seconds, 1)
         row["params"]["mb_per_s"] = round(total / seconds / 1e6, 2)
@@ -134,17 +154,32 @@ def _cases(server: RedisServer, opts: Options, size: int, workdir: Path) -> list
 
 
 def main() -> None:
-    opts = parse_options(__doc__ or "")
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--tier", choices=("all", "redis", "disk"), default="all")
+    known, rest = pre.parse_known_args()
+    opts = parse_options(__doc__ or "", rest)
+    name = "backup_quick" if opts.quick else "backup"
     rows: list[dict[str, Any]] = []
-    with RedisServer() as server, tempfile.TemporaryDirectory() as tmp:
-        for size in (100, 10_000):
-            rows += _cases(server, opts, size, Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
+        if known.tier in ("all", "redis"):
+            with RedisServer() as server:
+                for size in (100, 10_000):
+                    rows += _cases(server, opts, size, Path(tmp))
+        if known.tier in ("all", "disk"):
+            for size in (100, 10_000):
+                rows += disk_cases(opts, size, Path(tmp))
     print_table(rows)
     for row in rows:
         print(
-            f"  {row['case']:<16} {row['impl']:<40} {row['ops_per_s']:>12,.0f} keys/s {row['params']['mb_per_s']:>8.1f} MB/s"
+            f"  {row['case']:<20} {row['impl']:<40} {row['ops_per_s']:>12,.0f} keys/s "
+            f"{row['params']['mb_per_s']:>8.1f} MB/s"
         )
-    path = write_results("backup_quick" if opts.quick else "backup", rows)
+    if known.tier != "all":  # the other tier's rows stay as they were measured
+        old = RESULTS_DIR / f"{name}.json"
+        kept = json.loads(old.read_text()) if old.is_file() else []
+        other = [r for r in kept if r["case"].startswith("disk-") != (known.tier == "disk")]
+        rows = other + rows
+    path = write_results(name, rows)
     print(f"wrote {path}")
 
 

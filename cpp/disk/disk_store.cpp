@@ -38,10 +38,6 @@ std::size_t map_size_for(std::uint64_t max_bytes) {
 
 MDB_txn* txn_of(void* p) { return static_cast<MDB_txn*>(p); }
 
-// The map is full, or the file system is: ENOSPC/EDQUOT, or EIO, which LMDB 0.9 returns for
-// the short write(2) a filling disk gives a commit. A cache counts such a write as rejected.
-bool is_full(int rc) { return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT || rc == EIO; }
-
 }  // namespace
 
 std::uint64_t entry_weight(std::size_t key_size, std::size_t record_size) noexcept {
@@ -149,13 +145,28 @@ DiskStore::SetOutcome DiskStore::try_set(std::string_view key, std::string_view 
   WriteTxn txn(*env_);
   std::uint64_t bytes = read_meta(txn.get(), env_->meta, "bytes");
   std::uint64_t seq = read_meta(txn.get(), env_->meta, "seq") + 1;
+  SetOutcome outcome = put_in(txn.get(), key, envelope, expiry, bytes, seq);
+  if (outcome != SetOutcome::kDone) return outcome;
+  write_meta(txn.get(), env_->meta, "bytes", bytes);
+  write_meta(txn.get(), env_->meta, "seq", seq);
+  int rc = txn.try_commit();
+  if (is_full(rc)) return SetOutcome::kFull;
+  check(rc, "disk set (commit)");
+  return SetOutcome::kDone;
+}
+
+DiskStore::SetOutcome DiskStore::put_in(void* txn_p, std::string_view key,
+                                        std::string_view envelope, WallMillis expiry,
+                                        std::uint64_t& bytes, std::uint64_t seq) {
+  MDB_txn* txn = txn_of(txn_p);
   MDB_val k = as_val(key);
   MDB_val old;
-  int rc = mdb_get(txn.get(), env_->entries, &k, &old);
-  if (rc == 0) {  // replacing: the old entry leaves the queue and the total
+  int rc = mdb_get(txn, env_->entries, &k, &old);
+  bool replacing = rc == 0;
+  if (replacing) {  // the old entry leaves the queue and the total
     if (auto h = record::parse(as_view(old))) {
       MDB_val ok = as_val(record::order_key(h->seq));
-      mdb_del(txn.get(), env_->order, &ok, nullptr);
+      mdb_del(txn, env_->order, &ok, nullptr);
     }
     std::uint64_t w = entry_weight(key.size(), old.mv_size);
     bytes = bytes > w ? bytes - w : 0;
@@ -163,11 +174,15 @@ DiskStore::SetOutcome DiskStore::try_set(std::string_view key, std::string_view 
     check(rc, "disk set");
   }
   std::uint64_t weight = entry_weight(key.size(), envelope.size() + record::kHeader);
-  make_room(txn.get(), bytes, weight);
-  if (bytes + weight > options_.max_bytes) return SetOutcome::kNoRoom;
+  make_room(txn, bytes, weight);
+  if (bytes + weight > options_.max_bytes) {
+    // In a batch the transaction goes on: the old entry, out of the queue, goes too.
+    if (replacing) check(mdb_del(txn, env_->entries, &k, nullptr), "disk set");
+    return SetOutcome::kNoRoom;
+  }
   MDB_val v{envelope.size() + record::kHeader, nullptr};
   // MDB_RESERVE: LMDB hands out the value's space and we write the record in place, one copy.
-  rc = mdb_put(txn.get(), env_->entries, &k, &v, MDB_RESERVE);
+  rc = mdb_put(txn, env_->entries, &k, &v, MDB_RESERVE);
   if (is_full(rc)) return SetOutcome::kFull;
   check(rc, "disk set");
   auto* out = static_cast<char*>(v.mv_data);
@@ -175,14 +190,10 @@ DiskStore::SetOutcome DiskStore::try_set(std::string_view key, std::string_view 
   if (!envelope.empty()) std::memcpy(out + record::kHeader, envelope.data(), envelope.size());
   std::string ok_bytes = record::order_key(seq);
   MDB_val ok = as_val(ok_bytes);
-  rc = mdb_put(txn.get(), env_->order, &ok, &k, 0);
+  rc = mdb_put(txn, env_->order, &ok, &k, 0);
   if (is_full(rc)) return SetOutcome::kFull;
   check(rc, "disk set (queue)");
-  write_meta(txn.get(), env_->meta, "bytes", bytes + weight);
-  write_meta(txn.get(), env_->meta, "seq", seq);
-  rc = txn.try_commit();
-  if (is_full(rc)) return SetOutcome::kFull;
-  check(rc, "disk set (commit)");
+  bytes += weight;
   return SetOutcome::kDone;
 }
 

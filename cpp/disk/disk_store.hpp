@@ -44,6 +44,29 @@ struct Hit {
   double ttl_left = 0;
 };
 
+/// One entry as a backup reads it: its key, envelope, absolute expiry and write sequence.
+struct Entry {
+  std::string key;
+  std::string envelope;
+  WallMillis expiry = 0;  ///< unix milliseconds; 0: never expires
+  std::uint64_t seq = 0;  ///< the store's write sequence of its last set or touch
+};
+
+/// A batch of a scan and where the next one starts (`after` / `after_seq` of the next call).
+struct ScanBatch {
+  std::vector<Entry> entries;
+  std::string next_key;        ///< `scan`: the last key examined
+  std::uint64_t next_seq = 0;  ///< `written_since`: the last sequence examined
+  bool done = false;           ///< nothing follows this batch
+};
+
+/// An entry a restore stores, with its absolute expiry (0: never expires).
+struct Put {
+  std::string key;
+  std::string envelope;
+  WallMillis expiry = 0;
+};
+
 /// A byte-bounded, TTL-aware key -> envelope store over LMDB.
 ///
 /// Each entry is a record `[expiry ms, int64][sequence, uint64][envelope]` in `entries`, and its
@@ -92,6 +115,19 @@ class DiskStore {
   bool touch(std::string_view key, double ttl_seconds);
   /// Removes up to `limit` expired entries from the oldest end; returns how many.
   std::size_t purge_expired(std::size_t limit);
+  /// Live entries whose keys start with `prefix` and come after `after` ("" = from the
+  /// start), in key order, from one snapshot: at most `limit` entries examined and about
+  /// `max_bytes` of envelopes (at least one entry). Defined in disk_backup.cpp.
+  ScanBatch scan(std::string_view prefix, std::string_view after, std::size_t limit,
+                 std::size_t max_bytes);
+  /// The entries whose last write took a sequence after `after_seq`, oldest write first,
+  /// expired ones included (a restore deletes what they replaced); bounded as `scan`.
+  ScanBatch written_since(std::uint64_t after_seq, std::size_t limit, std::size_t max_bytes);
+  /// The sequence of the newest write (0: none yet); later writes take higher ones.
+  std::uint64_t sequence();
+  /// Stores `puts` with their absolute expiries in one transaction, keeping the bound as
+  /// `set` does; expired ones and ones outweighing the bound are skipped. How many stored.
+  std::size_t put_many(const std::vector<Put>& puts);
   /// Counts a corrupt envelope that the caller's codec refused after a hit.
   void count_corrupt() noexcept;
   /// This process's counters and the store's totals.
@@ -105,6 +141,10 @@ class DiskStore {
   std::optional<Hit> read_one(void* txn, std::string_view key, WallMillis now);
   enum class SetOutcome { kDone, kNoRoom, kFull };
   SetOutcome try_set(std::string_view key, std::string_view envelope, WallMillis expiry);
+  /// Writes one entry in `txn` under sequence `seq`, updating `bytes` (try_set, put_many).
+  SetOutcome put_in(void* txn, std::string_view key, std::string_view envelope, WallMillis expiry,
+                    std::uint64_t& bytes, std::uint64_t seq);
+  std::optional<std::size_t> try_put_many(const std::vector<Put>& puts, WallMillis now);
   void make_room(void* txn, std::uint64_t& bytes, std::uint64_t need);
   void evict_for_map_full();
 

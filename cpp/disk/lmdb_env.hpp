@@ -3,6 +3,7 @@
 
 #include <lmdb.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -13,6 +14,12 @@ namespace stratacache::disk {
 
 /// Throws Error(kInvalidConfig for EACCES/EROFS, else kDisk, naming a damaged file) for rc != 0.
 void check(int rc, std::string_view what);
+
+/// The map is full, or the file system is: ENOSPC/EDQUOT, or EIO, which LMDB 0.9 returns for
+/// the short write(2) a filling disk gives a commit. A cache counts such a write as rejected.
+inline bool is_full(int rc) {
+  return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT || rc == EIO;
+}
 
 /// A byte view as LMDB takes it (LMDB never writes through a key or value it is given).
 inline MDB_val as_val(std::string_view s) {

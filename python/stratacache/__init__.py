@@ -20,6 +20,7 @@ from ._default import cache, configure
 from ._lazy import lazy_getattr
 from .caches import AsyncCache, Cache
 from .errors import (
+    BackupError,
     CodecError,
     ConfigError,
     CorruptDataError,
@@ -73,6 +74,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "POLICIES",
     "AsyncCache",
+    "BackupError",
     "BreakerConfig",
     "Cache",
     "CacheStats",

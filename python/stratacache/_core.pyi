@@ -462,5 +462,18 @@ class DiskStore:
     def count_corrupt(self) -> None: ...
     def stats(self) -> dict[str, int]: ...
     def abandon(self) -> None: ...
+    def scan(
+        self, prefix: str | bytes, after: str | bytes, limit: int, max_bytes: int
+    ) -> tuple[list[tuple[bytes, bytes, int, int]], bytes, bool]:
+        """Live entries (key, envelope, expiry ms or 0, sequence) after key `after` under
+        `prefix`, one snapshot, at most `limit` examined: (entries, next after, done)."""
+    def written_since(
+        self, after_seq: int, limit: int, max_bytes: int
+    ) -> tuple[list[tuple[bytes, bytes, int, int]], int, bool]:
+        """Entries last written after sequence `after_seq`, oldest first, expired included:
+        (entries, next after_seq, done)."""
+    def sequence(self) -> int: ...
+    def put_many(self, items: list[tuple[bytes, bytes, int]]) -> int:
+        """Stores (key, envelope, expiry ms or 0) in one transaction; how many stored."""
     @property
     def path(self) -> str: ...

@@ -285,19 +285,22 @@ class Cache(CacheBase):
         incremental_from: str | os.PathLike[str] | None = None,
         **options: Any,
     ) -> BackupInfo:
-        """Writes what the Redis tier holds to the file `path` (`stratacache.backup`).
+        """Writes what the Redis tier or the disk tier holds to the file `path`
+        (`stratacache.backup`).
 
         Args:
             path: the backup file (written as ``<path>.partial``, renamed when complete).
             namespaces: only these namespaces (tag versions are always saved); None: all.
-            incremental_from: a backup to follow: only the changes since it are saved
-                (needs ``RedisOptions(change_log=True)`` since before that backup).
+            incremental_from: a backup to follow: only the changes since it are saved (Redis:
+                needs ``RedisOptions(change_log=True)`` since before that backup; disk: the
+                entries written since it, not what was deleted or evicted since).
             options: ``encrypt`` (True: the cache's codec, or a Codec with encryption_keys),
                 ``compression`` ("lz4", "zstd" or None), ``progress`` (a callable).
 
         Raises:
-            ConfigError: the cache has no Redis tier, or the codec does not encrypt.
-            BackupError: the base backup is unreadable, or the change log lost entries.
+            ConfigError: the cache has no Redis or disk tier, or the codec does not encrypt.
+            BackupError: the base backup is unreadable or of another tier, the change log
+                lost entries, or the disk store is not the one the base backup read.
         """
         from .backup import backup_cache  # noqa: PLC0415 - only backups need it
 
@@ -306,19 +309,21 @@ class Cache(CacheBase):
         )
 
     def restore(self, path: str | os.PathLike[str], at: Any = None, **options: Any) -> RestoreInfo:
-        """Restores a backup (and the backups it follows) into the Redis tier, announcing
-        what it overwrites so every process drops those keys from L1.
+        """Restores a backup (and the backups it follows) into the Redis or disk tier,
+        announcing what it overwrites: with Redis every process drops those keys from L1,
+        with a disk tier this process does (other processes' L1 copies live out their TTL).
 
         Args:
             path: the backup file.
             at: restore the state at this time (unix seconds or an aware datetime), replaying
-                the change log up to it; None: the newest state the backups hold.
+                the change log up to it (Redis only); None: the newest state the backups hold.
             options: ``codec`` (for an encrypted backup; default the cache's), ``progress``.
 
         Raises:
-            BackupError: a file of the chain is missing, truncated, corrupted or sealed with
-                another key: nothing is restored.
+            BackupError: a file of the chain is missing, truncated, corrupted, sealed with
+                another key or of another tier: nothing is restored.
             ValueError: `at` is outside what the backups cover.
+            ConfigError: `at` given for a disk tier.
         """
         from .backup import restore_cache  # noqa: PLC0415
 

@@ -7,6 +7,7 @@ still initialising, to translate engine error codes into these classes.
 from __future__ import annotations
 
 __all__ = [
+    "BackupError",
     "CodecError",
     "ConfigError",
     "CorruptDataError",
@@ -48,6 +49,11 @@ class TraceIOError(StratacacheError, OSError):
 class DiskError(StratacacheError, OSError):
     """The disk tier's store could not be opened or used: a damaged or truncated store file,
     or an I/O failure (a full disk is not one: its writes are counted as rejected)."""
+
+
+class BackupError(StratacacheError, ValueError):
+    """A backup file that cannot be restored: not a backup, another format version,
+    truncated, corrupted, sealed with another key, or a chain whose base is missing."""
 
 
 class RedisAuthError(ConfigError):

@@ -1,5 +1,6 @@
 """``stratacache backup`` and ``stratacache restore``: `Cache.backup` / `Cache.restore` of a
-Redis tier from the shell, with tqdm progress bars (the `cli` extra)."""
+Redis tier (``--redis URL``) or a disk tier (``--disk DIR``) from the shell, with tqdm
+progress bars (the `cli` extra)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ def add_commands(commands: Any) -> None:
     """Adds the two subcommands to the `stratacache` parser's subparsers."""
     backup = commands.add_parser(
         "backup",
-        help="back up what a Redis tier holds to a file (full or incremental)",
-        description="Writes the entries under one key prefix of a Redis tier to PATH: SCAN on "
-        "every primary in bounded batches, absolute expiry times, checksummed chunks.",
+        help="back up what a Redis or disk tier holds to a file (full or incremental)",
+        description="Writes the entries under one key prefix of a Redis tier (SCAN on every "
+        "primary in bounded batches), or of a disk tier, to PATH: absolute expiry times, "
+        "checksummed chunks.",
     )
     _common(backup)
     backup.add_argument(
@@ -34,28 +36,39 @@ def add_commands(commands: Any) -> None:
     backup.add_argument(
         "--incremental-from",
         metavar="BASE",
-        help="save only the changes since backup BASE (needs change_log=True)",
+        help="save only the changes since backup BASE (Redis: needs change_log=True; "
+        "disk: the entries written since BASE)",
     )
     backup.add_argument("--compression", choices=("lz4", "zstd", "none"), default="lz4")
     restore = commands.add_parser(
         "restore",
-        help="restore a backup (and the backups it follows) into a Redis tier",
-        description="Verifies PATH and its base backups whole, then writes them into the Redis "
-        "tier in bounded batches, announcing what it overwrites to the other processes.",
+        help="restore a backup (and the backups it follows) into a Redis or disk tier",
+        description="Verifies PATH and its base backups whole, then writes them into the tier "
+        "in bounded batches (Redis: announcing what it overwrites to the other processes).",
     )
     _common(restore)
     restore.add_argument(
         "--at",
         type=_time,
         metavar="TIME",
-        help="restore the state at TIME: unix seconds or ISO 8601 with offset",
+        help="restore the state at TIME: unix seconds or ISO 8601 with offset (Redis only)",
     )
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="the backup file")
-    parser.add_argument("--redis", required=True, metavar="URL", help="the tier's Redis URL")
-    parser.add_argument("--key-prefix", default="sc:", help="the tier's key prefix (sc:)")
+    tier = parser.add_mutually_exclusive_group(required=True)
+    tier.add_argument("--redis", metavar="URL", help="the Redis tier's URL")
+    tier.add_argument("--disk", metavar="DIR", help="the disk tier's directory")
+    parser.add_argument("--key-prefix", default="sc:", help="the Redis tier's key prefix (sc:)")
+    parser.add_argument(
+        "--max-bytes",
+        type=int,
+        default=1 << 30,
+        metavar="N",
+        help="the disk tier's max_bytes, as the application opens it (default 1 GiB): a "
+        "restore evicts to keep this bound",
+    )
     parser.add_argument(
         "--encryption-key-file",
         metavar="FILE",
@@ -98,14 +111,11 @@ def run(args: argparse.Namespace) -> int:
     name = f"stratacache {args.command}"
     try:
         tqdm = require("tqdm", "cli", name).tqdm
-        from ..caches import Cache  # noqa: PLC0415 - the CLI imports the package lazily
-        from ..codec import Codec  # noqa: PLC0415
-        from ..tiers.redis.config import RedisOptions  # noqa: PLC0415
+        from ..codec import Codec  # noqa: PLC0415 - the CLI imports the package lazily
 
         key = _key(args.encryption_key_file) if args.encryption_key_file else None
         codec = Codec(encryption_keys=key) if key else Codec()
-        options = RedisOptions(key_prefix=args.key_prefix, fail_open=False, coherence="pubsub")
-        with Cache(redis=args.redis, redis_options=options, codec=codec, l1=False) as cache:
+        with _cache(args, codec) as cache:
             bar = tqdm(unit=" records", desc=args.command, file=sys.stderr)
             try:
                 message = _execute(args, cache, codec if key else False, bar)
@@ -119,6 +129,20 @@ def run(args: argparse.Namespace) -> int:
         return 130
     sys.stdout.write(message + "\n")
     return 0
+
+
+def _cache(args: argparse.Namespace, codec: Any) -> Any:
+    """The cache over the tier the command names."""
+    from ..caches import Cache  # noqa: PLC0415
+
+    if args.disk is not None:
+        from ..tiers.disk import DiskOptions  # noqa: PLC0415
+
+        return Cache(disk=DiskOptions(args.disk, max_bytes=args.max_bytes), codec=codec)
+    from ..tiers.redis.config import RedisOptions  # noqa: PLC0415
+
+    options = RedisOptions(key_prefix=args.key_prefix, fail_open=False, coherence="pubsub")
+    return Cache(redis=args.redis, redis_options=options, codec=codec, l1=False)
 
 
 def _execute(args: argparse.Namespace, cache: Any, encrypt: Any, bar: Any) -> str:

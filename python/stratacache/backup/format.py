@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
 from ..codec import Codec
-from ..errors import CodecError, StratacacheError, TamperedDataError
+from ..errors import BackupError, CodecError, TamperedDataError
 
 __all__ = ["VERSION", "BackupError", "Header", "Reader", "Trailer", "Writer", "verify"]
 
@@ -46,16 +46,11 @@ _MAX_HEADER = 1 << 20
 Record = list[Any]  # [kind: str, name: bytes, data: bytes, expire_at_ms: int, at_ms: int]
 
 
-class BackupError(StratacacheError, ValueError):
-    """A backup file that cannot be restored: not a backup, another format version,
-    truncated, corrupted, sealed with another key, or a chain whose base is missing."""
-
-
 @dataclass
 class Header:
     """What a backup is, written before its records."""
 
-    source: str  # "redis" (a disk tier will write "disk")
+    source: str  # "redis" or "disk"
     key_prefix: str
     namespaces: list[str] | None
     encrypted: bool

@@ -23,7 +23,7 @@ from ..tiers.chain import glob_escape
 from ..tiers.redis import plan as _plan
 from . import changelog
 from .format import BackupError
-from .source import Announce, Record
+from .source import Announce, Record, announce_keys
 
 __all__ = ["BATCH", "RedisSink", "RedisSource"]
 
@@ -335,16 +335,8 @@ class RedisSink:
 
     def _tell_keys(self, names: Sequence[bytes]) -> None:
         """One coherence message per namespace of the keys just written or deleted."""
-        if self._announce is None:
-            return
-        by_ns: dict[str, list[str]] = {}
-        for name in names:
-            raw_ns, _, raw_key = name.partition(_SEP)
-            by_ns.setdefault(raw_ns.decode("utf-8", "surrogatepass"), []).append(
-                raw_key.decode("utf-8", "surrogatepass")
-            )
-        for ns, keys in by_ns.items():
-            self._announce("k", ns, keys)
+        if self._announce is not None:
+            announce_keys(self._announce, names)
 
 
 def _by_size(ops: list[tuple[bytes, bytes, int]]) -> Iterator[list[tuple[bytes, bytes, int]]]:

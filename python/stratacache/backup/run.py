@@ -138,7 +138,10 @@ def _tick(progress: Progress | None, trailer: Trailer, writer: Writer) -> None:
 
 
 def _id_ms(entry_id: str | None) -> int:
-    return 0 if entry_id is None else changelog.parse_id(entry_id)[0]
+    """The time of a change-log id (0 for none, or a disk tier's ``seq:<n>`` position)."""
+    if entry_id is None or entry_id.startswith("seq:"):
+        return 0
+    return changelog.parse_id(entry_id)[0]
 
 
 def _base(source: Source, base: Path, encrypt: bool | Codec) -> dict[str, str]:

@@ -11,13 +11,30 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
-__all__ = ["Announce", "Sink", "Source"]
+from .._options import NAMESPACE_SEP
+
+__all__ = ["Announce", "Sink", "Source", "announce_keys"]
 
 Record = list[Any]
 
 #: Called after a batch of changes reached the tier: (op, namespace, items) as in
 #: `tiers.redis.plan.Message`, so this process and the others drop their L1 copies.
 Announce = Callable[[str, str, Sequence[str]], None]
+
+
+_SEP = NAMESPACE_SEP.encode()
+
+
+def announce_keys(announce: Announce, names: Sequence[bytes]) -> None:
+    """One "k" announcement per namespace of the entry names just written or deleted."""
+    by_ns: dict[str, list[str]] = {}
+    for name in names:
+        raw_ns, _, raw_key = name.partition(_SEP)
+        by_ns.setdefault(raw_ns.decode("utf-8", "surrogatepass"), []).append(
+            raw_key.decode("utf-8", "surrogatepass")
+        )
+    for ns, keys in by_ns.items():
+        announce("k", ns, keys)
 
 
 class Source(Protocol):
