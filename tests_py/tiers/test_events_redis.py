@@ -16,8 +16,7 @@ import redis
 
 import stratacache
 from stratacache import Codec, RedisOptions
-from stratacache.events import Event
-from stratacache.events import _wire
+from stratacache.events import Event, _wire
 from stratacache.testing.redis_servers import RedisClusterGroup, RedisServer
 
 from ..conftest import call

@@ -23,7 +23,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .._options import NAMESPACE_SEP, check_bound
+from .._options import NAMESPACE_SEP, check_bound, require_callable, require_type
 from ..errors import ConfigError
 from ..stats import EventStats
 from . import _wire
@@ -126,9 +126,7 @@ class EventBroker:
             check_filter(namespaces, "namespaces"),
             check_filter(names, "names"),
         )
-        if queue_size is None:
-            msg = "queue_size must be an int >= 1 (the queue is always bounded)"
-            raise TypeError(msg)
+        require_type(queue_size, int, "queue_size", "an int >= 1 (the queue is always bounded)")
         size = check_bound(queue_size, "queue_size")
         if self._closed:
             msg = "the cache is closed: it has no events to deliver"
@@ -156,9 +154,7 @@ class EventBroker:
         self._update()
 
     def _wanted(self, kind: str) -> bool:
-        return self._remote_changes or any(
-            s.kinds is None or kind in s.kinds for s in self._subs
-        )
+        return self._remote_changes or any(s.kinds is None or kind in s.kinds for s in self._subs)
 
     def _update(self) -> None:
         """Hooks the write path (and starts the eviction reports) only while wanted."""
@@ -216,6 +212,7 @@ class EventBroker:
         kind: str,
         name: str,
         namespace: str | None,
+        *,
         keys: Iterable[str] = (),
         tags: Iterable[str] = (),
         pattern: str | None = None,
@@ -290,10 +287,8 @@ class EventBroker:
             ConfigError: neither keys nor tags is given.
         """
         check_name(name)
-        for what, fn in (("keys", keys), ("tags", tags)):
-            if fn is not None and not callable(fn):
-                msg = f"{what} must be a function payload -> {what}, not {type(fn).__name__}"
-                raise TypeError(msg)
+        require_callable(keys, "keys", "a function payload -> keys")
+        require_callable(tags, "tags", "a function payload -> tags")
         if keys is None and tags is None:
             msg = "invalidate_on needs keys=, tags= or both"
             raise ConfigError(msg)
@@ -397,7 +392,7 @@ def _strings(fn: Mapper | None, payload: Any, what: str) -> list[str]:
     """What an `invalidate_on` function returned, as a list of str (None: nothing)."""
     if fn is None:
         return []
-    result = fn(payload)
+    result: Any = fn(payload)
     if result is None:
         return []
     if isinstance(result, (str, bytes)):

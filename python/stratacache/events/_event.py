@@ -109,7 +109,7 @@ def check_filter(values: Iterable[str] | None, what: str) -> frozenset[str] | No
         msg = f"{what} must be a collection of str (e.g. [{values!r}]), not a single str"
         raise TypeError(msg)
     try:
-        items = frozenset(values)
+        items: frozenset[Any] = frozenset(values)
     except TypeError:
         msg = f"{what} must be a collection of str, not {type(values).__name__}"
         raise TypeError(msg) from None

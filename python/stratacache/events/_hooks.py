@@ -23,6 +23,7 @@ class Changed(Protocol):
         kind: str,
         name: str,
         namespace: str | None,
+        *,
         keys: Sequence[str] = (),
         tags: Sequence[str] = (),
         pattern: str | None = None,
@@ -47,31 +48,31 @@ class ChangeDriver(_Forwarding):
         self, namespace: str, key: str, value: Any, ttl: float | None, *, tags: Sequence[str] = ()
     ) -> None:
         self.inner.write(namespace, key, value, ttl, tags=tags)
-        self._broker.changed("set", "set", namespace, (key,), tuple(tags))
+        self._broker.changed("set", "set", namespace, keys=(key,), tags=tuple(tags))
 
     def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
         self.inner.write_many(namespace, items, ttl)
-        self._broker.changed("set", "set", namespace, tuple(items))
+        self._broker.changed("set", "set", namespace, keys=tuple(items))
 
     def delete(self, namespace: str, keys: Sequence[str]) -> int:
         removed = int(self.inner.delete(namespace, keys))
-        self._broker.changed("delete", "delete", namespace, tuple(keys))
+        self._broker.changed("delete", "delete", namespace, keys=tuple(keys))
         return removed
 
     def add(self, namespace: str, key: str, value: Any, ttl: float | None) -> bool:
         stored = bool(self.inner.add(namespace, key, value, ttl))
         if stored:
-            self._broker.changed("set", "set", namespace, (key,))
+            self._broker.changed("set", "set", namespace, keys=(key,))
         return stored
 
     def incr(self, namespace: str, key: str, delta: int) -> int:
         value = int(self.inner.incr(namespace, key, delta))
-        self._broker.changed("set", "set", namespace, (key,))
+        self._broker.changed("set", "set", namespace, keys=(key,))
         return value
 
     def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
         self.inner.invalidate_tags(namespace, tags)
-        self._broker.changed("invalidate", "tags", None, (), tuple(tags))
+        self._broker.changed("invalidate", "tags", None, tags=tuple(tags))
 
     def invalidate_pattern(self, namespace: str, pattern: str) -> int:
         removed = int(self.inner.invalidate_pattern(namespace, pattern))
@@ -91,31 +92,31 @@ class AsyncChangeDriver(_Forwarding):
         self, namespace: str, key: str, value: Any, ttl: float | None, *, tags: Sequence[str] = ()
     ) -> None:
         await self.inner.write(namespace, key, value, ttl, tags=tags)
-        self._broker.changed("set", "set", namespace, (key,), tuple(tags))
+        self._broker.changed("set", "set", namespace, keys=(key,), tags=tuple(tags))
 
     async def write_many(self, namespace: str, items: Mapping[str, Any], ttl: float | None) -> None:
         await self.inner.write_many(namespace, items, ttl)
-        self._broker.changed("set", "set", namespace, tuple(items))
+        self._broker.changed("set", "set", namespace, keys=tuple(items))
 
     async def delete(self, namespace: str, keys: Sequence[str]) -> int:
         removed = int(await self.inner.delete(namespace, keys))
-        self._broker.changed("delete", "delete", namespace, tuple(keys))
+        self._broker.changed("delete", "delete", namespace, keys=tuple(keys))
         return removed
 
     async def add(self, namespace: str, key: str, value: Any, ttl: float | None) -> bool:
         stored = bool(await self.inner.add(namespace, key, value, ttl))
         if stored:
-            self._broker.changed("set", "set", namespace, (key,))
+            self._broker.changed("set", "set", namespace, keys=(key,))
         return stored
 
     async def incr(self, namespace: str, key: str, delta: int) -> int:
         value = int(await self.inner.incr(namespace, key, delta))
-        self._broker.changed("set", "set", namespace, (key,))
+        self._broker.changed("set", "set", namespace, keys=(key,))
         return value
 
     async def invalidate_tags(self, namespace: str, tags: Sequence[str]) -> None:
         await self.inner.invalidate_tags(namespace, tags)
-        self._broker.changed("invalidate", "tags", None, (), tuple(tags))
+        self._broker.changed("invalidate", "tags", None, tags=tuple(tags))
 
     async def invalidate_pattern(self, namespace: str, pattern: str) -> int:
         removed = int(await self.inner.invalidate_pattern(namespace, pattern))
@@ -135,9 +136,9 @@ def reporting_setter(setter: Callable[..., None], broker: Changed, namespace: st
     def set_reported(key: str, value: Any, ttl: Any = None, *, tags: Any = None) -> None:
         if tags is None:
             setter(key, value, ttl)
-            broker.changed("set", "set", namespace, (key,))
+            broker.changed("set", "set", namespace, keys=(key,))
         else:
             setter(key, value, ttl, tags=tags)
-            broker.changed("set", "set", namespace, (key,), tuple(tags))
+            broker.changed("set", "set", namespace, keys=(key,), tags=tuple(tags))
 
     return set_reported

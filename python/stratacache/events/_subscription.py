@@ -110,7 +110,8 @@ class Subscription:
 
     def _wake_task(self) -> None:
         loop, awake = self._loop, self._awake
-        assert loop is not None and awake is not None
+        assert loop is not None
+        assert awake is not None
         try:
             loop.call_soon_threadsafe(awake.set)
         except RuntimeError:  # the loop is closed: nobody will ever run the handler
@@ -215,4 +216,3 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-

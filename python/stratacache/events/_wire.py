@@ -45,7 +45,8 @@ def encode(codec: Any, key: str, event: Event, seq: int) -> bytes:
         event.payload,
         int(event.time * 1000),
     ]
-    return MAGIC + codec.encode_entry(key, body)
+    envelope: bytes = codec.encode_entry(key, body)
+    return MAGIC + envelope
 
 
 def decode(codec: Any, key: str, data: bytes) -> Event | None:
@@ -56,7 +57,7 @@ def decode(codec: Any, key: str, data: bytes) -> Event | None:
     if reason is not None:
         return None
     body = entry.value
-    if not isinstance(body, (list, tuple)) or len(body) != 10:  # noqa: PLR2004 - the layout
+    if not isinstance(body, (list, tuple)) or len(body) != 10:
         return None
     origin, seq, kind, name, namespace, keys, tags, pattern, payload, at_ms = body
     if not (isinstance(origin, str) and isinstance(seq, int) and kind in KINDS):
