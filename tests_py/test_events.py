@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,25 +15,7 @@ from stratacache import ConfigError
 from stratacache.events import Event, Subscription
 
 from .conftest import call
-
-
-def until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return predicate()
-
-
-async def settled(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """Polls while letting the loop run (task workers) and threads run."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.005)
-    return predicate()
+from .tiers.conftest import until
 
 
 async def test_writes_and_invalidations_reach_a_subscriber_in_order(cache_cls: type[Any]) -> None:
@@ -49,7 +30,7 @@ async def test_writes_and_invalidations_reach_a_subscriber_in_order(cache_cls: t
         await call(cache.delete("b"))
         await call(cache.invalidate_pattern("c*"))
         await call(cache.clear())
-        assert await settled(lambda: len(seen) == 7)
+        assert await until(lambda: len(seen) == 7)
     got = [(e.kind, e.name, e.namespace, e.keys, e.pattern) for e in seen]
     assert got == [
         ("set", "set", "shop", ("a",), None),
@@ -71,7 +52,7 @@ async def test_app_events_carry_the_payload_object(cache_cls: type[Any]) -> None
     payload = {"id": 7, "price": [1, 2]}
     cache.events.subscribe(seen.append)
     await call(cache.events.emit("product.updated", payload))
-    assert await settled(lambda: len(seen) == 1)
+    assert await until(lambda: len(seen) == 1)
     assert seen[0].kind == "app"
     assert seen[0].name == "product.updated"
     assert seen[0].payload is payload
@@ -92,7 +73,7 @@ async def test_filters_by_kind_namespace_and_name(cache_cls: type[Any]) -> None:
     await call(cache.clear())  # every namespace: matches any namespace filter
     await call(cache.events.emit("order.paid", 1))
     await call(cache.events.emit("order.shipped", 2))
-    assert await settled(lambda: len(kinds) == 3 and len(spaces) == 2 and len(names) == 1)
+    assert await until(lambda: len(kinds) == 3 and len(spaces) == 2 and len(names) == 1)
     assert [e.kind for e in kinds] == ["delete", "app", "app"]
     assert [(e.name, e.namespace) for e in spaces] == [("clear", "b"), ("clear", None)]
     assert names[0].payload == 1
@@ -117,9 +98,9 @@ async def test_a_slow_handler_drops_and_counts_without_slowing_set(cache_cls: ty
     assert spent < 5.0
     assert sub.dropped >= 1000 - 10 - 1  # at most one taken by the worker, ten queued
     assert sub.dropped + sub.pending + 1 >= 1000
-    assert await settled(lambda: len(fast) == 1000)  # another subscriber loses nothing
+    assert await until(lambda: len(fast) == 1000)  # another subscriber loses nothing
     release.set()
-    assert await settled(lambda: sub.pending == 0)
+    assert await until(lambda: sub.pending == 0)
     stats = cache.stats()
     assert stats.events is not None
     assert stats.events.dropped == sub.dropped
@@ -141,7 +122,7 @@ async def test_a_raising_handler_is_counted_and_keeps_receiving(cache_cls: type[
     cache.events.subscribe(others.append)
     for i in range(3):
         await call(cache.events.emit("tick", i))
-    assert await settled(lambda: sub.delivered == 3 and len(others) == 3)
+    assert await until(lambda: sub.delivered == 3 and len(others) == 3)
     assert sub.errors == 3
     assert [e.payload for e in calls] == [0, 1, 2]
     assert cache.stats().events.errors == 3
@@ -167,7 +148,7 @@ async def test_coroutine_handler_runs_on_the_async_cache_loop() -> None:
     await cache.close()
 
 
-def test_coroutine_handler_of_a_sync_cache_runs_on_a_thread_with_its_own_loop() -> None:
+async def test_coroutine_handler_of_a_sync_cache_runs_on_a_thread_with_its_own_loop() -> None:
     cache = stratacache.Cache()
     seen: list[tuple[int, bool]] = []
 
@@ -178,7 +159,7 @@ def test_coroutine_handler_of_a_sync_cache_runs_on_a_thread_with_its_own_loop() 
     cache.events.subscribe(handler)
     cache.events.emit("x")
     cache.set("k", 1)
-    assert until(lambda: len(seen) == 2)
+    assert await until(lambda: len(seen) == 2)
     assert seen[0][0] != threading.get_ident()
     assert all(running for _, running in seen)
     cache.close()
@@ -192,7 +173,7 @@ async def test_close_stops_delivery_and_unhooks_the_write_path(cache_cls: type[A
     sub = cache.events.subscribe(seen.append, kinds=["set"])
     assert cache._driver is not plain_driver  # hooked while set events are wanted
     await call(cache.set("a", 1))
-    assert await settled(lambda: len(seen) == 1)
+    assert await until(lambda: len(seen) == 1)
     sub.close()
     sub.close()  # idempotent
     assert sub.closed
@@ -233,7 +214,7 @@ async def test_evictions_are_reported_as_counts_per_interval(cache_cls: type[Any
     await asyncio.sleep(0.05)  # the first sample is the baseline
     for i in range(100):
         await call(cache.set(f"k{i}", i))
-    assert await settled(lambda: sum(e.payload["size"] for e in seen) >= 90)
+    assert await until(lambda: sum(e.payload["size"] for e in seen) >= 90)
     assert all(e.namespace == "n" and e.kind == "evict" for e in seen)
     await call(cache.close())
 
@@ -252,7 +233,7 @@ async def test_invalidate_on_deletes_the_mapped_keys_before_subscribers_hear(
 
     cache.events.subscribe(handler, kinds=["app"])
     await call(cache.events.emit("product.updated", {"id": 7}))
-    assert await settled(lambda: present == [False])
+    assert await until(lambda: present == [False])
     assert await call(cache.get("product:7")) is None
     assert await call(cache.get("product:8")) == "kept"
     await call(cache.close())

@@ -103,8 +103,9 @@ class EventBroker:
 
         Args:
             handler: a callable, or a coroutine function. Callables run on a thread of the
-                subscription's own; coroutine functions run as a task of the running loop when
-                subscribed inside one (AsyncCache), else on that thread with a loop of its own.
+                subscription's own. Coroutine functions of an AsyncCache subscribed inside a
+                running loop run as a task of that loop; otherwise (a Cache, or no running
+                loop) on that thread, each on a loop of the thread's own.
             kinds: the kinds wanted (`stratacache.events.KINDS`); None: all.
             namespaces: the namespaces wanted; None: all. Events of every namespace (a clear
                 of all, a tag invalidation) match any filter.
@@ -134,6 +135,7 @@ class EventBroker:
         sub = Subscription(
             handler,
             coroutine=coroutine,
+            on_loop=self._asyncio,
             kinds=filters[0],
             namespaces=filters[1],
             names=filters[2],

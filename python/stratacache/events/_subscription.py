@@ -2,9 +2,10 @@
 
 `offer` never blocks and never calls the handler: it appends to the queue, or drops the event
 and counts it when the queue is full, so a slow handler costs the cache nothing. The worker is
-a daemon thread for plain callables and for coroutine functions subscribed outside a running
-loop (the thread then runs each coroutine on a loop of its own); a coroutine function
-subscribed inside a running loop (an AsyncCache's) runs as a task of that loop. A handler that
+a daemon thread for plain callables, and for the coroutine functions of a `Cache` or of an
+`AsyncCache` subscribed outside a running loop (the thread runs each coroutine on a loop of its
+own); an `AsyncCache`'s coroutine function subscribed inside a running loop runs as a task of
+that loop. A handler that
 raises is counted (and logged at most once a minute) and the worker goes on.
 """
 
@@ -46,6 +47,7 @@ class Subscription:
         handler: Callable[[Event], Any],
         *,
         coroutine: bool,
+        on_loop: bool,
         kinds: frozenset[str] | None,
         namespaces: frozenset[str] | None,
         names: frozenset[str] | None,
@@ -66,7 +68,7 @@ class Subscription:
         self._waiting = False
         self._thread: threading.Thread | None = None
         self._task: asyncio.Task[None] | None = None
-        loop = _running_loop() if coroutine else None
+        loop = _running_loop() if coroutine and on_loop else None
         if loop is not None:
             self._loop, self._awake = loop, asyncio.Event()
             self._task = loop.create_task(self._run_task())
