@@ -39,11 +39,18 @@ def collect(cache: Any, **filters: Any) -> list[Event]:
     return seen
 
 
+async def listening(*caches: Any) -> None:
+    """Waits for the caches' subscriptions (an AsyncCache made in a loop does not wait)."""
+    for cache in caches:
+        assert await until(lambda c=cache: c._stats().l2.coherent)
+
+
 async def test_events_emitted_by_a_child_process_arrive_decoded(
     tiered: Callable[..., Any], redis_clean_url: str
 ) -> None:
     cache = tiered(redis_clean_url)
     seen = collect(cache, kinds=["app"])
+    await listening(cache)
     [report] = run_child("emit", redis_clean_url, "order.paid", "20")
     assert report["stats"]["published"] == 20
     assert await until(lambda: len(seen) == 20)
@@ -63,6 +70,7 @@ async def test_cache_events_go_out_only_with_events_true(
         tiered(redis_clean_url),
     )
     seen = collect(other)
+    await listening(other)
     await call(quiet.set("q", 1))
     await call(loud.set("l", 2, tags=["t"]))
     await call(loud.delete("l"))
@@ -85,6 +93,7 @@ async def test_forged_frames_are_dropped_and_counted(
     signed = Codec(signing_key=KEY)
     cache = tiered(redis_clean_url, codec=signed)
     seen = collect(cache)
+    await listening(cache)
     channel, key = cache._tier.channel, _wire.frame_key(cache._tier.prefix)
     body = ["someone", 1, "app", "x", "", [], [], None, "evil", 0]
     forged = [
@@ -118,6 +127,7 @@ async def test_a_cache_with_another_signing_key_refuses_the_events(
     b = tiered(redis_clean_url, codec=Codec(signing_key=KEY))
     stranger = tiered(redis_clean_url, codec=Codec(signing_key=bytes(32)))
     in_b, in_stranger = collect(b), collect(stranger)
+    await listening(b, stranger)
     await call(a.events.emit("secret.rotated", {"v": 2}))
     assert await until(lambda: len(in_b) == 1)
     assert in_b[0].payload == {"v": 2}
@@ -153,7 +163,7 @@ async def test_async_handler_receives_remote_events(redis_clean_url: str) -> Non
         got.append(event.payload)
 
     b.events.subscribe(handler, names=["ping"])
-    assert await until(lambda: b._stats().l2.coherent)
+    await listening(b)
     await a.events.emit("ping", [1, 2, 3])
     assert await until(lambda: got == [[1, 2, 3]])
     await a.close()
@@ -187,6 +197,7 @@ async def test_cluster_pubsub_carries_events(
     a = tiered(redis_cluster_clean.url, events=True)
     b = tiered(redis_cluster_clean.url)
     seen = collect(b)
+    await listening(b)
     await call(a.set("user:1", 1))
     await call(a.events.emit("user.renamed", {"id": 1}))
     assert await until(lambda: len(seen) == 2)

@@ -204,7 +204,7 @@ class EventBroker:
             namespace,
             origin=origin,
             local=True,
-            id=f"{origin}:{next(self._seq)}",
+            seq=next(self._seq),
             time=time.time(),
             **fields,
         )
@@ -222,9 +222,26 @@ class EventBroker:
         """A cache event from the write path, the breaker or the eviction reports."""
         if kind not in self._kinds:
             return
-        self._produce(
-            self._event(kind, name, namespace, keys=tuple(keys), tags=tuple(tags), pattern=pattern)
+        # The write path's hot lines: the event is built positionally and offered inline.
+        origin = self.origin
+        event = Event(
+            kind,
+            name,
+            namespace,
+            tuple(keys),
+            tuple(tags),
+            pattern,
+            None,
+            origin,
+            True,
+            next(self._seq),
+            time.time(),
         )
+        for sub in self._subs:
+            if sub.wants(event):
+                sub.offer(event)
+        if self._remote_changes and self._outbox is not None:
+            self._outbox.put(event)
 
     def _produce(self, event: Event, payload_frame: bytes | None = None) -> None:
         self._deliver(event)
@@ -237,7 +254,7 @@ class EventBroker:
                 sub.offer(event)
 
     def _encode(self, event: Event) -> bytes:
-        return _wire.encode(self._codec, self._key, event, int(event.id.rsplit(":", 1)[1]))
+        return _wire.encode(self._codec, self._key, event)
 
     def _breaker_changed(self, state: str) -> None:
         kind = "tier_up" if state == "closed" else "tier_down"

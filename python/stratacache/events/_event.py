@@ -5,8 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._options import check_namespace
 from ..errors import ConfigError
@@ -23,9 +22,8 @@ KINDS = frozenset({*CHANGE_KINDS, "evict", "tier_down", "tier_up", "app"})
 _NAME = re.compile(r"[^\s\x00-\x1f\x7f]{1,200}")
 
 
-@dataclass(frozen=True)
-class Event:
-    """One event, as a subscriber receives it.
+class Event(NamedTuple):
+    """One event, as a subscriber receives it (a named tuple: cheap to make on the write path).
 
     Attributes:
         kind: one of `KINDS`.
@@ -41,7 +39,7 @@ class Event:
             report; "tier_down"/"tier_up": {"tier": "redis"}; otherwise None.
         origin: the id of the process (cache) that produced it.
         local: True when this process produced it.
-        id: unique per origin ("<origin>:<sequence number>").
+        seq: its number among the events of its origin (1, 2, ...).
         time: unix time (seconds) it was produced.
     """
 
@@ -54,8 +52,13 @@ class Event:
     payload: Any = None
     origin: str = ""
     local: bool = True
-    id: str = ""
-    time: float = field(default=0.0, compare=False)
+    seq: int = 0
+    time: float = 0.0
+
+    @property
+    def id(self) -> str:
+        """Unique across processes: ``"<origin>:<seq>"``."""
+        return f"{self.origin}:{self.seq}"
 
 
 def check_name(name: object) -> str:

@@ -94,11 +94,13 @@ class Subscription:
                 self.dropped += 1
                 return
             self._queue.append(event)
-            if self._thread is not None:
-                self._wake.set()
-                return
+            # Only a worker that found the queue empty waits: wake it, once.
             wake, self._waiting = self._waiting, False
-        if wake:
+        if not wake:
+            return
+        if self._thread is not None:
+            self._wake.set()
+        else:
             self._wake_task()
 
     @property
@@ -124,10 +126,10 @@ class Subscription:
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
+            self._waiting = True
             if self._thread is not None:
                 self._wake.clear()
             else:
-                self._waiting = True
                 assert self._awake is not None
                 self._awake.clear()
             return None

@@ -27,7 +27,7 @@ def frame_key(key_prefix: str) -> str:
     return key_prefix + "events"
 
 
-def encode(codec: Any, key: str, event: Event, seq: int) -> bytes:
+def encode(codec: Any, key: str, event: Event) -> bytes:
     """The frame of `event`.
 
     Raises:
@@ -35,7 +35,7 @@ def encode(codec: Any, key: str, event: Event, seq: int) -> bytes:
     """
     body = [
         event.origin,
-        seq,
+        event.seq,
         event.kind,
         event.name,
         event.namespace,
@@ -78,7 +78,7 @@ def decode(codec: Any, key: str, data: bytes) -> Event | None:
         payload,
         origin=origin,
         local=False,
-        id=f"{origin}:{seq}",
+        seq=seq,
         time=at_ms / 1000 if at_ms else time.time(),
     )
 
