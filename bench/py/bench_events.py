@@ -104,7 +104,7 @@ def redis_case(url: str, n: int) -> tuple[Case, list[Any]]:
     return case, [off, on]
 
 
-def spawn(args: list[str], seconds: float) -> subprocess.Popen[str]:
+def spawn(args: list[str]) -> subprocess.Popen[str]:
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
@@ -112,7 +112,6 @@ def spawn(args: list[str], seconds: float) -> subprocess.Popen[str]:
         proc.kill()
         msg = f"child did not start: {line!r}"
         raise RuntimeError(msg)
-    del seconds
     return proc
 
 
@@ -123,14 +122,14 @@ def latencies(proc: subprocess.Popen[str]) -> list[int]:
 
 def latency_rows(url: str, count: int) -> list[dict[str, Any]]:
     seconds = count * 0.002 + 30
-    ours = spawn([sys.executable, str(CHILD), "listen", url, str(count), str(seconds)], seconds)
+    ours = spawn([sys.executable, str(CHILD), "listen", url, str(count), str(seconds)])
     with stratacache.Cache(redis=url) as cache:
         for i in range(count):
             cache.events.emit("bench.tick", {"i": i, "t": time.monotonic_ns()})
             time.sleep(0.002)
         cache.events.flush(30)
     ours_ns = latencies(ours)
-    raw = spawn([sys.executable, "-c", RAW_LISTENER, url, str(count), str(seconds)], seconds)
+    raw = spawn([sys.executable, "-c", RAW_LISTENER, url, str(count), str(seconds)])
     client = redis.Redis.from_url(url)
     for i in range(count):
         client.publish("raw-events", msgpack.packb({"i": i, "t": time.monotonic_ns()}))
@@ -169,8 +168,10 @@ def main() -> None:
         for cache in caches:
             cache.close()
         rows += latency_rows(server.url, 300 if opts.quick else 2000)
+        load = [round(x, 2) for x in os.getloadavg()]
         for row in rows:
             row["params"]["placement"] = placement
+            row["params"]["load_average_1_5_15m_at_end"] = load
         print_table(rows)
         for row in rows:
             if "p99_ns" in row:

@@ -109,7 +109,8 @@ class EventBroker:
             kinds: the kinds wanted (`stratacache.events.KINDS`); None: all.
             namespaces: the namespaces wanted; None: all. Events of every namespace (a clear
                 of all, a tag invalidation) match any filter.
-            names: the application event names wanted (kind "app"); None: all.
+            names: the `Event.name`s wanted (an application event's name; for the cache's
+                events, their kind, or "tags"/"pattern"/"clear"); None: all.
             queue_size: most events waiting for the handler; further ones are dropped and
                 counted (`Subscription.dropped`, `stats().events.dropped`).
 
@@ -381,7 +382,9 @@ class EventBroker:
         return True if self._outbox is None else self._outbox.flush(timeout)
 
     def close(self) -> None:
-        """Ends every subscription, publishes what is queued (up to 2 s) and stops."""
+        """Ends every subscription, publishes what is queued (up to 2 s, on the caller's
+        thread: an AsyncCache's loop too) and stops. Subscriptions do not survive a fork: a
+        child process subscribes again."""
         for sub in self._subs:
             sub.close()
         self._closed = True
