@@ -212,3 +212,19 @@ def test_emit_with_a_payload_the_codec_refuses_raises(redis_clean_url: str) -> N
         assert cache.events.flush()
         assert cache.stats().events.published == 0
         assert seen == []
+
+
+def test_frames_and_coherence_messages_never_decode_as_each_other() -> None:
+    from stratacache.tiers.redis.plan import Message  # noqa: PLC0415
+
+    old = Message("origin", "k", "ns", ("a", "b")).encode()
+    assert Message.decode(old) == Message("origin", "k", "ns", ("a", "b"))  # unchanged
+    sent = Event("app", "x", "", payload={"p": 1}, origin="o", seq=1, time=5.0)
+    frame = _wire.encode(Codec(), "sc:events", sent)
+    assert frame.startswith(_wire.MAGIC)
+    assert Message.decode(frame) is None
+    assert _wire.decode(Codec(), "sc:events", _wire.MAGIC + old) is None
+    assert _wire.decode(Codec(), "sc:events", frame) == sent._replace(local=False)
+    assert _wire.decode(Codec(), "sc:other", frame) is not None  # unsigned: no binding
+    signed = Codec(signing_key=KEY)
+    assert _wire.decode(signed, "sc:other", _wire.encode(signed, "sc:events", sent)) is None
