@@ -8,6 +8,7 @@ here: `tiers/local.py`'s L1-only driver, or the tiered one (`tiers/redis/driver_
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     import os
 
     from .decorators import AsyncCachedFunction, CachedFunction, Decorator
+    from .events import EventBroker
     from .mrc import MissRatioCurve
 
 __all__ = ["CacheBase", "no_tier_options", "tags_need_tier"]
@@ -69,6 +71,8 @@ class CacheBase:
     _asyncio = False  # AsyncCache: its tier issues commands on a redis.asyncio client
 
     _driver: Any
+    #: The event broker: subscribe to the cache's events and emit the application's own.
+    events: EventBroker
 
     def __init__(
         self,
@@ -93,6 +97,7 @@ class CacheBase:
         record_capacity: int | None = None,
         disk: Any = None,
         timing: float | None = None,
+        events: bool = False,
     ) -> None:
         entries = check_bound(max_entries, "max_entries")
         nbytes = check_bound(max_bytes, "max_bytes")
@@ -165,6 +170,7 @@ class CacheBase:
             )
         self._get = self._getter(self.namespace)
         self._set = self._setter(self.namespace)
+        self._make_events(events)
 
     @property
     def policy(self) -> str:
@@ -272,6 +278,39 @@ class CacheBase:
     def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
         raise NotImplementedError  # Cache and AsyncCache define it
 
+    def _make_events(self, events: bool) -> None:
+        """`self.events`, the event broker (`stratacache.events`), ended with the cache."""
+        from .events import AsyncEventBroker, EventBroker  # noqa: PLC0415
+
+        require_type(events, bool, "events", "a bool")
+        if events and self._tier is None:
+            msg = "events=True publishes cache events to other processes: it needs redis=..."
+            raise ConfigError(msg)
+        broker = (AsyncEventBroker if self._asyncio else EventBroker)(self, remote_changes=events)
+        self.events = broker
+        broker.start()
+        weakref.finalize(self, broker.close)
+
+    def invalidate_on(
+        self,
+        name: str,
+        *,
+        keys: Callable[[Any], Iterable[str] | None] | None = None,
+        tags: Callable[[Any], Iterable[str] | None] | None = None,
+    ) -> None:
+        """Maps the application event `name` to invalidations: when this process emits it
+        (`cache.events.emit(name, payload)`), `keys(payload)` are deleted from this cache's
+        namespace and `tags(payload)` invalidated, once, before subscribers hear of the
+        event; other processes drop their copies as after any delete or tag invalidation.
+        Register it in every process that emits the event. See `EventBroker.invalidate_on`.
+
+        Raises:
+            TypeError: keys or tags is not callable, or name is not a str.
+            ValueError: an invalid name.
+            ConfigError: neither keys nor tags is given.
+        """
+        self.events.invalidate_on(name, keys=keys, tags=tags)
+
     def _attach_disk(self, disk: Any, codec: Any) -> None:
         """Chains the disk tier below L1 (`disk=`: a path or DiskOptions)."""
         from .codec import Codec  # noqa: PLC0415 - the codec is needed only with a tier
@@ -341,6 +380,7 @@ class CacheBase:
             namespaces=named,
             other_namespaces=other,
             latency=latency,
+            events=self.events.stats(),
         )
 
     def _l1_drop_pattern(self, namespace: str, pattern: str) -> None:

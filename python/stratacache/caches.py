@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from .backup import BackupInfo, RestoreInfo
+    from .events import AsyncEventBroker
     from .mrc import MissRatioCurve
     from .tiers.redis.driver_async import AsyncTiered
     from .tiers.redis.driver_sync import SyncTiered
@@ -81,6 +82,10 @@ class Cache(CacheBase):
         timing: the fraction of calls, in (0, 1], whose latency goes into the per-tier,
             per-operation histograms of `stats().latency` (L1 get/set/delete, Redis commands);
             None = off, and the L1 hot path then pays one branch. 1/64 costs a few ns per call.
+        events: True publishes the cache's own events (set, delete, invalidate, evict,
+            tier_down, tier_up) to the other processes (`cache.events`); needs redis=. Off,
+            they reach this process's subscribers only, and cost nothing while nobody
+            subscribes; application events (`cache.events.emit`) go out either way.
 
     Raises:
         ConfigError: a bound is zero or negative, the policy is unknown, a Redis option is
@@ -102,6 +107,7 @@ class Cache(CacheBase):
         self._get, self._public_set = self._entry_points()
         self.__dict__["get"] = self._get
         self.__dict__["set"] = self._public_set
+        self.events.start()  # reports this set's writes too, when set events are wanted
 
     def _local_entry_points(self) -> tuple[Getter, Setter]:
         """get and set of an L1-only cache: the C getter, and a setter refusing tags."""
@@ -385,7 +391,9 @@ class Cache(CacheBase):
         return self._miss_ratio_curve(policy, sizes)
 
     def close(self) -> None:
-        """Stops the invalidation subscriber and closes the Redis connections."""
+        """Ends the event subscriptions, stops the invalidation subscriber and closes the
+        Redis connections."""
+        self.events.close()
         if self._subscriber is not None:
             self._subscriber.stop()
         self._driver.close()
@@ -405,6 +413,7 @@ class AsyncCache(CacheBase):
 
     _driver: AsyncTiered | AsyncLocalDriver
     _asyncio = True
+    events: AsyncEventBroker
 
     def _local_driver(self, local: LocalDriver) -> AsyncLocalDriver:
         return AsyncLocalDriver(local)
@@ -576,6 +585,7 @@ class AsyncCache(CacheBase):
 
     async def close(self) -> None:
         """See `Cache.close`."""
+        self.events.close()
         if self._subscriber is not None:
             self._subscriber.stop()
         await self._driver.close()

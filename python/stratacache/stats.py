@@ -72,6 +72,7 @@ class CacheStats:
         evicted_explicit: entries removed by delete / clear.
         entries: live entries now.
         bytes: summed weight of the live entries (1 per entry when only max_entries is set).
+        events: the event broker's counters (`cache.events`).
     """
 
     hits: int
@@ -88,6 +89,7 @@ class CacheStats:
     namespaces: Mapping[str, NamespaceStats] = field(default_factory=dict)
     other_namespaces: NamespaceStats | None = None
     latency: Mapping[str, Mapping[str, LatencyStats]] = field(default_factory=dict)
+    events: EventStats | None = None
 
     @property
     def hit_ratio(self) -> float:
@@ -254,3 +256,30 @@ class RedisTierStats:
         """hits / (hits + misses) of Redis reads, 0.0 before the first."""
         lookups = self.hits + self.misses
         return self.hits / lookups if lookups else 0.0
+
+
+@dataclass(frozen=True)
+class EventStats:
+    """A snapshot of a cache's event broker (`CacheStats.events`, `cache.events`).
+
+    Attributes:
+        subscribers: live subscriptions.
+        delivered: handler calls that returned (or raised), over every subscription so far.
+        dropped: events a subscription did not take because its queue was full (a slow
+            handler) or it was closed with events still queued.
+        errors: handler calls that raised.
+        published: events sent to other processes (PUBLISH on the invalidation channel).
+        unsent: events not sent: the publish queue was full, or Redis did not answer.
+        received: events of other processes decoded and delivered here.
+        malformed: frames on the channel that did not decode (forged, tampered, truncated,
+            signed with another key, or too large): each dropped.
+    """
+
+    subscribers: int
+    delivered: int
+    dropped: int
+    errors: int
+    published: int
+    unsent: int
+    received: int
+    malformed: int

@@ -11,7 +11,8 @@ slot back with `release(permit)`, or the circuit would stay half-open with every
 and refuse all calls forever. Each half-open period has its own number, so a late release
 never frees a slot of a later period.
 
-Opening and closing are logged at WARNING on the ``stratacache`` logger.
+Opening and closing are logged at WARNING on the ``stratacache`` logger, and reported to
+`on_change` when set.
 
 Thread-safe: a lock guards the few fields; it is never held while calling anything (logging
 included). A forked child gets a fresh lock (the parent's may have been held at fork time).
@@ -91,6 +92,9 @@ class CircuitBreaker:
         self._trials = 0
         self._period = 0  # number of the current half-open period
         self.opened = 0  # times the circuit opened, for stats
+        # Called with "open" or "closed" after the circuit opened or closed, on the calling
+        # thread and outside the lock (the event broker's tier_down/tier_up; it never blocks).
+        self.on_change: Callable[[str], None] | None = None
         _live.add(self)
 
     @property
@@ -140,6 +144,8 @@ class CircuitBreaker:
             self._state, self._failures, self._trials = CLOSED, 0, 0
         if was != CLOSED:
             logger.warning("%s: circuit closed, calls go through again", self.name)
+            if self.on_change is not None:
+                self.on_change(CLOSED)
 
     def failure(self) -> None:
         """Records a call that failed at the transport (timeout, refused, reset)."""
@@ -148,6 +154,7 @@ class CircuitBreaker:
             if not (self._state == HALF_OPEN or self._failures >= self.config.failure_threshold):
                 return
             opening = self._state != OPEN
+            was_closed = self._state == CLOSED  # a failed trial re-opens: not news to report
             if opening:
                 self.opened += 1
             self._state, self._opened_at, self._trials = OPEN, self._clock(), 0
@@ -157,3 +164,5 @@ class CircuitBreaker:
                 self.name,
                 self.config.recovery_time,
             )
+            if was_closed and self.on_change is not None:
+                self.on_change(OPEN)

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..._log import logger
 from .common import TierCounters
-from .plan import Message
+from .plan import EVENT_MAGIC, Message
 
 __all__ = ["Subscriber", "backoff"]
 
@@ -89,6 +89,9 @@ class Subscriber:
         self.connected = threading.Event()
         self._down_logged = False  # a "lost" line was logged and no "back" line since
         self._thread = self._new_thread()
+        # Frames of the event broker (`events._wire`) on the same channel, by its callback;
+        # without one they are ignored (not counted: they are not coherence messages).
+        self.on_event: Callable[[bytes], None] | None = None
 
     def _new_thread(self) -> threading.Thread:
         return threading.Thread(target=self._run, name="stratacache-invalidation", daemon=True)
@@ -228,6 +231,10 @@ class Subscriber:
     def _dispatch(self, channel: bytes, data: Any) -> None:
         if channel == _TRACKING_CHANNEL:
             self._on_keys(None if data is None else list(data))
+        elif isinstance(data, bytes) and data.startswith(EVENT_MAGIC):
+            if self.on_event is not None:
+                self.on_event(data)  # never raises: the broker counts what it cannot decode
+            return
         else:
             message = Message.decode(data) if isinstance(data, bytes) else None
             if message is None:

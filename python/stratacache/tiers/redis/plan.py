@@ -239,6 +239,11 @@ return 0
 """
 
 
+#: First bytes of an event broker frame on the channel (`events._wire`). No JSON text starts
+#: with NUL, so `Message.decode` refuses a frame and a frame is never taken for a message.
+EVENT_MAGIC = b"\x00sc-event\x01"
+
+
 @dataclass(frozen=True)
 class Message:
     """One invalidation on the channel.
