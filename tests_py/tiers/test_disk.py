@@ -135,9 +135,10 @@ async def test_tags_keep_the_l1_rule(make: Any) -> None:
         await call(make().set("k", 1, tags=["t"]))
 
 
-def test_disk_with_redis_is_refused_for_now(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="not supported yet"):
-        Cache(disk=tmp_path / "d", redis="redis://127.0.0.1:1")
+def test_disk_with_redis_needs_l1(tmp_path: Path) -> None:
+    # The chain L1 -> disk -> Redis itself is tested in test_disk_chain.py.
+    with pytest.raises(ConfigError, match="needs l1=True"):
+        Cache(disk=tmp_path / "d", redis="redis://127.0.0.1:1", l1=False)
 
 
 def test_a_value_heavier_than_the_bound_stays_in_l1(tmp_path: Path) -> None:
