@@ -68,9 +68,10 @@ def main() -> None:
         chained = stratacache.Cache(redis=server.url, disk=disk, namespace="c", default_ttl=3600)
         plain = stratacache.Cache(redis=server.url, namespace="r", default_ttl=3600)
         deadline = time.monotonic() + 10
-        while not (chained.stats().l2.coherent and plain.stats().l2.coherent):  # type: ignore[union-attr]
+        while not all(c.stats().l2.coherent for c in (chained, plain)):  # type: ignore[union-attr]
             if time.monotonic() > deadline:
-                raise SystemExit("the subscriptions did not come up")
+                msg = "the subscriptions did not come up"
+                raise SystemExit(msg)
             time.sleep(0.01)
         for tagged in (False, True):
             keys = [f"{'t' if tagged else 'k'}{i}" for i in range(KEYS)]

@@ -256,7 +256,12 @@ class TierState:
             ttl = math.inf if verdict.l1_ttl is None and entry.ttl_ms == 0 else verdict.l1_ttl
             if ttl is not None and ttl > 0:
                 self.l1_store(
-                    namespace, key, entry.value, ttl, tuple(entry.tags), envelope=KEPT if held else envelope
+                    namespace,
+                    key,
+                    entry.value,
+                    ttl,
+                    tuple(entry.tags),
+                    envelope=KEPT if held else envelope,
                 )
         return entry.value, verdict.refresh
 
