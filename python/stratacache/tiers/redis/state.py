@@ -190,12 +190,14 @@ class TierState:
             self.answered()
         if data is None or data.startswith(_plan.LEASE_PREFIX):  # a lease: a load is under way
             self.counters.misses += 1
+            self.counters.read(namespace, hit=False)
             return None
         entry, reason = self.codec_for(namespace).try_decode_entry(
             rkey.decode("utf-8", "surrogatepass"), data
         )
         if reason is not None:  # foreign or hostile bytes: a miss (a bug still raises)
             self.counters.corrupt += 1
+            self.counters.read(namespace, hit=False)
             _corrupt_envelope.hit(reason)
         return entry
 
@@ -223,6 +225,32 @@ class TierState:
         `envelope`: the entry's bytes, kept by a byte-keeping upper link on a backfill; `held`:
         the entry came from that link (`upper.held`): its hits and plain misses are the disk's
         to count, the coherence misses (tombstone, grace, tags) are counted here as Redis's."""
+        value, refresh = self._judged(
+            namespace,
+            key,
+            entry,
+            versions=versions,
+            generation=generation,
+            allow_stale=allow_stale,
+            envelope=envelope,
+            held=held,
+        )
+        if not held:
+            self.counters.read(namespace, hit=value is not MISS)
+        return value, refresh
+
+    def _judged(
+        self,
+        namespace: str,
+        key: str,
+        entry: Any,
+        *,
+        versions: Sequence[bytes | None],
+        generation: int,
+        allow_stale: bool,
+        envelope: Any,
+        held: bool,
+    ) -> tuple[Any, bool]:
         if self.tombstones.active and self.tombstones.covers(
             namespace, key, entry.tags, entry.created_at_ms, _plan.now_ms()
         ):
