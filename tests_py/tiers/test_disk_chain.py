@@ -20,6 +20,7 @@ from stratacache.testing.redis_servers import RedisServer
 from stratacache.tiers.redis.plan import Message
 
 from ..conftest import call
+from .conftest import until
 
 FAST = RedisOptions(
     socket_timeout=0.05,
@@ -249,6 +250,46 @@ async def test_a_copy_invalidated_by_a_skipped_message_is_not_served_from_disk(
     b._disk.put(b.namespace, "k", envelope, 60)
     assert await call(b.get("k")) is None
     assert b._stats().l2.tombstone_misses >= 1
+
+
+async def open_breaker(cache: Any) -> bool:
+    """One failing read of `cache`; True once its breaker is open."""
+    if cache._stats().l2.breaker == "open":
+        return True
+    await call(cache.get("x"))
+    return False
+
+
+async def test_after_an_outage_disk_copies_older_than_it_are_distrusted(
+    chained: Callable[..., Any], fresh_redis_server: RedisServer
+) -> None:
+    """The recovery grace: another process's delete may be waiting for its replay, so a
+    disk copy written before the outage this process saw is not served (as a Redis value)."""
+    url = fresh_redis_server.url
+    grace = RedisOptions(
+        socket_timeout=0.05,
+        connect_timeout=0.05,
+        retries=1,
+        breaker=BreakerConfig(failure_threshold=3, recovery_time=0.3),
+        recovery_grace=3.0,
+    )
+    a, b = chained(url, "a", redis_options=grace), chained(url, "b", redis_options=grace)
+    await call(a.set("k", "old"))
+    assert await until(lambda: not b._store.contains(b._prefix, "k"))  # a's message applied
+    assert await call(b.get("k")) == "old"
+    forget_l1(b)  # evicted from L1: the disk copy is what b holds
+    assert on_disk(b, "k")
+    fresh_redis_server.pause()
+    try:
+        assert await until(lambda: open_breaker(a))
+        await call(a.delete("k"))  # skipped: kept by a for replay
+        assert await until(lambda: open_breaker(b))
+        misses = b._stats().l2.grace_misses
+        assert await call(b.get("k")) is None  # the disk copy predates b's outage
+        assert b._stats().l2.grace_misses == misses + 1
+        assert not on_disk(b, "k")
+    finally:
+        fresh_redis_server.resume()
 
 
 async def test_redis_down_the_disk_obeys_the_l1_stale_rules(
