@@ -149,6 +149,14 @@ def test_a_value_heavier_than_the_bound_stays_in_l1(tmp_path: Path) -> None:
     assert cache.stats().disk.rejected == 1  # type: ignore[union-attr]
 
 
+def test_a_refused_value_does_not_leave_the_older_one_on_disk(tmp_path: Path) -> None:
+    cache = Cache(disk=DiskOptions(tmp_path / "d", max_bytes=1 << 16))
+    cache.set("k", "old")
+    cache.set("k", os.urandom(1 << 16))  # refused by the disk, kept in L1
+    cache._store.clear("")  # L1 evicts it
+    assert cache.get("k") is None  # a miss, not the value it replaced
+
+
 def test_disk_options_validation(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match=r"str or os\.PathLike"):
         DiskOptions(42)  # type: ignore[arg-type]

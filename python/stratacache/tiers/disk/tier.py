@@ -69,7 +69,15 @@ class DiskTier:
         if len(full.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
             self.too_long += 1
             return False
-        return bool(self.store.set(full, data, math.inf if ttl is None else ttl))
+        return self._set(full, data, ttl)
+
+    def _set(self, full: str, data: bytes, ttl: float | None) -> bool:
+        if self.store.set(full, data, math.inf if ttl is None else ttl):
+            return True
+        # Refused (heavier than half the bound, a full disk): the store kept the older value,
+        # which must not outlive this write (L1 would hold the new one only until evicted).
+        self.store.delete([full])
+        return False
 
     def read(self, namespace: str, key: str) -> tuple[Any, float]:
         """(value, seconds left) of `key`, or (MISS, 0.0)."""
@@ -106,7 +114,7 @@ class DiskTier:
             self.unencodable += 1
             self.store.delete([full])  # an older value must not outlive this write
             return False
-        return bool(self.store.set(full, data, math.inf if ttl is None else ttl))
+        return self._set(full, data, ttl)
 
     def delete(self, namespace: str, keys: Sequence[str]) -> int:
         return int(self.store.delete([self.key_of(namespace, k) for k in keys]))
