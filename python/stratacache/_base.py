@@ -262,6 +262,8 @@ class CacheBase:
             upper=self._upper_of_redis(disk_options, codecs[None], parts.options.key_prefix),
             stale_if_error=stale_if_error or None,
         )
+        if tier.upper is not self._local:  # the disk link tags what it stores with our origin
+            tier.upper.origin = lambda: tier.origin  # type: ignore[attr-defined]
         self._make_driver(parts, lock_timeout)
         self._make_setter = self._tier_setter
         driver = self._driver

@@ -41,6 +41,9 @@ class DictLink:
     def held(self, namespace: str, key: str) -> bytes | None:
         return None  # keeps values, not envelopes: Redis is read on every L1 miss
 
+    def drop_announced(self, namespace: str, keys: Sequence[str], origin: str) -> None:
+        self.delete(namespace, keys)
+
     def refused(self, namespace: str, key: str, *, corrupt: bool) -> None:
         raise AssertionError  # never called: it holds no envelopes
 

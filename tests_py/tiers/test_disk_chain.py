@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -164,15 +165,24 @@ async def test_another_process_invalidations_reach_this_disk(
 
 
 async def test_a_namespace_clear_elsewhere_empties_only_that_namespace_on_disk(
-    chained: Callable[..., Any], redis_clean_url: str, wait_until: Callable[..., bool]
+    chained: Callable[..., Any],
+    redis_clean_url: str,
+    settle: Callable[..., None],
+    wait_until: Callable[..., bool],
 ) -> None:
     a = chained(redis_clean_url, "a", namespace="ns1")
     b = chained(redis_clean_url, "b", namespace="ns1")
     await call(a.set("k", 1))
     await call(b.set("mine", 1))
+    other = chained(redis_clean_url, "b", namespace="ns2")  # another cache on b's disk
+    await call(other.set("x", 1))
+    settle(redis_clean_url, a, b)
     assert await call(b.get("k")) == 1
+    assert on_disk(b, "k")
+    assert on_disk(b, "mine")
     await call(a.clear("ns1"))
     assert wait_until(lambda: not on_disk(b, "k") and not on_disk(b, "mine"))
+    assert on_disk(other, "x")
 
 
 async def test_a_tag_bumped_while_the_process_was_gone_is_obeyed_on_disk(
@@ -261,7 +271,7 @@ async def open_breaker(cache: Any) -> bool:
 
 
 async def test_after_an_outage_disk_copies_older_than_it_are_distrusted(
-    chained: Callable[..., Any], fresh_redis_server: RedisServer
+    chained: Callable[..., Any], fresh_redis_server: RedisServer, settle: Callable[..., None]
 ) -> None:
     """The recovery grace: another process's delete may be waiting for its replay, so a
     disk copy written before the outage this process saw is not served (as a Redis value)."""
@@ -275,7 +285,7 @@ async def test_after_an_outage_disk_copies_older_than_it_are_distrusted(
     )
     a, b = chained(url, "a", redis_options=grace), chained(url, "b", redis_options=grace)
     await call(a.set("k", "old"))
-    assert await until(lambda: not b._store.contains(b._prefix, "k"))  # a's message applied
+    settle(url, b)  # a's message applied: b's read is kept
     assert await call(b.get("k")) == "old"
     forget_l1(b)  # evicted from L1: the disk copy is what b holds
     assert on_disk(b, "k")
@@ -337,6 +347,23 @@ async def test_a_warm_disk_serves_a_new_process_at_once(
     assert worker._stats().l2.hits == 0  # every value came from the shared disk
 
 
+async def test_workers_sharing_a_disk_keep_each_others_writes(
+    chained: Callable[..., Any], redis_clean_url: str, settle: Callable[..., None]
+) -> None:
+    w1, w2 = chained(redis_clean_url, "host1"), chained(redis_clean_url, "host1")
+    elsewhere = chained(redis_clean_url, "host2")
+    await call(w1.set("k", "v1"))
+    settle(redis_clean_url, w2, elsewhere)  # w2 heard w1's write: the shared copy stays
+    assert on_disk(w2, "k")
+    assert await call(w2.get("k")) == "v1"
+    assert w2._stats().l2.hits == 0  # from the shared disk
+    await call(elsewhere.set("k", "v2"))  # another host's write: host1's copy is stale
+    settle(redis_clean_url, w1, w2)
+    assert not on_disk(w1, "k")
+    assert not w2._store.contains(w2._prefix, "k")
+    assert await call(w2.get("k")) == "v2"
+
+
 async def test_corrupt_disk_bytes_are_a_counted_miss_then_redis(
     chained: Callable[..., Any], redis_clean_url: str
 ) -> None:
@@ -348,6 +375,21 @@ async def test_corrupt_disk_bytes_are_a_counted_miss_then_redis(
     assert a._stats().disk.corrupt == 1
     assert a._stats().l2.hits == 1
     assert on_disk(a, "k")  # Redis's value replaced the bad bytes
+
+
+async def test_a_value_the_disk_refuses_does_not_leave_the_older_one_there(
+    chained: Callable[..., Any], redis_clean_url: str, tmp_path: Path
+) -> None:
+    small = DiskOptions(tmp_path / "small", max_bytes=1 << 16)
+    a = chained(redis_clean_url, "small", disk_options=small)
+    await call(a.set("k", "old"))
+    assert on_disk(a, "k")
+    big = os.urandom(1 << 16)  # incompressible, heavier than half the bound: refused
+    await call(a.set("k", big))
+    assert not on_disk(a, "k")
+    assert a._stats().disk.rejected == 1
+    forget_l1(a)
+    assert await call(a.get("k")) == big  # from Redis, never the older disk copy
 
 
 async def test_health_reports_the_disk_tier(

@@ -92,6 +92,12 @@ class UpperLink(Protocol):
         """The envelope a byte-keeping link holds for `key` (None: none, or an L1-only link)."""
         ...
 
+    def drop_announced(self, namespace: str, keys: Sequence[str], origin: str) -> None:
+        """Another process (`origin`) announced that `keys` changed: removes them, except a
+        persistent copy that process wrote itself (a disk shared by the host's processes:
+        its write is the newest there is)."""
+        ...
+
     def refused(self, namespace: str, key: str, *, corrupt: bool) -> None:
         """The lower link would not serve what `held` gave (stale, invalidated, or not an
         envelope when `corrupt`): the copy is dropped (and counted when corrupt)."""

@@ -143,6 +143,10 @@ class LocalDriver:
         """L1 keeps no envelopes (the cache has looked in L1 itself)."""
         return None
 
+    def drop_announced(self, namespace: str, keys: Sequence[str], origin: str) -> None:
+        """L1 copies are this process's own: each goes."""
+        self.delete(namespace, keys)
+
     def refused(self, namespace: str, key: str, *, corrupt: bool) -> None:
         """Never called: `held` gives nothing."""
 

@@ -433,7 +433,7 @@ class TierState:
             self.tombstones.add(message, _plan.now_ms())
         op, ns = message.op, message.namespace
         if op == "k":
-            self.l1_drop(ns, message.items)
+            self.upper.drop_announced(ns, list(message.items), message.origin)
         elif op == "n":
             self.upper.clear(ns)
         elif op == "a":
