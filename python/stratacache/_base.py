@@ -137,10 +137,7 @@ class CacheBase:
         # Health checks of tiers beyond L1 and Redis, by tier name (the disk tier adds one).
         self._health_checks: dict[str, HealthCheck] = {}
         self._parts: Any = None  # the tier's clients (_build.Parts)
-        if disk is not None and redis is not None:
-            msg = "disk= and redis= together are not supported yet: choose L1+disk or L1+Redis"
-            raise ConfigError(msg)
-        if disk is not None:
+        if disk is not None and redis is None:
             no_tier_options(
                 codec=None,
                 l1=l1,
@@ -167,6 +164,7 @@ class CacheBase:
                 early_refresh=early_refresh,
                 lock_timeout=lock_timeout,
                 stale_if_error=stale_if_error,
+                disk=disk,
             )
         self._get = self._getter(self.namespace)
         self._set = self._setter(self.namespace)
@@ -229,8 +227,11 @@ class CacheBase:
         early_refresh: float | None,
         lock_timeout: TTL,
         stale_if_error: float | None = None,
+        disk: Any = None,
     ) -> None:
+        """Chains Redis below L1, and the disk tier between them when `disk` is given."""
         from .codec import Codec  # noqa: PLC0415 - the codec is needed only with a tier
+        from .tiers.disk.options import DiskOptions  # noqa: PLC0415
         from .tiers.redis import build as _build  # noqa: PLC0415
 
         codecs = dict(codec) if isinstance(codec, Mapping) else {None: codec}
@@ -247,6 +248,12 @@ class CacheBase:
         stale_if_error = check_ttl(stale_if_error, "stale_if_error")
         if early_refresh is not None:
             check_positive(early_refresh, "early_refresh")
+        disk_options = None
+        if disk is not None:
+            if not l1:
+                msg = "disk= with redis= needs l1=True: the disk tier is filled through L1"
+                raise ConfigError(msg)
+            disk_options = DiskOptions.of(disk)  # a bad directory fails before any socket
         parts = _build.build(redis, redis_options, asyncio=self._asyncio)
         # The state backfills L1 through the L1 driver, not the cache: the subscriber thread
         # holds the state and must not keep the cache alive (its finalizer stops the thread).
@@ -258,9 +265,11 @@ class CacheBase:
             default_ttl=self._default_ttl,
             stale_ttl=stale,
             early_refresh=early_refresh,
-            upper=self._local,  # the link above Redis: L1
+            upper=self._upper_of_redis(disk_options, codecs[None], parts.options.key_prefix),
             stale_if_error=stale_if_error or None,
         )
+        if tier.upper is not self._local:  # the disk link tags what it stores with our origin
+            tier.upper.origin = lambda: tier.origin  # type: ignore[attr-defined]
         self._make_driver(parts, lock_timeout)
         self._make_setter = self._tier_setter
         driver = self._driver
@@ -274,6 +283,27 @@ class CacheBase:
         self._l2_stats = l2_stats
         self._parts = parts
         self._subscriber = _build.start_subscriber(self, parts, tier, tier.counters)
+
+    def _upper_of_redis(self, options: Any, codec: Any, key_prefix: str) -> Any:
+        """The link above Redis: L1, or the disk link (`tiers/disk/link.py`) above L1."""
+        if options is None:
+            return self._local
+        from .tiers.disk.link import DiskLink  # noqa: PLC0415
+        from .tiers.disk.tier import DiskTier  # noqa: PLC0415
+
+        # The disk keeps Redis's envelopes under their Redis keys (the prefix is the root).
+        tier = self._disk = DiskTier(options, codec, root=key_prefix)
+        self._watch_disk(tier)
+        return DiskLink(self._local, tier)
+
+    def _watch_disk(self, tier: Any) -> None:
+        """The disk tier's counters in `stats().disk` and its check in `health()`."""
+
+        def disk_stats() -> DiskTierStats:
+            return DiskTierStats(**tier.stats())
+
+        self._disk_stats = disk_stats
+        self._health_checks["disk"] = tier.health
 
     def _make_driver(self, parts: Any, lock_timeout: float | None) -> None:
         raise NotImplementedError  # Cache and AsyncCache define it
@@ -324,11 +354,7 @@ class CacheBase:
         tier = self._disk = DiskTier(DiskOptions.of(disk), codec)
         self._driver = self._disk_driver(DiskDriver(self._local, tier, self._default_ttl))
         self._make_setter = self._tier_setter
-
-        def disk_stats() -> DiskTierStats:
-            return DiskTierStats(**tier.stats())
-
-        self._disk_stats = disk_stats
+        self._watch_disk(tier)
 
     def _disk_driver(self, sync: Any) -> Any:
         raise NotImplementedError  # Cache and AsyncCache define it

@@ -78,7 +78,11 @@ class Cache(CacheBase):
             host that opens the same directory: a path, or `stratacache.DiskOptions` for its
             byte bound and durability. L1 misses read it and keep what they find for the TTL
             it has left; writes and invalidations (key, pattern, namespace) reach it; values
-            go through `codec`. Not yet combinable with redis= (ConfigError).
+            go through `codec`. With redis= the chain is L1 -> disk -> Redis: Redis hits
+            backfill the disk, tag invalidations and other processes' messages reach it, and
+            a disk copy is checked like a Redis value (tag versions, skipped invalidations,
+            recovery grace); it is not read while coherence is degraded, and is cleared when
+            a live subscription drops. Needs l1=True.
         timing: the fraction of calls, in (0, 1], whose latency goes into the per-tier,
             per-operation histograms of `stats().latency` (L1 get/set/delete, Redis commands);
             None = off, and the L1 hot path then pays one branch. 1/64 costs a few ns per call.
@@ -90,7 +94,8 @@ class Cache(CacheBase):
     Raises:
         ConfigError: a bound is zero or negative, the policy is unknown, a Redis option is
             invalid, record is outside (0, 1], or record_capacity is given without record;
-            the disk directory is unusable (see `DiskOptions`), or disk= comes with redis=.
+            the disk directory is unusable (see `DiskOptions`), or disk= and redis= come
+            with l1=False.
         DiskError: the disk tier's store file is damaged or truncated.
         RedisAuthError: Redis refused the credentials or a permission the cache needs.
         TierUnavailableError: Redis is unreachable and fail_open is off.
@@ -408,7 +413,10 @@ class Cache(CacheBase):
 class AsyncCache(CacheBase):
     """A cache for asyncio code: the same arguments and methods as `Cache`, awaited.
 
-    With a Redis tier, concurrent L1 misses of one event-loop turn leave as one MGET.
+    With a Redis tier, concurrent L1 misses of one event-loop turn leave as one MGET. With
+    disk= too (L1 -> disk -> Redis), disk reads and writes run on the loop: LMDB reads are
+    microseconds; with durability="sync" each write's fsync blocks the loop (L1 + disk alone
+    sends those writes to a thread).
     """
 
     _driver: AsyncTiered | AsyncLocalDriver

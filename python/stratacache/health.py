@@ -46,6 +46,7 @@ class TierHealth:
         breaker: the circuit breaker's state ("closed", "open", "half-open"), or None.
         coherent: whether invalidations from other processes arrive, or None.
         disk_free, disk_total: bytes on the disk tier's filesystem, or None.
+        used_bytes, max_bytes: what the disk tier's entries weigh, and its bound, or None.
     """
 
     status: str
@@ -55,6 +56,8 @@ class TierHealth:
     coherent: bool | None = None
     disk_free: int | None = None
     disk_total: int | None = None
+    used_bytes: int | None = None
+    max_bytes: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The fields that are set, for a JSON body."""

@@ -28,37 +28,55 @@ class DictLink:
 
     def __init__(self, upper: LocalDriver) -> None:
         self.upper = upper
-        self.held: dict[tuple[str, str], tuple[Any, float | None]] = {}
+        self.kept: dict[tuple[str, str], tuple[Any, float | None]] = {}
         self._lock = threading.Lock()  # the subscriber thread calls it too
 
-    def fill(self, namespace: str, key: str, value: Any, ttl: float | None) -> None:
+    def fill(
+        self, namespace: str, key: str, value: Any, ttl: float | None, envelope: Any = None
+    ) -> None:
         with self._lock:
-            self.held[namespace, key] = (value, ttl)
+            self.kept[namespace, key] = (value, ttl)
         self.upper.fill(namespace, key, value, ttl)
+
+    def held(self, namespace: str, key: str) -> bytes | None:
+        return None  # keeps values, not envelopes: Redis is read on every L1 miss
+
+    def drop_announced(self, namespace: str, keys: Sequence[str], origin: str) -> None:
+        self.delete(namespace, keys)
+
+    def refused(self, namespace: str, key: str, *, corrupt: bool) -> None:
+        raise AssertionError  # never called: it holds no envelopes
+
+    def forget(self) -> None:
+        self.upper.forget()
+
+    def distrust(self) -> None:
+        with self._lock:
+            self.kept.clear()
 
     def delete(self, namespace: str, keys: Sequence[str]) -> int:
         with self._lock:
-            mine = sum(self.held.pop((namespace, k), None) is not None for k in keys)
+            mine = sum(self.kept.pop((namespace, k), None) is not None for k in keys)
         return max(mine, self.upper.delete(namespace, keys))
 
     def clear(self, namespace: str | None) -> int:
         with self._lock:
-            gone = [k for k in self.held if namespace is None or k[0] == namespace]
+            gone = [k for k in self.kept if namespace is None or k[0] == namespace]
             for k in gone:
-                del self.held[k]
+                del self.kept[k]
         return max(len(gone), self.upper.clear(namespace))
 
     def invalidate_pattern(self, namespace: str, pattern: str) -> int:
         regex = re.compile(glob_to_regex(pattern), re.DOTALL)
         with self._lock:
-            gone = [k for k in self.held if k[0] == namespace and regex.match(k[1])]
+            gone = [k for k in self.kept if k[0] == namespace and regex.match(k[1])]
             for k in gone:
-                del self.held[k]
+                del self.kept[k]
         return max(len(gone), self.upper.invalidate_pattern(namespace, pattern))
 
     def names(self) -> set[str]:
         with self._lock:
-            return {k for _, k in self.held}
+            return {k for _, k in self.kept}
 
 
 _checked: type[UpperLink] = DictLink
@@ -85,7 +103,7 @@ async def test_reads_backfill_the_inserted_link_and_l1(
     assert await call(b.get("k")) == {"v": 1}
     assert await call(b.get("forever")) == 2
     assert link.names() == {"k", "forever"}
-    ttl = link.held[b.namespace, "k"][1]
+    ttl = link.kept[b.namespace, "k"][1]
     assert ttl is not None
     assert 0 < ttl <= 30
     assert b._store.contains(b._prefix, "k")  # L1 was reached through the link

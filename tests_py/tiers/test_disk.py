@@ -135,9 +135,10 @@ async def test_tags_keep_the_l1_rule(make: Any) -> None:
         await call(make().set("k", 1, tags=["t"]))
 
 
-def test_disk_with_redis_is_refused_for_now(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="not supported yet"):
-        Cache(disk=tmp_path / "d", redis="redis://127.0.0.1:1")
+def test_disk_with_redis_needs_l1(tmp_path: Path) -> None:
+    # The chain L1 -> disk -> Redis itself is tested in test_disk_chain.py.
+    with pytest.raises(ConfigError, match="needs l1=True"):
+        Cache(disk=tmp_path / "d", redis="redis://127.0.0.1:1", l1=False)
 
 
 def test_a_value_heavier_than_the_bound_stays_in_l1(tmp_path: Path) -> None:
@@ -146,6 +147,14 @@ def test_a_value_heavier_than_the_bound_stays_in_l1(tmp_path: Path) -> None:
     cache.set("big", big)
     assert cache.get("big") == big  # L1
     assert cache.stats().disk.rejected == 1  # type: ignore[union-attr]
+
+
+def test_a_refused_value_does_not_leave_the_older_one_on_disk(tmp_path: Path) -> None:
+    cache = Cache(disk=DiskOptions(tmp_path / "d", max_bytes=1 << 16))
+    cache.set("k", "old")
+    cache.set("k", os.urandom(1 << 16))  # refused by the disk, kept in L1
+    cache._store.clear("")  # L1 evicts it
+    assert cache.get("k") is None  # a miss, not the value it replaced
 
 
 def test_disk_options_validation(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 request, tag and key-pattern validation, the L1 pattern drop (no I/O, no Redis), and the
 contract between two links (`UpperLink`).
 
-The chain is L1 (`tiers/local.py`), then the lower tiers in order (today `tiers/redis/`). A
+The chain is L1 (`tiers/local.py`), then the lower tiers in order: L1 -> disk -> Redis when
+both are configured (`tiers/disk/link.py` is the disk link between L1 and Redis). A
 cache holds one driver, the lowest link, and calls it through `local.Driver` (`AsyncDriver`
 in an AsyncCache); each link's calls cover its own tier and every link above it, so the
 lowest link's calls cover the whole chain. A tiered link holds the link above it as `upper`
@@ -22,6 +23,13 @@ Inserting a link, e.g. a disk tier between L1 and Redis, therefore changes no ca
 3. Where the chain is built (`_base.CacheBase._attach_tier`), the new link gets the L1 link
    as its `upper` and is handed to `TierState(upper=...)` in place of the L1 link. mypy checks
    each link against these protocols with a module-level `_checked: type[...] = Link`.
+
+A link that keeps bytes (the disk) stores the Redis link's envelopes as they are: `fill` hands
+them down with the value, and `held` gives them back, so the Redis link validates a disk copy
+exactly as it validates its own (tag versions, tombstones, recovery grace) before serving it.
+`forget` is the coherence flush: copies held in memory go, a persistent copy stays (its lower
+link refuses it while coherence is degraded, and `clear(None)` drops it once messages were
+really lost).
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from .._options import NAMESPACE_SEP, prefix_of, require_type
 from ..errors import ConfigError
 
 __all__ = [
+    "KEPT",
     "MISS",
     "Load",
     "UpperLink",
@@ -45,8 +54,8 @@ __all__ = [
 ]
 
 MISS: Any = object()
-
-#: Tag index entries below which it is never pruned.
+#: `UpperLink.fill`'s envelope when the upper link already holds these bytes (a disk hit).
+KEPT: Any = object()
 
 
 class Load(NamedTuple):
@@ -69,8 +78,38 @@ class UpperLink(Protocol):
     (no await), safe from any thread, that never wait on the network.
     """
 
-    def fill(self, namespace: str, key: str, value: Any, ttl: float | None) -> None:
-        """Keeps a value the lower link read or wrote (ttl in seconds, math.inf: none)."""
+    def fill(
+        self, namespace: str, key: str, value: Any, ttl: float | None, envelope: Any = None
+    ) -> None:
+        """Keeps a value the lower link read or wrote (ttl in seconds, math.inf: none).
+
+        `envelope`: the lower link's bytes of it (tags and versions inside), which a link
+        keeping bytes stores; None when there are none (that link drops its older copy), KEPT
+        when the upper link gave them (`held`) and holds them already."""
+        ...
+
+    def held(self, namespace: str, key: str) -> bytes | None:
+        """The envelope a byte-keeping link holds for `key` (None: none, or an L1-only link)."""
+        ...
+
+    def drop_announced(self, namespace: str, keys: Sequence[str], origin: str) -> None:
+        """Another process (`origin`) announced that `keys` changed: removes them, except a
+        persistent copy that process wrote itself (a disk shared by the host's processes:
+        its write is the newest there is)."""
+        ...
+
+    def refused(self, namespace: str, key: str, *, corrupt: bool) -> None:
+        """The lower link would not serve what `held` gave (stale, invalidated, or not an
+        envelope when `corrupt`): the copy is dropped (and counted when corrupt)."""
+        ...
+
+    def forget(self) -> None:
+        """Drops every copy held in memory (coherence is lost or back); persistent ones stay."""
+        ...
+
+    def distrust(self) -> None:
+        """Drops every persistent copy: invalidations were lost (a subscription that was up
+        dropped). Memory copies are `forget`'s (or stale-if-error's) business."""
         ...
 
     def delete(self, namespace: str, keys: Sequence[str]) -> int:

@@ -132,9 +132,30 @@ class LocalDriver:
 
         return set_weighed
 
-    def fill(self, namespace: str, key: str, value: Any, ttl: float | None) -> None:
-        """Keeps in L1 a value a lower link read or wrote (its tags are that link's business)."""
+    def fill(
+        self, namespace: str, key: str, value: Any, ttl: float | None, envelope: Any = None
+    ) -> None:
+        """Keeps in L1 a value a lower link read or wrote (its tags are that link's business;
+        L1 keeps objects, not envelopes)."""
         self.setter(namespace)(key, value, ttl)
+
+    def held(self, namespace: str, key: str) -> bytes | None:
+        """L1 keeps no envelopes (the cache has looked in L1 itself)."""
+        return None
+
+    def drop_announced(self, namespace: str, keys: Sequence[str], origin: str) -> None:
+        """L1 copies are this process's own: each goes."""
+        self.delete(namespace, keys)
+
+    def refused(self, namespace: str, key: str, *, corrupt: bool) -> None:
+        """Never called: `held` gives nothing."""
+
+    def forget(self) -> None:
+        """Flushes L1 (coherence lost or back: what it holds may have missed invalidations)."""
+        self.store.clear("")
+
+    def distrust(self) -> None:
+        """L1 holds no persistent copies."""
 
     def read(self, namespace: str, key: str) -> tuple[Any, bool]:
         return MISS, False

@@ -8,6 +8,7 @@ the store in a forked child (an LMDB environment must not cross a fork).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -18,6 +19,7 @@ from typing import Any
 from ... import _core
 from ..._options import prefix_of
 from ...errors import CodecError, SerializationError
+from ...health import TierHealth, disk_health
 from ..chain import MISS, glob_to_regex
 from .options import DiskOptions
 
@@ -32,9 +34,12 @@ _PATTERN_SCAN = 1 << 20
 class DiskTier:
     """One cache's view of a disk store: values in, values out, misses as MISS."""
 
-    def __init__(self, options: DiskOptions, codec: Any) -> None:
+    def __init__(self, options: DiskOptions, codec: Any, root: str = "") -> None:
         self.options = options
         self.codec = codec
+        # Prepended to every key: with Redis, its key prefix, so a disk key is the Redis key
+        # its envelope is bound to (and caches of different prefixes never meet on disk).
+        self.root = root
         self.unencodable = 0  # values the codec could not encode: kept in L1 only
         self.too_long = 0  # keys beyond MAX_KEY_BYTES: kept in L1 only
         self.store = self._open()
@@ -50,9 +55,29 @@ class DiskTier:
         self.store.abandon()
         self.store = self._open()
 
-    @staticmethod
-    def key_of(namespace: str, key: str) -> str:
-        return prefix_of(namespace) + key
+    def key_of(self, namespace: str, key: str) -> str:
+        return self.root + prefix_of(namespace) + key
+
+    def envelope(self, namespace: str, key: str) -> bytes | None:
+        """The bytes stored for `key` (live, unexpired), or None; no decoding."""
+        hit = self.store.get(self.key_of(namespace, key))
+        return None if hit is None else bytes(hit[0])
+
+    def put(self, namespace: str, key: str, data: bytes, ttl: float | None) -> bool:
+        """Stores an envelope made elsewhere (the Redis link's) as it is; False if not stored."""
+        full = self.key_of(namespace, key)
+        if len(full.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+            self.too_long += 1
+            return False
+        return self._set(full, data, ttl)
+
+    def _set(self, full: str, data: bytes, ttl: float | None) -> bool:
+        if self.store.set(full, data, math.inf if ttl is None else ttl):
+            return True
+        # Refused (heavier than half the bound, a full disk): the store kept the older value,
+        # which must not outlive this write (L1 would hold the new one only until evicted).
+        self.store.delete([full])
+        return False
 
     def read(self, namespace: str, key: str) -> tuple[Any, float]:
         """(value, seconds left) of `key`, or (MISS, 0.0)."""
@@ -89,7 +114,7 @@ class DiskTier:
             self.unencodable += 1
             self.store.delete([full])  # an older value must not outlive this write
             return False
-        return bool(self.store.set(full, data, math.inf if ttl is None else ttl))
+        return self._set(full, data, ttl)
 
     def delete(self, namespace: str, keys: Sequence[str]) -> int:
         return int(self.store.delete([self.key_of(namespace, k) for k in keys]))
@@ -99,7 +124,7 @@ class DiskTier:
         return left
 
     def invalidate_pattern(self, namespace: str, pattern: str) -> int:
-        prefix = prefix_of(namespace)
+        prefix = self.root + prefix_of(namespace)
         regex = re.compile(glob_to_regex(pattern), re.DOTALL)
         keys = self.store.keys(prefix, _PATTERN_SCAN)
         doomed = []
@@ -110,7 +135,25 @@ class DiskTier:
         return int(self.store.delete(doomed))
 
     def clear(self, namespace: str | None) -> int:
-        return int(self.store.delete_prefix("" if namespace is None else prefix_of(namespace)))
+        where = self.root if namespace is None else self.root + prefix_of(namespace)
+        return int(self.store.delete_prefix(where))
+
+    def health(self) -> TierHealth:
+        """The filesystem's free space (`disk_health`), plus the store's weight against its
+        bound: degraded from 90 % of max_bytes (evictions then run on most writes)."""
+        health = disk_health(self.options.path)
+        if health.status == "down":
+            return health
+        stats = self.store.stats()
+        used, bound = int(stats["bytes"]), int(stats["max_bytes"])
+        full = used >= 0.9 * bound
+        return dataclasses.replace(
+            health,
+            status="degraded" if full else health.status,
+            detail=f"store at {used} of {bound} bytes" if full else health.detail,
+            used_bytes=used,
+            max_bytes=bound,
+        )
 
     def stats(self) -> dict[str, int]:
         out: dict[str, int] = self.store.stats()

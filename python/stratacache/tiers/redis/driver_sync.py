@@ -75,6 +75,9 @@ class SyncTiered(SyncRuntime):
         or the unusable value a fill would replace (None when Redis did not answer)."""
         st = self.state
         rkey, generation = st.rkey(namespace, key), st.generation
+        held = self._read_held(namespace, key, generation, allow_stale=allow_stale)
+        if held is not None:
+            return held[0], held[1], None
         seen = None
         try:
             self._ready()
@@ -93,13 +96,59 @@ class SyncTiered(SyncRuntime):
         except TierDown as exc:
             return st.read_failed(exc, namespace), False, None
         value, refresh = st.finish_read(
-            namespace, key, entry, versions=versions, generation=generation, allow_stale=allow_stale
+            namespace,
+            key,
+            entry,
+            versions=versions,
+            generation=generation,
+            allow_stale=allow_stale,
+            envelope=data,
         )
         return value, refresh, seen
+
+    def _read_held(
+        self, namespace: str, key: str, generation: int, *, allow_stale: bool
+    ) -> tuple[Any, bool] | None:
+        """(value, refresh) from the disk link above (`upper.held`), judged as a Redis value
+        is (tag versions read from Redis); None when it holds nothing usable. While coherence
+        is degraded the disk is not read: its copies may have missed invalidations."""
+        st = self.state
+        data = None if st.degraded else self.upper.held(namespace, key)
+        if data is None:
+            return None
+        entry, corrupt = st.decode_held(namespace, key, data)
+        if entry is None:
+            self.upper.refused(namespace, key, corrupt=corrupt)
+            return None
+        try:
+            versions = self.redis.mget(st.tag_keys(entry.tags)) if entry.tags else []
+        except TierDown:
+            return None  # unknown versions: Redis's own read decides (fail open or closed)
+        value, refresh = st.finish_read(
+            namespace,
+            key,
+            entry,
+            versions=versions,
+            generation=generation,
+            allow_stale=allow_stale,
+            held=True,
+        )
+        if value is MISS:
+            self.upper.refused(namespace, key, corrupt=False)
+            return None
+        return value, refresh
 
     def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Any]:
         st = self.state
         generation = st.generation
+        out = {}
+        for key in keys:
+            held = self._read_held(namespace, key, generation, allow_stale=False)
+            if held is not None:
+                out[key] = held[0]
+        keys = [k for k in keys if k not in out]
+        if not keys:
+            return out
         rkeys = [st.rkey(namespace, k) for k in keys]
         try:
             self._ready()
@@ -109,9 +158,8 @@ class SyncTiered(SyncRuntime):
             current = dict(zip(tags, self.redis.mget(st.tag_keys(tags)), strict=True))
         except TierDown as exc:
             st.read_failed(exc, namespace)
-            return {}
-        out = {}
-        for key, entry in zip(keys, entries, strict=True):
+            return out
+        for key, entry, data in zip(keys, entries, datas, strict=True):
             if entry is not None:
                 versions = [current[t] for t in entry.tags]
                 value, _ = st.finish_read(
@@ -121,6 +169,7 @@ class SyncTiered(SyncRuntime):
                     versions=versions,
                     generation=generation,
                     allow_stale=False,
+                    envelope=data,
                 )
                 if value is not MISS:
                     out[key] = value
@@ -193,7 +242,7 @@ class SyncTiered(SyncRuntime):
         rkey, data, px = st.encode(
             namespace, key, value, ttl, tags=tags, versions=versions, compute_us=compute_us
         )
-        st.l1_store(namespace, key, value, ttl, tags)
+        st.l1_store(namespace, key, value, ttl, tags, envelope=data)
         try:
             self._ready()
             self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
@@ -210,8 +259,8 @@ class SyncTiered(SyncRuntime):
             self.delete(namespace, list(items))
             return
         batch = [st.encode(namespace, k, v, ttl) for k, v in items.items()]
-        for key, value in items.items():
-            st.l1_store(namespace, key, value, ttl)
+        for (key, value), (_, data, _) in zip(items.items(), batch, strict=True):
+            st.l1_store(namespace, key, value, ttl, envelope=data)
         try:
             self._ready()
             self.redis.set_many(batch, self._announce("k", namespace, list(items)))
@@ -267,7 +316,7 @@ class SyncTiered(SyncRuntime):
             self._keep("k", namespace, [key], exc)
             return _atomic.local_add(st, namespace, key, value, ttl)
         st.counters.sets += 1
-        st.l1_store(namespace, key, value, ttl)
+        st.l1_store(namespace, key, value, ttl, envelope=None if ttl == 0 else data)
         self._changed([changelog.entry_write(namespace, key, data, px)])
         return True
 
@@ -310,7 +359,7 @@ class SyncTiered(SyncRuntime):
                 args = [_atomic.sha1(held), data, px or 0, channel, message]
                 if int(self.redis.script(self._fill_script, [rkey], args)):
                     st.counters.sets += 1
-                    st.l1_store(namespace, key, value, new_ttl, tags)
+                    st.l1_store(namespace, key, value, new_ttl, tags, envelope=data)
                     self._changed([changelog.entry_write(namespace, key, data, px)])
                     return value
             raise _atomic.Contended(key)
@@ -489,7 +538,7 @@ class SyncTiered(SyncRuntime):
             value = self._resolve(compute())
             spent_us = int((time.perf_counter() - started) * 1e6)
             if unless is None or not unless(value):
-                stored = versions is None or seen is None  # Redis did not answer: L1 only
+                stored: bytes | bool | None = versions is None or seen is None  # L1 only
                 if not stored:
                     stored = self._fill(
                         namespace,
@@ -502,7 +551,9 @@ class SyncTiered(SyncRuntime):
                         seen=seen,
                     )
                 if stored and generation == self.state.generation:
-                    self.state.l1_store(namespace, key, value, self.state.resolve_ttl(ttl), tags)
+                    envelope = stored if isinstance(stored, bytes) else None
+                    ttl = self.state.resolve_ttl(ttl)
+                    self.state.l1_store(namespace, key, value, ttl, tags, envelope=envelope)
             return value
         finally:
             if isinstance(token, bytes):
@@ -519,14 +570,14 @@ class SyncTiered(SyncRuntime):
         versions: Sequence[bytes | None] | None,
         compute_us: int,
         seen: str | None,
-    ) -> bool:
+    ) -> bytes | None:
         """Stores a load's result in Redis if the key still holds what the load saw when it
         began (its lease, or the value it replaces): a delete or write since then refuses it,
-        as in memcache's leases (Nishtala et al., NSDI 2013). True if stored."""
+        as in memcache's leases (Nishtala et al., NSDI 2013). Its envelope if stored."""
         st = self.state
         ttl = st.resolve_ttl(ttl)
         if ttl == 0:
-            return False
+            return None
         rkey, data, px = st.encode(
             namespace, key, value, ttl, tags=tags, versions=versions or (), compute_us=compute_us
         )
@@ -537,13 +588,13 @@ class SyncTiered(SyncRuntime):
             stored = int(self.redis.script(self._fill_script, [rkey], args))
         except TierDown as exc:
             st.write_failed(exc, namespace)
-            return False
+            return None
         if not stored:
             st.counters.fills_refused += 1
-            return False
+            return None
         st.counters.sets += 1
         self._changed([changelog.entry_write(namespace, key, data, px)])
-        return True
+        return data
 
     def _changed(self, entries: Sequence[list[Any]]) -> None:
         """Appends what just reached Redis to the change log (`RedisOptions.change_log`); a

@@ -22,7 +22,7 @@ from typing import Any
 from ..._log import RateLimited, logger
 from ..._options import NAMESPACE_SEP, prefix_of
 from ...errors import TierUnavailableError
-from ..chain import MISS, Load, UpperLink
+from ..chain import KEPT, MISS, Load, UpperLink
 from . import plan as _plan
 from .common import CircuitOpen, Refused, TierCounters, TierDown
 from .config import RedisOptions
@@ -201,6 +201,13 @@ class TierState:
             _corrupt_envelope.hit(reason)
         return entry
 
+    def decode_held(self, namespace: str, key: str, data: bytes) -> tuple[Any, bool]:
+        """(CodecEntry or None, corrupt) of an envelope the upper link held (a disk copy);
+        nothing is counted here: the disk counts its own reads."""
+        rkey = self.rkey(namespace, key).decode("utf-8", "surrogatepass")
+        entry, reason = self.codec_for(namespace).try_decode_entry(rkey, data)
+        return entry, reason is not None
+
     def finish_read(
         self,
         namespace: str,
@@ -210,8 +217,14 @@ class TierState:
         versions: Sequence[bytes | None],
         generation: int,
         allow_stale: bool,
+        envelope: Any = None,
+        held: bool = False,
     ) -> tuple[Any, bool]:
-        """(value or MISS, refresh wanted) for a decoded entry and its tags' current versions."""
+        """(value or MISS, refresh wanted) for a decoded entry and its tags' current versions.
+
+        `envelope`: the entry's bytes, kept by a byte-keeping upper link on a backfill; `held`:
+        the entry came from that link (`upper.held`): its hits and plain misses are the disk's
+        to count, the coherence misses (tombstone, grace, tags) are counted here as Redis's."""
         value, refresh = MISS, False
         if self.tombstones.active and self.tombstones.covers(
             namespace, key, entry.tags, entry.created_at_ms, _plan.now_ms()
@@ -224,12 +237,23 @@ class TierState:
             if any(_plan.parse_version(v) is None for v in versions):
                 self.foreign()
         else:
-            value, refresh = self._by_age(namespace, key, entry, generation, allow_stale)
-        self.counters.read(namespace, hit=value is not MISS)
+            value, refresh = self._by_age(
+                namespace, key, entry, generation, allow_stale, envelope=envelope, held=held
+            )
+        if not held:
+            self.counters.read(namespace, hit=value is not MISS)
         return value, refresh
 
     def _by_age(
-        self, namespace: str, key: str, entry: Any, generation: int, allow_stale: bool
+        self,
+        namespace: str,
+        key: str,
+        entry: Any,
+        generation: int,
+        allow_stale: bool,
+        *,
+        envelope: Any,
+        held: bool,
     ) -> tuple[Any, bool]:
         """finish_read for a current entry: fresh, stale but usable, or expired."""
         verdict = _plan.judge(
@@ -240,17 +264,25 @@ class TierState:
             stale_ttl=self.stale_ttl,
             early_refresh=self.early_refresh,
         )
+        count = 0 if held else 1
         if verdict.fresh_left <= 0:
             if not (allow_stale and verdict.usable):
-                self.counters.misses += 1
+                self.counters.misses += count
                 return MISS, False
-            self.counters.stale_hits += 1
+            self.counters.stale_hits += count
             return entry.value, True
-        self.counters.hits += 1
+        self.counters.hits += count
         if generation == self.generation:
             ttl = math.inf if verdict.l1_ttl is None and entry.ttl_ms == 0 else verdict.l1_ttl
             if ttl is not None and ttl > 0:
-                self.l1_store(namespace, key, entry.value, ttl, tuple(entry.tags))
+                self.l1_store(
+                    namespace,
+                    key,
+                    entry.value,
+                    ttl,
+                    tuple(entry.tags),
+                    envelope=KEPT if held else envelope,
+                )
         return entry.value, verdict.refresh
 
     def remaining(self, entry: Any) -> float | None:
@@ -306,20 +338,31 @@ class TierState:
 
     # L1 -------------------------------------------------------------------------------------
     def l1_store(
-        self, namespace: str, key: str, value: Any, ttl: float | None, tags: Sequence[str] = ()
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        ttl: float | None,
+        tags: Sequence[str] = (),
+        *,
+        envelope: Any = None,
     ) -> None:
-        """Keeps a value in L1 (when L1 is on), capped while coherence is degraded."""
+        """Keeps a value in L1 (when L1 is on), capped while coherence is degraded; a disk
+        link above Redis keeps `envelope` too (`chain.UpperLink.fill`), never while degraded:
+        what a disk keeps outlives the L1 flush that ends the degraded state."""
         if not self.l1:
             return
         if self.degraded:
+            envelope = None
             ttl = (
                 self.options.degraded_l1_ttl
                 if ttl is None
                 else min(ttl, self.options.degraded_l1_ttl)
             )
             if ttl <= 0:
+                self.upper.delete(namespace, [key])  # an older copy must not outlive it
                 return
-        self.upper.fill(namespace, key, value, ttl)
+        self.upper.fill(namespace, key, value, ttl, envelope)
         if tags:
             with self._lock:
                 for tag in tags:
@@ -363,8 +406,13 @@ class TierState:
     def l1_drop_pattern(self, namespace: str, pattern: str) -> None:
         self.upper.invalidate_pattern(namespace, pattern)
 
-    def flush_l1(self) -> None:
-        self.upper.clear(None)
+    def flush_l1(self, *, held: bool = False) -> None:
+        """Flushes L1 (coherence lost or back); with `held` (everything was cleared
+        elsewhere), a disk link's copies too."""
+        if held:
+            self.upper.clear(None)
+        else:
+            self.upper.forget()
         with self._lock:
             self._tag_index.clear()
             self._tag_entries = 0
@@ -377,11 +425,11 @@ class TierState:
             self.tombstones.add(message, _plan.now_ms())
         op, ns = message.op, message.namespace
         if op == "k":
-            self.l1_drop(ns, message.items)
+            self.upper.drop_announced(ns, list(message.items), message.origin)
         elif op == "n":
             self.upper.clear(ns)
         elif op == "a":
-            self.flush_l1()
+            self.flush_l1(held=True)
         elif op == "t":
             self.l1_drop_tags(message.items)
         elif op == "p":
@@ -392,7 +440,7 @@ class TierState:
         """Server-assisted invalidation: Redis names changed keys (None: it was flushed)."""
         self.generation += 1
         if rkeys is None:
-            self.flush_l1()
+            self.flush_l1(held=True)
             return
         for rkey in rkeys:
             split = _plan.split_value_key(self._prefix_bytes, rkey)
@@ -400,8 +448,10 @@ class TierState:
                 self.upper.delete(split[0], [split[1]])
 
     def on_lost(self) -> None:
-        """The subscription dropped (not a fork): trouble, and L1 is flushed (`on_down`)."""
+        """The subscription dropped (not a fork): trouble, L1 is flushed (`on_down`), and a
+        disk link's copies are dropped (messages were lost; a disk outlives the recovery)."""
         self.trouble()
+        self.upper.distrust()
 
     def on_down(self) -> None:
         self.generation += 1
