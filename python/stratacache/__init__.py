@@ -36,6 +36,8 @@ from .errors import (
     ValueTooLargeError,
 )
 from .health import Health, TierHealth
+from ._predictor_live import PredictorOptions
+from ._warm import WarmReport
 from .mrc import MissRatioCurve, miss_ratio_curve
 from .simulation import SimulationResult, simulate
 from .stats import CacheStats, DiskTierStats, LatencyStats, NamespaceStats, RedisTierStats
@@ -72,6 +74,7 @@ __all__ = [
     "MissRatioCurve",
     "MissingExtraError",
     "NamespaceStats",
+    "PredictorOptions",
     "RedisAuthError",
     "RedisOptions",
     "RedisTLSError",
@@ -85,6 +88,7 @@ __all__ = [
     "TraceIOError",
     "UnknownVersionError",
     "ValueTooLargeError",
+    "WarmReport",
     "__version__",
     "cache",
     "configure",

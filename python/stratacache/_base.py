@@ -26,6 +26,7 @@ from ._options import (
     require_callable,
     require_type,
 )
+from ._predictor_live import PredictorOptions, check_predictor
 from ._recording import check_recording, export_trace, recorded_curve
 from ._weigh import weigh
 from .decorators import make_cache_decorator
@@ -44,6 +45,7 @@ from .tiers.chain import drop_matching
 from .tiers.local import LocalDriver, tags_need_tier
 from .tiers.redis.config import RedisOptions
 from .tiers.redis.state import TierState
+from ._warm import start_predictor
 
 if TYPE_CHECKING:
     import os
@@ -93,6 +95,7 @@ class CacheBase:
         record_capacity: int | None = None,
         disk: Any = None,
         timing: float | None = None,
+        predictor: bool | PredictorOptions | None = None,
     ) -> None:
         entries = check_bound(max_entries, "max_entries")
         nbytes = check_bound(max_bytes, "max_bytes")
@@ -102,6 +105,7 @@ class CacheBase:
         require_callable(weigher, "weigher", "a callable taking a value and returning bytes")
         self._default_ttl = check_ttl(default_ttl, "default_ttl")
         self.namespace = check_namespace(namespace)
+        predictor_options, record = check_predictor(predictor, record)
         rate, capacity = check_recording(record, record_capacity)
         self._max_entries = entries or None  # cache_info().maxsize of its functions
         self._store = _core.Store(
@@ -165,6 +169,7 @@ class CacheBase:
             )
         self._get = self._getter(self.namespace)
         self._set = self._setter(self.namespace)
+        self._predictor = start_predictor(self, predictor_options)
 
     @property
     def policy(self) -> str:
@@ -319,6 +324,17 @@ class CacheBase:
         return self._l1_delete(namespace, key)
 
     # Shared synchronous bodies of the public methods.
+    def _hot_keys(self, n: int, namespace: str | None) -> list[tuple[str, float]]:
+        require_type(n, int, "n", "an int")
+        if n < 1:
+            msg = f"n must be at least 1, got {n!r}"
+            raise ConfigError(msg)
+        ns = self.namespace if namespace is None else check_namespace(namespace)
+        if self._predictor is None:
+            msg = "the predictor is off: create the cache with predictor=True"
+            raise ConfigError(msg)
+        return self._predictor.hot_keys(n, ns)
+
     def _get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         keys = list(keys)
         values = self._store.get_many(self._prefix, keys, _MISS)
