@@ -5,10 +5,10 @@
 #include "bind_registry.hpp"
 #include "predict/access_predictor.hpp"
 #include "predict/live_predictor.hpp"
-#include "py_store.hpp"
 #include "predict/refresh_eval.hpp"
 #include "predict/ttl_eval.hpp"
 #include "predict/warm_eval.hpp"
+#include "py_store.hpp"
 
 namespace py = pybind11;
 
@@ -158,7 +158,7 @@ void bind_predictor(py::module_& m) {
 }
 
 std::unique_ptr<LivePredictor> live_predictor_shim(const PredictorOptions& options,
-                                                  const StoreHandle& store) {
+                                                   const StoreHandle& store) {
   if (!store.recorder) {
     throw Error(ErrorCode::kInvalidConfig, "predictor: the store records no accesses");
   }
@@ -218,13 +218,12 @@ void bind_live(py::module_& m) {
   py::class_<LivePredictor>(m, "LivePredictor")
       .def(py::init(&live_predictor_shim), py::arg("options"), py::arg("store"),
            py::keep_alive<1, 3>())
-      .def(
-          "drain",
-          [](LivePredictor& p) {
-            // Copies ring slots and trains in C++; the store is not touched, only its recorder.
-            py::gil_scoped_release unlocked;
-            return p.drain();
-          })
+      .def("drain",
+           [](LivePredictor& p) {
+             // Copies ring slots and trains in C++; the store is not touched, only its recorder.
+             py::gil_scoped_release unlocked;
+             return p.drain();
+           })
       .def("hot_keys", &hot_keys_shim, py::arg("n"), py::arg("prefix"))
       .def("stats", &live_stats_shim)
       .def_property_readonly("horizon", &LivePredictor::horizon);

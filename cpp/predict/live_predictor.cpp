@@ -87,9 +87,8 @@ LiveStats LivePredictor::stats() {
   s.model_bytes_per_key = predictor_.table().bytes_per_key();
   if (const store::KeyNames* names = recorder_.names()) {
     s.names = names->size();
-    s.name_bytes_per_key = s.names > 0 ? static_cast<double>(names->bytes()) /
-                                             static_cast<double>(s.names)
-                                       : 0.0;
+    s.name_bytes_per_key =
+        s.names > 0 ? static_cast<double>(names->bytes()) / static_cast<double>(s.names) : 0.0;
   }
   return s;
 }

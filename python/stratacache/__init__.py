@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from . import _core, predict
 from ._default import cache, configure
+from ._predictor_live import PredictorOptions
+from ._warm import WarmReport
 from .caches import AsyncCache, Cache
 from .codec import Codec, CodecEntry
 from .errors import (
@@ -36,8 +38,6 @@ from .errors import (
     ValueTooLargeError,
 )
 from .health import Health, TierHealth
-from ._predictor_live import PredictorOptions
-from ._warm import WarmReport
 from .mrc import MissRatioCurve, miss_ratio_curve
 from .simulation import SimulationResult, simulate
 from .stats import CacheStats, DiskTierStats, LatencyStats, NamespaceStats, RedisTierStats

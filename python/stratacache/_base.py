@@ -28,6 +28,7 @@ from ._options import (
 )
 from ._predictor_live import PredictorOptions, check_predictor
 from ._recording import check_recording, export_trace, recorded_curve
+from ._warm import start_predictor
 from ._weigh import weigh
 from .decorators import make_cache_decorator
 from .errors import ConfigError
@@ -45,7 +46,6 @@ from .tiers.chain import drop_matching
 from .tiers.local import LocalDriver, tags_need_tier
 from .tiers.redis.config import RedisOptions
 from .tiers.redis.state import TierState
-from ._warm import start_predictor
 
 if TYPE_CHECKING:
     import os

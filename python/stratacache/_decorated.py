@@ -111,9 +111,7 @@ class AsyncCachedFunction(Protocol[P, R]):
         """Like `CachedFunction.cache_clear`; L1 at once, the lower tiers when awaited."""
         ...
 
-    def warm(
-        self, n: int | None = None, concurrency: int = 4
-    ) -> Coroutine[Any, Any, WarmReport]:
+    def warm(self, n: int | None = None, concurrency: int = 4) -> Coroutine[Any, Any, WarmReport]:
         """Like `CachedFunction.warm`; the calls run as tasks, `concurrency` at a time."""
         ...
 

@@ -59,7 +59,7 @@ class PredictorOptions:
     publish_interval: float = 30.0
 
     def __post_init__(self) -> None:
-        rate = self.sample_rate
+        rate: object = self.sample_rate
         if isinstance(rate, bool) or not isinstance(rate, Real):
             msg = f"sample_rate must be a number in (0, 1], not {type(rate).__name__}"
             raise TypeError(msg)
@@ -78,7 +78,9 @@ class PredictorOptions:
             raise ConfigError(msg)
 
 
-def check_predictor(predictor: object, record: object) -> tuple[PredictorOptions | None, object]:
+def check_predictor(
+    predictor: object, record: float | None
+) -> tuple[PredictorOptions | None, float | None]:
     """(the predictor's options or None, the record= rate the store needs).
 
     Raises:
@@ -94,9 +96,10 @@ def check_predictor(predictor: object, record: object) -> tuple[PredictorOptions
         raise TypeError(msg)
     if record is None:
         return predictor, predictor.sample_rate
-    if isinstance(record, Real) and not isinstance(record, bool):
-        if math.isclose(float(record), predictor.sample_rate):
-            return predictor, record
+    given: object = record
+    number = isinstance(given, Real) and not isinstance(given, bool)
+    if number and math.isclose(float(record), predictor.sample_rate):
+        return predictor, record
     msg = (
         f"record={record!r} and the predictor's sample_rate={predictor.sample_rate!r} differ: "
         "they share one recorder, give one rate"
@@ -106,7 +109,7 @@ def check_predictor(predictor: object, record: object) -> tuple[PredictorOptions
 
 def split_prefix(prefix: str) -> str:
     """The namespace of an engine key prefix (`_options.prefix_of` inverted)."""
-    return prefix[: -len(NAMESPACE_SEP)] if prefix.endswith(NAMESPACE_SEP) else prefix
+    return prefix.removesuffix(NAMESPACE_SEP)
 
 
 class LiveModel:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._options import check_namespace, prefix_of, require_type
-from ._weigh import weigh
 from ._predictor_live import LiveModel, PredictorOptions
+from ._weigh import weigh
 from .errors import ConfigError
 
 __all__ = ["WarmReport", "start_predictor", "warm_async", "warm_sync"]
@@ -158,7 +158,9 @@ def _own_keys(cache: Any, n: int, ns: str) -> list[str]:
     return [] if model is None else [k for k, _ in model.hot_keys(n, ns)]
 
 
-def _report(start: float, found: list[dict[str, Any]], source: str, asked: int, out: bool) -> Any:
+def _report(
+    start: float, found: list[dict[str, Any]], source: str, asked: int, out: bool
+) -> WarmReport:
     values = [v for batch in found for v in batch.values()]
     total = sum(weigh(v) for v in values)
     return WarmReport(len(values), total, time.monotonic() - start, source, asked, out)

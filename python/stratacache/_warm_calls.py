@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ._options import prefix_of, require_type
-from ._weigh import weigh
 from ._warm import DEFAULT_WARM_KEYS, WarmReport
+from ._weigh import weigh
 from .errors import ConfigError
 
 __all__ = ["ArgMemory", "arg_memory_of", "warm_calls"]

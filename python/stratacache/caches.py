@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from ._base import _MISS, CacheBase, Getter, Setter
 from ._options import TTL, check_namespace, check_ttl, require_type
+from ._warm import WarmReport, warm_async, warm_sync
 from .health import Health, async_ping_round_trip, compose, ping_round_trip
 from .stats import CacheStats
 from .tiers.chain import MISS, check_items, check_tags
 from .tiers.local import AsyncLocalDriver, LocalDriver, tags_need_tier
 from .tiers.redis.executor_sync import close_sync_client
-from ._warm import WarmReport, warm_async, warm_sync
 
 if TYPE_CHECKING:
     from typing_extensions import Self

@@ -3,6 +3,7 @@ processes publish for a new process to warm from (a real subprocess)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -37,13 +38,11 @@ def _drop_l1(cache: Any) -> None:
 async def _wait_tracked(cache: Any, n: int) -> None:
     deadline = time.monotonic() + 5
     while cache._predictor.stats()["tracked"] < n and time.monotonic() < deadline:
-        time.sleep(0.01)
+        await asyncio.sleep(0.01)
     assert cache._predictor.stats()["tracked"] >= n
 
 
-async def test_warm_fills_l1_from_redis(
-    tiered: Callable[..., Any], redis_clean_url: str
-) -> None:
+async def test_warm_fills_l1_from_redis(tiered: Callable[..., Any], redis_clean_url: str) -> None:
     cache = tiered(redis_clean_url, predictor=FAST)
     await call(cache.set_many({f"k{i}": f"value {i}" for i in range(30)}))
     await _wait_tracked(cache, 30)
@@ -89,11 +88,12 @@ async def test_published_hot_set_warms_a_new_process(
     while time.monotonic() < deadline and len(_published(redis_clean_url, "shop")) < 20:
         for key in hot:
             await call(cache.get(key))
-        time.sleep(0.01)
+        await asyncio.sleep(0.01)
     cache._predictor.stop()  # no further publication: the set the child reads is this one
     published = _published(redis_clean_url, "shop")
     assert len(published) == 20  # publish_keys bounds the set
-    out = subprocess.run(
+    out = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-c", CHILD, redis_clean_url],
         capture_output=True,
         text=True,
