@@ -233,3 +233,24 @@ def test_function_warm_needs_a_predictor() -> None:
 
     with pytest.raises(ConfigError, match="predictor=True"):
         f.warm()
+
+
+async def test_warm_fills_l1_from_the_disk_tier(cache_cls: type[Any], tmp_path: Any) -> None:
+    cache = cache_cls(predictor=FAST, disk=tmp_path / "disk")
+    for i in range(20):
+        await call(cache.set(f"k{i}", f"value {i}"))
+    assert wait_for(lambda: cache._predictor.stats()["tracked"] >= 20)
+    cache._store.clear(cache._prefix)  # L1 only: the disk tier keeps them
+    report = await call(cache.warm(n=20))
+    assert (report.source, report.requested, report.keys) == ("model", 20, 20)
+    assert all(cache._store.contains(cache._prefix, f"k{i}") for i in range(20))
+    await call(cache.close())
+
+
+def test_close_stops_the_feed_thread() -> None:
+    cache = stratacache.Cache(predictor=FAST)
+    thread = cache._predictor._thread
+    assert thread is not None
+    assert thread.is_alive()
+    cache.close()
+    assert not thread.is_alive()
