@@ -153,7 +153,7 @@ class LiveModel:
             waited += DRAIN_INTERVAL
             if waited >= interval and self.publish is not None:
                 waited = 0.0
-                # A failed publication is retried at the next interval; the tier logs it.
+                # A failed publication is dropped, unlogged; the next interval tries again.
                 with contextlib.suppress(Exception):
                     self.publish(self.hot_sets())
 
