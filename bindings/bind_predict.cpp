@@ -4,9 +4,11 @@
 
 #include "bind_registry.hpp"
 #include "predict/access_predictor.hpp"
+#include "predict/live_predictor.hpp"
 #include "predict/refresh_eval.hpp"
 #include "predict/ttl_eval.hpp"
 #include "predict/warm_eval.hpp"
+#include "py_store.hpp"
 
 namespace py = pybind11;
 
@@ -155,16 +157,90 @@ void bind_predictor(py::module_& m) {
                              [](const AccessPredictor& p) { return p.stats().observed; });
 }
 
+std::unique_ptr<LivePredictor> live_predictor_shim(const PredictorOptions& options,
+                                                   const StoreHandle& store) {
+  if (!store.recorder) {
+    throw Error(ErrorCode::kInvalidConfig, "predictor: the store records no accesses");
+  }
+  return std::make_unique<LivePredictor>(options, *store.recorder, SteadyClock::instance());
+}
+
+std::vector<py::tuple> hot_keys_shim(LivePredictor& p, std::size_t n,
+                                     const std::optional<std::string>& prefix) {
+  std::vector<HotKey> keys;
+  {
+    // Scoring and sorting the tracked keys in C++ under the predictor's own lock only.
+    py::gil_scoped_release unlocked;
+    std::optional<std::uint32_t> ns;
+    if (prefix) ns = store::namespace_hash(*prefix);
+    keys = p.hot_keys(n, ns);
+  }
+  std::vector<py::tuple> out;
+  out.reserve(keys.size());
+  for (const HotKey& k : keys) {
+    out.push_back(py::make_tuple(py::str(k.name.substr(k.prefix_size)),
+                                 py::str(k.name.substr(0, k.prefix_size)), k.probability));
+  }
+  return out;
+}
+
+py::dict live_stats_shim(LivePredictor& p) {
+  const LiveStats s = p.stats();
+  py::dict d;
+  d["fed"] = s.fed;
+  d["lost"] = s.lost;
+  d["tracked"] = s.tracked;
+  d["names"] = s.names;
+  d["trained"] = s.trained;
+  d["observed"] = s.observed;
+  d["model_bytes_per_key"] = s.model_bytes_per_key;
+  d["name_bytes_per_key"] = s.name_bytes_per_key;
+  return d;
+}
+
+// Three parallel lists (times, keys, is_write), for replays driven from Python.
+py::tuple workload_events_shim(const TimedWorkload& w) {
+  std::vector<double> times;
+  std::vector<std::int64_t> keys;
+  std::vector<bool> writes;
+  times.reserve(w.events.size());
+  keys.reserve(w.events.size());
+  writes.reserve(w.events.size());
+  for (const Event& e : w.events) {
+    times.push_back(e.time);
+    keys.push_back(e.key);
+    writes.push_back(e.op != Op::kGet);
+  }
+  return py::make_tuple(times, keys, writes);
+}
+
+void bind_live(py::module_& m) {
+  py::class_<LivePredictor>(m, "LivePredictor")
+      .def(py::init(&live_predictor_shim), py::arg("options"), py::arg("store"),
+           py::keep_alive<1, 3>())
+      .def("drain",
+           [](LivePredictor& p) {
+             // Copies ring slots and trains in C++; the store is not touched, only its recorder.
+             py::gil_scoped_release unlocked;
+             return p.drain();
+           })
+      .def("hot_keys", &hot_keys_shim, py::arg("n"), py::arg("prefix"))
+      .def("stats", &live_stats_shim)
+      .def_property_readonly("horizon", &LivePredictor::horizon);
+}
+
 }  // namespace
 
 void bind_predict(py::module_& m) {
   bind_options(m);
   bind_results(m);
   bind_predictor(m);
+  bind_live(m);
   py::class_<TimedWorkload>(m, "TimedWorkload")
       .def_property_readonly("size", [](const TimedWorkload& w) { return w.events.size(); })
       .def_readonly("duration", &TimedWorkload::duration)
-      .def_readonly("keys", &TimedWorkload::keys);
+      .def_readonly("keys", &TimedWorkload::keys)
+      .def("events", &workload_events_shim);
   m.def("workload_kinds", &workload_kinds);
   m.def(
       "make_workload",

@@ -61,6 +61,15 @@ predict::MissRatioCurve recorded_curve_shim(const StoreHandle& h, const std::str
 
 void bind_recorder(py::class_<StoreHandle>& cls) {
   cls.def("recording", &recording_shim)
+      .def(
+          "recorded",
+          [](const StoreHandle& h, const std::string& prefix, const py::handle& key) {
+            if (!h.recorder) return false;
+            std::string_view body;
+            if (!key_bytes(key.ptr(), body)) throw py::error_already_set();
+            return h.recorder->sampled(key_hash(prefix_seed(prefix), key.ptr()));
+          },
+          py::arg("prefix"), py::arg("key"))
       .def("export_trace", &export_trace_shim, py::arg("path"))
       .def("recorded_miss_ratio_curve", &recorded_curve_shim, py::arg("policy"), py::arg("sizes"));
 }

@@ -1,5 +1,6 @@
 #include "store/access_recorder.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <string>
@@ -47,11 +48,16 @@ void AccessRecorder::record(std::uint64_t key_hash, std::uint32_t ns_hash, Acces
 }
 
 std::vector<AccessRecord> AccessRecorder::snapshot() const {
+  std::vector<AccessRecord> out;
+  read_since(0, out);
+  return out;
+}
+
+std::uint64_t AccessRecorder::read_since(std::uint64_t from, std::vector<AccessRecord>& out) const {
   const std::uint64_t end = cursor_.load(std::memory_order_acquire);
   const std::uint64_t slots = mask_ + 1;
-  const std::uint64_t begin = end > slots ? end - slots : 0;
-  std::vector<AccessRecord> out;
-  out.reserve(static_cast<std::size_t>(end - begin));
+  const std::uint64_t begin = std::max(from, end > slots ? end - slots : 0);
+  out.reserve(out.size() + static_cast<std::size_t>(end - std::min(begin, end)));
   for (std::uint64_t ticket = begin; ticket < end; ++ticket) {
     const Slot& s = slots_[ticket & mask_];
     const std::uint64_t whole = 2 * ticket + 2;
@@ -67,7 +73,12 @@ std::vector<AccessRecord> AccessRecorder::snapshot() const {
     r.op = static_cast<AccessOp>(tag & 0xff);
     out.push_back(r);
   }
-  return out;
+  return std::max(from, end);
+}
+
+void AccessRecorder::keep_names(std::size_t capacity) {
+  if (names_ || capacity == 0) return;
+  names_ = std::make_unique<KeyNames>(capacity);
 }
 
 RecorderStats AccessRecorder::stats() const noexcept {

@@ -34,6 +34,7 @@
 
 #include "common/clock.hpp"
 #include "common/hash.hpp"
+#include "store/key_names.hpp"
 
 namespace stratacache::store {
 
@@ -86,6 +87,15 @@ class AccessRecorder {
 
   /// The records still in the ring, oldest first; slots being written are skipped.
   [[nodiscard]] std::vector<AccessRecord> snapshot() const;
+  /// Appends to `out` the whole records of tickets [from, cursor), oldest first, and returns
+  /// the cursor: the next call's `from`. Tickets already overwritten or still being written
+  /// are skipped (a consumer counts them lost as cursor - from - appended).
+  std::uint64_t read_since(std::uint64_t from, std::vector<AccessRecord>& out) const;
+
+  /// Starts keeping the names of recorded keys (at most 2 * capacity, see KeyNames); once.
+  void keep_names(std::size_t capacity);
+  /// The name table, or nullptr when names are not kept.
+  [[nodiscard]] KeyNames* names() const noexcept { return names_.get(); }
 
   [[nodiscard]] RecorderStats stats() const noexcept;
   [[nodiscard]] double sample_rate() const noexcept {
@@ -106,6 +116,7 @@ class AccessRecorder {
   std::uint64_t threshold_;
   std::uint64_t mask_;
   std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<KeyNames> names_;
   // The cursor has a line to itself: every writer hits it, and nothing else should share it.
   alignas(64) std::atomic<std::uint64_t> cursor_{0};
   alignas(64) std::atomic<std::uint64_t> dropped_{0};

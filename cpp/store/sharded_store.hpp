@@ -372,6 +372,10 @@ class ShardedStore final : public Store<Value> {
   [[gnu::cold, gnu::noinline]] void note(KeyView key, std::uint64_t hash,
                                          AccessOp op) const noexcept {
     recorder_->record(hash, namespace_hash(key.prefix), op, clock_->now());
+    // Names let the predictor's hot keys be fetched again; a delete needs none.
+    if (KeyNames* names = recorder_->names(); names != nullptr && op != AccessOp::kDelete) {
+      names->remember(hash, key.prefix, key.body);
+    }
   }
 
   // 64 bytes with a pointer-sized Value: one cache line per entry.

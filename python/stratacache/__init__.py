@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from . import _core
 from ._default import cache, configure
 from ._lazy import lazy_getattr
+from ._predictor_live import PredictorOptions
+from ._warm import WarmReport
 from .caches import AsyncCache, Cache
 from .errors import (
     BackupError,
@@ -93,6 +95,7 @@ __all__ = [
     "MissRatioCurve",
     "MissingExtraError",
     "NamespaceStats",
+    "PredictorOptions",
     "RedisAuthError",
     "RedisOptions",
     "RedisTLSError",
@@ -106,6 +109,7 @@ __all__ = [
     "TraceIOError",
     "UnknownVersionError",
     "ValueTooLargeError",
+    "WarmReport",
     "__version__",
     "cache",
     "configure",

@@ -27,7 +27,9 @@ from ._options import (
     require_callable,
     require_type,
 )
+from ._predictor_live import PredictorOptions, check_predictor
 from ._recording import check_recording, export_trace, recorded_curve
+from ._warm import start_predictor
 from ._weigh import weigh
 from .decorators import make_cache_decorator
 from .errors import ConfigError
@@ -98,6 +100,7 @@ class CacheBase:
         disk: Any = None,
         timing: float | None = None,
         events: bool = False,
+        predictor: bool | PredictorOptions | None = None,
     ) -> None:
         entries = check_bound(max_entries, "max_entries")
         nbytes = check_bound(max_bytes, "max_bytes")
@@ -107,6 +110,7 @@ class CacheBase:
         require_callable(weigher, "weigher", "a callable taking a value and returning bytes")
         self._default_ttl = check_ttl(default_ttl, "default_ttl")
         self.namespace = check_namespace(namespace)
+        predictor_options, record = check_predictor(predictor, record)
         rate, capacity = check_recording(record, record_capacity)
         self._max_entries = entries or None  # cache_info().maxsize of its functions
         self._store = _core.Store(
@@ -169,6 +173,7 @@ class CacheBase:
         self._get = self._getter(self.namespace)
         self._set = self._setter(self.namespace)
         self._make_events(events)
+        self._predictor = start_predictor(self, predictor_options)
 
     @property
     def policy(self) -> str:
@@ -384,6 +389,17 @@ class CacheBase:
         return self._l1_delete(namespace, key)
 
     # Shared synchronous bodies of the public methods.
+    def _hot_keys(self, n: int, namespace: str | None) -> list[tuple[str, float]]:
+        require_type(n, int, "n", "an int")
+        if n < 1:
+            msg = f"n must be at least 1, got {n!r}"
+            raise ConfigError(msg)
+        ns = self.namespace if namespace is None else check_namespace(namespace)
+        if self._predictor is None:
+            msg = "the predictor is off: create the cache with predictor=True"
+            raise ConfigError(msg)
+        return self._predictor.hot_keys(n, ns)
+
     def _get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         keys = list(keys)
         values = self._store.get_many(self._prefix, keys, _MISS)

@@ -17,6 +17,7 @@ from ._decorated import CacheHooks, CacheInfo
 from ._flight import Flight
 from ._keys import KeyBuilder
 from ._log import RateLimited
+from ._warm_calls import ArgMemory, arg_memory_of
 from .errors import ConfigError, SerializationError
 from .tiers.chain import Load, glob_escape
 
@@ -86,6 +87,7 @@ class _CallSite(Generic[P, R]):
             "%s returned a value the Redis tier's codec cannot encode (%s): kept in L1 only"
         )
         self.cache: CacheHooks | None = None
+        self.arg_memory: ArgMemory | None = None  # with a predictor: f.warm()'s calls
         self._sites = cache if isinstance(cache, DefaultSites) else None
         self.get: Callable[..., Any] = self._attach_then_get
         self.set: Callable[..., None] = self._attach_then_set
@@ -123,6 +125,7 @@ class _CallSite(Generic[P, R]):
             )
             raise ConfigError(msg)
         self.cache = cache
+        self.arg_memory = arg_memory_of(cache, ns)
         self.get = self.globals["_sc_get"] = get
         if self.fast is not None:
             self.fast.bind(get)
@@ -166,6 +169,8 @@ class _CallSite(Generic[P, R]):
         its one counted L1 miss. The leader re-checks L1 with an uncounted peek (a load of the
         same key may have finished in another thread since that miss); waiters do not look."""
         result: list[Any] = []  # what the function returned, if it ran
+        if self.arg_memory is not None:
+            self.arg_memory.remember(key, args, kwargs)
 
         def loader() -> Any:
             # A load that finished between our miss and our lead has stored the value.
@@ -195,6 +200,8 @@ class _CallSite(Generic[P, R]):
         """Miss path of an async function."""
 
         result: list[Any] = []
+        if self.arg_memory is not None:
+            self.arg_memory.remember(key, args, kwargs)
 
         async def loader() -> Any:
             value = self.peek(key, _MISS)

@@ -145,6 +145,8 @@ class Store:
         """sample_rate, capacity, recorded, dropped; None when the store records nothing."""
     def export_trace(self, path: str) -> int:
         """Releases the GIL; the lock-free recorder keeps taking records meanwhile."""
+    def recorded(self, prefix: str, key: str) -> bool:
+        """True if the recorder samples this key (False when recording is off)."""
     def recorded_miss_ratio_curve(self, policy: str, sizes: Sequence[int]) -> MissRatioCurve:
         """The recorded reads replayed exactly; sizes in entries of the sample. Releases the
         GIL."""
@@ -328,6 +330,8 @@ class TimedWorkload:
     def duration(self) -> float: ...
     @property
     def keys(self) -> int: ...
+    def events(self) -> tuple[list[float], list[int], list[bool]]:
+        """(times, keys, is_write), in time order."""
 
 @final
 class RefreshPoint:
@@ -425,6 +429,19 @@ class AccessPredictor:
     def dropped(self) -> int: ...
     @property
     def observed(self) -> int: ...
+
+@final
+class LivePredictor:
+    """A store's recorder feeding a model. Thread-safe (one internal mutex); drain and
+    hot_keys release the GIL. Keeps the store alive."""
+
+    def __init__(self, options: PredictorOptions, store: Store) -> None: ...
+    def drain(self) -> int: ...
+    def hot_keys(self, n: int, prefix: str | None) -> list[tuple[str, str, float]]:
+        """(key body, prefix, probability), best first."""
+    def stats(self) -> dict[str, float | int]: ...
+    @property
+    def horizon(self) -> float: ...
 
 def make_workload(options: WorkloadOptions) -> TimedWorkload:
     """Releases the GIL while generating (or reading a trace)."""

@@ -21,6 +21,8 @@ from typing import (
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from ._warm import WarmReport
+
 
 __all__ = ["AsyncCachedFunction", "CacheInfo", "CachedFunction", "Decorator"]
 
@@ -73,6 +75,11 @@ class CachedFunction(Protocol[P, R]):
         invalidation) and restarts its counters, as `functools.lru_cache`'s does."""
         ...
 
+    def warm(self, n: int | None = None, concurrency: int = 4) -> WarmReport:
+        """Loads the predicted-hot calls L1 lacks, `concurrency` at a time (threads); needs a
+        cache with predictor=. See `stratacache._warm_calls.warm_calls`."""
+        ...
+
     @overload
     def __get__(self, instance: None, owner: type[Any] | None = None, /) -> Self: ...
     @overload
@@ -102,6 +109,10 @@ class AsyncCachedFunction(Protocol[P, R]):
 
     def cache_clear(self) -> Awaitable[None]:
         """Like `CachedFunction.cache_clear`; L1 at once, the lower tiers when awaited."""
+        ...
+
+    def warm(self, n: int | None = None, concurrency: int = 4) -> Coroutine[Any, Any, WarmReport]:
+        """Like `CachedFunction.warm`; the calls run as tasks, `concurrency` at a time."""
         ...
 
     @overload

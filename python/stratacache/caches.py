@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ._base import _MISS, CacheBase, Getter, Setter
 from ._options import TTL, check_namespace, check_ttl, require_type
+from ._warm import WarmReport, warm_async, warm_sync
 from .health import Health, async_ping_round_trip, compose, ping_round_trip
 from .stats import CacheStats
 from .tiers.chain import MISS, check_items, check_tags
@@ -90,6 +91,10 @@ class Cache(CacheBase):
             tier_down, tier_up) to the other processes (`cache.events`); needs redis=. Off,
             they reach this process's subscribers only, and cost nothing while nobody
             subscribes; application events (`cache.events.emit`) go out either way.
+        predictor: True or `stratacache.PredictorOptions`: a sample of the keys (by hash, as
+            record= does; the two share one recorder and rate) feeds an access model trained
+            off the request path, which ranks keys for `hot_keys` and `warm`, and with Redis
+            publishes each namespace's hot set for new processes to warm from. None = off.
 
     Raises:
         ConfigError: a bound is zero or negative, the policy is unknown, a Redis option is
@@ -395,10 +400,53 @@ class Cache(CacheBase):
         """
         return self._miss_ratio_curve(policy, sizes)
 
+    def hot_keys(self, n: int = 10, namespace: str | None = None) -> list[tuple[str, float]]:
+        """The keys most likely to be read within the predictor's horizon, best first.
+
+        Only keys in the predictor's sample (`PredictorOptions.sample_rate`) are ranked.
+
+        Args:
+            n: most keys returned (>= 1).
+            namespace: whose keys; None: the cache's namespace.
+
+        Returns:
+            (key, probability of a read within the horizon) pairs.
+
+        Raises:
+            ConfigError: the predictor is off, or n < 1.
+            TypeError: an argument has the wrong type.
+        """
+        return self._hot_keys(n, namespace)
+
+    def warm(
+        self, n: int | None = None, namespace: str | None = None, timeout: float | None = None
+    ) -> WarmReport:
+        """Fills L1 from the lower tier (Redis or disk) with the predicted hot keys.
+
+        The keys are this process's predicted hot set or, when its model ranks none yet, the
+        hot set its peers published to Redis; those L1 lacks are read in batches (one MGET
+        each) and kept in L1 for the TTL they have left. Keys found nowhere are skipped.
+
+        Args:
+            n: most keys to warm; None: `PredictorOptions.publish_keys` (1000 without one).
+            namespace: whose keys; None: the cache's namespace.
+            timeout: seconds after which no further batch is read; None: no bound.
+
+        Returns:
+            A `WarmReport` (keys warmed, their bytes, seconds, where the list came from).
+
+        Raises:
+            ConfigError: n < 1 or timeout <= 0.
+            TypeError: an argument has the wrong type.
+        """
+        return warm_sync(self, n, namespace, timeout)
+
     def close(self) -> None:
-        """Ends the event subscriptions, stops the invalidation subscriber and closes the
-        Redis connections."""
+        """Ends the event subscriptions, stops the predictor's thread and the invalidation
+        subscriber, and closes the Redis connections."""
         self.events.close()
+        if self._predictor is not None:
+            self._predictor.stop()
         if self._subscriber is not None:
             self._subscriber.stop()
         self._driver.close()
@@ -591,9 +639,21 @@ class AsyncCache(CacheBase):
         """See `Cache.miss_ratio_curve`; the replays run on a worker thread."""
         return await _to_thread(self._miss_ratio_curve, policy, sizes)
 
+    async def hot_keys(self, n: int = 10, namespace: str | None = None) -> list[tuple[str, float]]:
+        """See `Cache.hot_keys`; the keys are scored on a worker thread."""
+        return await _to_thread(self._hot_keys, n, namespace)
+
+    async def warm(
+        self, n: int | None = None, namespace: str | None = None, timeout: float | None = None
+    ) -> WarmReport:
+        """See `Cache.warm`."""
+        return await warm_async(self, n, namespace, timeout)
+
     async def close(self) -> None:
         """See `Cache.close`."""
         self.events.close()
+        if self._predictor is not None:
+            self._predictor.stop()
         if self._subscriber is not None:
             self._subscriber.stop()
         await self._driver.close()

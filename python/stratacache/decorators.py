@@ -58,6 +58,7 @@ from ._decorated import (
 )
 from ._keys import KeyBuilder, compile_function
 from ._options import TTL, check_namespace, check_ttl, require_callable
+from ._warm_calls import warm_calls
 from .tiers.chain import check_tags
 
 __all__ = [
@@ -190,6 +191,7 @@ def _decorate(
     wrapper.invalidate = site.invalidate
     wrapper.cache_info = site.cache_info
     wrapper.cache_clear = site.cache_clear
+    wrapper.warm = functools.partial(warm_calls, site)
     wrapper.__stratacache_site__ = site
     if keys.identity_param is not None:  # self/cls is in the key: bind invalidate() to it too
         return _cached_method(wrapper, bind_owner=bind_owner, signature=keys.signature)

@@ -191,5 +191,28 @@ TEST(AccessTrace, OpLettersRoundTrip) {
   EXPECT_EQ(op_of_letter('x'), std::nullopt);
 }
 
+TEST(AccessRecorder, ReadSinceReturnsOnlyNewRecordsAndTheCursor) {
+  AccessRecorder r(1.0, 8);
+  for (std::uint64_t i = 0; i < 5; ++i) r.record(i, 0, AccessOp::kGetHit, 1);
+  std::vector<AccessRecord> out;
+  const std::uint64_t cursor = r.read_since(0, out);
+  EXPECT_EQ(cursor, 5u);
+  ASSERT_EQ(out.size(), 5u);
+  for (std::uint64_t i = 5; i < 20; ++i) r.record(i, 0, AccessOp::kSet, 2);
+  out.clear();
+  EXPECT_EQ(r.read_since(cursor, out), 20u);
+  ASSERT_EQ(out.size(), 8u);  // the ring holds 8: tickets 5..11 were overwritten
+  EXPECT_EQ(out.front().key_hash, 12u);
+  EXPECT_EQ(out.back().key_hash, 19u);
+}
+
+TEST(AccessRecorder, KeepsNamesOnlyOnceAsked) {
+  AccessRecorder r(1.0, 8);
+  EXPECT_EQ(r.names(), nullptr);
+  r.keep_names(16);
+  ASSERT_NE(r.names(), nullptr);
+  EXPECT_EQ(r.names()->capacity(), 16u);
+}
+
 }  // namespace
 }  // namespace stratacache::store

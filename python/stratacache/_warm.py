@@ -1,0 +1,208 @@
+"""Warming: filling L1 from the lower tiers with the predicted hot set, and the hot sets that
+processes publish to Redis for their peers.
+
+A namespace's hot set lives in Redis as a sorted set (member: key, score: the probability the
+publisher's model gave it), replaced whole at each publication, trimmed to `publish_keys`
+members and expiring after a few publication intervals, so a namespace nobody serves any more
+leaves no key behind. The choice of keys and the report are shared; `warm_sync` and
+`warm_async` only issue the reads.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._options import check_namespace, prefix_of, require_type
+from ._predictor_live import LiveModel, PredictorOptions
+from ._weigh import weigh
+from .errors import ConfigError
+
+__all__ = ["WarmReport", "start_predictor", "warm_async", "warm_sync"]
+
+#: Keys per read of the lower tier (one MGET each on Redis).
+BATCH = 200
+#: Keys warm() asks for when n is not given and the cache has no predictor options.
+DEFAULT_WARM_KEYS = 1000
+#: A published hot set expires after this many publication intervals without a refresh.
+_EXPIRE_INTERVALS = 4
+
+# KEYS[1] the hot set; ARGV[1] its TTL in seconds; then score, member pairs, best first.
+_PUBLISH = """
+redis.call('DEL', KEYS[1])
+for i = 2, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if #ARGV > 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return #ARGV
+"""
+# KEYS[1] the hot set; ARGV[1] how many members, best first.
+_READ = "return redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)"
+
+
+@dataclass(frozen=True)
+class WarmReport:
+    """What one `warm()` did.
+
+    Attributes:
+        keys: keys found in a lower tier and now held in L1.
+        bytes: their weight (the estimate of `stratacache._weigh`).
+        seconds: wall time the call took.
+        source: where the key list came from: "model" (this process's predictor),
+            "published" (the hot set peers published to Redis) or "none".
+        requested: keys on that list that L1 did not hold (the ones looked up below).
+        timed_out: True if the timeout stopped the call before every batch was read.
+    """
+
+    keys: int
+    bytes: int
+    seconds: float
+    source: str
+    requested: int
+    timed_out: bool
+
+
+def hot_set_key(key_prefix: str, namespace: str) -> bytes:
+    """The Redis key of a namespace's published hot set."""
+    return (key_prefix + "hot:" + namespace).encode("utf-8", "surrogatepass")
+
+
+def check_warm(cache: Any, n: object, namespace: object, timeout: object) -> tuple[int, str, float]:
+    """(n, namespace, deadline on time.monotonic()) for a warm() call.
+
+    Raises:
+        TypeError: an argument has the wrong type.
+        ConfigError: n < 1 or timeout <= 0.
+    """
+    if n is None:
+        model = cache._predictor
+        n = (model.options.publish_keys if model is not None else 0) or DEFAULT_WARM_KEYS
+    require_type(n, int, "n", "an int or None")
+    if n < 1:  # type: ignore[operator]
+        msg = f"n must be at least 1, got {n!r}"
+        raise ConfigError(msg)
+    ns = cache.namespace if namespace is None else check_namespace(namespace)
+    deadline = math.inf
+    if timeout is not None:
+        require_type(timeout, (int, float), "timeout", "a number of seconds or None")
+        if not 0 < timeout < math.inf:  # type: ignore[operator]
+            msg = f"timeout must be > 0 and finite, got {timeout!r}"
+            raise ConfigError(msg)
+        deadline = time.monotonic() + float(timeout)  # type: ignore[arg-type]
+    return n, ns, deadline  # type: ignore[return-value]
+
+
+def _redis_of(cache: Any) -> tuple[Any, str] | None:
+    """(the Redis executor, the key prefix) of a cache with a Redis tier, else None."""
+    redis = getattr(cache._driver, "redis", None)
+    return None if redis is None or cache._tier is None else (redis, cache._tier.prefix)
+
+
+def _missing(cache: Any, ns: str, keys: Sequence[str]) -> list[str]:
+    prefix = prefix_of(ns)
+    return [k for k in keys if not cache._store.contains(prefix, k)]
+
+
+def _members(reply: Any) -> list[str]:
+    return [m.decode("utf-8", "surrogatepass") if isinstance(m, bytes) else str(m) for m in reply]
+
+
+def _publish_calls(key_prefix: str, sets: dict[str, list[tuple[str, float]]], ttl: float) -> Any:
+    calls = []
+    for ns, keys in sets.items():
+        args: list[Any] = [max(1, math.ceil(ttl))]
+        for key, p in keys:
+            args += [repr(float(p)), key.encode("utf-8", "surrogatepass")]
+        calls.append(([hot_set_key(key_prefix, ns)], args))
+    return calls
+
+
+def start_predictor(cache: Any, options: PredictorOptions | None) -> LiveModel | None:
+    """The cache's model with its feed thread running, or None when the predictor is off.
+
+    With a Redis tier and publish_keys > 0 the thread also publishes the hot sets: a sync
+    Cache through its executor (breaker and deadline included), an AsyncCache through the
+    sync client its tier keeps for the subscriber (the thread has no event loop).
+    """
+    if options is None:
+        return None
+    model = LiveModel(options, cache._store)
+    found = _redis_of(cache)
+    if found is not None and options.publish_keys > 0:
+        redis, prefix = found
+        ttl = _EXPIRE_INTERVALS * options.publish_interval
+        sync_client = getattr(cache._parts, "sync", None) if cache._asyncio else None
+        if cache._asyncio and sync_client is None:
+            return _started(model, cache)
+
+        def publish(sets: dict[str, list[tuple[str, float]]]) -> None:
+            calls = _publish_calls(prefix, sets, ttl)
+            if sync_client is None:
+                redis.eval(_PUBLISH, calls)
+                return
+            for keys, args in calls:
+                sync_client.eval(_PUBLISH, len(keys), *keys, *args)
+
+        model.publish = publish
+    return _started(model, cache)
+
+
+def _started(model: LiveModel, cache: Any) -> LiveModel:
+    model.start(cache)
+    return model
+
+
+def _own_keys(cache: Any, n: int, ns: str) -> list[str]:
+    model = cache._predictor
+    return [] if model is None else [k for k, _ in model.hot_keys(n, ns)]
+
+
+def _report(
+    start: float, found: list[dict[str, Any]], source: str, asked: int, out: bool
+) -> WarmReport:
+    values = [v for batch in found for v in batch.values()]
+    total = sum(weigh(v) for v in values)
+    return WarmReport(len(values), total, time.monotonic() - start, source, asked, out)
+
+
+def warm_sync(cache: Any, n: object, namespace: object, timeout: object) -> WarmReport:
+    """Cache.warm's body (see its docstring)."""
+    start = time.monotonic()
+    count, ns, deadline = check_warm(cache, n, namespace, timeout)
+    keys, source = _own_keys(cache, count, ns), "model"
+    found_redis = _redis_of(cache)
+    if not keys and found_redis is not None:
+        redis, prefix = found_redis
+        reply = redis.eval(_READ, [([hot_set_key(prefix, ns)], [count])])
+        keys, source = _members(reply[0] if reply else []), "published"
+    if not keys:
+        return _report(start, [], "none", 0, False)
+    missing = _missing(cache, ns, keys)
+    found: list[dict[str, Any]] = []
+    for i in range(0, len(missing), BATCH):
+        if time.monotonic() >= deadline:
+            return _report(start, found, source, len(missing), True)
+        found.append(cache._driver.read_many(ns, missing[i : i + BATCH]))
+    return _report(start, found, source, len(missing), False)
+
+
+async def warm_async(cache: Any, n: object, namespace: object, timeout: object) -> WarmReport:
+    """AsyncCache.warm's body (see Cache.warm)."""
+    start = time.monotonic()
+    count, ns, deadline = check_warm(cache, n, namespace, timeout)
+    keys, source = _own_keys(cache, count, ns), "model"
+    found_redis = _redis_of(cache)
+    if not keys and found_redis is not None:
+        redis, prefix = found_redis
+        reply = await redis.eval(_READ, [([hot_set_key(prefix, ns)], [count])])
+        keys, source = _members(reply[0] if reply else []), "published"
+    if not keys:
+        return _report(start, [], "none", 0, False)
+    missing = _missing(cache, ns, keys)
+    found: list[dict[str, Any]] = []
+    for i in range(0, len(missing), BATCH):
+        if time.monotonic() >= deadline:
+            return _report(start, found, source, len(missing), True)
+        found.append(await cache._driver.read_many(ns, missing[i : i + BATCH]))
+    return _report(start, found, source, len(missing), False)

@@ -1,0 +1,89 @@
+#include "predict/live_predictor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/clock.hpp"
+#include "store/access_recorder.hpp"
+
+namespace stratacache::predict {
+namespace {
+
+constexpr Nanos kSecond = 1'000'000'000;
+
+PredictorOptions fast_options() {
+  PredictorOptions o;
+  o.horizon = 1;
+  o.sample_rate = 1;
+  o.features.capacity = 64;
+  return o;
+}
+
+// Writes one sampled access as the store does: the record, then the name.
+void access(store::AccessRecorder& r, std::uint64_t hash, std::string_view prefix,
+            std::string_view body, store::AccessOp op, Nanos t) {
+  r.record(hash, store::namespace_hash(prefix), op, t);
+  r.names()->remember(hash, prefix, body);
+}
+
+TEST(LivePredictor, FeedsNewRecordsOnceAndCountsThem) {
+  ManualClock clock(kSecond);
+  store::AccessRecorder recorder(1.0, 1024);
+  recorder.record(99, 0, store::AccessOp::kGetHit, kSecond);  // before the model: not fed
+  LivePredictor live(fast_options(), recorder, clock);
+  for (std::uint64_t k = 1; k <= 3; ++k) {
+    access(recorder, k, "a\x1f", "k" + std::to_string(k), store::AccessOp::kGetHit, kSecond);
+  }
+  EXPECT_EQ(live.drain(), 3u);
+  EXPECT_EQ(live.drain(), 0u);
+  const LiveStats s = live.stats();
+  EXPECT_EQ(s.fed, 3u);
+  EXPECT_EQ(s.lost, 0u);
+  EXPECT_EQ(s.tracked, 3u);
+  EXPECT_EQ(s.names, 3u);
+}
+
+TEST(LivePredictor, CountsRecordsTheRingLostBeforeADrain) {
+  ManualClock clock(kSecond);
+  store::AccessRecorder recorder(1.0, 4);
+  LivePredictor live(fast_options(), recorder, clock);
+  for (std::uint64_t k = 0; k < 10; ++k) {
+    recorder.record(k, 0, store::AccessOp::kSet, kSecond);
+  }
+  EXPECT_EQ(live.drain(), 4u);
+  EXPECT_EQ(live.stats().lost, 6u);
+}
+
+TEST(LivePredictor, HotKeysKeepToTheirNamespaceAndCarryNames) {
+  ManualClock clock(kSecond);
+  store::AccessRecorder recorder(1.0, 1024);
+  LivePredictor live(fast_options(), recorder, clock);
+  access(recorder, 1, "a\x1f", "mine", store::AccessOp::kGetMiss, kSecond);
+  access(recorder, 2, "b\x1f", "theirs", store::AccessOp::kGetHit, kSecond);
+  live.drain();
+  const auto a = live.hot_keys(10, store::namespace_hash("a\x1f"));
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].name.substr(a[0].prefix_size), "mine");
+  EXPECT_EQ(live.hot_keys(10, std::nullopt).size(), 2u);
+  EXPECT_TRUE(live.hot_keys(10, store::namespace_hash("nobody\x1f")).empty());
+}
+
+TEST(LivePredictor, NamesFollowTheTrackedKeys) {
+  ManualClock clock(kSecond);
+  store::AccessRecorder recorder(1.0, 4096);
+  PredictorOptions o = fast_options();
+  o.features.capacity = 8;
+  LivePredictor live(o, recorder, clock);
+  for (std::uint64_t k = 0; k < 100; ++k) {
+    access(recorder, k, "", "k" + std::to_string(k), store::AccessOp::kGetHit,
+           kSecond + static_cast<Nanos>(k));
+  }
+  live.drain();
+  const LiveStats s = live.stats();
+  EXPECT_EQ(s.tracked, 8u);
+  EXPECT_LE(s.names, 8u);  // trimmed to the tracked keys
+}
+
+}  // namespace
+}  // namespace stratacache::predict
