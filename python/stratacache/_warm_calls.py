@@ -8,7 +8,6 @@ cache can be computed again.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections import OrderedDict
@@ -121,6 +120,8 @@ def _warm_async(
     site: Any, todo: list[tuple[str, Call]], limit: int, start: float
 ) -> Coroutine[Any, Any, WarmReport]:
     async def run() -> WarmReport:
+        import asyncio  # noqa: PLC0415 - a sync-only program never loads asyncio
+
         gate = asyncio.Semaphore(limit)
 
         async def one(key: str, call: Call) -> Any:

@@ -5,8 +5,16 @@ costs)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_getattr
 from ._broker import QUEUE_SIZE, AsyncEventBroker, EventBroker
 from ._event import KINDS, Event
-from ._subscription import Subscription
+
+if TYPE_CHECKING:
+    from ._subscription import Subscription
 
 __all__ = ["KINDS", "QUEUE_SIZE", "AsyncEventBroker", "Event", "EventBroker", "Subscription"]
+
+# Subscription (and asyncio with it) loads at the first subscribe, not with every cache.
+__getattr__ = lazy_getattr(__name__, {"Subscription": "_subscription"}, globals())

@@ -21,7 +21,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._options import NAMESPACE_SEP, check_bound, require_callable, require_type
 from ..errors import ConfigError
@@ -30,7 +30,9 @@ from . import _wire
 from ._event import CHANGE_KINDS, KINDS, Event, check_filter, check_handler, check_name
 from ._hooks import AsyncChangeDriver, ChangeDriver, reporting_setter
 from ._outbox import Outbox
-from ._subscription import Subscription
+
+if TYPE_CHECKING:
+    from ._subscription import Subscription
 
 __all__ = ["AsyncEventBroker", "EventBroker"]
 
@@ -133,6 +135,8 @@ class EventBroker:
         if self._closed:
             msg = "the cache is closed: it has no events to deliver"
             raise ConfigError(msg)
+        from ._subscription import Subscription  # noqa: PLC0415 - loads asyncio: on first use
+
         sub = Subscription(
             handler,
             coroutine=coroutine,
