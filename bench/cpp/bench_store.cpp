@@ -107,6 +107,26 @@ void get_hits(benchmark::State& state, st::AccessRecorder* recorder,
   state.SetItemsProcessed(state.iterations());
 }
 
+// Gets that all miss: the first kHitKeys keys are stored, requests follow the same Zipf law
+// over the next kHitKeys, none of them stored.
+template <class P>
+void BM_GetMiss(benchmark::State& state) {
+  const Keys& k = keys();
+  st::ShardedStore<std::string, P> store(st::StoreConfig{.max_entries = 2 * kHitKeys});
+  std::vector<std::string> dropped;
+  for (std::size_t i = 0; i < kHitKeys; ++i) {
+    (void)store.set(view(k.names[i]), k.hashes[i], "v", 1, std::nullopt, dropped);
+  }
+  const auto& seq = zipf_hits();
+  const sc::stats::NamespaceSlot ns = store.namespace_slot("");
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const std::uint32_t key = static_cast<std::uint32_t>(kHitKeys) + seq[i++ & (kSequence - 1)];
+    benchmark::DoNotOptimize(store.get({"", k.names[key], ns}, k.hashes[key]));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 // Sets into a full cache: uniform over four times as many keys as fit, so most sets insert and
 // evict.
 template <class P>
@@ -230,6 +250,9 @@ void configure(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_GetHit<st::LruPolicy>)->Apply(configure);
 BENCHMARK(BM_GetHit<st::TinyLfuPolicy>)->Apply(configure);
 BENCHMARK(BM_GetHit<st::S3FifoPolicy>)->Apply(configure);
+BENCHMARK(BM_GetMiss<st::LruPolicy>)->Apply(configure);
+BENCHMARK(BM_GetMiss<st::TinyLfuPolicy>)->Apply(configure);
+BENCHMARK(BM_GetMiss<st::S3FifoPolicy>)->Apply(configure);
 BENCHMARK(BM_SetFull<st::LruPolicy>)->Apply(configure);
 BENCHMARK(BM_SetFull<st::TinyLfuPolicy>)->Apply(configure);
 BENCHMARK(BM_SetFull<st::S3FifoPolicy>)->Apply(configure);
