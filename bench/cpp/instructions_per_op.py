@@ -53,7 +53,7 @@ def total_ir(binary: str, case: str, iterations: int) -> int:
             timeout=600,
         )
         for line in out.read_text().splitlines():
-            if line.startswith("summary:") or line.startswith("totals:"):
+            if line.startswith(("summary:", "totals:")):
                 return int(line.split()[1])
     msg = f"no totals in callgrind output for {case}"
     raise RuntimeError(msg)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -312,6 +313,13 @@ def print_targets(rows: list[dict[str, Any]]) -> None:
         print(f"  {label:<54} {verdict:<7} {ratio:.2f}x (need >= {need:g}x)")
 
 
+def with_load_average(rows: list[dict[str, Any]]) -> None:
+    """Notes the load average after a case ran: the machine is shared, the times are noisy."""
+    load = [round(x, 2) for x in os.getloadavg()]
+    for row in rows:
+        row.setdefault("params", {})["load_average_1_5_15"] = load
+
+
 def main() -> None:
     opts = parse_options(__doc__ or "")
     data = Data(opts)
@@ -324,9 +332,11 @@ def main() -> None:
     ]
     for case in cases:
         case_rows = run_case(case, opts)
+        with_load_average(case_rows)
         print_table(case_rows)
         rows += case_rows
     memory_rows = bench_memory.measure(200_000 if opts.quick else 1_000_000, 1 if opts.quick else 3)
+    with_load_average(memory_rows)
     bench_memory.print_rows(memory_rows)
     rows += memory_rows
     close_loop(loop)
