@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -33,6 +32,7 @@ from _harness import (
     run_case,
     sync_loop1,
     sync_loop2,
+    with_load_average,
     write_results,
     zipf_ids,
 )
@@ -311,13 +311,6 @@ def print_targets(rows: list[dict[str, Any]]) -> None:
         ratio = row["ratio_vs_ours"]
         verdict = "met" if ratio >= need else "MISSED"
         print(f"  {label:<54} {verdict:<7} {ratio:.2f}x (need >= {need:g}x)")
-
-
-def with_load_average(rows: list[dict[str, Any]]) -> None:
-    """Notes the load average after a case ran: the machine is shared, the times are noisy."""
-    load = [round(x, 2) for x in os.getloadavg()]
-    for row in rows:
-        row.setdefault("params", {})["load_average_1_5_15"] = load
 
 
 def main() -> None:
