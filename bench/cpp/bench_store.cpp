@@ -85,10 +85,11 @@ const std::vector<std::uint32_t>& uniform_sets() {
 
 st::KeyView view(const std::string& name) { return {"", name}; }
 
-// Gets that all hit: every key is stored, requests follow a Zipf law over them.
+// Gets that all hit: every key is stored, requests follow a Zipf law over them. With `offset`
+// kHitKeys, the same law over the next kHitKeys keys, none stored: gets that all miss.
 template <class P>
 void get_hits(benchmark::State& state, st::AccessRecorder* recorder,
-              sc::stats::Latencies* latencies = nullptr) {
+              sc::stats::Latencies* latencies = nullptr, std::uint32_t offset = 0) {
   const Keys& k = keys();
   st::ShardedStore<std::string, P> store(
       st::StoreConfig{.max_entries = 2 * kHitKeys, .recorder = recorder, .latencies = latencies});
@@ -101,27 +102,7 @@ void get_hits(benchmark::State& state, st::AccessRecorder* recorder,
   const sc::stats::NamespaceSlot ns = store.namespace_slot("");
   std::size_t i = 0;
   for (auto _ : state) {
-    const std::uint32_t key = seq[i++ & (kSequence - 1)];
-    benchmark::DoNotOptimize(store.get({"", k.names[key], ns}, k.hashes[key]));
-  }
-  state.SetItemsProcessed(state.iterations());
-}
-
-// Gets that all miss: the first kHitKeys keys are stored, requests follow the same Zipf law
-// over the next kHitKeys, none of them stored.
-template <class P>
-void BM_GetMiss(benchmark::State& state) {
-  const Keys& k = keys();
-  st::ShardedStore<std::string, P> store(st::StoreConfig{.max_entries = 2 * kHitKeys});
-  std::vector<std::string> dropped;
-  for (std::size_t i = 0; i < kHitKeys; ++i) {
-    (void)store.set(view(k.names[i]), k.hashes[i], "v", 1, std::nullopt, dropped);
-  }
-  const auto& seq = zipf_hits();
-  const sc::stats::NamespaceSlot ns = store.namespace_slot("");
-  std::size_t i = 0;
-  for (auto _ : state) {
-    const std::uint32_t key = static_cast<std::uint32_t>(kHitKeys) + seq[i++ & (kSequence - 1)];
+    const std::uint32_t key = offset + seq[i++ & (kSequence - 1)];
     benchmark::DoNotOptimize(store.get({"", k.names[key], ns}, k.hashes[key]));
   }
   state.SetItemsProcessed(state.iterations());
@@ -153,6 +134,11 @@ void sets_full(benchmark::State& state, st::AccessRecorder* recorder) {
 template <class P>
 void BM_GetHit(benchmark::State& state) {
   get_hits<P>(state, nullptr);
+}
+
+template <class P>
+void BM_GetMiss(benchmark::State& state) {
+  get_hits<P>(state, nullptr, nullptr, static_cast<std::uint32_t>(kHitKeys));
 }
 
 template <class P>
