@@ -85,10 +85,11 @@ const std::vector<std::uint32_t>& uniform_sets() {
 
 st::KeyView view(const std::string& name) { return {"", name}; }
 
-// Gets that all hit: every key is stored, requests follow a Zipf law over them.
+// Gets that all hit: every key is stored, requests follow a Zipf law over them. With `offset`
+// kHitKeys, the same law over the next kHitKeys keys, none stored: gets that all miss.
 template <class P>
 void get_hits(benchmark::State& state, st::AccessRecorder* recorder,
-              sc::stats::Latencies* latencies = nullptr) {
+              sc::stats::Latencies* latencies = nullptr, std::uint32_t offset = 0) {
   const Keys& k = keys();
   st::ShardedStore<std::string, P> store(
       st::StoreConfig{.max_entries = 2 * kHitKeys, .recorder = recorder, .latencies = latencies});
@@ -101,7 +102,7 @@ void get_hits(benchmark::State& state, st::AccessRecorder* recorder,
   const sc::stats::NamespaceSlot ns = store.namespace_slot("");
   std::size_t i = 0;
   for (auto _ : state) {
-    const std::uint32_t key = seq[i++ & (kSequence - 1)];
+    const std::uint32_t key = offset + seq[i++ & (kSequence - 1)];
     benchmark::DoNotOptimize(store.get({"", k.names[key], ns}, k.hashes[key]));
   }
   state.SetItemsProcessed(state.iterations());
@@ -133,6 +134,11 @@ void sets_full(benchmark::State& state, st::AccessRecorder* recorder) {
 template <class P>
 void BM_GetHit(benchmark::State& state) {
   get_hits<P>(state, nullptr);
+}
+
+template <class P>
+void BM_GetMiss(benchmark::State& state) {
+  get_hits<P>(state, nullptr, nullptr, static_cast<std::uint32_t>(kHitKeys));
 }
 
 template <class P>
@@ -230,6 +236,9 @@ void configure(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_GetHit<st::LruPolicy>)->Apply(configure);
 BENCHMARK(BM_GetHit<st::TinyLfuPolicy>)->Apply(configure);
 BENCHMARK(BM_GetHit<st::S3FifoPolicy>)->Apply(configure);
+BENCHMARK(BM_GetMiss<st::LruPolicy>)->Apply(configure);
+BENCHMARK(BM_GetMiss<st::TinyLfuPolicy>)->Apply(configure);
+BENCHMARK(BM_GetMiss<st::S3FifoPolicy>)->Apply(configure);
 BENCHMARK(BM_SetFull<st::LruPolicy>)->Apply(configure);
 BENCHMARK(BM_SetFull<st::TinyLfuPolicy>)->Apply(configure);
 BENCHMARK(BM_SetFull<st::S3FifoPolicy>)->Apply(configure);

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import statistics
 import sys
 import time
@@ -232,6 +233,13 @@ def print_table(rows: Iterable[dict[str, Any]], out: Any = None) -> None:
         unit = "ns/op" if "median_ns" in row else "B/entry"
         out.write(f"  {row['impl']:<44} {value:>10.1f} {unit}  {row['ratio_vs_ours']:>7.2f}x\n")
     out.flush()
+
+
+def with_load_average(rows: list[dict[str, Any]]) -> None:
+    """Notes the load average after a case ran: the machine is shared, the times are noisy."""
+    load = [round(x, 2) for x in os.getloadavg()]
+    for row in rows:
+        row.setdefault("params", {})["load_average_1_5_15"] = load
 
 
 def write_results(name: str, rows: list[dict[str, Any]]) -> Path:

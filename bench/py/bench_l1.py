@@ -32,6 +32,7 @@ from _harness import (
     run_case,
     sync_loop1,
     sync_loop2,
+    with_load_average,
     write_results,
     zipf_ids,
 )
@@ -324,9 +325,11 @@ def main() -> None:
     ]
     for case in cases:
         case_rows = run_case(case, opts)
+        with_load_average(case_rows)
         print_table(case_rows)
         rows += case_rows
     memory_rows = bench_memory.measure(200_000 if opts.quick else 1_000_000, 1 if opts.quick else 3)
+    with_load_average(memory_rows)
     bench_memory.print_rows(memory_rows)
     rows += memory_rows
     close_loop(loop)

@@ -19,6 +19,7 @@ from _harness import (
     print_table,
     run_case,
     sync_loop1,
+    with_load_average,
     write_results,
     zipf_ids,
 )
@@ -74,9 +75,11 @@ def redis_get_case(url: str, n: int) -> Case:
 def main() -> None:
     opts = parse_options(__doc__ or "")
     rows = run_case(get_hit_case(opts.n, opts.seed), opts)
+    with_load_average(rows)
     print_table(rows)
     with RedisServer() as server:
         redis_rows = run_case(redis_get_case(server.url, max(2000, opts.n // 50)), opts)
+    with_load_average(redis_rows)
     print_table(redis_rows)
     path = write_results("stats_quick" if opts.quick else "stats", rows + redis_rows)
     print(f"\nwrote {path}")

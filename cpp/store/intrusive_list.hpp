@@ -21,7 +21,9 @@ struct Links {
   std::vector<Node> nodes;
 
   void ensure(EntryId id) {
-    if (id >= nodes.size()) nodes.resize(static_cast<std::size_t>(id) + 1 + nodes.size() / 2);
+    // Exactly id + 1: the vector's capacity grows geometrically on its own, and its untouched
+    // tail stays out of the resident set, where a resize past id would write (and keep) it.
+    if (id >= nodes.size()) nodes.resize(static_cast<std::size_t>(id) + 1);
   }
 };
 

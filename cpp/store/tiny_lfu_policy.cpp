@@ -89,7 +89,11 @@ void TinyLfuPolicy::on_insert(EntryId id, std::uint64_t hash, Weight w) {
 void TinyLfuPolicy::on_access(EntryId id, std::uint64_t hash) {
   end_round();
   count_request(hash, true);
-  if (config_.adaptation == WindowAdaptation::kGhost) record_ghost_hit(nodes_[id]);
+  // Protected hits (most of them) are at neither margin: no call for them.
+  const Node& n = nodes_[id];
+  if (config_.adaptation == WindowAdaptation::kGhost && n.segment != Segment::kProtected) {
+    record_ghost_hit(n);
+  }
   reorder(id);
   maybe_climb();
 }
