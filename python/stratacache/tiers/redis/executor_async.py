@@ -350,10 +350,14 @@ class AsyncRedisTier:
         if not rkeys:
             return 0
 
+        # A cluster pipeline refuses a DEL whose keys span slots: one DEL per key there.
+        groups = [[k] for k in rkeys] if self.cluster else [list(rkeys)]
+
         async def run() -> int:
             pipe = self.client.pipeline(transaction=False)
-            pipe.delete(*rkeys)
-            return int((await self._execute(pipe, announce))[0])
+            for group in groups:
+                pipe.delete(*group)
+            return sum(int(n) for n in (await self._execute(pipe, announce))[: len(groups)])
 
         await self._warm()  # unasync: async-only
         return await self._call(run, op="delete")

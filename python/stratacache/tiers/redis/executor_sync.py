@@ -141,10 +141,14 @@ class SyncRedisTier:
         if not rkeys:
             return 0
 
+        # A cluster pipeline refuses a DEL whose keys span slots: one DEL per key there.
+        groups = [[k] for k in rkeys] if self.cluster else [list(rkeys)]
+
         def run() -> int:
             pipe = self.client.pipeline(transaction=False)
-            pipe.delete(*rkeys)
-            return int((self._execute(pipe, announce))[0])
+            for group in groups:
+                pipe.delete(*group)
+            return sum(int(n) for n in (self._execute(pipe, announce))[: len(groups)])
 
         return self._call(run, op="delete")
 
