@@ -1,0 +1,163 @@
+"""Dependency edges in Redis: where they live, the two scripts, and the sync/async walks.
+
+The dependents of a value key live in one SET, its edge key, which sits in the same hash slot
+as the value key (a hash tag naming the value key's own slot), so on Cluster a dependency's
+edges move with it. The set has the TTL of its longest-lived dependent (none if one never
+expires) and at most `limit` members; a dependent that would exceed it is refused and not
+stored in Redis. Members are the dependents' keys (same namespace, UTF-8).
+
+A walk pops (SMEMBERS + DEL, atomically) the edge sets of one level: one script per hash slot,
+since one script may not touch keys of different slots on Cluster; the levels run from Python
+(`stratacache._deps.Walk` bounds them). `RedisGraph`'s sync and async twins are the only
+I/O: a few lines each over the executor's `eval`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..._deps import Dependencies, Walk
+from .common import TierDown
+
+__all__ = ["LINK", "POP", "RedisGraph", "edge_key"]
+
+#: Lua: records ARGV[1] as a dependent in the edge set KEYS[1], unless it already holds
+#: ARGV[3] others; extends its TTL to ARGV[2] ms (0: none, PERSIST). A key of another type
+#: (foreign bytes) is replaced. Returns 1 recorded, 0 refused (full).
+LINK = """
+local t = redis.call('type', KEYS[1])['ok']
+if t ~= 'set' and t ~= 'none' then redis.call('del', KEYS[1]) end
+if redis.call('scard', KEYS[1]) >= tonumber(ARGV[3])
+  and redis.call('sismember', KEYS[1], ARGV[1]) == 0 then return 0 end
+local left = redis.call('pttl', KEYS[1])
+redis.call('sadd', KEYS[1], ARGV[1])
+local px = tonumber(ARGV[2])
+if px == 0 then redis.call('persist', KEYS[1])
+elseif left == -2 or (left >= 0 and left < px) then redis.call('pexpire', KEYS[1], px) end
+return 1
+"""
+
+#: Lua: the members of each edge set KEYS[i] (empty for a key of another type), deleting them.
+POP = """
+local out = {}
+for i, k in ipairs(KEYS) do
+  if redis.call('type', k)['ok'] == 'set' then out[i] = redis.call('smembers', k)
+  else out[i] = {} end
+  redis.call('del', k)
+end
+return out
+"""
+
+
+def _hash_tag(key: bytes) -> bytes | None:
+    """The part of `key` Redis Cluster hashes when it holds a non-empty ``{...}``, else None."""
+    start = key.find(b"{")
+    if start < 0:
+        return None
+    end = key.find(b"}", start + 1)
+    if end <= start + 1:
+        return None
+    return key[start + 1 : end]
+
+
+def edge_key(prefix: bytes, rkey: bytes) -> bytes:
+    """The edge set of value key `rkey`: ``<prefix>dep:{<slot text>}<rkey>``, in rkey's slot.
+
+    The slot text is rkey's own hash tag, or rkey itself. Two cases cannot be colocated
+    (the key prefix holds an unclosed ``{``; an untagged rkey holds ``}``): their edge key is
+    ``<prefix>dep:<rkey>``, in another slot, which costs a round trip of its own, not safety.
+    """
+    tag = _hash_tag(rkey)
+    if b"{" in prefix:  # colocated when the prefix holds a tag: every key shares its slot
+        return prefix + b"dep:" + rkey
+    if tag is not None:
+        return prefix + b"dep:{" + tag + b"}" + rkey
+    if b"}" in rkey:
+        return prefix + b"dep:" + rkey
+    return prefix + b"dep:{" + rkey + b"}"
+
+
+def _by_slot(keys: Sequence[bytes], cluster: bool) -> list[list[bytes]]:
+    """`keys` grouped by hash slot (one group when not on Cluster)."""
+    if not cluster:
+        return [list(keys)] if keys else []
+    from redis.crc import key_slot  # noqa: PLC0415
+
+    groups: dict[int, list[bytes]] = {}
+    for key in keys:
+        groups.setdefault(key_slot(key), []).append(key)
+    return list(groups.values())
+
+
+class RedisGraph:
+    """The dependency edges of one cache's Redis tier: `executor` issues the scripts, `state`
+    names the keys, `deps` holds the limit and the counters."""
+
+    def __init__(self, executor: Any, state: Any, deps: Dependencies) -> None:
+        self.redis = executor
+        self.state = state
+        self.deps = deps
+        self._prefix = state.prefix.encode("utf-8", "surrogatepass")
+
+    def _edges(self, namespace: str, keys: Sequence[str]) -> list[bytes]:
+        return [edge_key(self._prefix, self.state.rkey(namespace, k)) for k in keys]
+
+    def _link_calls(
+        self, namespace: str, key: str, on: Sequence[str], px: int | None
+    ) -> list[tuple[list[bytes], list[Any]]]:
+        member = key.encode("utf-8", "surrogatepass")
+        return [([e], [member, px or 0, self.deps.limit]) for e in self._edges(namespace, on)]
+
+    def _linked(self, results: Sequence[Any]) -> bool:
+        if all(int(r) for r in results):
+            return True
+        self.deps.refused()
+        return False
+
+    def _pops(self, namespace: str, frontier: Sequence[str]) -> list[tuple[list[bytes], list[Any]]]:
+        return [(g, []) for g in _by_slot(self._edges(namespace, frontier), self.redis.cluster)]
+
+    def link_sync(self, namespace: str, key: str, on: Sequence[str], px: int | None) -> bool:
+        """Records `key` as a dependent of `on`; False if refused (a set is full) or Redis did
+        not answer (then the dependent must not be stored in Redis either)."""
+        try:
+            return self._linked(self.redis.eval(LINK, self._link_calls(namespace, key, on, px)))
+        except TierDown as exc:
+            self.state.write_failed(exc, namespace)  # raises when failing closed
+            return False
+
+    async def link_async(self, namespace: str, key: str, on: Sequence[str], px: int | None) -> bool:
+        """`link_sync` on an asyncio executor."""
+        try:
+            calls = self._link_calls(namespace, key, on, px)
+            return self._linked(await self.redis.eval(LINK, calls))
+        except TierDown as exc:
+            self.state.write_failed(exc, namespace)
+            return False
+
+    def walk_sync(self, namespace: str, keys: Sequence[str]) -> list[str]:
+        """`keys` and, transitively, their dependents (bounded; see `Walk`). Redis failing
+        mid-walk ends it with what was found (those keys are still deleted)."""
+        walk: Walk = self.deps.walk(keys)
+        try:
+            while walk.frontier:
+                walk.add(_members(self.redis.eval(POP, self._pops(namespace, walk.frontier))))
+        except TierDown as exc:
+            self.state.write_failed(exc, namespace)
+        return self.deps.walked(walk)
+
+    async def walk_async(self, namespace: str, keys: Sequence[str]) -> list[str]:
+        """`walk_sync` on an asyncio executor."""
+        walk: Walk = self.deps.walk(keys)
+        try:
+            while walk.frontier:
+                calls = self._pops(namespace, walk.frontier)
+                walk.add(_members(await self.redis.eval(POP, calls)))
+        except TierDown as exc:
+            self.state.write_failed(exc, namespace)
+        return self.deps.walked(walk)
+
+
+def _members(results: Sequence[Any]) -> list[str]:
+    return [m.decode("utf-8", "surrogatepass") for group in results for ms in group for m in ms]
