@@ -107,8 +107,9 @@ class Walk:
 
 class LocalGraph:
     """The reverse edges of an L1-only cache: (namespace, key) -> its dependents. Bounded:
-    at most `limit` dependents per key and `max_edges` edges in all (when full, edges whose
-    dependent L1 no longer holds are pruned first). Thread-safe (one lock, no callbacks)."""
+    at most `limit` dependents per key and `max_edges` edges in all (when either is full,
+    edges whose dependent L1 no longer holds are pruned first). Thread-safe: one lock, under
+    which only the store's `contains` runs (C, no callbacks)."""
 
     def __init__(self, limit: int, max_edges: int) -> None:
         self.limit = limit
@@ -128,6 +129,9 @@ class LocalGraph:
             if self.size + len(deps) > self.max_edges:
                 return False
             sets = [self.edges.get((namespace, d), set()) for d in deps]
+            for dependents in sets:
+                if len(dependents) >= self.limit and key not in dependents:
+                    self._drop_dead(namespace, dependents, alive)  # deleted without a walk
             if any(len(s) >= self.limit and key not in s for s in sets):
                 return False
             for dep, dependents in zip(deps, sets, strict=True):
@@ -153,6 +157,13 @@ class LocalGraph:
             self.edges.clear()
             self.size = 0
 
+    def _drop_dead(
+        self, namespace: str, dependents: set[str], alive: Callable[[str, str], bool]
+    ) -> None:
+        dead = {k for k in dependents if not alive(namespace, k)}
+        dependents -= dead
+        self.size -= len(dead)
+
     def _prune(self, alive: Callable[[str, str], bool]) -> None:
         for edge, dependents in list(self.edges.items()):
             live = {k for k in dependents if alive(edge[0], k)}
@@ -168,10 +179,12 @@ class Dependencies:
 
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         require_type(limit, int, "dependency_limit", "an int")
-        if limit <= 0:
-            msg = f"dependency_limit must be > 0, got {limit}"
+        if limit < 0:
+            msg = f"dependency_limit must be >= 0 (0: dependencies off), got {limit}"
             raise ConfigError(msg)
         self.limit = limit
+        # Off (0): deletes skip the walk (with Redis, its round trip) and depends_on= raises.
+        self.enabled = limit > 0
         self.counters = DependencyCounters()
         self.local = LocalGraph(limit, max_edges=10 * limit)
         self._capped_log = RateLimited(_CAPPED)  # per cache: one line a minute each
@@ -179,6 +192,12 @@ class Dependencies:
 
     def walk(self, keys: Sequence[str]) -> Walk:
         return Walk(keys, self.limit)
+
+    def check_enabled(self) -> None:
+        """Raises ConfigError when dependencies are off (``dependency_limit=0``)."""
+        if not self.enabled:
+            msg = "depends_on needs dependencies: this cache was built with dependency_limit=0"
+            raise ConfigError(msg)
 
     def walked(self, walk: Walk) -> list[str]:
         """Counts a finished walk; returns every key to delete (the given ones first)."""
@@ -203,6 +222,8 @@ class Dependencies:
 
 def walk_local(deps: Dependencies, namespace: str, keys: Sequence[str]) -> list[str]:
     """`keys` and, transitively, their dependents in an L1-only cache's graph."""
+    if not deps.enabled:
+        return list(keys)
     walk = deps.walk(keys)
     while walk.frontier:
         walk.add(deps.local.pop(namespace, walk.frontier))
@@ -211,6 +232,7 @@ def walk_local(deps: Dependencies, namespace: str, keys: Sequence[str]) -> list[
 
 def link_local(deps: Dependencies, store: Any, namespace: str, key: str, on: Sequence[str]) -> bool:
     """Records `key` as a dependent of `on` in an L1-only cache's graph; False if refused."""
+    deps.check_enabled()
     prefix = prefix_of(namespace)
 
     def alive(ns: str, k: str) -> bool:

@@ -95,6 +95,22 @@ async def test_fan_out_is_bounded_counted_and_logged(
     assert any("limit of 4 dependents" in r.getMessage() for r in caplog.records)
 
 
+async def test_a_full_edge_set_drops_dependents_that_are_gone(
+    tiered: Callable[..., Any], redis_url: str, make_cache: Callable[..., Any]
+) -> None:
+    for c in (tiered(redis_url, dependency_limit=3), make_cache(dependency_limit=3)):
+        for i in range(3):
+            await call(c.set(f"d{i}", i, depends_on=["root"]))
+        await call(c.set("d3", 3, depends_on=["root"]))  # full
+        assert c.stats().dependency_links_refused == 1
+        await call(c.delete("d1"))  # gone without a walk from root: its edge is dead
+        await call(c.set("d3", 3, depends_on=["root"]))  # the dead edge makes room
+        assert await call(c.get("d3")) == 3
+        assert c.stats().dependency_links_refused == 1
+        assert await call(c.delete_many(["root"])) == 3  # d0, d2, d3
+        assert await call(c.get_many(["d0", "d2", "d3"])) == {}
+
+
 async def test_edges_live_as_long_as_their_dependents(
     tiered: Callable[..., Any], redis_url: str
 ) -> None:
@@ -290,10 +306,26 @@ async def test_bad_depends_on_raises_on_a_redis_tier(
         await call(c.set(1, 1, depends_on=["a"]))
 
 
-@pytest.mark.parametrize("limit", [0, -1])
-def test_dependency_limit_must_be_positive(limit: int) -> None:
-    with pytest.raises(ConfigError, match="dependency_limit must be > 0"):
+@pytest.mark.parametrize("limit", [-1, -10])
+def test_dependency_limit_must_not_be_negative(limit: int) -> None:
+    with pytest.raises(ConfigError, match="dependency_limit must be >= 0"):
         stratacache.Cache(dependency_limit=limit)
+    with pytest.raises(TypeError, match="dependency_limit must be an int"):
+        stratacache.Cache(dependency_limit=1.5)  # type: ignore[arg-type]
+
+
+async def test_dependency_limit_zero_turns_dependencies_off(
+    tiered: Callable[..., Any], redis_url: str, make_cache: Callable[..., Any]
+) -> None:
+    for c in (tiered(redis_url, dependency_limit=0), make_cache(dependency_limit=0)):
+        await call(c.set("a", 1))
+        with pytest.raises(ConfigError, match="dependency_limit=0"):
+            await call(c.set("b", 2, depends_on=["a"]))
+        assert await call(c.get("b")) is None
+        assert await call(c.delete("a")) is True
+        f = c.cache(depends_on=lambda x: ["a"])(_double_async if is_async(c) else _double)
+        with pytest.raises(ConfigError, match="dependency_limit=0"):
+            await call(f(1))
 
 
 def _double(x: int) -> int:

@@ -3,8 +3,9 @@
 The dependents of a value key live in one SET, its edge key, which sits in the same hash slot
 as the value key (a hash tag naming the value key's own slot), so on Cluster a dependency's
 edges move with it. The set has the TTL of its longest-lived dependent (none if one never
-expires) and at most `limit` members; a dependent that would exceed it is refused and not
-stored in Redis. Members are the dependents' keys (same namespace, UTF-8).
+expires) and at most `limit` members; when it is full, members whose value is gone (deleted
+or expired without a walk) are pruned, and a dependent that still does not fit is refused
+and not stored in Redis. Members are the dependents' keys (same namespace, UTF-8).
 
 A walk pops (SMEMBERS + DEL, atomically) the edge sets of one level: one script per hash slot,
 since one script may not touch keys of different slots on Cluster; the levels run from Python
@@ -20,7 +21,7 @@ from typing import Any
 from ..._deps import Dependencies, Walk
 from .common import TierDown
 
-__all__ = ["LINK", "POP", "RedisGraph", "edge_key"]
+__all__ = ["LINK", "MEMBERS", "POP", "PRUNE", "RedisGraph", "edge_key"]
 
 #: Lua: records ARGV[1] as a dependent in the edge set KEYS[1], unless it already holds
 #: ARGV[3] others; extends its TTL to ARGV[2] ms (0: none, PERSIST). A key of another type
@@ -48,6 +49,24 @@ for i, k in ipairs(KEYS) do
 end
 return out
 """
+
+
+#: Lua: the members of the edge set KEYS[1].
+MEMBERS = "return redis.call('smembers', KEYS[1])"
+
+#: Lua: drops from the edge set KEYS[1] each member ARGV[i] whose value key KEYS[i + 1] no
+#: longer exists (deleted or expired without a walk). Checked in the script, so a dependent
+#: written meanwhile keeps its edge. Returns how many were dropped.
+PRUNE = """
+local n = 0
+for i = 1, #ARGV do
+  if redis.call('exists', KEYS[i + 1]) == 0 then n = n + redis.call('srem', KEYS[1], ARGV[i]) end
+end
+return n
+"""
+
+#: Most members one PRUNE call checks.
+_PRUNE_BATCH = 256
 
 
 def _hash_tag(key: bytes) -> bytes | None:
@@ -115,23 +134,54 @@ class RedisGraph:
         self.deps.refused()
         return False
 
+    @staticmethod
+    def _full(calls: list[Any], results: Sequence[Any]) -> list[Any]:
+        """The link calls that were refused (their edge set is full)."""
+        return [c for c, r in zip(calls, results, strict=True) if not int(r)]
+
+    def _prunes(
+        self, namespace: str, edge: bytes, members: Sequence[bytes]
+    ) -> list[tuple[list[bytes], list[Any]]]:
+        """PRUNE calls for the members of a full edge set. On Cluster only the members whose
+        value key shares the edge's slot can be checked in its script; the rest are kept."""
+        rkeys = [self.state.rkey(namespace, m.decode("utf-8", "surrogatepass")) for m in members]
+        pairs = list(zip(rkeys, members, strict=True))
+        if self.redis.cluster:
+            from redis.crc import key_slot  # noqa: PLC0415
+
+            slot = key_slot(edge)
+            pairs = [(r, m) for r, m in pairs if key_slot(r) == slot]
+        batches = [pairs[i : i + _PRUNE_BATCH] for i in range(0, len(pairs), _PRUNE_BATCH)]
+        return [([edge, *(r for r, _ in b)], [m for _, m in b]) for b in batches]
+
     def _pops(self, namespace: str, frontier: Sequence[str]) -> list[tuple[list[bytes], list[Any]]]:
         return [(g, []) for g in _by_slot(self._edges(namespace, frontier), self.redis.cluster)]
 
     def link_sync(self, namespace: str, key: str, on: Sequence[str], px: int | None) -> bool:
         """Records `key` as a dependent of `on`; False if refused (a set is full) or Redis did
         not answer (then the dependent must not be stored in Redis either)."""
+        self.deps.check_enabled()
         try:
-            return self._linked(self.redis.eval(LINK, self._link_calls(namespace, key, on, px)))
+            calls = self._link_calls(namespace, key, on, px)
+            full = self._full(calls, self.redis.eval(LINK, calls))
+            for (edge,), _ in full:  # dependents deleted or expired without a walk: drop them
+                members = self.redis.eval(MEMBERS, [([edge], [])])[0]
+                self.redis.eval(PRUNE, self._prunes(namespace, edge, members))
+            return not full or self._linked(self.redis.eval(LINK, full))
         except TierDown as exc:
             self.state.write_failed(exc, namespace)  # raises when failing closed
             return False
 
     async def link_async(self, namespace: str, key: str, on: Sequence[str], px: int | None) -> bool:
         """`link_sync` on an asyncio executor."""
+        self.deps.check_enabled()
         try:
             calls = self._link_calls(namespace, key, on, px)
-            return self._linked(await self.redis.eval(LINK, calls))
+            full = self._full(calls, await self.redis.eval(LINK, calls))
+            for (edge,), _ in full:
+                members = (await self.redis.eval(MEMBERS, [([edge], [])]))[0]
+                await self.redis.eval(PRUNE, self._prunes(namespace, edge, members))
+            return not full or self._linked(await self.redis.eval(LINK, full))
         except TierDown as exc:
             self.state.write_failed(exc, namespace)
             return False
@@ -139,6 +189,8 @@ class RedisGraph:
     def walk_sync(self, namespace: str, keys: Sequence[str]) -> list[str]:
         """`keys` and, transitively, their dependents (bounded; see `Walk`). Redis failing
         mid-walk ends it with what was found (those keys are still deleted)."""
+        if not self.deps.enabled:
+            return list(keys)
         walk: Walk = self.deps.walk(keys)
         try:
             while walk.frontier:
@@ -149,6 +201,8 @@ class RedisGraph:
 
     async def walk_async(self, namespace: str, keys: Sequence[str]) -> list[str]:
         """`walk_sync` on an asyncio executor."""
+        if not self.deps.enabled:
+            return list(keys)
         walk: Walk = self.deps.walk(keys)
         try:
             while walk.frontier:
