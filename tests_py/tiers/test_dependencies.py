@@ -17,7 +17,7 @@ from redis.crc import key_slot
 import stratacache
 from stratacache.errors import ConfigError
 from stratacache.testing.redis_servers import RedisClusterGroup
-from stratacache.tiers.redis.deps import edge_key
+from stratacache.tiers.redis.deps import LINK, POP, edge_key
 
 from ..conftest import call
 
@@ -49,7 +49,12 @@ async def test_a_chain_is_invalidated_from_its_root_in_every_process(
     assert a.stats().dependents_invalidated == 2
     client = redis.Redis.from_url(redis_url)
     try:
-        assert not [k for k in client.keys("*") if b"dep:" in k]  # the walk popped the edges
+        edges = [k for k in client.keys("*") if b"dep:" in k]
+        assert len(edges) == 2  # a's and b's, popped: each a tombstone for a retried call
+        assert {client.type(k) for k in edges} == {b"string"}
+        assert all(0 < client.pttl(k) <= 60_000 for k in edges)
+        await call(a.set("b", 2, depends_on=["a"]))  # a new edge replaces the tombstone
+        assert client.smembers(edges[0] if b"\x1fa}" in edges[0] else edges[1]) == {b"b"}
     finally:
         client.close()
 
@@ -215,7 +220,8 @@ async def test_cluster_walks_dependencies_across_slots(
     assert await call(a.delete("root")) is True  # root itself was never set
     assert await call(a.get_many(keys)) == {}
     left = [k for n in redis_cluster_clean.primaries for k in n.command("KEYS", "*")]
-    assert left == []
+    assert left  # the tombstones of the popped edge sets (60 s), and nothing else
+    assert all(k.startswith("sc:dep:") for k in left)
 
 
 @pytest.mark.parametrize(
@@ -334,3 +340,17 @@ def _double(x: int) -> int:
 
 async def _double_async(x: int) -> int:
     return 2 * x
+
+
+def test_a_retried_pop_of_the_same_walk_gets_the_members_again(redis_clean_url: str) -> None:
+    client = redis.Redis.from_url(redis_clean_url)
+    try:
+        client.sadd(b"e", b"x", b"y")
+        first = client.eval(POP, 1, b"e", "walk1")
+        assert sorted(first[0]) == [b"x", b"y"]
+        assert sorted(client.eval(POP, 1, b"e", "walk1")[0]) == [b"x", b"y"]  # its reply lost
+        assert client.eval(POP, 1, b"e", "walk2") == [[]]  # another walk: already handled
+        assert client.eval(LINK, 1, b"e", b"z", 0, 10) == 1  # the tombstone makes way
+        assert client.smembers(b"e") == {b"z"}
+    finally:
+        client.close()

@@ -15,6 +15,7 @@ I/O: a few lines each over the executor's `eval`.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,25 +40,39 @@ elseif left == -2 or (left >= 0 and left < px) then redis.call('pexpire', KEYS[1
 return 1
 """
 
-#: Lua: the members of each edge set KEYS[i] (empty for a key of another type), deleting them.
+#: Lua: the members of each edge set KEYS[i] (none for a key of another type), removing the
+#: set. Retry-safe: the members are kept for 60 s in the key as a tombstone of walk ARGV[1]
+#: (a string, which LINK replaces), so a retried call of the same walk, whose first reply was
+#: lost, gets them again instead of nothing; other walks' tombstones are left alone.
 POP = """
+local mark = '\\0sc-popped\\0' .. ARGV[1] .. '\\0'
 local out = {}
 for i, k in ipairs(KEYS) do
-  if redis.call('type', k)['ok'] == 'set' then out[i] = redis.call('smembers', k)
-  else out[i] = {} end
-  redis.call('del', k)
+  local t = redis.call('type', k)['ok']
+  out[i] = {}
+  if t == 'set' then
+    out[i] = redis.call('smembers', k)
+    redis.call('del', k)
+    if #out[i] > 0 then redis.call('set', k, mark .. cmsgpack.pack(out[i]), 'PX', 60000) end
+  elseif t == 'string' then
+    local v = redis.call('get', k)
+    if string.sub(v, 1, #mark) == mark then out[i] = cmsgpack.unpack(string.sub(v, #mark + 1)) end
+  end
 end
 return out
 """
 
-
 #: Lua: the members of the edge set KEYS[1].
-MEMBERS = "return redis.call('smembers', KEYS[1])"
+MEMBERS = """
+if redis.call('type', KEYS[1])['ok'] ~= 'set' then return {} end
+return redis.call('smembers', KEYS[1])
+"""
 
 #: Lua: drops from the edge set KEYS[1] each member ARGV[i] whose value key KEYS[i + 1] no
 #: longer exists (deleted or expired without a walk). Checked in the script, so a dependent
 #: written meanwhile keeps its edge. Returns how many were dropped.
 PRUNE = """
+if redis.call('type', KEYS[1])['ok'] ~= 'set' then return 0 end
 local n = 0
 for i = 1, #ARGV do
   if redis.call('exists', KEYS[i + 1]) == 0 then n = n + redis.call('srem', KEYS[1], ARGV[i]) end
@@ -154,8 +169,11 @@ class RedisGraph:
         batches = [pairs[i : i + _PRUNE_BATCH] for i in range(0, len(pairs), _PRUNE_BATCH)]
         return [([edge, *(r for r, _ in b)], [m for _, m in b]) for b in batches]
 
-    def _pops(self, namespace: str, frontier: Sequence[str]) -> list[tuple[list[bytes], list[Any]]]:
-        return [(g, []) for g in _by_slot(self._edges(namespace, frontier), self.redis.cluster)]
+    def _pops(
+        self, namespace: str, frontier: Sequence[str], token: str
+    ) -> list[tuple[list[bytes], list[Any]]]:
+        groups = _by_slot(self._edges(namespace, frontier), self.redis.cluster)
+        return [(g, [token]) for g in groups]
 
     def link_sync(self, namespace: str, key: str, on: Sequence[str], px: int | None) -> bool:
         """Records `key` as a dependent of `on`; False if refused (a set is full) or Redis did
@@ -192,9 +210,11 @@ class RedisGraph:
         if not self.deps.enabled:
             return list(keys)
         walk: Walk = self.deps.walk(keys)
+        token = secrets.token_hex(8)
         try:
             while walk.frontier:
-                walk.add(_members(self.redis.eval(POP, self._pops(namespace, walk.frontier))))
+                calls = self._pops(namespace, walk.frontier, token)
+                walk.add(_members(self.redis.eval(POP, calls)))
         except TierDown as exc:
             self.state.write_failed(exc, namespace)
         return self.deps.walked(walk)
@@ -204,9 +224,10 @@ class RedisGraph:
         if not self.deps.enabled:
             return list(keys)
         walk: Walk = self.deps.walk(keys)
+        token = secrets.token_hex(8)
         try:
             while walk.frontier:
-                calls = self._pops(namespace, walk.frontier)
+                calls = self._pops(namespace, walk.frontier, token)
                 walk.add(_members(await self.redis.eval(POP, calls)))
         except TierDown as exc:
             self.state.write_failed(exc, namespace)
