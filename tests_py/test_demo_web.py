@@ -77,3 +77,21 @@ def test_a_missing_extra_names_its_pip_line(monkeypatch: pytest.MonkeyPatch) -> 
         demo_web.run_web_demo(demo_web.WebDemoConfig(requests=5, keys=5, uncached=1))
     with pytest.raises(MissingExtraError, match="uvicorn"), http_servers.asgi_server(object()):
         pass
+
+
+def test_the_cli_serves_prometheus_metrics_that_agree_with_x_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("prometheus_client")
+    out = tmp_path / "web.json"
+    argv = ["--requests", "200", "--keys", "30", "--capacity", "20", "--latency-ms", "0.1"]
+    assert demo_web.main([*argv, "--uncached", "5", "--out", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    scraped = report["extra_routes"]["/metrics"]
+    assert scraped["status"] == 200
+    summary = demo_web.metrics_summary(scraped["text"])
+    assert summary["hits"] == report["hits"]
+    # The middleware looks a GET up before the app says the route is unmarked: the scrape
+    # itself is one L1 miss more than X-Cache counted.
+    assert summary["misses"] == report["misses"] + 1
+    assert "hit ratio" in capsys.readouterr().out.split("metrics")[-1]

@@ -328,7 +328,8 @@ def _web_part(out: Path) -> None:
         return
     from . import demo_web  # noqa: PLC0415  (imports the web stack only when asked)
 
-    report = demo_web.run_web_demo(demo_web.WebDemoConfig())
+    config = demo_web.WebDemoConfig(extra_routes=demo_web.default_extra_routes())
+    report = demo_web.run_web_demo(config)
     demo_web.write_web_report(report, out)
     sys.stdout.write("\n" + demo_web.format_web_report(report))
     sys.stdout.write(f"  report      {out}\n")

@@ -7,10 +7,12 @@ httpx, then the same sample against the app without the middleware, and reports 
 ratio (from ``X-Cache``), the service calls saved and the latencies seen by the client.
 Needs the `demo` extra (starlette, uvicorn, httpx); no server beyond those.
 
-Hook for a metrics endpoint: `WebDemoConfig.extra_routes` is a function of the demo's cache
-returning Starlette routes (e.g. one serving Prometheus text over that cache); they are
-served next to the catalog, left out of the cache by ``routes="marked"``, and each is fetched
-once after the replay, its status and body landing in the report under ``extra_routes``.
+Metrics: `WebDemoConfig.extra_routes` is a function of the demo's cache returning Starlette
+routes served next to the catalog, left out of the cache by ``routes="marked"``; each is
+fetched once after the replay, its status and body landing in the report under
+``extra_routes``. From the command line (and ``make demo``) it is `prometheus_routes` when
+prometheus_client is installed: GET /metrics in Prometheus text, and the report shows the hit
+ratio as scraped from it next to the one counted from ``X-Cache``.
 """
 
 from __future__ import annotations
@@ -27,10 +29,19 @@ from typing import Any
 
 import stratacache
 
-from ._extras import require
+from ._extras import available, require
 from .demo import _latency, zipf_ids
 
-__all__ = ["WebDemoConfig", "build_app", "format_web_report", "main", "run_web_demo"]
+__all__ = [
+    "WebDemoConfig",
+    "build_app",
+    "default_extra_routes",
+    "format_web_report",
+    "main",
+    "metrics_summary",
+    "prometheus_routes",
+    "run_web_demo",
+]
 
 
 @dataclass(frozen=True)
@@ -179,6 +190,44 @@ def _probe(url: str, routes: Sequence[Any]) -> dict[str, Any]:
     return out
 
 
+def prometheus_routes(cache: stratacache.AsyncCache) -> list[Any]:
+    """The demo's metrics endpoint: GET /metrics serves Prometheus text for `cache` alone (a
+    registry of its own, labelled ``cache="demo"``), as a scrape would see it.
+
+    Raises:
+        MissingExtraError: prometheus_client (the `prometheus` extra) or starlette is missing.
+    """
+    pc = require("prometheus_client", "prometheus", "the demo's metrics endpoint")
+    responses = require("starlette.responses", "demo", "the web demo")
+    routing = require("starlette.routing", "demo", "the web demo")
+    from .contrib.prometheus import CacheCollector  # noqa: PLC0415  (needs the extra)
+
+    registry = pc.CollectorRegistry()
+    CacheCollector(cache, name="demo", registry=registry)
+
+    async def metrics(_request: Any) -> Any:
+        return responses.Response(pc.generate_latest(registry), media_type=pc.CONTENT_TYPE_LATEST)
+
+    return [routing.Route("/metrics", metrics)]
+
+
+def metrics_summary(text: str) -> dict[str, float]:
+    """L1 hits, misses and hit ratio summed over namespaces from Prometheus text, and the
+    number of samples: what a dashboard would plot from the demo's scrape."""
+    totals = {"hits": 0.0, "misses": 0.0, "samples": 0.0}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        totals["samples"] += 1
+        name, _, value = line.rpartition(" ")
+        for kind in ("hits", "misses"):
+            if name.startswith(f"stratacache_{kind}_total{{") and 'tier="l1"' in name:
+                totals[kind] += float(value)
+    seen = totals["hits"] + totals["misses"]
+    totals["hit_ratio"] = round(totals["hits"] / seen, 4) if seen else 0.0
+    return totals
+
+
 def _us(value: float) -> str:
     return f"{value / 1000:.2f} ms" if value >= 1000 else f"{value:.0f} us"
 
@@ -204,7 +253,19 @@ def format_web_report(report: dict[str, Any]) -> str:
         f"    {name:<18}{_us(r['p50_us']):>11}{_us(r['p99_us']):>11}{r['n']:>10,}"
         for name, r in rows
     ]
+    scraped = report.get("extra_routes", {}).get("/metrics")
+    if scraped is not None and scraped["status"] == 200 and "stratacache_" in scraped["text"]:
+        m = metrics_summary(scraped["text"])
+        lines.append(
+            f"  metrics     GET /metrics: {m['samples']:,.0f} samples; L1 hits {m['hits']:,.0f}, "
+            f"misses {m['misses']:,.0f}, hit ratio {m['hit_ratio'] * 100:.1f} % as scraped"
+        )
     return "\n".join(lines) + "\n"
+
+
+def default_extra_routes() -> Callable[[stratacache.AsyncCache], Sequence[Any]] | None:
+    """The metrics endpoint when prometheus_client is installed, else none."""
+    return prometheus_routes if available("prometheus_client") else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,6 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         capacity=args.capacity,
         latency_ms=args.latency_ms,
         uncached=args.uncached,
+        extra_routes=default_extra_routes(),
     )
     try:
         report = run_web_demo(config)

@@ -222,6 +222,10 @@ class RedisTierStats:
             the cache reads and writes nothing in Redis (it counts as down).
         breaker: "closed", "open" or "half-open"; breaker_opened: times it opened.
         coherent: False while the subscription is down (L1 TTLs are capped meanwhile).
+        namespaces: (hits, misses) of Redis reads per namespace, for the first 63 namespaces
+            read; a miss here is any read that found nothing usable (absent, expired,
+            undecodable, an old tag version...), so their sum can exceed `misses`.
+        other_namespaces: the (hits, misses) of every namespace beyond those, or None.
     """
 
     hits: int
@@ -251,6 +255,8 @@ class RedisTierStats:
     breaker: str
     breaker_opened: int
     coherent: bool
+    namespaces: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    other_namespaces: tuple[int, int] | None = None
 
     @property
     def hit_ratio(self) -> float:

@@ -96,6 +96,7 @@ async def test_breaker_and_coherence_come_from_the_redis_tier(
     CacheCollector(cache, name="app", registry=registry)
     try:
         await call(cache.set("k", 1))
+        assert cache._subscriber.connected.wait(10)  # an AsyncCache subscribes in the background
         got = samples(registry)
         state = {
             dict(labels)["state"]: v
@@ -105,6 +106,55 @@ async def test_breaker_and_coherence_come_from_the_redis_tier(
         assert state == {"closed": 1.0, "open": 0.0, "half-open": 0.0}
         assert got["stratacache_coherent", (("cache", "app"),)] == 1.0
         assert ("stratacache_errors_total", (("cache", "app"), ("tier", "redis"))) in got
+    finally:
+        await call(cache.close())
+
+
+def decorated(cache: Any, namespace: str) -> Any:
+    """An identity function cached in `namespace` (async for an AsyncCache)."""
+    if isinstance(cache, stratacache.AsyncCache):
+
+        async def identity_async(x: int) -> int:
+            return x
+
+        return cache.cache(namespace=namespace)(identity_async)
+
+    def identity(x: int) -> int:
+        return x
+
+    return cache.cache(namespace=namespace)(identity)
+
+
+async def test_redis_reads_are_counted_per_namespace_within_a_bound(
+    cache_cls: type[Any], redis_url: str
+) -> None:
+    cache = cache_cls(redis=redis_url, l1=False)
+    registry = CollectorRegistry()
+    CacheCollector(cache, name="app", registry=registry)
+    try:
+        users = decorated(cache, "users")
+        for _ in range(4):  # a miss (then the load), then three Redis hits
+            assert await call(users(1)) == 1
+        for i in range(70):  # past the 63 namespaces counted on their own
+            assert await call(decorated(cache, f"ns{i}")(1)) == 1
+        got = samples(registry)
+
+        def redis(name: str, ns: str) -> float:
+            labels = (("cache", "app"), ("namespace", ns), ("tier", "redis"))
+            return got[f"stratacache_{name}_total", labels]
+
+        assert (redis("hits", "users"), redis("misses", "users")) == (3.0, 1.0)
+        assert (redis("hits", "ns0"), redis("misses", "ns0")) == (0.0, 1.0)
+        assert redis("misses", "__other__") == 70 - 62  # users and ns0..ns61 have their own
+        named = {
+            dict(labels)["namespace"]
+            for (name, labels) in got
+            if name == "stratacache_misses_total" and ("tier", "redis") in labels
+        }
+        assert len(named) == 64
+        l2 = (await call(cache.stats())).l2
+        assert l2.other_namespaces is not None
+        assert sum(h for h, _ in l2.namespaces.values()) + l2.other_namespaces[0] == l2.hits
     finally:
         await call(cache.close())
 

@@ -19,8 +19,6 @@ __all__ = ["OTHER_NAMESPACES", "Sample", "breaker_states", "check_target", "coun
 
 #: The namespace label of the counters shared by namespaces beyond the engine's bound.
 OTHER_NAMESPACES = "__other__"
-#: The namespace label of tier-wide counters that have no per-namespace breakdown (Redis).
-ALL_NAMESPACES = "__all__"
 BREAKER_STATES = ("closed", "open", "half-open")
 
 _EVICTION_CAUSES = (
@@ -80,7 +78,8 @@ def _namespaces(stats: CacheStats) -> Iterator[tuple[str, NamespaceStats]]:
 
 
 def counters(stats: CacheStats, cache: str) -> Iterator[Sample]:
-    """Cumulative counts: hits, misses, sets, evictions by cause (L1 per namespace; Redis)."""
+    """Cumulative counts: hits, misses, sets, evictions by cause (L1 per namespace), Redis
+    reads per namespace (a miss: nothing usable found), and the Redis tier's own counters."""
     for ns, n in _namespaces(stats):
         labels = {"cache": cache, "tier": "l1", "namespace": ns}
         yield Sample("hits", labels, n.hits)
@@ -91,9 +90,13 @@ def counters(stats: CacheStats, cache: str) -> Iterator[Sample]:
             yield Sample("evictions", {**labels, "cause": cause}, getattr(n, field))
     l2 = stats.l2
     if l2 is not None:
-        labels = {"cache": cache, "tier": "redis", "namespace": ALL_NAMESPACES}
-        yield Sample("hits", labels, l2.hits)
-        yield Sample("misses", labels, l2.misses)
+        reads = list(l2.namespaces.items())
+        if l2.other_namespaces is not None:
+            reads.append((OTHER_NAMESPACES, l2.other_namespaces))
+        for ns, (hits, misses) in reads:
+            labels = {"cache": cache, "tier": "redis", "namespace": ns}
+            yield Sample("hits", labels, hits)
+            yield Sample("misses", labels, misses)
         yield Sample("errors", {"cache": cache, "tier": "redis"}, l2.errors)
         yield Sample("breaker_opened", {"cache": cache}, l2.breaker_opened)
         for name in REDIS_COUNTERS:

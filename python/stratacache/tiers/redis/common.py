@@ -6,7 +6,7 @@ import random
 import re
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..._log import RateLimited
@@ -46,6 +46,13 @@ class TierDown(Exception):
     reply. Callers turn it into a miss / skipped write (fail-open) or TierUnavailableError."""
 
 
+#: Namespaces with Redis read counters of their own, the catch-all one included.
+MAX_NAMESPACES = 64
+#: Where reads of namespaces beyond the first MAX_NAMESPACES - 1 are counted (no user
+#: namespace can take this name: namespaces cannot contain the separator U+001F).
+OTHER_NAMESPACE = "\x1fother"
+
+
 @dataclass
 class TierCounters:
     """Counters of one Redis tier; plain ints bumped under the GIL (approximate under threads)."""
@@ -73,9 +80,26 @@ class TierCounters:
     invalidations_refused: int = 0
     tombstone_misses: int = 0
     grace_misses: int = 0
+    # [hits, misses] of Redis reads per namespace: the first MAX_NAMESPACES - 1 namespaces
+    # seen, and every later one under OTHER_NAMESPACE (as the engine bounds L1's).
+    by_namespace: dict[str, list[int]] = field(default_factory=dict)
 
-    def snapshot(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    def read(self, namespace: str, *, hit: bool) -> None:
+        """Counts one Redis read of `namespace` that found a value (hit) or nothing usable."""
+        counts = self.by_namespace.get(namespace)
+        if counts is None:
+            full = len(self.by_namespace) >= MAX_NAMESPACES - 1
+            counts = self.by_namespace.setdefault(OTHER_NAMESPACE if full else namespace, [0, 0])
+        counts[0 if hit else 1] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name != "by_namespace"
+        }
+        named = {ns: tuple(c) for ns, c in list(self.by_namespace.items())}
+        other = named.pop(OTHER_NAMESPACE, None)
+        out["namespaces"], out["other_namespaces"] = named, other
+        return out
 
 
 def transport_errors() -> tuple[type[BaseException], ...]:

@@ -190,12 +190,14 @@ class TierState:
             self.answered()
         if data is None or data.startswith(_plan.LEASE_PREFIX):  # a lease: a load is under way
             self.counters.misses += 1
+            self.counters.read(namespace, hit=False)
             return None
         entry, reason = self.codec_for(namespace).try_decode_entry(
             rkey.decode("utf-8", "surrogatepass"), data
         )
         if reason is not None:  # foreign or hostile bytes: a miss (a bug still raises)
             self.counters.corrupt += 1
+            self.counters.read(namespace, hit=False)
             _corrupt_envelope.hit(reason)
         return entry
 
@@ -210,19 +212,26 @@ class TierState:
         allow_stale: bool,
     ) -> tuple[Any, bool]:
         """(value or MISS, refresh wanted) for a decoded entry and its tags' current versions."""
+        value, refresh = MISS, False
         if self.tombstones.active and self.tombstones.covers(
             namespace, key, entry.tags, entry.created_at_ms, _plan.now_ms()
         ):
             self.counters.tombstone_misses += 1  # another process's skipped invalidation
-            return MISS, False
-        if self._suspect_ms and self._distrusted(entry.created_at_ms):
+        elif self._suspect_ms and self._distrusted(entry.created_at_ms):
             self.counters.grace_misses += 1
-            return MISS, False
-        if entry.tags and not _plan.tags_current(entry.tags, versions):
+        elif entry.tags and not _plan.tags_current(entry.tags, versions):
             self.counters.tag_misses += 1
             if any(_plan.parse_version(v) is None for v in versions):
                 self.foreign()
-            return MISS, False
+        else:
+            value, refresh = self._by_age(namespace, key, entry, generation, allow_stale)
+        self.counters.read(namespace, hit=value is not MISS)
+        return value, refresh
+
+    def _by_age(
+        self, namespace: str, key: str, entry: Any, generation: int, allow_stale: bool
+    ) -> tuple[Any, bool]:
+        """finish_read for a current entry: fresh, stale but usable, or expired."""
         verdict = _plan.judge(
             entry.created_at_ms,
             entry.ttl_ms,
