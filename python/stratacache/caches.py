@@ -161,13 +161,13 @@ class Cache(CacheBase):
     def _delete(self, namespace: str, key: str) -> bool:
         # A tiered driver deletes from L1 and Redis and publishes the message other processes drop.
         ns = check_namespace(namespace)
-        return bool(self._driver.delete(ns, self._closure(ns, [self._check_key(key)])))
+        return bool(self._delete_keys(ns, [self._check_key(key)]))
 
-    def _closure(self, namespace: str, keys: list[str]) -> list[str]:
-        """`keys` and what depends on them, transitively (`stratacache._deps`)."""
+    def _delete_keys(self, namespace: str, keys: list[str]) -> int:
+        """Deletes `keys` and what depends on them, transitively (`stratacache._deps`)."""
         if self._tier is None:
-            return walk_local(self._deps, namespace, keys)
-        return self._graph.walk_sync(namespace, keys)
+            return int(self._driver.delete(namespace, walk_local(self._deps, namespace, keys)))
+        return self._graph.delete_sync(self._driver, namespace, keys)
 
     def _link(self, namespace: str, key: str, on: Sequence[str], ttl: float | None) -> bool:
         """Records `key` as a dependent of `on` before it is written; False if refused."""
@@ -237,8 +237,7 @@ class Cache(CacheBase):
     def delete(self, key: str) -> bool:
         """Removes `key` (from every tier) and, transitively, the keys that depend on it (see
         `set`; at most ``dependency_limit`` of them); True if a live value was removed."""
-        keys = self._closure(self.namespace, [self._check_key(key)])
-        return bool(self._driver.delete(self.namespace, keys))
+        return bool(self._delete_keys(self.namespace, [self._check_key(key)]))
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The stored values of `keys`, as a dict holding only the keys found."""
@@ -259,8 +258,7 @@ class Cache(CacheBase):
     def delete_many(self, keys: Iterable[str]) -> int:
         """Removes `keys` and what depends on them (see `delete`); returns how many live
         values were removed, dependents included."""
-        keys = self._closure(self.namespace, [self._check_key(k) for k in keys])
-        return int(self._driver.delete(self.namespace, keys))
+        return self._delete_keys(self.namespace, [self._check_key(k) for k in keys])
 
     def contains(self, key: str) -> bool:
         """True if a live value (possibly None) is stored under `key`; not counted as a hit."""
@@ -486,14 +484,14 @@ class AsyncCache(CacheBase):
 
     async def _delete_async(self, namespace: str, key: str) -> bool:
         ns = check_namespace(namespace)
-        keys = await self._closure_async(ns, [self._check_key(key)])
-        return bool(await self._driver.delete(ns, keys))
+        return bool(await self._delete_keys_async(ns, [self._check_key(key)]))
 
-    async def _closure_async(self, namespace: str, keys: list[str]) -> list[str]:
-        """See `Cache._closure`."""
+    async def _delete_keys_async(self, namespace: str, keys: list[str]) -> int:
+        """See `Cache._delete_keys`."""
         if self._tier is None:
-            return walk_local(self._deps, namespace, keys)
-        return await self._graph.walk_async(namespace, keys)
+            keys = walk_local(self._deps, namespace, keys)
+            return int(await self._driver.delete(namespace, keys))
+        return await self._graph.delete_async(self._driver, namespace, keys)
 
     async def _link_async(
         self, namespace: str, key: str, on: Sequence[str], ttl: float | None
@@ -535,8 +533,7 @@ class AsyncCache(CacheBase):
 
     async def delete(self, key: str) -> bool:
         """See `Cache.delete`."""
-        keys = await self._closure_async(self.namespace, [self._check_key(key)])
-        return bool(await self._driver.delete(self.namespace, keys))
+        return bool(await self._delete_keys_async(self.namespace, [self._check_key(key)]))
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """See `Cache.get_many`."""
@@ -556,8 +553,8 @@ class AsyncCache(CacheBase):
 
     async def delete_many(self, keys: Iterable[str]) -> int:
         """See `Cache.delete_many`."""
-        keys = await self._closure_async(self.namespace, [self._check_key(k) for k in keys])
-        return int(await self._driver.delete(self.namespace, keys))
+        keys = [self._check_key(k) for k in keys]
+        return await self._delete_keys_async(self.namespace, keys)
 
     async def contains(self, key: str) -> bool:
         """See `Cache.contains`."""

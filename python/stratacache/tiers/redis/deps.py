@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..._deps import Dependencies, Walk
-from .common import TierDown
+from .common import Rider, TierDown
 
 __all__ = ["LINK", "MEMBERS", "POP", "PRUNE", "RedisGraph", "edge_key"]
 
@@ -204,34 +204,56 @@ class RedisGraph:
             self.state.write_failed(exc, namespace)
             return False
 
-    def walk_sync(self, namespace: str, keys: Sequence[str]) -> list[str]:
-        """`keys` and, transitively, their dependents (bounded; see `Walk`). Redis failing
-        mid-walk ends it with what was found (those keys are still deleted)."""
-        if not self.deps.enabled:
-            return list(keys)
-        walk: Walk = self.deps.walk(keys)
-        token = secrets.token_hex(8)
-        try:
-            while walk.frontier:
-                calls = self._pops(namespace, walk.frontier, token)
-                walk.add(_members(self.redis.eval(POP, calls)))
-        except TierDown as exc:
-            self.state.write_failed(exc, namespace)
-        return self.deps.walked(walk)
+    def _level(self, namespace: str, walk: Walk, token: str) -> Rider | None:
+        """The pop of the edges of the level about to be deleted, to send with its DEL; None
+        once the walk is capped (what lies beyond keeps its edges)."""
+        if walk.capped:
+            return None
+        return Rider(POP, self._edges(namespace, walk.frontier), [token])
 
-    async def walk_async(self, namespace: str, keys: Sequence[str]) -> list[str]:
-        """`walk_sync` on an asyncio executor."""
+    def delete_sync(self, driver: Any, namespace: str, keys: Sequence[str]) -> int:
+        """Deletes `keys` through `driver`, then, level by level, what depends on them
+        (bounded, see `Walk`); returns how many live values were removed. Each level's DEL
+        carries the pop of its edges (off Cluster: one round trip per level, so a key without
+        dependents costs none extra). Redis failing mid-walk ends it with what was found."""
         if not self.deps.enabled:
-            return list(keys)
-        walk: Walk = self.deps.walk(keys)
-        token = secrets.token_hex(8)
+            return int(driver.delete(namespace, keys))
+        walk, token, removed = self.deps.walk(keys), secrets.token_hex(8), 0
         try:
             while walk.frontier:
-                calls = self._pops(namespace, walk.frontier, token)
-                walk.add(_members(await self.redis.eval(POP, calls)))
+                level, rider = walk.frontier, self._level(namespace, walk, token)
+                removed += int(driver.delete(namespace, level, rider))
+                if rider is None:
+                    break
+                if rider.reply is None:  # Cluster (or Redis did not answer): a call of its own
+                    walk.add(_members(self.redis.eval(POP, self._pops(namespace, level, token))))
+                else:
+                    walk.add(_members([rider.reply]))
         except TierDown as exc:
             self.state.write_failed(exc, namespace)
-        return self.deps.walked(walk)
+        self.deps.walked(walk)
+        return removed
+
+    async def delete_async(self, driver: Any, namespace: str, keys: Sequence[str]) -> int:
+        """`delete_sync` on an asyncio executor."""
+        if not self.deps.enabled:
+            return int(await driver.delete(namespace, keys))
+        walk, token, removed = self.deps.walk(keys), secrets.token_hex(8), 0
+        try:
+            while walk.frontier:
+                level, rider = walk.frontier, self._level(namespace, walk, token)
+                removed += int(await driver.delete(namespace, level, rider))
+                if rider is None:
+                    break
+                if rider.reply is None:
+                    calls = self._pops(namespace, level, token)
+                    walk.add(_members(await self.redis.eval(POP, calls)))
+                else:
+                    walk.add(_members([rider.reply]))
+        except TierDown as exc:
+            self.state.write_failed(exc, namespace)
+        self.deps.walked(walk)
+        return removed
 
 
 def _members(results: Sequence[Any]) -> list[str]:

@@ -19,7 +19,7 @@ from ..._log import logger
 from ...backup import changelog
 from . import atomic as _atomic
 from . import plan as _plan
-from .common import Announce, Refused, TierDown
+from .common import Announce, Refused, Rider, TierDown
 from .executor_async import AsyncRedisTier
 from .runtime import AsyncRuntime
 from .state import MISS, Load, Logged, TierState
@@ -228,13 +228,16 @@ class AsyncTiered(AsyncRuntime):
             self._keep("k", namespace, list(items), exc)
             st.write_failed(exc, namespace)
 
-    async def delete(self, namespace: str, keys: Sequence[str]) -> int:
+    async def delete(self, namespace: str, keys: Sequence[str], rider: Rider | None = None) -> int:
+        """Deletes `keys` from every tier; `rider`: a script for the same round trip (the
+        first level of a dependency walk, `deps.RedisGraph`)."""
         st = self.state
         local = self.upper.delete(namespace, keys)
         try:
             await self._ready()
             rkeys = [st.rkey(namespace, k) for k in keys]
-            removed = await self.redis.delete(rkeys, self._announce("k", namespace, keys))
+            announce = self._announce("k", namespace, keys)
+            removed = await self.redis.delete(rkeys, announce, rider)
             st.counters.deletes += removed
             await self._changed([changelog.entry_op("k", namespace, keys)])
         except TierDown as exc:

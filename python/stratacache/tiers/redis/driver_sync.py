@@ -18,7 +18,7 @@ from ..._log import logger
 from ...backup import changelog
 from . import atomic as _atomic
 from . import plan as _plan
-from .common import Announce, Refused, TierDown
+from .common import Announce, Refused, Rider, TierDown
 from .executor_sync import SyncRedisTier
 from .runtime import SyncRuntime
 from .state import MISS, Load, Logged, TierState
@@ -223,13 +223,16 @@ class SyncTiered(SyncRuntime):
             self._keep("k", namespace, list(items), exc)
             st.write_failed(exc, namespace)
 
-    def delete(self, namespace: str, keys: Sequence[str]) -> int:
+    def delete(self, namespace: str, keys: Sequence[str], rider: Rider | None = None) -> int:
+        """Deletes `keys` from every tier; `rider`: a script for the same round trip (the
+        first level of a dependency walk, `deps.RedisGraph`)."""
         st = self.state
         local = self.upper.delete(namespace, keys)
         try:
             self._ready()
             rkeys = [st.rkey(namespace, k) for k in keys]
-            removed = self.redis.delete(rkeys, self._announce("k", namespace, keys))
+            announce = self._announce("k", namespace, keys)
+            removed = self.redis.delete(rkeys, announce, rider)
             st.counters.deletes += removed
             self._changed([changelog.entry_op("k", namespace, keys)])
         except TierDown as exc:
