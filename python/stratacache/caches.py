@@ -83,7 +83,7 @@ class Cache(CacheBase):
             None = off, and the L1 hot path then pays one branch. 1/64 costs a few ns per call.
         dependency_limit: most dependents (``set(..., depends_on=...)``) one key may have,
             and most one delete invalidates transitively (default 10,000; see `set`). 0
-            turns dependencies off: deletes skip the walk (with Redis, one round trip per
+            turns dependencies off: deletes skip the walk (with Redis, a small script per
             delete) and depends_on= raises ConfigError. Every process sharing a Redis tier
             must agree: a process with 0 does not delete what depends on its deletes.
 
