@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from . import _core
+from ._deps import DEFAULT_LIMIT, Dependencies, link_local, walk_local
 from ._options import (
     DEFAULT_MAX_ENTRIES,
     NAMESPACE_SEP,
@@ -101,8 +102,10 @@ class CacheBase:
         timing: float | None = None,
         events: bool = False,
         predictor: bool | PredictorOptions | None = None,
+        dependency_limit: int = DEFAULT_LIMIT,
     ) -> None:
         entries = check_bound(max_entries, "max_entries")
+        self._deps = Dependencies(dependency_limit)
         nbytes = check_bound(max_bytes, "max_bytes")
         if not entries and not nbytes:
             entries = DEFAULT_MAX_ENTRIES
@@ -364,6 +367,17 @@ class CacheBase:
     def _disk_driver(self, sync: Any) -> Any:
         raise NotImplementedError  # Cache and AsyncCache define it
 
+    def _link(self, namespace: str, key: str, on: Sequence[str], ttl: float | None) -> bool:
+        """Records `key` as a dependent of `on` (L1-only: in memory; `Cache` adds Redis)."""
+        del ttl  # in-memory edges have no TTL of their own: their dependents live in L1
+        return link_local(self._deps, self._store, namespace, key, on)
+
+    async def _link_async(
+        self, namespace: str, key: str, on: Sequence[str], ttl: float | None
+    ) -> bool:
+        """`_link` for a cached async function (`AsyncCache` adds Redis)."""
+        return self._link(namespace, key, on, ttl)
+
     def _l1_delete(self, namespace: str, key: str) -> bool:
         return bool(self._store.delete(prefix_of(check_namespace(namespace)), key))
 
@@ -381,12 +395,14 @@ class CacheBase:
         self._l1_drop_pattern(check_namespace(namespace), pattern)
 
     def _delete(self, namespace: str, key: str) -> bool:
-        """A cached sync function's invalidate: L1 here; `Cache` adds its Redis tier."""
-        return self._l1_delete(namespace, key)
+        """A cached sync function's invalidate: L1 here, with the key's dependents; `Cache`
+        adds its Redis tier."""
+        ns = check_namespace(namespace)
+        return bool(self._store.delete_many(prefix_of(ns), walk_local(self._deps, ns, [key])))
 
     async def _delete_async(self, namespace: str, key: str) -> bool:
         """A cached async function's invalidate: L1 here; `AsyncCache` adds its Redis tier."""
-        return self._l1_delete(namespace, key)
+        return self._delete(namespace, key)
 
     # Shared synchronous bodies of the public methods.
     def _hot_keys(self, n: int, namespace: str | None) -> list[tuple[str, float]]:
@@ -418,6 +434,7 @@ class CacheBase:
         return kind(
             **store.stats(),
             l2=self._l2_stats(),
+            **self._deps.snapshot(),
             disk=self._disk_stats(),
             namespaces=named,
             other_namespaces=other,
@@ -463,6 +480,8 @@ class CacheBase:
         unless: Callable[[Any], object] | None = ...,
         ignore: Collection[str] | None = ...,
         tags: Collection[str] | None = ...,
+        condition: Callable[[Any], object] | None = ...,
+        depends_on: Callable[..., Iterable[str]] | None = ...,
     ) -> Decorator: ...
     def cache(self, func: Any = None, /, **options: Any) -> Any:
         """Decorator caching a function's results in this cache; see `stratacache.cache`."""

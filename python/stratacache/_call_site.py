@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, ParamSpec, TypeVar
 
 from . import _core
 from ._decorated import CacheHooks, CacheInfo
+from ._deps import check_depends_on
 from ._flight import Flight
 from ._keys import KeyBuilder
 from ._log import RateLimited
@@ -21,7 +22,7 @@ from ._warm_calls import ArgMemory, arg_memory_of
 from .errors import ConfigError, SerializationError
 from .tiers.chain import Load, glob_escape
 
-__all__ = ["DefaultSites"]
+__all__ = ["DefaultSites", "stores_only_if"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -42,6 +43,18 @@ class DefaultSites:
     def attach(self, site: _CallSite[Any, Any]) -> None:
         """Binds `site` to the current default cache."""
         raise NotImplementedError
+
+
+def stores_only_if(
+    unless: Callable[[Any], object] | None, condition: Callable[[Any], object] | None
+) -> Callable[[Any], object] | None:
+    """The one filter the tiers apply to a result (`Load.unless`): true means "do not store".
+    `unless(result)` true, or `condition(result)` false, skips it; `unless` runs first."""
+    if condition is None:
+        return unless
+    if unless is None:
+        return lambda value: not condition(value)
+    return lambda value: bool(unless(value)) or not condition(value)
 
 
 def _count(counter: itertools.count[int]) -> int:
@@ -76,6 +89,8 @@ class _CallSite(Generic[P, R]):
         self.namespace = namespace
         self.unless = unless
         self.tags = tags
+        # Keys a call's result depends on (fn(*args, **kwargs)); set by decorators._decorate.
+        self.depends_on: Callable[..., Iterable[str]] | None = None
         # The cache's tiered miss path (Redis, then the function), None for an L1-only cache.
         self.tier_load: Callable[..., Any] | None = None
         self.flight = Flight()
@@ -149,6 +164,17 @@ class _CallSite(Generic[P, R]):
         assert self.cache is not None
         return self.cache
 
+    def _ns(self) -> str:
+        cache = self.current_cache()
+        return cache.namespace if self.namespace is None else self.namespace
+
+    def _dependencies(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, ...]:
+        """The keys this call's result depends on (none without ``depends_on=``), recorded
+        before the function runs so an invalidation during the call still reaches it."""
+        if self.depends_on is None:
+            return ()
+        return check_depends_on(self.depends_on(*args, **kwargs))
+
     def _store(self, key: str, value: Any) -> None:
         if self.unless is None or not self.unless(value):
             self.set(key, value, self.ttl)
@@ -177,6 +203,9 @@ class _CallSite(Generic[P, R]):
             value = self.peek(key, _MISS)
             if value is not _MISS:
                 return value
+            on = self._dependencies(args, kwargs)
+            if on and not self.current_cache()._link(self._ns(), key, on, self.ttl):
+                return compute()  # refused (a key has too many dependents): not stored
             if self.tier_load is not None:
                 try:
                     return self.tier_load(key, Load(compute, self.ttl, self.tags, self.unless))
@@ -207,6 +236,9 @@ class _CallSite(Generic[P, R]):
             value = self.peek(key, _MISS)
             if value is not _MISS:
                 return value
+            on = self._dependencies(args, kwargs)
+            if on and not await self.current_cache()._link_async(self._ns(), key, on, self.ttl):
+                return await compute()  # refused: not stored
             if self.tier_load is not None:
                 try:
                     load = Load(compute, self.ttl, self.tags, self.unless)

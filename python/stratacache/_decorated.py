@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -143,6 +143,10 @@ class CacheHooks(Protocol):
     def _drop_pattern(self, namespace: str, pattern: str) -> None: ...
     async def _drop_pattern_async(self, namespace: str, pattern: str) -> None: ...
     def _tier_loader(self, namespace: str) -> Callable[..., Any] | None: ...
+    def _link(self, namespace: str, key: str, on: Sequence[str], ttl: float | None) -> bool: ...
+    async def _link_async(
+        self, namespace: str, key: str, on: Sequence[str], ttl: float | None
+    ) -> bool: ...
 
 
 class Decorator(Protocol):

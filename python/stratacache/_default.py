@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Callable, Collection, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from .caches import AsyncCache, Cache
@@ -160,6 +160,8 @@ def cache(
     unless: Callable[[Any], object] | None = ...,
     ignore: Collection[str] | None = ...,
     tags: Collection[str] | None = ...,
+    condition: Callable[[Any], object] | None = ...,
+    depends_on: Callable[..., Iterable[str]] | None = ...,
 ) -> Decorator: ...
 def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     """Caches a function's results in the process-wide default cache.
@@ -187,7 +189,13 @@ def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
             not cached. ignore: parameter names left out of the key (default: none; a first
             ``self``/``cls`` is keyed by ``__cache_key__()``, its encoding or its class name,
             see the module docstring). tags: names the entries can be invalidated by
-            (`Cache.invalidate_tags`); needs a cache with a Redis tier.
+            (`Cache.invalidate_tags`); needs a cache with a Redis tier. condition: a
+            callable receiving the result; only results it returns true for are cached
+            (the others are returned; it runs after ``unless`` and, like it, an exception
+            it raises propagates to the caller and nothing is stored). depends_on: a
+            callable receiving the call's arguments and returning the keys (str, in the
+            entry's namespace) its result depends on: deleting or invalidating one of them
+            invalidates the entry too, transitively, in every process (`Cache.set`).
 
     With a Redis tier, a result its codec cannot encode (a `SerializationError` once the
     function has run) is returned and kept in this process's L1 only, for the same TTL:

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ._base import _MISS, CacheBase, Getter, Setter
-from ._options import TTL, check_namespace, check_ttl, require_type
+from ._deps import check_depends_on, link_local, walk_local
+from ._options import TTL, check_namespace, check_text, check_ttl, require_type
 from ._warm import WarmReport, warm_async, warm_sync
 from .health import Health, async_ping_round_trip, compose, ping_round_trip
 from .stats import CacheStats
 from .tiers.chain import MISS, check_items, check_tags
 from .tiers.local import AsyncLocalDriver, LocalDriver, tags_need_tier
+from .tiers.redis.deps import RedisGraph
 from .tiers.redis.executor_sync import close_sync_client
+from .tiers.redis.plan import redis_ttl_ms
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -95,6 +98,11 @@ class Cache(CacheBase):
             record= does; the two share one recorder and rate) feeds an access model trained
             off the request path, which ranks keys for `hot_keys` and `warm`, and with Redis
             publishes each namespace's hot set for new processes to warm from. None = off.
+        dependency_limit: most dependents (``set(..., depends_on=...)``) one key may have,
+            and most one delete invalidates transitively (default 10,000; see `set`). 0
+            turns dependencies off: deletes skip the walk (with Redis, a small script per
+            delete) and depends_on= raises ConfigError. Every process sharing a Redis tier
+            must agree: a process with 0 does not delete what depends on its deletes.
 
     Raises:
         ConfigError: a bound is zero or negative, the policy is unknown, a Redis option is
@@ -123,7 +131,8 @@ class Cache(CacheBase):
         """get and set of an L1-only cache: the C getter, and a setter refusing tags."""
         # A call with tags= reaches the fallback, which raises the documented ConfigError.
         # Without self: no cycle through the setter.
-        fallback = functools.partial(_set_without_tier, self._set)
+        link = functools.partial(link_local, self._deps, self._store, self.namespace)
+        fallback = functools.partial(_set_without_tier, self._set, link)
         if self._weigher is not None:
             return self._get, fallback
         return self._get, self._store.setter(self._prefix, self._default_ttl, fallback)
@@ -140,6 +149,7 @@ class Cache(CacheBase):
         assert self._tier is not None
         redis = SyncRedisTier(parts.client, parts.options, self._tier.counters)
         self._driver = SyncTiered(self._tier, redis, lock_timeout)
+        self._graph = RedisGraph(redis, self._tier, self._deps)
         self._entry_points = self._tiered_entry_points
 
     def _disk_driver(self, sync: Any) -> Any:
@@ -150,16 +160,40 @@ class Cache(CacheBase):
         driver: Any = self._driver
 
         def set_tiered(
-            key: str, value: Any, ttl: TTL = None, *, tags: Iterable[str] | None = None
+            key: str,
+            value: Any,
+            ttl: TTL = None,
+            *,
+            tags: Iterable[str] | None = None,
+            depends_on: Iterable[str] | None = None,
         ) -> None:
             self._check_key(key)
-            driver.write(namespace, key, value, check_ttl(ttl), tags=check_tags(tags))
+            ttl, tags = check_ttl(ttl), check_tags(tags)
+            on = () if depends_on is None else check_depends_on(depends_on)
+            if on and not self._link(namespace, key, on, ttl):
+                driver.delete(namespace, [key])  # not cached: nor may an older value stay
+                return
+            driver.write(namespace, key, value, ttl, tags=tags)
 
         return set_tiered
 
     def _delete(self, namespace: str, key: str) -> bool:
         # A tiered driver deletes from L1 and Redis and publishes the message other processes drop.
-        return bool(self._driver.delete(check_namespace(namespace), [self._check_key(key)]))
+        ns = check_namespace(namespace)
+        return bool(self._delete_keys(ns, [self._check_key(key)]))
+
+    def _delete_keys(self, namespace: str, keys: list[str]) -> int:
+        """Deletes `keys` and what depends on them, transitively (`stratacache._deps`)."""
+        if self._tier is None:
+            return int(self._driver.delete(namespace, walk_local(self._deps, namespace, keys)))
+        return self._graph.delete_sync(self._driver, namespace, keys)
+
+    def _link(self, namespace: str, key: str, on: Sequence[str], ttl: float | None) -> bool:
+        """Records `key` as a dependent of `on` before it is written; False if refused."""
+        if self._tier is None:
+            return link_local(self._deps, self._store, namespace, key, on)
+        px = redis_ttl_ms(self._tier.resolve_ttl(ttl), self._tier.stale_ttl)
+        return self._graph.link_sync(namespace, key, on, px)
 
     def _drop_pattern(self, namespace: str, pattern: str) -> None:
         # A tiered driver SCAN-deletes in Redis and publishes the pattern to every process.
@@ -181,7 +215,13 @@ class Cache(CacheBase):
         return self._get(key, default)
 
     def set(
-        self, key: str, value: Any, ttl: TTL = None, *, tags: Iterable[str] | None = None
+        self,
+        key: str,
+        value: Any,
+        ttl: TTL = None,
+        *,
+        tags: Iterable[str] | None = None,
+        depends_on: Iterable[str] | None = None,
     ) -> None:
         """Stores `value` under `key` (in L1, and encoded once into Redis when there is one).
 
@@ -192,10 +232,18 @@ class Cache(CacheBase):
                 None = the cache's default_ttl; math.inf = never expires;
                 0 = expires at once (nothing is stored and an older value is removed).
             tags: names the entry can be invalidated by (`invalidate_tags`); Redis tier only.
+            depends_on: keys (of this namespace) the value depends on: deleting or
+                invalidating one of them (`delete`, `delete_many`, a cached function's
+                ``invalidate``) deletes this key too, and what depends on it, in every
+                process. The edges are recorded before the value is written, in Redis with
+                a Redis tier (in the dependency's hash slot, with this value's TTL), else in
+                memory. A key with ``dependency_limit`` dependents refuses more: the value
+                is then not cached (any older value is deleted), counted in
+                ``stats().dependency_links_refused`` and logged.
 
         Raises:
-            TypeError: key is not a str, ttl is not a number, or (Redis tier) the codec
-                cannot serialize the value.
+            TypeError: key is not a str, ttl is not a number, depends_on is not an iterable
+                of str, or (Redis tier) the codec cannot serialize the value.
             InvalidTTLError: ttl is negative, NaN, or finite and above 1e15 seconds.
             ValueError: key holds a lone surrogate (the message names its index).
             ValueTooLargeError: in strict mode, the value outweighs the byte budget.
@@ -203,11 +251,12 @@ class Cache(CacheBase):
         """
         # The instance's own set (the C setter, or the tier's) is what callers reach; this
         # runs only when called through the class.
-        self._public_set(key, value, ttl, tags=tags)
+        self._public_set(key, value, ttl, tags=tags, depends_on=depends_on)
 
     def delete(self, key: str) -> bool:
-        """Removes `key` (from every tier); True if a live value was removed."""
-        return bool(self._driver.delete(self.namespace, [self._check_key(key)]))
+        """Removes `key` (from every tier) and, transitively, the keys that depend on it (see
+        `set`; at most ``dependency_limit`` of them); True if a live value was removed."""
+        return bool(self._delete_keys(self.namespace, [self._check_key(key)]))
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The stored values of `keys`, as a dict holding only the keys found."""
@@ -226,9 +275,9 @@ class Cache(CacheBase):
         self._driver.write_many(self.namespace, items, check_ttl(ttl))
 
     def delete_many(self, keys: Iterable[str]) -> int:
-        """Removes `keys`; returns how many live values were removed."""
-        keys = [self._check_key(k) for k in keys]
-        return int(self._driver.delete(self.namespace, keys))
+        """Removes `keys` and what depends on them (see `delete`); returns how many live
+        values were removed, dependents included."""
+        return self._delete_keys(self.namespace, [self._check_key(k) for k in keys])
 
     def contains(self, key: str) -> bool:
         """True if a live value (possibly None) is stored under `key`; not counted as a hit."""
@@ -481,6 +530,7 @@ class AsyncCache(CacheBase):
         assert self._tier is not None
         redis = AsyncRedisTier(parts.client, parts.options, self._tier.counters, parts.ready)
         self._driver = AsyncTiered(self._tier, redis, lock_timeout)
+        self._graph = RedisGraph(redis, self._tier, self._deps)
 
     def _disk_driver(self, sync: Any) -> Any:
         from .tiers.disk.driver import AsyncDiskDriver  # noqa: PLC0415
@@ -507,7 +557,23 @@ class AsyncCache(CacheBase):
 
     async def _delete_async(self, namespace: str, key: str) -> bool:
         ns = check_namespace(namespace)
-        return bool(await self._driver.delete(ns, [self._check_key(key)]))
+        return bool(await self._delete_keys_async(ns, [self._check_key(key)]))
+
+    async def _delete_keys_async(self, namespace: str, keys: list[str]) -> int:
+        """See `Cache._delete_keys`."""
+        if self._tier is None:
+            keys = walk_local(self._deps, namespace, keys)
+            return int(await self._driver.delete(namespace, keys))
+        return await self._graph.delete_async(self._driver, namespace, keys)
+
+    async def _link_async(
+        self, namespace: str, key: str, on: Sequence[str], ttl: float | None
+    ) -> bool:
+        """See `Cache._link`."""
+        if self._tier is None:
+            return link_local(self._deps, self._store, namespace, key, on)
+        px = redis_ttl_ms(self._tier.resolve_ttl(ttl), self._tier.stale_ttl)
+        return await self._graph.link_async(namespace, key, on, px)
 
     async def _drop_pattern_async(self, namespace: str, pattern: str) -> None:
         await self._driver.invalidate_pattern(check_namespace(namespace), pattern)
@@ -521,15 +587,26 @@ class AsyncCache(CacheBase):
         return default if value is MISS else value
 
     async def set(
-        self, key: str, value: Any, ttl: TTL = None, *, tags: Iterable[str] | None = None
+        self,
+        key: str,
+        value: Any,
+        ttl: TTL = None,
+        *,
+        tags: Iterable[str] | None = None,
+        depends_on: Iterable[str] | None = None,
     ) -> None:
         """See `Cache.set`."""
         self._check_key(key)
-        await self._driver.write(self.namespace, key, value, check_ttl(ttl), tags=check_tags(tags))
+        ttl, tags = check_ttl(ttl), check_tags(tags)
+        on = () if depends_on is None else check_depends_on(depends_on)
+        if on and not await self._link_async(self.namespace, key, on, ttl):
+            await self._driver.delete(self.namespace, [key])  # see Cache.set
+            return
+        await self._driver.write(self.namespace, key, value, ttl, tags=tags)
 
     async def delete(self, key: str) -> bool:
         """See `Cache.delete`."""
-        return bool(await self._driver.delete(self.namespace, [self._check_key(key)]))
+        return bool(await self._delete_keys_async(self.namespace, [self._check_key(key)]))
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """See `Cache.get_many`."""
@@ -550,7 +627,7 @@ class AsyncCache(CacheBase):
     async def delete_many(self, keys: Iterable[str]) -> int:
         """See `Cache.delete_many`."""
         keys = [self._check_key(k) for k in keys]
-        return int(await self._driver.delete(self.namespace, keys))
+        return await self._delete_keys_async(self.namespace, keys)
 
     async def contains(self, key: str) -> bool:
         """See `Cache.contains`."""
@@ -681,12 +758,26 @@ def _path_or_none(path: str | os.PathLike[str] | None) -> Path | None:
 
 
 def _set_without_tier(
-    setter: Setter, key: str, value: Any, ttl: TTL = None, *, tags: Any = None
+    setter: Setter,
+    link: Callable[[str, Sequence[str]], bool],
+    key: str,
+    value: Any,
+    ttl: TTL = None,
+    *,
+    tags: Any = None,
+    depends_on: Iterable[str] | None = None,
 ) -> None:
     """Cache.set of an L1-only cache called with keywords the C setter does not take."""
     if tags is not None:
         tags_need_tier()
-    setter(key, value, check_ttl(ttl))
+    ttl = check_ttl(ttl)
+    if depends_on is not None:
+        require_type(key, str, "cache key", "str")
+        check_text(key)
+        on = check_depends_on(depends_on)
+        if on and not link(key, on):
+            return  # refused: not cached (see Cache.set)
+    setter(key, value, ttl)
 
 
 def _l2_reader(driver: SyncTiered, namespace: str) -> Callable[[str, Any], Any]:

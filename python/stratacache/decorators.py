@@ -16,8 +16,13 @@ one of two small wrappers is returned, chosen by `inspect.iscoroutinefunction`:
   so CPython binds each call and the key of scalar arguments is a single f-string.
 * miss: single-flight by key (`_flight`), so N concurrent misses make one loader call; the
   leader checks L1 again (a load may have just finished), calls the function, and stores
-  the result unless ``unless(result)`` is true. Loader exceptions propagate unchanged to
-  every caller waiting on that load and nothing is cached.
+  the result unless ``unless(result)`` is true or ``condition(result)`` is false (both are
+  folded into one filter, `stores_only_if`; an exception either raises propagates to the
+  callers and nothing is stored, as for the function's own). Loader exceptions propagate
+  unchanged to every caller waiting on that load and nothing is cached. With
+  ``depends_on=fn``, ``fn(*args, **kwargs)`` names the keys the result depends on; the
+  edges are recorded before the function runs (`stratacache._deps`), so invalidating one of
+  those keys during the call still reaches the result.
 
 Methods: decorate the function inside the class. With ``@classmethod``/``@staticmethod``
 both orders work at run time; put them above ``@cache``, as with `functools.cache`. Known
@@ -44,11 +49,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Callable, Collection, Coroutine, Iterable
 from typing import Any, ParamSpec, TypeVar, overload
 
 from . import _core
-from ._call_site import _MISS, _UNKEYED, DefaultSites, _CallSite
+from ._call_site import _MISS, _UNKEYED, DefaultSites, _CallSite, stores_only_if
 from ._decorated import (
     AsyncCachedFunction,
     CachedFunction,
@@ -144,6 +149,7 @@ def _decorate(
     ignore: Collection[str] | None,
     tags: tuple[str, ...] = (),
     bind_owner: bool = False,
+    depends_on: Callable[..., Iterable[str]] | None = None,
 ) -> Any:
     if isinstance(func, classmethod):  # @cache above @classmethod: the descriptor binds cls
         return _decorate(
@@ -156,6 +162,7 @@ def _decorate(
             ignore=ignore,
             tags=tags,
             bind_owner=True,
+            depends_on=depends_on,
         )
     if isinstance(func, staticmethod):  # @cache above @staticmethod works too
         inner = _decorate(
@@ -167,6 +174,7 @@ def _decorate(
             unless=unless,
             ignore=ignore,
             tags=tags,
+            depends_on=depends_on,
         )
         return type(func)(inner)
     if not callable(func):
@@ -177,6 +185,7 @@ def _decorate(
         raise TypeError(msg)
     keys = KeyBuilder(func, ignore=ignore, key=key)
     site = _CallSite(func, cache, ttl=ttl, namespace=namespace, keys=keys, unless=unless, tags=tags)
+    site.depends_on = depends_on
     is_async = inspect.iscoroutinefunction(func)
     wrapper: Any = functools.wraps(func)(_make_wrapper(site, is_async))
     arity = keys.fast_arity()
@@ -233,6 +242,8 @@ def make_cache_decorator(  # type: ignore[overload-overlap]
     unless: Callable[[Any], object] | None = ...,
     ignore: Collection[str] | None = ...,
     tags: Collection[str] | None = ...,
+    condition: Callable[[Any], object] | None = ...,
+    depends_on: Callable[..., Iterable[str]] | None = ...,
 ) -> AsyncCachedFunction[P, R]: ...
 @overload
 def make_cache_decorator(
@@ -246,6 +257,8 @@ def make_cache_decorator(
     unless: Callable[[Any], object] | None = ...,
     ignore: Collection[str] | None = ...,
     tags: Collection[str] | None = ...,
+    condition: Callable[[Any], object] | None = ...,
+    depends_on: Callable[..., Iterable[str]] | None = ...,
 ) -> CachedFunction[P, R]: ...
 @overload
 def make_cache_decorator(
@@ -259,6 +272,8 @@ def make_cache_decorator(
     unless: Callable[[Any], object] | None = ...,
     ignore: Collection[str] | None = ...,
     tags: Collection[str] | None = ...,
+    condition: Callable[[Any], object] | None = ...,
+    depends_on: Callable[..., Iterable[str]] | None = ...,
 ) -> Decorator: ...
 def make_cache_decorator(
     cache: CacheHooks | DefaultSites,
@@ -271,6 +286,8 @@ def make_cache_decorator(
     unless: Callable[[Any], object] | None = None,
     ignore: Collection[str] | None = None,
     tags: Collection[str] | None = None,
+    condition: Callable[[Any], object] | None = None,
+    depends_on: Callable[..., Iterable[str]] | None = None,
 ) -> Any:
     """The decorator of `cache` (a `DefaultSites`: the process-wide default); see
     `stratacache.cache` for the options.
@@ -285,6 +302,9 @@ def make_cache_decorator(
         namespace = check_namespace(namespace)
     require_callable(key, "key", "a callable returning a str")
     require_callable(unless, "unless", "a callable taking the result and returning a bool")
+    require_callable(condition, "condition", "a callable taking the result and returning a bool")
+    require_callable(depends_on, "depends_on", "a callable taking the arguments, returning keys")
+    unless = stores_only_if(unless, condition)
     checked_tags = check_tags(tags)
 
     def decorate(f: Any, /) -> Any:
@@ -297,6 +317,7 @@ def make_cache_decorator(
             unless=unless,
             ignore=ignore,
             tags=checked_tags,
+            depends_on=depends_on,
         )
 
     return decorate if func is None else decorate(func)

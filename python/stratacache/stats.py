@@ -73,6 +73,12 @@ class CacheStats:
         entries: live entries now.
         bytes: summed weight of the live entries (1 per entry when only max_entries is set).
         events: the event broker's counters (`cache.events`).
+        dependents_invalidated: keys deleted because a key they depend on (``depends_on``)
+            was deleted or invalidated, transitively.
+        dependency_walks_capped: invalidations that reached ``dependency_limit`` dependents
+            and stopped there (logged at WARNING, rate-limited).
+        dependency_links_refused: dependents not cached because a key already had
+            ``dependency_limit`` dependents (or Redis did not answer).
     """
 
     hits: int
@@ -85,6 +91,9 @@ class CacheStats:
     entries: int
     bytes: int
     l2: RedisTierStats | None = None
+    dependents_invalidated: int = 0
+    dependency_walks_capped: int = 0
+    dependency_links_refused: int = 0
     disk: DiskTierStats | None = None
     namespaces: Mapping[str, NamespaceStats] = field(default_factory=dict)
     other_namespaces: NamespaceStats | None = None

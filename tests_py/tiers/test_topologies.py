@@ -225,3 +225,15 @@ async def test_protocol_3_from_the_url(
     settle(fresh_redis_server.url, b)
     assert await call(b.get("k")) == "v2"
     assert b._stats().l2.coherent
+
+
+async def test_cluster_deletes_keys_of_many_slots_in_one_call(
+    tiered: Callable[..., Any], redis_cluster_clean: RedisClusterGroup
+) -> None:
+    a = tiered(redis_cluster_clean.url)
+    keys = [f"item:{i}" for i in range(20)]  # spread over the three primaries
+    await call(a.set_many(dict.fromkeys(keys, 1)))
+    assert await call(a.delete_many(keys)) == 20
+    assert a.stats().l2.errors == 0
+    assert a.stats().l2.deletes == 20  # in Redis, not only L1 (a cross-slot DEL is refused)
+    assert sum(node.command("DBSIZE") for node in redis_cluster_clean.primaries) == 0

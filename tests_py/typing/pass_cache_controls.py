@@ -12,6 +12,7 @@ from stratacache import CacheStats
 
 cache = stratacache.Cache(default_ttl=datetime.timedelta(minutes=5))
 cache.set("k", 1, ttl=datetime.timedelta(seconds=30))
+cache.set("profile:1", 1, depends_on=["user:1"])
 
 
 @cache.cache(ttl=datetime.timedelta(hours=1))

@@ -20,6 +20,12 @@ async def aload(user_id: int) -> str | None:
     return str(user_id)
 
 
+@stratacache.cache(condition=bool, depends_on=lambda uid: [f"user:{uid}"])
+def profile(uid: int) -> list[str]:
+    return [str(uid)]
+
+
+assert_type(profile(1), list[str])
 assert_type(load(1), dict[str, int])
 assert_type(load(1, fresh=True), dict[str, int])
 assert_type(load.invalidate(1), bool)

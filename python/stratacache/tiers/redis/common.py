@@ -36,6 +36,18 @@ return 0
 #: A PUBLISH to send with a write: (channel, message).
 Announce = tuple[bytes, bytes]
 
+
+@dataclass
+class Rider:
+    """A script sent in the same round trip as a DEL, and its reply (standalone only: a
+    cluster pipeline runs no scripts, and there `reply` stays None)."""
+
+    source: str
+    keys: list[bytes]
+    args: list[Any]
+    reply: Any = None
+
+
 #: time.monotonic() by which the running sync call must be over (None outside a call); the
 #: connections of `_clients` cap every connect and read by the time left.
 call_deadline: ContextVar[float | None] = ContextVar("stratacache_call_deadline", default=None)

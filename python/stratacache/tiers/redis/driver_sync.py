@@ -18,7 +18,7 @@ from ..._log import logger
 from ...backup import changelog
 from . import atomic as _atomic
 from . import plan as _plan
-from .common import Announce, Refused, TierDown
+from .common import Announce, Refused, Rider, TierDown
 from .executor_sync import SyncRedisTier
 from .runtime import SyncRuntime
 from .state import MISS, Load, Logged, TierState
@@ -49,6 +49,7 @@ class SyncTiered(SyncRuntime):
         self._acquire_lock = redis.client.register_script(_plan.ACQUIRE_LOCK)
         self._lease_get = redis.client.register_script(_plan.LEASE_GET)
         self._fill_script = redis.client.register_script(_plan.FILL)
+        self._release_lease_script = redis.client.register_script(_plan.RELEASE_LEASE)
         self._add_script = redis.client.register_script(_atomic.ADD)
         self._lease_ms = _plan.lease_ms(lock_timeout)
         self._unannounced: list[bytes] = []
@@ -64,15 +65,16 @@ class SyncTiered(SyncRuntime):
     # Reads ------------------------------------------------------------------------------------
     def read(self, namespace: str, key: str, *, allow_stale: bool = False) -> tuple[Any, bool]:
         """(value or MISS, refresh wanted) from Redis; backfills L1 on a fresh hit."""
-        value, refresh, _ = self._read(namespace, key, allow_stale=allow_stale, lease=False)
+        value, refresh, _ = self._read(namespace, key, allow_stale=allow_stale, lease=None)
         return value, refresh
 
     def _read(
-        self, namespace: str, key: str, *, allow_stale: bool, lease: bool
+        self, namespace: str, key: str, *, allow_stale: bool, lease: bytes | None
     ) -> tuple[Any, bool, str | None]:
-        """`read`, plus (with `lease`, on the load path) the SHA-1 of what the key held, for
-        the fill's compare-and-set: a lease taken in the same round trip when it was absent,
-        or the unusable value a fill would replace (None when Redis did not answer)."""
+        """`read`, plus (with `lease`, a fresh lease mark, on the load path) the SHA-1 of what
+        the key held, for the fill's compare-and-set: the lease taken in the same round trip
+        when it was absent, or the unusable value a fill would replace (None when Redis did
+        not answer)."""
         st = self.state
         rkey, generation = st.rkey(namespace, key), st.generation
         held = self._read_held(namespace, key, generation, allow_stale=allow_stale)
@@ -81,9 +83,8 @@ class SyncTiered(SyncRuntime):
         seen = None
         try:
             self._ready()
-            if lease:
-                mark = _plan.LEASE_PREFIX + secrets.token_bytes(12)
-                args = [mark, self._lease_ms]
+            if lease is not None:
+                args = [lease, self._lease_ms]
                 data, repaired = self.redis.script(self._lease_get, [rkey], args)
                 st.repaired("value", int(repaired))
                 seen = hashlib.sha1(data, usedforsecurity=False).hexdigest()
@@ -271,13 +272,16 @@ class SyncTiered(SyncRuntime):
             self._keep("k", namespace, list(items), exc)
             st.write_failed(exc, namespace)
 
-    def delete(self, namespace: str, keys: Sequence[str]) -> int:
+    def delete(self, namespace: str, keys: Sequence[str], rider: Rider | None = None) -> int:
+        """Deletes `keys` from every tier; `rider`: a script for the same round trip (the
+        first level of a dependency walk, `deps.RedisGraph`)."""
         st = self.state
         local = self.upper.delete(namespace, keys)
         try:
             self._ready()
             rkeys = [st.rkey(namespace, k) for k in keys]
-            removed = self.redis.delete(rkeys, self._announce("k", namespace, keys))
+            announce = self._announce("k", namespace, keys)
+            removed = self.redis.delete(rkeys, announce, rider)
             st.counters.deletes += removed
             self._changed([changelog.entry_op("k", namespace, keys)])
         except TierDown as exc:
@@ -512,21 +516,32 @@ class SyncTiered(SyncRuntime):
     def load(self, namespace: str, key: str, request: Load) -> Any:
         """A cached function's miss: Redis, else the function (once per cluster with a lock)."""
         generation = self.state.generation
+        mark = _plan.LEASE_PREFIX + secrets.token_bytes(12)
         value, refresh, seen = self._read(
-            namespace, key, allow_stale=self.state.stale_ttl > 0, lease=True
+            namespace, key, allow_stale=self.state.stale_ttl > 0, lease=mark
         )
         if value is not MISS:
             if refresh:
                 self._refresh_later(namespace, key, request, seen)
             return value
-        return self._compute(namespace, key, request, seen, generation)
+        own = hashlib.sha1(mark, usedforsecurity=False).hexdigest() == seen
+        lease = mark if own else None
+        return self._compute(namespace, key, request, seen, generation, lease=lease)
 
     def _compute(
-        self, namespace: str, key: str, request: Load, seen: str | None, generation: int
+        self,
+        namespace: str,
+        key: str,
+        request: Load,
+        seen: str | None,
+        generation: int,
+        *,
+        lease: bytes | None = None,
     ) -> Any:
         """Runs the loader; its fill is stored only if the key still holds `seen` (see
-        `_fill`), and in L1 only if no invalidation arrived since `generation`."""
-        compute, ttl, tags, unless = request
+        `_fill`), and in L1 only if no invalidation arrived since `generation`. `lease`: the
+        lease this load took, released when the result is not to be stored."""
+        compute, ttl, tags, unless = request[:4]
         versions = self.tag_versions(namespace, tags)  # before the load: a bump during it wins
         token = self._lock(namespace, key)
         try:
@@ -537,8 +552,9 @@ class SyncTiered(SyncRuntime):
             started = time.perf_counter()
             value = self._resolve(compute())
             spent_us = int((time.perf_counter() - started) * 1e6)
-            if unless is None or not unless(value):
-                stored: bytes | bool | None = versions is None or seen is None  # L1 only
+            if self._keeps(namespace, key, unless, value, lease):
+                # Redis did not answer: L1 only
+                stored: bytes | bool | None = versions is None or seen is None
                 if not stored:
                     stored = self._fill(
                         namespace,
@@ -558,6 +574,27 @@ class SyncTiered(SyncRuntime):
         finally:
             if isinstance(token, bytes):
                 self._unlock(namespace, key, token)
+
+    def _keeps(
+        self, namespace: str, key: str, unless: Any, value: Any, lease: bytes | None
+    ) -> bool:
+        """True if a load's result is to be stored (`unless`, the decorator's filter, does not
+        refuse it). Otherwise, or when the filter raises (the error propagates), the load's own
+        lease is released so the key is not left marked as loading."""
+        try:
+            keep = unless is None or not unless(value)
+        except BaseException:
+            self._release_lease(namespace, key, lease)
+            raise
+        if not keep:
+            self._release_lease(namespace, key, lease)
+        return keep
+
+    def _release_lease(self, namespace: str, key: str, lease: bytes | None) -> None:
+        if lease is not None:
+            with contextlib.suppress(TierDown):  # else it expires on its own
+                rkey = self.state.rkey(namespace, key)
+                self.redis.script(self._release_lease_script, [rkey], [lease])
 
     def _fill(
         self,

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from .common import (
     RELEASE_LOCK,
     Announce,
+    Rider,
     TierCounters,
     after_failure,
     call_deadline,
@@ -137,14 +138,27 @@ class SyncRedisTier:
         if items:
             self._call(run, op="set_many")
 
-    def delete(self, rkeys: Sequence[bytes], announce: Announce | None = None) -> int:
+    def delete(
+        self, rkeys: Sequence[bytes], announce: Announce | None = None, rider: Rider | None = None
+    ) -> int:
+        """DELs (and the message) in one round trip; `rider`'s script too, off Cluster."""
         if not rkeys:
             return 0
+        rider = None if self.cluster else rider
+
+        # A cluster pipeline refuses a DEL whose keys span slots: one DEL per key there.
+        groups = [[k] for k in rkeys] if self.cluster else [list(rkeys)]
 
         def run() -> int:
             pipe = self.client.pipeline(transaction=False)
-            pipe.delete(*rkeys)
-            return int((self._execute(pipe, announce))[0])
+            for group in groups:
+                pipe.delete(*group)
+            if rider is not None:
+                pipe.eval(rider.source, len(rider.keys), *rider.keys, *rider.args)
+            results = self._execute(pipe, announce)
+            if rider is not None:
+                rider.reply = results[len(groups)]
+            return sum(int(n) for n in results[: len(groups)])
 
         return self._call(run, op="delete")
 

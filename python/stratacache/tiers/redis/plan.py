@@ -205,6 +205,14 @@ redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return {ARGV[1], t == 'none' and 0 or 1}
 """
 
+#: Lua: removes a load's own lease (ARGV[1]) from KEYS[1] when its result is not stored (the
+#: decorator's ``unless``/``condition`` refused it), so the key is not left marked as loading;
+#: anything else there (a value, another loader's lease) is left alone. Returns 1 if removed.
+RELEASE_LEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
 #: Lua: the fill of a load. Stores ARGV[2] (PX ARGV[3], 0 = none) only if KEYS[1] still holds
 #: what the load saw when it began (SHA-1 ARGV[1]: its lease, or the expired or invalidated
 #: value it replaces); a delete or a write since then refuses it. A stored fill publishes
