@@ -54,8 +54,9 @@ class ChangeDriver(_Forwarding):
         self.inner.write_many(namespace, items, ttl)
         self._broker.changed("set", "set", namespace, keys=tuple(items))
 
-    def delete(self, namespace: str, keys: Sequence[str]) -> int:
-        removed = int(self.inner.delete(namespace, keys))
+    def delete(self, namespace: str, keys: Sequence[str], *rider: Any) -> int:
+        """`rider`: what the Redis driver's delete carries along (a dependency walk's read)."""
+        removed = int(self.inner.delete(namespace, keys, *rider))
         self._broker.changed("delete", "delete", namespace, keys=tuple(keys))
         return removed
 
@@ -98,8 +99,9 @@ class AsyncChangeDriver(_Forwarding):
         await self.inner.write_many(namespace, items, ttl)
         self._broker.changed("set", "set", namespace, keys=tuple(items))
 
-    async def delete(self, namespace: str, keys: Sequence[str]) -> int:
-        removed = int(await self.inner.delete(namespace, keys))
+    async def delete(self, namespace: str, keys: Sequence[str], *rider: Any) -> int:
+        """`rider`: what the Redis driver's delete carries along (a dependency walk's read)."""
+        removed = int(await self.inner.delete(namespace, keys, *rider))
         self._broker.changed("delete", "delete", namespace, keys=tuple(keys))
         return removed
 
