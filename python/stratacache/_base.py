@@ -278,6 +278,7 @@ class CacheBase:
         )
         if tier.upper is not self._local:  # the disk link tags what it stores with our origin
             tier.upper.origin = lambda: tier.origin  # type: ignore[attr-defined]
+            self._watch_gap(tier, parts)
         self._make_driver(parts, lock_timeout)
         self._make_setter = self._tier_setter
         driver = self._driver
@@ -303,6 +304,17 @@ class CacheBase:
         tier = self._disk = DiskTier(options, codec, root=key_prefix)
         self._watch_disk(tier)
         return DiskLink(self._local, tier)
+
+    def _watch_gap(self, tier: TierState, parts: Any) -> None:
+        """The disk's heartbeat and its check at the first subscription (`tiers/disk/gap.py`:
+        deletes made while no process of the host was subscribed)."""
+        from .tiers.disk import gap  # noqa: PLC0415
+
+        heart = gap.Heartbeat(self._disk)
+        client, logged = parts.sync, parts.options.change_log
+        tier.on_first_up = lambda: gap.catch_up(heart, client, logged)
+        tier.on_tick = lambda: heart.beat(tier.origin)
+        tier.on_stop = lambda: heart.beat(tier.origin, ended=True)
 
     def _watch_disk(self, tier: Any) -> None:
         """The disk tier's counters in `stats().disk` and its check in `health()`."""

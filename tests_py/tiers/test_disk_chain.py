@@ -188,7 +188,11 @@ async def test_a_namespace_clear_elsewhere_empties_only_that_namespace_on_disk(
 async def test_a_tag_bumped_while_the_process_was_gone_is_obeyed_on_disk(
     chained: Callable[..., Any], redis_clean_url: str, settle: Callable[..., None]
 ) -> None:
-    a, b = chained(redis_clean_url, "a"), chained(redis_clean_url, "b")
+    # A change log keeps a host-wide restart warm (without one the disk is cleared: no
+    # process of the host heard what changed meanwhile, `tiers/disk/gap.py`).
+    logged = RedisOptions(change_log=True)
+    a = chained(redis_clean_url, "a", redis_options=logged)
+    b = chained(redis_clean_url, "b", redis_options=logged)
     await call(a.set("u1", "ann", tags=["users"]))
     await call(a.set("plain", "p"))
     settle(redis_clean_url, b)  # a's own messages would drop b's copies after its reads
@@ -198,7 +202,7 @@ async def test_a_tag_bumped_while_the_process_was_gone_is_obeyed_on_disk(
     if inspect.isawaitable(result):
         await result
     await call(a.invalidate_tags("users"))  # nobody on b's host hears it
-    again = chained(redis_clean_url, "b")  # b restarts on its warm disk
+    again = chained(redis_clean_url, "b", redis_options=logged)  # b restarts, disk warm
     assert on_disk(again, "u1")
     misses = again._stats().l2.tag_misses
     assert await call(again.get("u1")) is None  # its tag version in Redis moved on

@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .._options import prefix_of
+from ..tiers.disk.tier import RESERVED
 from .format import BackupError
 from .source import Announce, Record, announce_keys
 
@@ -36,6 +37,7 @@ BATCH = 1000
 #: Bytes of envelopes one call returns or stores at most (at least one entry).
 CALL_BYTES = 8 << 20
 _POSITION = "seq:"
+_RESERVED = RESERVED.encode()
 
 
 def position(seq: int) -> str:
@@ -81,7 +83,8 @@ class DiskSource:
             while True:
                 entries, after, done = self.store.scan(prefix, after, BATCH, CALL_BYTES)
                 for key, envelope, expiry, _ in entries:
-                    yield ["v", key, envelope, expiry, 0]
+                    if not key.startswith(_RESERVED):  # the store's own (heartbeats)
+                        yield ["v", key, envelope, expiry, 0]
                 if done:
                     break
 
@@ -108,7 +111,7 @@ class DiskSource:
         while not done:
             entries, seq, done = self.store.written_since(seq, BATCH, CALL_BYTES)
             for key, envelope, expiry, _ in entries:
-                if wanted is None or key.startswith(wanted):
+                if (wanted is None or key.startswith(wanted)) and not key.startswith(_RESERVED):
                     yield ["w", key, envelope, expiry, 0]
             self._last = position(seq)
             done = done or seq >= until

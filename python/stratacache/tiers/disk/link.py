@@ -28,7 +28,7 @@ from .tier import DiskTier
 if TYPE_CHECKING:
     from ..chain import UpperLink
 
-__all__ = ["DiskLink"]
+__all__ = ["DiskLink", "split"]
 
 #: First byte of a stored record: format 1 is (origin length, origin, Redis envelope).
 _RECORD = 1
@@ -39,7 +39,7 @@ def _record(origin: str, envelope: bytes) -> bytes:
     return bytes((_RECORD, len(who))) + who + envelope
 
 
-def _split(record: bytes) -> tuple[bytes, bytes]:
+def split(record: bytes) -> tuple[bytes, bytes]:
     """(writer origin, envelope) of a stored record; bytes of another shape come back whole
     as the envelope (they then fail to decode: a counted corrupt miss)."""
     if len(record) < 2 or record[0] != _RECORD or len(record) < 2 + record[1]:
@@ -69,7 +69,7 @@ class DiskLink:
 
     def held(self, namespace: str, key: str) -> bytes | None:
         record = self.disk.envelope(namespace, key)
-        return None if record is None else _split(record)[1]
+        return None if record is None else split(record)[1]
 
     def drop_announced(self, namespace: str, keys: Sequence[str], origin: str) -> None:
         self.upper.delete(namespace, keys)
@@ -79,7 +79,7 @@ class DiskLink:
         doomed = []
         for key in keys:
             record = self.disk.envelope(namespace, key)
-            if record is not None and (not who or _split(record)[0] != who):
+            if record is not None and (not who or split(record)[0] != who):
                 doomed.append(key)
         if doomed:
             self.disk.delete(namespace, doomed)

@@ -23,10 +23,13 @@ from ...health import TierHealth, disk_health
 from ..chain import MISS, glob_to_regex
 from .options import DiskOptions
 
-__all__ = ["MAX_KEY_BYTES", "DiskTier"]
+__all__ = ["MAX_KEY_BYTES", "RESERVED", "DiskTier"]
 
 #: LMDB's key limit: longer keys are kept in L1 only (counted in `rejected`).
 MAX_KEY_BYTES = 511
+#: Start of the store's own records (`gap.Heartbeat`), outside every cache's keys (a key
+#: prefix would have to begin with U+001F); left out of `stats()`' sets and entries.
+RESERVED = "\x1fstratacache\x1f"
 #: Most keys one pattern invalidation examines per namespace.
 _PATTERN_SCAN = 1 << 20
 
@@ -42,6 +45,7 @@ class DiskTier:
         self.root = root
         self.unencodable = 0  # values the codec could not encode: kept in L1 only
         self.too_long = 0  # keys beyond MAX_KEY_BYTES: kept in L1 only
+        self.reserved_sets = 0  # writes of RESERVED records (not the user's)
         self.store = self._open()
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _reopen(ref))
@@ -158,6 +162,8 @@ class DiskTier:
     def stats(self) -> dict[str, int]:
         out: dict[str, int] = self.store.stats()
         out["rejected"] += self.unencodable + self.too_long
+        out["sets"] -= self.reserved_sets
+        out["entries"] -= len(self.store.keys(RESERVED, 1 << 16))
         return out
 
 

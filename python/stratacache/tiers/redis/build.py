@@ -213,6 +213,8 @@ def start_subscriber(owner: object, parts: TierParts, state: Any, counters: Tier
         tracking_prefix=parts.options.key_prefix.encode() if tracking else None,
         on_fork=lambda: _renew_origin(state),
         on_lost=state.on_lost,
+        on_tick=state.on_tick,
+        on_stop=state.on_stop,
     )
     state.degraded = True  # until the subscription is confirmed
     subscriber.start()

@@ -72,12 +72,16 @@ class Subscriber:
         tracking_prefix: bytes | None = None,
         on_fork: Callable[[], str] | None = None,
         on_lost: Callable[[], None] | None = None,
+        on_tick: Callable[[], None] | None = None,
+        on_stop: Callable[[], None] | None = None,
         ping_interval: float = 0.5,
         ping_deadline: float = 1.5,
     ) -> None:
         self._client = client
         self._on_fork = on_fork
         self._on_lost = on_lost  # a subscription that was up dropped (not a fork)
+        # Called on each turn of the listening loop (a disk's heartbeat), and once stopped.
+        self._on_tick, self._on_stop = on_tick, on_stop
         self._channel = channel
         self._origin = origin
         self._on_message, self._on_keys = on_message, on_keys
@@ -115,8 +119,12 @@ class Subscriber:
         self._thread.start()
 
     def stop(self, timeout: float = 2.0) -> None:
+        up = self.connected.is_set()  # an ended heartbeat claims coverage until now
         self._stop.set()
         self._thread.join(timeout)
+        if up and self._on_stop is not None:
+            with contextlib.suppress(Exception):  # a closing cache must not raise for it
+                self._on_stop()
 
     def _run(self) -> None:
         attempt = 0
@@ -217,6 +225,9 @@ class Subscriber:
                     tracker.send_command("PING")
                     tracker.read_response()
                 last_ping = now
+            if self._on_tick is not None:
+                with contextlib.suppress(Exception):  # a missed beat only costs a disk clear
+                    self._on_tick()
             if now - last_answer > self._ping_deadline:
                 msg = "invalidation subscription stopped answering"
                 raise TimeoutError(msg)

@@ -92,6 +92,11 @@ class TierState:
         self._grace_end: float | None = None
         # Set by the driver: replays the log from the subscriber thread once Redis is back.
         self.on_recovered: Callable[[], None] | None = None
+        # Set by a cache with a disk link (`tiers/disk/gap.py`): the check of the disk before
+        # the first subscription serves it, and the heartbeat (each turn, and once stopped).
+        self.on_first_up: Callable[[], object] | None = None
+        self.on_tick: Callable[[], None] | None = None
+        self.on_stop: Callable[[], None] | None = None
 
     # Keys ---------------------------------------------------------------------------------
     def rkey(self, namespace: str, key: str) -> bytes:
@@ -474,6 +479,9 @@ class TierState:
     def on_up(self) -> None:
         self.generation += 1
         self.flush_l1()
+        if self.on_first_up is not None:  # raises (the session is retried) until it is done
+            self.on_first_up()
+            self.on_first_up = None
         self.degraded = False
         self.answered()
         if self.log and self.on_recovered is not None:
