@@ -169,3 +169,19 @@ async def test_backups_of_the_disk_leave_the_heartbeats_out(
     assert full == [b"sc:\x1fk"]  # the heartbeat is there, but not the user's
     assert changed == [b"sc:\x1fk"]
     assert a._stats().disk.entries == 1
+
+
+async def test_with_a_change_log_a_killed_worker_leaves_no_stale_copy(
+    host: tuple[Callable[..., Any], Callable[[Any], Any]], redis_clean_url: str
+) -> None:
+    make, close = host
+    a = make(redis_clean_url, "d", redis_options=LOGGED)
+    await call(a.set_many({"k": "old", "keep": "warm"}))
+    a._subscriber._on_stop = None  # as a kill -9: no ended record, its last beat looks live
+    await close(a)
+    other = make(redis_clean_url, "elsewhere", redis_options=LOGGED)
+    assert await call(other.delete("k")) is True
+    b = make(redis_clean_url, "d", redis_options=LOGGED)  # within FRESH of a's last beat
+    assert not on_disk(b, "k")  # replayed from a's last beat, live or not
+    assert on_disk(b, "keep")
+    assert await call(b.get("k")) is None
