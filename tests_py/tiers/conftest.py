@@ -82,7 +82,8 @@ def settle(wait_until: Callable[..., bool]) -> Callable[..., None]:
         finally:
             client.close()
         for cache in caches:
-            assert wait_until(lambda t=cache._tier: t.last_origin == marker)
+            # 10 s: an AsyncCache subscribes in the background, later on a busy machine.
+            assert wait_until(lambda t=cache._tier: t.last_origin == marker, 10.0)
 
     return run
 

@@ -7,6 +7,7 @@ Each cache stands for one process; caches sharing a disk directory are workers o
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import redis
 from stratacache import RedisOptions
 from stratacache.backup.changelog import stream_key
 from stratacache.backup.disk_tier import DiskSource
+from stratacache.tiers.disk.gap import FRESH, Heartbeat
 
 from ..conftest import call
 
@@ -104,6 +106,8 @@ async def test_a_rolling_restart_keeps_the_disk_warm_and_correct(
     other = make(redis_clean_url, "elsewhere")
     assert await call(other.delete("k")) is True
     assert wait_until(lambda: not on_disk(stays, "k"))  # the live worker dropped it
+    # The live worker's heartbeat is fresh (it beats from its subscriber loop).
+    assert wait_until(lambda: live_heartbeat(stays), 10.0)
     back = make(redis_clean_url, "d")
     assert on_disk(back, "keep")  # not cleared: a live worker covered the time
     disk_hits = back._stats().disk.hits
@@ -185,3 +189,9 @@ async def test_with_a_change_log_a_killed_worker_leaves_no_stale_copy(
     assert not on_disk(b, "k")  # replayed from a's last beat, live or not
     assert on_disk(b, "keep")
     assert await call(b.get("k")) is None
+
+
+def live_heartbeat(cache: Any) -> bool:
+    """A record of the host that is not ended and under FRESH seconds old."""
+    records = Heartbeat(cache._disk).records()
+    return any(not ended and time.time() - t < FRESH for t, ended in records)
