@@ -68,6 +68,13 @@ def held(cache: Any, key: str) -> bool:
     return bool(cache._store.contains(cache._prefix, key))
 
 
+def coherent(cache: Any) -> Any:
+    """`cache` once its invalidation subscription is up: until then L1 is flushed when it
+    comes up (an AsyncCache subscribes in the background), which would undo a warm."""
+    assert cache._subscriber.connected.wait(10)
+    return cache
+
+
 async def stop(warmer: Any) -> None:
     await call(warmer.stop())
 
@@ -168,7 +175,7 @@ async def test_a_key_function_is_called_at_each_run_and_n_caps_it(cache_cls: typ
 
 
 async def test_keys_are_read_from_redis(cache_cls: type[Any], redis_clean_url: str) -> None:
-    cache = cache_cls(redis=redis_clean_url)
+    cache = coherent(cache_cls(redis=redis_clean_url))
     await call(cache.set_many({f"r{i}": i for i in range(30)}))
     cache._store.clear(cache._prefix)  # L1 only: Redis keeps them
     warmer = Warmer(cache).keys([f"r{i}" for i in range(35)], batch_size=10, concurrency=2)
@@ -181,7 +188,7 @@ async def test_keys_are_read_from_redis(cache_cls: type[Any], redis_clean_url: s
 async def test_loaded_values_reach_redis_with_the_ttl(
     cache_cls: type[Any], redis_clean_url: str
 ) -> None:
-    cache = cache_cls(redis=redis_clean_url)
+    cache = coherent(cache_cls(redis=redis_clean_url))
     warmer = Warmer(cache).keys(["a", "b"], loader=Loader(), ttl=100)
     await call(warmer.run_once())
     cache._store.clear(cache._prefix)
@@ -287,6 +294,17 @@ async def test_stop_is_prompt_while_a_slow_run_goes_on(cache_cls: type[Any]) -> 
     assert calls < 50
 
 
+async def test_run_once_still_runs_after_stop(cache_cls: type[Any]) -> None:
+    cache = cache_cls()
+    loader = Loader()
+    warmer = Warmer(cache).keys(lambda: ["a", "b"], loader=loader, on_start=False, every=3600)
+    warmer.start()
+    await stop(warmer)
+    reports = await call(warmer.run_once(force=True))
+    assert (reports["keys"].keys, reports["keys"].timed_out) == (2, False)
+    assert held(cache, "a")
+
+
 async def test_a_run_stops_at_its_timeout(cache_cls: type[Any]) -> None:
     loader = Loader(delay=0.05)
     keys = [f"k{i}" for i in range(40)]
@@ -321,6 +339,30 @@ async def test_predicted_keys_are_warmed_from_the_disk_tier(
     assert (report.source, report.requested, report.keys) == ("model", 20, 20)
     assert all(held(cache, f"k{i}") for i in range(20))
     await call(cache.close())
+
+
+async def test_predicted_keys_come_from_the_peers_hot_set(
+    cache_cls: type[Any], redis_clean_url: str
+) -> None:
+    options = PredictorOptions(sample_rate=1.0, horizon=0.3, publish_keys=20, publish_interval=0.1)
+    peer = coherent(cache_cls(redis=redis_clean_url, predictor=options, namespace="shop"))
+    await call(peer.set_many({f"item{i}": i for i in range(30)}))
+    assert await eventually(lambda: peer._predictor.stats()["tracked"] >= 30)
+    # A new process of the same namespace: its model knows nothing yet.
+    fresh = coherent(cache_cls(redis=redis_clean_url, predictor=True, namespace="shop"))
+    warmer = Warmer(fresh).predicted(n=20, batch_size=7, concurrency=2)
+
+    async def published() -> bool:
+        report = (await call(warmer.run_once(force=True)))["predicted"]
+        return report.source == "published" and report.keys + report.requested > 0
+
+    deadline = time.monotonic() + 5
+    while not await published() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert warmer.stats()["predicted"].keys == 20
+    assert sum(held(fresh, f"item{i}") for i in range(30)) == 20
+    await call(peer.close())
+    await call(fresh.close())
 
 
 async def test_recent_keys_are_the_last_read_ones(cache_cls: type[Any]) -> None:

@@ -48,6 +48,15 @@ def _record(
     out[s.name] = report
 
 
+def _harvest(running: set[Future[Any]], found: list[Any], deadline: float) -> None:
+    """Waits (at most _POLL) for a batch to finish and moves the finished ones to `found`."""
+    left = min(_POLL, max(deadline - time.monotonic(), 0.0))
+    done, _ = wait(running, timeout=left, return_when=FIRST_COMPLETED)
+    for f in done:
+        running.discard(f)
+        found.append(f.result())  # a batch's exception fails the run
+
+
 class SyncRunner:
     """Runs strategies on a daemon thread (`start`) or in the caller's thread (`run_once`)."""
 
@@ -80,54 +89,52 @@ class SyncRunner:
 
     def _loop(self, stopping: threading.Event) -> None:
         while not stopping.is_set():
-            self.run_round(force=False)
+            self.run_round(False, stopping)
             due = next_due(self.strategies)
             delay = _MAX_SLEEP if due is None else due - time.monotonic()
             self.wake.wait(min(max(delay, 0.0), _MAX_SLEEP))
             self.wake.clear()
 
-    def run_round(self, force: bool) -> dict[str, WarmReport]:
+    def run_round(
+        self, force: bool, stopping: threading.Event | None = None
+    ) -> dict[str, WarmReport]:
+        """One round; `stopping` is the thread's stop event (None: run_once's, never set)."""
+        stopping = threading.Event() if stopping is None else stopping
         out: dict[str, WarmReport] = {}
         with self.round_lock:
             for s in due_order(self.strategies, time.monotonic(), force):
-                if self.stopping.is_set() and not force:
+                if stopping.is_set():
                     break
                 start = time.monotonic()
                 try:
-                    _record(out, s, start, self._run(s, start))
+                    _record(out, s, start, self._run(s, start, stopping))
                 except Exception as exc:  # noqa: BLE001 - counted and logged; the others still run
                     _record(out, s, start, exc)
         return out
 
-    def _run(self, s: Strategy, start: float) -> WarmReport:
+    def _run(self, s: Strategy, start: float, stopping: threading.Event) -> WarmReport:
         deadline = start + s.timeout
+
+        def late() -> bool:
+            return stopping.is_set() or time.monotonic() >= deadline
+
         todo, source = run_sync(prepare(self.cache, s))
         found: list[tuple[dict[str, Any], int]] = []
         running: set[Future[tuple[dict[str, Any], int]]] = set()
         pool = ThreadPoolExecutor(s.concurrency, thread_name_prefix="stratacache-warm")
         try:
             for batch in todo:
-                while len(running) >= s.concurrency and not self._late(deadline):
-                    self._harvest(running, found, deadline)
-                if self._late(deadline):
+                while len(running) >= s.concurrency and not late():
+                    _harvest(running, found, deadline)
+                if late():
                     return _report(start, found, source, True)
                 running.add(pool.submit(run_sync, fill(self.cache, s, batch, False)))
-            while running and not self._late(deadline):
-                self._harvest(running, found, deadline)
+            while running and not late():
+                _harvest(running, found, deadline)
             return _report(start, found, source, bool(running))
         finally:
             # A batch still running at the deadline finishes in the background, unwaited.
             pool.shutdown(wait=False, cancel_futures=True)
-
-    def _late(self, deadline: float) -> bool:
-        return self.stopping.is_set() or time.monotonic() >= deadline
-
-    def _harvest(self, running: set[Future[Any]], found: list[Any], deadline: float) -> None:
-        left = min(_POLL, max(deadline - time.monotonic(), 0.0))
-        done, _ = wait(running, timeout=left, return_when=FIRST_COMPLETED)
-        for f in done:
-            running.discard(f)
-            found.append(f.result())  # a batch's exception fails the run
 
 
 class AsyncRunner:
