@@ -1,6 +1,6 @@
 """`stratacache.Warmer`: warming strategies with priorities and schedules, for Cache (a daemon
 thread) and AsyncCache (a task). The strategies and their checks live in `_warmer_plan`, what a
-run reads in `_warmer_steps`, the thread and the task in `_warmer_run`.
+run reads in `_warmer_steps`, the thread in `_warmer_run`, the task in `_warmer_async`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ._warmer_plan import (
     check_loader,
     key_source,
 )
-from ._warmer_run import AsyncRunner, SyncRunner
+from ._warmer_run import SyncRunner
 from .caches import AsyncCache, Cache
 from .errors import ConfigError
 
@@ -89,7 +89,12 @@ class Warmer(Generic[C]):
         self._cache: Any = cache
         self._async = isinstance(cache, AsyncCache)
         self._strategies: list[Strategy] = []
-        self._runner: Any = (AsyncRunner if self._async else SyncRunner)(cache, self._strategies)
+        if self._async:
+            from ._warmer_async import AsyncRunner  # noqa: PLC0415 - sync programs skip asyncio
+
+            self._runner: Any = AsyncRunner(cache, self._strategies)
+        else:
+            self._runner = SyncRunner(cache, self._strategies)
         self._armed = False
 
     # -- strategies -------------------------------------------------------------------------

@@ -1,33 +1,32 @@
-"""The Warmer's runners: a daemon thread for a Cache, a task for an AsyncCache. Each runs the
-due strategies highest priority first, one run of `_warmer_steps` at a time, and sleeps until
-the next is due; a strategy that raises is counted, logged and skipped until its next time.
+"""The Warmer's thread runner (a Cache's; `_warmer_async` has the AsyncCache's task) and
+what both share. A runner runs the due strategies highest priority first, one run of
+`_warmer_steps` at a time, and sleeps until the next is due; a strategy that raises is
+counted, logged and skipped until its next time.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from ._log import logger
-from ._steps import run_async, run_sync
+from ._steps import run_sync
 from ._warm import WarmReport
 from ._warmer_plan import Strategy, due_order, next_due
 from ._warmer_steps import fill, prepare
 from ._weigh import weigh
 
-__all__ = ["AsyncRunner", "SyncRunner"]
+__all__ = ["MAX_SLEEP", "SyncRunner", "record", "report"]
 
 #: Longest sleep between two looks at the schedule (a strategy added meanwhile wakes it).
-_MAX_SLEEP = 60.0
+MAX_SLEEP = 60.0
 #: How often a sync run looks at its deadline and at stop() while batches run.
 _POLL = 0.05
 
 
-def _report(
+def report(
     start: float, found: list[tuple[dict[str, Any], int]], source: str, out: bool
 ) -> WarmReport:
     values = [v for batch, _ in found for v in batch.values()]
@@ -36,16 +35,16 @@ def _report(
     return WarmReport(len(values), total, time.monotonic() - start, source, asked, out)
 
 
-def _record(
-    out: dict[str, WarmReport], s: Strategy, start: float, report: WarmReport | BaseException
+def record(
+    out: dict[str, WarmReport], s: Strategy, start: float, result: WarmReport | BaseException
 ) -> None:
     """Adds a run's report, or its exception (logged), to the strategy and to `out`."""
-    if isinstance(report, BaseException):
-        logger.warning("warmer: strategy %r failed: %r", s.name, report, exc_info=report)
-        s.ran(start, 0, 0, False, repr(report))
+    if isinstance(result, BaseException):
+        logger.warning("warmer: strategy %r failed: %r", s.name, result, exc_info=result)
+        s.ran(start, 0, 0, False, repr(result))
         return
-    s.ran(start, report.keys, report.bytes, report.timed_out, None)
-    out[s.name] = report
+    s.ran(start, result.keys, result.bytes, result.timed_out, None)
+    out[s.name] = result
 
 
 def _harvest(running: set[Future[Any]], found: list[Any], deadline: float) -> None:
@@ -91,8 +90,8 @@ class SyncRunner:
         while not stopping.is_set():
             self.run_round(False, stopping)
             due = next_due(self.strategies)
-            delay = _MAX_SLEEP if due is None else due - time.monotonic()
-            self.wake.wait(min(max(delay, 0.0), _MAX_SLEEP))
+            delay = MAX_SLEEP if due is None else due - time.monotonic()
+            self.wake.wait(min(max(delay, 0.0), MAX_SLEEP))
             self.wake.clear()
 
     def run_round(
@@ -107,9 +106,9 @@ class SyncRunner:
                     break
                 start = time.monotonic()
                 try:
-                    _record(out, s, start, self._run(s, start, stopping))
+                    record(out, s, start, self._run(s, start, stopping))
                 except Exception as exc:  # noqa: BLE001 - counted and logged; the others still run
-                    _record(out, s, start, exc)
+                    record(out, s, start, exc)
         return out
 
     def _run(self, s: Strategy, start: float, stopping: threading.Event) -> WarmReport:
@@ -127,95 +126,11 @@ class SyncRunner:
                 while len(running) >= s.concurrency and not late():
                     _harvest(running, found, deadline)
                 if late():
-                    return _report(start, found, source, True)
+                    return report(start, found, source, True)
                 running.add(pool.submit(run_sync, fill(self.cache, s, batch, False)))
             while running and not late():
                 _harvest(running, found, deadline)
-            return _report(start, found, source, bool(running))
+            return report(start, found, source, bool(running))
         finally:
             # A batch still running at the deadline finishes in the background, unwaited.
             pool.shutdown(wait=False, cancel_futures=True)
-
-
-class AsyncRunner:
-    """Runs strategies in a task of the running loop (`start`) or in the caller (`run_once`)."""
-
-    def __init__(self, cache: Any, strategies: list[Strategy]) -> None:
-        self.cache = cache
-        self.strategies = strategies
-        self.task: asyncio.Task[None] | None = None
-        self.wake: asyncio.Event | None = None
-        self.round_lock: asyncio.Lock | None = None
-
-    def start(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            msg = "start() of an AsyncCache's Warmer needs a running event loop: call it from a coroutine"
-            raise RuntimeError(msg) from None
-        self.wake = asyncio.Event()
-        if self.round_lock is None:
-            self.round_lock = asyncio.Lock()
-        self.task = loop.create_task(self._loop(), name="stratacache-warmer")
-
-    async def stop(self, timeout: float) -> None:
-        task, self.task = self.task, None
-        if task is None:
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
-            await asyncio.wait_for(task, timeout)
-
-    def poke(self) -> None:
-        if self.wake is not None:
-            self.wake.set()
-
-    async def _loop(self) -> None:
-        assert self.wake is not None
-        while True:
-            await self.run_round(force=False)
-            due = next_due(self.strategies)
-            delay = _MAX_SLEEP if due is None else due - time.monotonic()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), min(max(delay, 0.0), _MAX_SLEEP))
-            self.wake.clear()
-
-    async def run_round(self, force: bool) -> dict[str, WarmReport]:
-        if self.round_lock is None:
-            self.round_lock = asyncio.Lock()
-        out: dict[str, WarmReport] = {}
-        async with self.round_lock:
-            for s in due_order(self.strategies, time.monotonic(), force):
-                start = time.monotonic()
-                try:
-                    _record(out, s, start, await self._run(s, start))
-                except Exception as exc:  # noqa: BLE001 - counted and logged; the others still run
-                    _record(out, s, start, exc)
-        return out
-
-    async def _run(self, s: Strategy, start: float) -> WarmReport:
-        todo, source = await run_async(prepare(self.cache, s))
-        found: list[tuple[dict[str, Any], int]] = []
-        gate = asyncio.Semaphore(s.concurrency)
-        tasks: list[asyncio.Task[None]] = []
-
-        async def one(batch: list[Any]) -> None:
-            try:
-                found.append(await run_async(fill(self.cache, s, batch, True)))
-            finally:
-                gate.release()
-
-        async def pump() -> None:
-            for batch in todo:
-                await gate.acquire()
-                tasks.append(asyncio.create_task(one(batch)))
-            await asyncio.gather(*tasks)
-
-        try:
-            await asyncio.wait_for(pump(), max(start + s.timeout - time.monotonic(), 0.0))
-        except asyncio.TimeoutError:
-            return _report(start, found, source, True)
-        finally:
-            for t in tasks:
-                t.cancel()
-        return _report(start, found, source, False)
