@@ -79,6 +79,14 @@ async def stop(warmer: Any) -> None:
     await call(warmer.stop())
 
 
+async def _async_loader(keys: list[str]) -> dict[str, str]:
+    return dict.fromkeys(keys, "v")
+
+
+async def _async_keys() -> Any:
+    yield "a"
+
+
 @pytest.mark.parametrize(
     ("method", "kwargs", "error", "match"),
     [
@@ -110,6 +118,8 @@ async def stop(warmer: Any) -> None:
         ("keys", {"keys": ["a"], "loader": dict, "namespace": "a\x1fb"}, ConfigError, "amespace"),
         ("keys", {"keys": ["a"], "loader": dict, "colour": 1}, TypeError, "colour"),
         ("keys", {"keys": ["a"], "ttl": 5, "loader": dict, "name": ""}, ConfigError, "empty"),
+        ("keys", {"keys": ["a"], "loader": _async_loader}, TypeError, "coroutine function"),
+        ("keys", {"keys": _async_keys, "loader": dict}, TypeError, "sync iterable"),
         ("recent", {}, ConfigError, "predictor=True"),
         ("predicted", {"n": "10"}, TypeError, "n must be"),
         ("calls", {"func": len}, TypeError, "cached function"),

@@ -33,7 +33,7 @@ class AsyncRunner:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            msg = "start() of an AsyncCache's Warmer needs a running event loop: call it from a coroutine"
+            msg = "start() of an AsyncCache's Warmer needs a running loop: call it in a coroutine"
             raise RuntimeError(msg) from None
         self.wake = asyncio.Event()
         if self.round_lock is None:

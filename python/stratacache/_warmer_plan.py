@@ -10,6 +10,7 @@ one after the other, highest priority first; each run reads its keys in batches,
 
 from __future__ import annotations
 
+import inspect
 import math
 import threading
 import time
@@ -165,12 +166,15 @@ def check_loader(cache: Any, loader: object, ttl: object) -> tuple[Any, float | 
     """(loader, ttl) of a key strategy.
 
     Raises:
-        TypeError: loader is not callable.
+        TypeError: loader is not callable, or is a coroutine function for a sync Cache.
         ConfigError: no loader on a cache without a lower tier (nothing to fill L1 from).
         InvalidTTLError: ttl is invalid.
     """
     if loader is not None and not callable(loader):
         msg = f"loader must be a callable keys -> mapping of values, not {type(loader).__name__}"
+        raise TypeError(msg)
+    if inspect.iscoroutinefunction(loader) and not cache._asyncio:
+        msg = "loader is a coroutine function: a Cache's Warmer needs a sync one"
         raise TypeError(msg)
     if loader is None and cache._driver.load is None:
         msg = "this cache has no lower tier (Redis or disk) to warm from: give loader="
@@ -276,9 +280,12 @@ def key_source(keys: object, schedule: Schedule) -> Callable[[], Any]:
     """A function giving a run's keys, for keys= given as an iterable or a function.
 
     Raises:
-        TypeError: keys is neither an iterable of str nor a callable.
+        TypeError: keys is neither an iterable of str nor a callable, or is asynchronous.
         ConfigError: a one-shot iterator (a generator) on a repeating schedule.
     """
+    if inspect.isasyncgenfunction(keys) or inspect.iscoroutinefunction(keys):
+        msg = "keys must be a sync iterable or a sync function giving one (they are read lazily)"
+        raise TypeError(msg)
     if callable(keys):
         return keys
     if isinstance(keys, str) or not isinstance(keys, Iterable):
