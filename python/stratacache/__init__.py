@@ -49,6 +49,7 @@ from .tiers.redis.breaker import BreakerConfig
 
 if TYPE_CHECKING:
     from . import predict
+    from ._warmer import StrategyStats, Warmer
     from .codec import Codec, CodecEntry
     from .simulation import SimulationResult, simulate
 
@@ -62,6 +63,8 @@ _HOMES = {
     "simulate": "simulation",
     "simulation": "simulation",
     "predict": "predict",
+    "StrategyStats": "_warmer",
+    "Warmer": "_warmer",
 }
 __getattr__ = lazy_getattr(__name__, _HOMES, globals())
 
@@ -103,6 +106,7 @@ __all__ = [
     "SerializationError",
     "SimulationResult",
     "StratacacheError",
+    "StrategyStats",
     "TamperedDataError",
     "TierHealth",
     "TierUnavailableError",
@@ -110,6 +114,7 @@ __all__ = [
     "UnknownVersionError",
     "ValueTooLargeError",
     "WarmReport",
+    "Warmer",
     "__version__",
     "cache",
     "configure",

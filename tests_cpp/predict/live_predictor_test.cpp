@@ -94,6 +94,30 @@ TEST(LivePredictor, HotKeysRankByExpectedReads) {
   EXPECT_EQ(hot[1].name, "seldom");
 }
 
+TEST(LivePredictor, RecentKeysAreTheLastReadOnesMostRecentFirst) {
+  ManualClock clock(kSecond);
+  store::AccessRecorder recorder(1.0, 1024);
+  LivePredictor live(fast_options(), recorder, clock);
+  // In time order: the drain makes record times non-decreasing.
+  access(recorder, 1, "a\x1f", "old", store::AccessOp::kGetHit, kSecond);
+  access(recorder, 4, "b\x1f", "other", store::AccessOp::kGetHit, 2 * kSecond);
+  access(recorder, 2, "a\x1f", "new", store::AccessOp::kGetMiss, 3 * kSecond);
+  access(recorder, 3, "a\x1f", "written", store::AccessOp::kSet, 4 * kSecond);  // never read
+  access(recorder, 1, "a\x1f", "old", store::AccessOp::kSet, 5 * kSecond);      // not a read
+  clock.set(6 * kSecond);
+  live.drain();
+  const auto a = live.recent_keys(10, store::namespace_hash("a\x1f"));
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].name.substr(a[0].prefix_size), "new");
+  EXPECT_EQ(a[1].name.substr(a[1].prefix_size), "old");
+  EXPECT_NEAR(a[0].age, 3.0, 1e-9);
+  EXPECT_NEAR(a[1].age, 5.0, 1e-9);
+  const auto all = live.recent_keys(2, std::nullopt);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].name.substr(all[1].prefix_size), "other");
+  EXPECT_TRUE(live.recent_keys(10, store::namespace_hash("nobody\x1f")).empty());
+}
+
 TEST(LivePredictor, NamesFollowTheTrackedKeys) {
   ManualClock clock(kSecond);
   store::AccessRecorder recorder(1.0, 4096);
