@@ -65,7 +65,7 @@ std::vector<HotKey> LivePredictor::hot_keys(std::size_t n,
   const double horizon = predictor_.options().horizon;
   std::vector<double> score(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    const std::optional<double> gap = table.mean_gap(keys[i]);
+    const std::optional<double> gap = predictor_.table().mean_gap(keys[i]);
     const double given_one = gap && *gap > 0 ? 1.0 + horizon / *gap : 1.0;
     score[i] = p(static_cast<Eigen::Index>(i)) * given_one;
   }
