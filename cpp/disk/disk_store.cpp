@@ -79,7 +79,8 @@ void DiskStore::count_corrupt() noexcept {
   counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::optional<Hit> DiskStore::read_one(void* txn, std::string_view key, WallMillis now_ms) {
+std::optional<std::pair<std::string_view, double>> DiskStore::find(void* txn, std::string_view key,
+                                                                   WallMillis now_ms) {
   MDB_val k = as_val(key);
   MDB_val v;
   int rc =
@@ -101,8 +102,22 @@ std::optional<Hit> DiskStore::read_one(void* txn, std::string_view key, WallMill
     return std::nullopt;
   }
   counters_.hits.fetch_add(1, std::memory_order_relaxed);
-  std::string_view rec = as_view(v);
-  return Hit{std::string(rec.substr(record::kHeader)), record::ttl_left(header->expiry, now_ms)};
+  return std::pair{as_view(v).substr(record::kHeader), record::ttl_left(header->expiry, now_ms)};
+}
+
+std::optional<Hit> DiskStore::read_one(void* txn, std::string_view key, WallMillis now_ms) {
+  auto found = find(txn, key, now_ms);
+  if (!found) return std::nullopt;
+  return Hit{std::string(found->first), found->second};
+}
+
+std::optional<double> DiskStore::get_view(std::string_view key,
+                                          const std::function<void(std::string_view)>& sink) {
+  ReadTxn txn(*env_);
+  auto found = find(txn.get(), key, now());
+  if (!found) return std::nullopt;
+  sink(found->first);
+  return found->second;
 }
 
 std::optional<Hit> DiskStore::get(std::string_view key) {

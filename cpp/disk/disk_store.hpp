@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace stratacache::disk {
@@ -104,6 +105,11 @@ class DiskStore {
 
   /// The live envelope under `key` (counted as hit, miss, expired or corrupt).
   std::optional<Hit> get(std::string_view key);
+  /// As `get`, without the copy: `sink` is given the envelope as a view into the mapped file,
+  /// valid only during the call (the read snapshot is held meanwhile). The seconds left, or
+  /// nullopt (and no call) when there is no live entry.
+  std::optional<double> get_view(std::string_view key,
+                                 const std::function<void(std::string_view)>& sink);
   /// The live envelopes of `keys` (nullopt where there is none), from one snapshot.
   std::vector<std::optional<Hit>> get_many(const std::vector<std::string>& keys);
   /// Stores `envelope` for `ttl_seconds` (infinity: never expires; <= 0 removes the key).
@@ -147,6 +153,9 @@ class DiskStore {
  private:
   [[nodiscard]] WallMillis now() const;
   std::optional<Hit> read_one(void* txn, std::string_view key, WallMillis now);
+  /// The live envelope (a view valid while `txn` is) and seconds left, counted as read_one.
+  std::optional<std::pair<std::string_view, double>> find(void* txn, std::string_view key,
+                                                          WallMillis now);
   enum class SetOutcome { kDone, kNoRoom, kFull };
   SetOutcome try_set(std::string_view key, std::string_view envelope, WallMillis expiry);
   /// Writes one entry in `w`'s transaction under the next sequence (try_set, put_many).
