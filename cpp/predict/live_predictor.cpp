@@ -1,6 +1,7 @@
 #include "predict/live_predictor.hpp"
 
 #include <algorithm>
+#include <new>
 #include <numeric>
 
 namespace stratacache::predict {
@@ -36,10 +37,23 @@ std::size_t LivePredictor::drain() {
   counts_.fed += buffer_.size();
   predictor_.advance(std::max(last_, seconds(clock_.now())));
   if (store::KeyNames* names = recorder_.names()) {
-    const FeatureTable& table = predictor_.table();
-    names->retain([&](std::uint64_t h) { return table.find(static_cast<std::int64_t>(h)); });
+    for (const store::StagedNames& staged : names->take()) keep_names(staged);
   }
-  return buffer_.size();
+  const std::size_t fed = buffer_.size();
+  // The batch is scratch: its memory goes back rather than stay sized for the largest drain.
+  if (buffer_.capacity() > kKeptBuffer) buffer_ = {};
+  return fed;
+}
+
+void LivePredictor::keep_names(const store::StagedNames& staged) {
+  FeatureTable& table = predictor_.table();
+  for (const auto& [hash, ref] : staged.entries) {
+    try {
+      table.set_name(static_cast<std::int64_t>(hash), staged.arena.get(ref));
+    } catch (const std::bad_alloc&) {
+      return;  // the rest are staged again at their next sampled access
+    }
+  }
 }
 
 std::vector<HotKey> LivePredictor::hot_keys(std::size_t n,
@@ -63,11 +77,11 @@ std::vector<HotKey> LivePredictor::hot_keys(std::size_t n,
     return p(ia) != p(ib) ? p(ia) > p(ib) : a > b;
   });
   std::vector<HotKey> out;
-  store::KeyNames* names = recorder_.names();
-  for (std::size_t i = 0; i < order.size() && out.size() < n && names != nullptr; ++i) {
-    const auto name = names->find(static_cast<std::uint64_t>(keys[order[i]]));
-    if (!name) continue;  // its name was refused while the table was busy or full
-    out.push_back({name->full, name->prefix_size, p(static_cast<Eigen::Index>(order[i]))});
+  for (std::size_t i = 0; i < order.size() && out.size() < n; ++i) {
+    const auto name = table.name(keys[order[i]]);
+    if (!name) continue;  // its name was refused while the stage was busy or full
+    out.push_back(
+        {std::string(name->full), name->prefix_size, p(static_cast<Eigen::Index>(order[i]))});
   }
   return out;
 }
@@ -84,12 +98,20 @@ LiveStats LivePredictor::stats() {
   s.tracked = predictor_.table().size();
   s.trained = predictor_.stats().trained;
   s.observed = predictor_.stats().observed;
-  s.model_bytes_per_key = predictor_.table().bytes_per_key();
-  if (const store::KeyNames* names = recorder_.names()) {
-    s.names = names->size();
-    s.name_bytes_per_key =
-        s.names > 0 ? static_cast<double>(names->bytes()) / static_cast<double>(s.names) : 0.0;
-  }
+  const FeatureTable& table = predictor_.table();
+  s.names = table.named();
+  // True heap bytes, per tracked key: containers by capacity, arenas by whole chunk.
+  // libstdc++'s unordered_map: a bucket pointer each, a node of next pointer and pair each.
+  constexpr std::size_t kNode = sizeof(void*) + sizeof(std::pair<std::uint32_t, std::uint16_t>);
+  const std::size_t namespaces =
+      namespaces_.bucket_count() * sizeof(void*) + namespaces_.size() * kNode;
+  const std::size_t model =
+      predictor_.bytes() + namespaces + buffer_.capacity() * sizeof(store::AccessRecord);
+  std::size_t names = table.name_bytes();
+  if (const store::KeyNames* staged = recorder_.names()) names += staged->bytes();
+  const double per = static_cast<double>(std::max<std::uint64_t>(s.tracked, 1));
+  s.model_bytes_per_key = static_cast<double>(model) / per;
+  s.name_bytes_per_key = static_cast<double>(names) / per;
   return s;
 }
 
