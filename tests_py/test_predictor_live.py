@@ -122,8 +122,28 @@ def test_tracked_keys_and_names_stay_bounded() -> None:
     time.sleep(0.2)  # one more drain trims the names to the tracked keys
     stats = cache._predictor.stats()
     assert stats["tracked"] == 100
-    assert stats["names"] <= 200
-    assert {k for k, _ in cache.hot_keys(100)} <= {f"k{i}" for i in range(1900, 2000)}
+    assert stats["names"] <= 100
+    # The names of the newest keys, even with all 2000 named within one drain's window (a few
+    # may be lost to a stage busy with a drain at that instant).
+    hot = {k for k, _ in cache.hot_keys(100)}
+    assert hot <= {f"k{i}" for i in range(1900, 2000)}
+    assert len(hot) >= 95
+    cache.close()
+
+
+def test_memory_per_tracked_key_stays_under_100_bytes() -> None:
+    # Issue 13's bound for 13-byte keys, as the stats count it: true heap bytes, capacities.
+    cache = stratacache.Cache(
+        max_entries=10_000, predictor=PredictorOptions(sample_rate=1.0, max_tracked=10_000)
+    )
+    for i in range(10_000):
+        cache.get(f"user:{i:08d}")
+    assert wait_for(lambda: cache._predictor.stats()["names"] == 10_000)
+    stats = cache._predictor.stats()
+    assert stats["tracked"] == 10_000
+    assert 56 < stats["model_bytes_per_key"] < 85
+    assert 13 < stats["name_bytes_per_key"] < 20
+    assert stats["model_bytes_per_key"] + stats["name_bytes_per_key"] <= 100
     cache.close()
 
 

@@ -335,7 +335,10 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append(r)
     if args.only or args.no_cost:
         return 0  # a partial run writes no result file
-    load = {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}
+    load = {
+        "before": [round(x, 2) for x in load_before],
+        "after": [round(x, 2) for x in os.getloadavg()],
+    }
     rows.append({"case": "env/loadavg", "impl": "machine", "loadavg_1_5_15": load, "n": 0})
     out = RESULTS_DIR / ("predict_live_quick.json" if quick else "predict_live.json")
     out.write_text(json.dumps(rows, indent=1) + "\n")

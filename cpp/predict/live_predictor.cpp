@@ -1,6 +1,7 @@
 #include "predict/live_predictor.hpp"
 
 #include <algorithm>
+#include <array>
 #include <new>
 #include <numeric>
 
@@ -24,6 +25,11 @@ std::uint16_t LivePredictor::namespace_id(std::uint32_t hash) {
 
 std::size_t LivePredictor::drain() {
   std::lock_guard guard(lock_);
+  // Names first: a writer records before it stages the name, so every name taken here belongs
+  // to a record this drain reads, and its key is tracked by the time the name is kept.
+  store::KeyNames* names = recorder_.names();
+  std::array<store::StagedNames, 2> staged;
+  if (names != nullptr) staged = names->take();
   buffer_.clear();
   const std::uint64_t from = cursor_;
   cursor_ = recorder_.read_since(from, buffer_);
@@ -36,12 +42,11 @@ std::size_t LivePredictor::drain() {
   }
   counts_.fed += buffer_.size();
   predictor_.advance(std::max(last_, seconds(clock_.now())));
-  if (store::KeyNames* names = recorder_.names()) {
-    for (const store::StagedNames& staged : names->take()) keep_names(staged);
-  }
+  for (const store::StagedNames& generation : staged) keep_names(generation);
   const std::size_t fed = buffer_.size();
   // The batch is scratch: its memory goes back rather than stay sized for the largest drain.
-  if (buffer_.capacity() > kKeptBuffer) buffer_ = {};
+  // (Not `buffer_ = {}`: that assigns an empty initializer list and keeps the capacity.)
+  if (buffer_.capacity() > kKeptBuffer) std::vector<store::AccessRecord>().swap(buffer_);
   return fed;
 }
 
