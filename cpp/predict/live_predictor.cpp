@@ -73,13 +73,21 @@ std::vector<HotKey> LivePredictor::hot_keys(std::size_t n,
     std::erase_if(keys, [&](std::int64_t k) { return table.find(k)->ns != it->second; });
   }
   const Eigen::VectorXd p = predictor_.probabilities(keys, now);
+  // Ranked by the reads expected within the horizon, not by P(at least one read): a warmed
+  // key earns a hit per read, and P saturates near 1 for every key read a few times per
+  // horizon. E[reads] = P(a read) * E[reads | a read], the latter from the key's mean gap.
+  const double horizon = predictor_.options().horizon;
+  std::vector<double> score(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::optional<double> gap = table.mean_gap(keys[i]);
+    const double given_one = gap && *gap > 0 ? 1.0 + horizon / *gap : 1.0;
+    score[i] = p(static_cast<Eigen::Index>(i)) * given_one;
+  }
   std::vector<std::size_t> order(keys.size());
   std::iota(order.begin(), order.end(), 0);
   // Ties (an untrained model scores every key 0.5) go to the most recently seen key.
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    const auto ia = static_cast<Eigen::Index>(a);
-    const auto ib = static_cast<Eigen::Index>(b);
-    return p(ia) != p(ib) ? p(ia) > p(ib) : a > b;
+    return score[a] != score[b] ? score[a] > score[b] : a > b;
   });
   std::vector<HotKey> out;
   for (std::size_t i = 0; i < order.size() && out.size() < n; ++i) {

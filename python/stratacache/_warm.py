@@ -1,10 +1,10 @@
 """Warming: filling L1 from the lower tiers with the predicted hot set, and the hot sets that
 processes publish to Redis for their peers.
 
-A namespace's hot set lives in Redis as a sorted set (member: key, score: the probability the
-publisher's model gave it), replaced whole at each publication, trimmed to `publish_keys`
-members and expiring after a few publication intervals, so a namespace nobody serves any more
-leaves no key behind. The choice of keys and the report are shared; `warm_sync` and
+A namespace's hot set lives in Redis as a sorted set (member: key, score: its rank in the
+publisher's ranking, the best highest), replaced whole at each publication, trimmed to
+`publish_keys` members and expiring after a few publication intervals, so a namespace nobody
+serves any more leaves no key behind. The choice of keys and the report are shared; `warm_sync` and
 `warm_async` only issue the reads.
 """
 
@@ -112,8 +112,10 @@ def _publish_calls(key_prefix: str, sets: dict[str, list[tuple[str, float]]], tt
     calls = []
     for ns, keys in sets.items():
         args: list[Any] = [max(1, math.ceil(ttl))]
-        for key, p in keys:
-            args += [repr(float(p)), key.encode("utf-8", "surrogatepass")]
+        # Scored by rank (the best highest): the publisher's order is by expected reads, which
+        # the probability alone does not give.
+        for rank, (key, _) in enumerate(keys):
+            args += [str(len(keys) - rank), key.encode("utf-8", "surrogatepass")]
         calls.append(([hot_set_key(key_prefix, ns)], args))
     return calls
 

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "store/access_recorder.hpp"
@@ -67,6 +70,28 @@ TEST(LivePredictor, HotKeysKeepToTheirNamespaceAndCarryNames) {
   EXPECT_EQ(a[0].name.substr(a[0].prefix_size), "mine");
   EXPECT_EQ(live.hot_keys(10, std::nullopt).size(), 2u);
   EXPECT_TRUE(live.hot_keys(10, store::namespace_hash("nobody\x1f")).empty());
+}
+
+// With the model untrained every key scores P = 0.5, so only the expected reads tell keys
+// apart: the key read every 0.1 s ranks above the one read about once a second, although the
+// latter was seen last (the tie-break of equal scores).
+TEST(LivePredictor, HotKeysRankByExpectedReads) {
+  ManualClock clock(kSecond);
+  store::AccessRecorder recorder(1.0, 1024);
+  LivePredictor live(fast_options(), recorder, clock);
+  std::vector<std::pair<Nanos, std::uint64_t>> reads = {
+      {kSecond / 2, 2}, {3 * kSecond / 2, 2}, {2 * kSecond, 2}};
+  for (int i = 0; i < 10; ++i) reads.emplace_back(kSecond + i * kSecond / 10, 1);
+  std::sort(reads.begin(), reads.end());
+  for (const auto& [t, key] : reads) {
+    access(recorder, key, "", key == 1 ? "often" : "seldom", store::AccessOp::kGetHit, t);
+  }
+  live.drain();
+  const auto hot = live.hot_keys(2, std::nullopt);
+  ASSERT_EQ(hot.size(), 2u);
+  EXPECT_DOUBLE_EQ(hot[0].probability, hot[1].probability);
+  EXPECT_EQ(hot[0].name, "often");
+  EXPECT_EQ(hot[1].name, "seldom");
 }
 
 TEST(LivePredictor, NamesFollowTheTrackedKeys) {
