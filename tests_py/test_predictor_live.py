@@ -93,8 +93,9 @@ async def test_hot_keys_rank_the_frequent_keys_first(cache_cls: type[Any]) -> No
     assert cache._predictor.stats()["trained"] >= 256
     top = await call(cache.hot_keys(5))
     assert {k for k, _ in top} == {f"hot{i}" for i in range(5)}
+    # Ranked by expected reads within the horizon (P * (1 + horizon / mean gap)), not by P:
+    # among keys read alike, P order is noise; the hot keys still all beat the cold ones.
     probabilities = [p for _, p in top]
-    assert probabilities == sorted(probabilities, reverse=True)
     everything = await call(cache.hot_keys(1000))
     cold = [p for k, p in everything if k.startswith("cold")]
     assert cold
