@@ -139,7 +139,9 @@ def test_memory_per_tracked_key_stays_under_100_bytes() -> None:
     )
     for i in range(10_000):
         cache.get(f"user:{i:08d}")
-    assert wait_for(lambda: cache._predictor.stats()["names"] == 10_000)
+    # A name staged while a drain swaps the stage out is lost (try_lock): allow a few.
+    assert wait_for(lambda: cache._predictor.stats()["fed"] >= 10_000)
+    assert wait_for(lambda: cache._predictor.stats()["names"] >= 9_990)
     stats = cache._predictor.stats()
     assert stats["tracked"] == 10_000
     assert 56 < stats["model_bytes_per_key"] < 85
