@@ -134,5 +134,27 @@ TEST(LivePredictor, NamesFollowTheTrackedKeys) {
   EXPECT_LE(s.names, 8u);  // trimmed to the tracked keys
 }
 
+TEST(LivePredictor, CountsTheTrueBytesOfModelAndNames) {
+  ManualClock clock(kSecond);
+  store::AccessRecorder recorder(1.0, 1 << 14);
+  PredictorOptions o;
+  o.features.capacity = 10'000;
+  LivePredictor live(o, recorder, clock);
+  for (std::uint64_t k = 0; k < 10'000; ++k) {
+    access(recorder, k * 0x9E3779B97F4A7C15ULL, "", "user:" + std::to_string(10'000'000 + k),
+           store::AccessOp::kGetMiss, kSecond);
+  }
+  EXPECT_EQ(live.drain(), 10'000U);
+  const LiveStats s = live.stats();
+  EXPECT_EQ(s.names, 10'000U);
+  // 56-byte slots, a 16k-entry index (13.1 B a key), ~1000 pending observations of 64 bytes,
+  // the 256-row training batch; no drain buffer (released).
+  const double observed = static_cast<double>(s.observed);
+  const double expected = 56 + 16'384 * 8 / 1e4 + observed * 64 / 1e4 + 256 * 12 * 8 / 1e4;
+  EXPECT_NEAR(s.model_bytes_per_key, expected, 1.0);
+  // 13-byte names in 15-byte records, in 16 KiB chunks: 10 of them.
+  EXPECT_NEAR(s.name_bytes_per_key, 10 * 16'384 / 1e4, 0.1);
+}
+
 }  // namespace
 }  // namespace stratacache::predict
