@@ -184,6 +184,24 @@ std::vector<py::tuple> hot_keys_shim(LivePredictor& p, std::size_t n,
   return out;
 }
 
+// P(read within the horizon) of each key of one namespace, hashed as the store hashes it
+// (refresh-ahead asks for the keys nearing expiry); an untracked key gets a new key's.
+std::vector<double> probabilities_shim(LivePredictor& p, const std::string& prefix,
+                                       const py::list& keys) {
+  const std::uint64_t seed = prefix_seed(prefix);
+  std::vector<std::uint64_t> hashes;
+  hashes.reserve(keys.size());
+  for (const py::handle key : keys) {
+    std::string_view body;
+    if (!key_bytes(key.ptr(), body)) throw py::error_already_set();
+    hashes.push_back(key_hash(seed, key.ptr()));
+  }
+  std::vector<double> out(hashes.size());
+  py::gil_scoped_release unlocked;  // scoring under the predictor's own lock only
+  for (std::size_t i = 0; i < hashes.size(); ++i) out[i] = p.probability(hashes[i]);
+  return out;
+}
+
 py::dict live_stats_shim(LivePredictor& p) {
   const LiveStats s = p.stats();
   py::dict d;
@@ -225,6 +243,7 @@ void bind_live(py::module_& m) {
              return p.drain();
            })
       .def("hot_keys", &hot_keys_shim, py::arg("n"), py::arg("prefix"))
+      .def("probabilities", &probabilities_shim, py::arg("prefix"), py::arg("keys"))
       .def("stats", &live_stats_shim)
       .def_property_readonly("horizon", &LivePredictor::horizon);
 }

@@ -19,6 +19,7 @@ from . import _core
 from ._default import cache, configure
 from ._lazy import lazy_getattr
 from ._predictor_live import PredictorOptions
+from ._refresh_options import RefreshAhead, RefreshStats
 from ._warm import WarmReport
 from .caches import AsyncCache, Cache
 from .errors import (
@@ -96,6 +97,8 @@ __all__ = [
     "MissingExtraError",
     "NamespaceStats",
     "PredictorOptions",
+    "RefreshAhead",
+    "RefreshStats",
     "RedisAuthError",
     "RedisOptions",
     "RedisTLSError",

@@ -29,6 +29,7 @@ from ._options import (
     require_type,
 )
 from ._predictor_live import PredictorOptions, check_predictor
+from ._refresh_options import RefreshAhead, refresh_stats_of
 from ._recording import check_recording, export_trace, recorded_curve
 from ._warm import start_predictor
 from ._weigh import weigh
@@ -452,6 +453,7 @@ class CacheBase:
             other_namespaces=other,
             latency=latency,
             events=self.events.stats(),
+            refresh_ahead=refresh_stats_of(self),
         )
 
     def _l1_drop_pattern(self, namespace: str, pattern: str) -> None:
@@ -494,6 +496,7 @@ class CacheBase:
         tags: Collection[str] | None = ...,
         condition: Callable[[Any], object] | None = ...,
         depends_on: Callable[..., Iterable[str]] | None = ...,
+        refresh_ahead: str | RefreshAhead | None = ...,
     ) -> Decorator: ...
     def cache(self, func: Any = None, /, **options: Any) -> Any:
         """Decorator caching a function's results in this cache; see `stratacache.cache`."""
