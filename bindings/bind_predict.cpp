@@ -202,6 +202,24 @@ std::vector<double> probabilities_shim(LivePredictor& p, const std::string& pref
   return out;
 }
 
+// Queues an observation of each tracked key of one namespace now (see LivePredictor::observe);
+// returns how many were queued.
+std::size_t observe_shim(LivePredictor& p, const std::string& prefix, const py::list& keys,
+                         double skip) {
+  const std::uint64_t seed = prefix_seed(prefix);
+  std::vector<std::uint64_t> hashes;
+  hashes.reserve(keys.size());
+  for (const py::handle key : keys) {
+    std::string_view body;
+    if (!key_bytes(key.ptr(), body)) throw py::error_already_set();
+    hashes.push_back(key_hash(seed, key.ptr()));
+  }
+  py::gil_scoped_release unlocked;
+  std::size_t queued = 0;
+  for (const std::uint64_t h : hashes) queued += p.observe(h, skip) ? 1 : 0;
+  return queued;
+}
+
 py::dict live_stats_shim(LivePredictor& p) {
   const LiveStats s = p.stats();
   py::dict d;
@@ -244,6 +262,7 @@ void bind_live(py::module_& m) {
            })
       .def("hot_keys", &hot_keys_shim, py::arg("n"), py::arg("prefix"))
       .def("probabilities", &probabilities_shim, py::arg("prefix"), py::arg("keys"))
+      .def("observe", &observe_shim, py::arg("prefix"), py::arg("keys"), py::arg("skip"))
       .def("stats", &live_stats_shim)
       .def_property_readonly("horizon", &LivePredictor::horizon);
 }

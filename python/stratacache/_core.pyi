@@ -441,6 +441,8 @@ class LivePredictor:
         """(key body, prefix, probability), best first."""
     def probabilities(self, prefix: str, keys: list[str]) -> list[float]:
         """P(read within the horizon) of each key (untracked: a new key's)."""
+    def observe(self, prefix: str, keys: list[str], skip: float) -> int:
+        """Queues a labelled-later observation of each tracked key now; how many queued."""
     def stats(self) -> dict[str, float | int]: ...
     @property
     def horizon(self) -> float: ...

@@ -8,7 +8,10 @@ the time the entry expires (L1's remaining TTL, which with a Redis tier follows 
   predictor's feed thread after each drain. Due keys are scored in one call to the C++ model
   (``LivePredictor.probabilities``, GIL released); a key at `threshold` or above is
   refreshed even if no request reads it in its last moments, which reader-driven XFetch cannot.
-  Only keys the predictor samples are scheduled (with ``sample_rate < 1``, that share).
+  Each due key is also queued as a training observation (``LivePredictor.observe``, labelled
+  by a read past `lead` within the horizon), so the model learns the decision it makes. Until
+  its first training batch the model scores every key 0.5 and nothing is refreshed. Only keys
+  the predictor samples are scheduled (with ``sample_rate < 1``, that share).
 - "xfetch": the site's L1 getter is wrapped: a hit draws XFetch's test against the entry's
   remaining TTL and may start a refresh (the wrapper costs a TTL lookup per hit).
 
@@ -159,11 +162,16 @@ class Refresher:
         if not ready:
             return
         assert self.model is not None
-        scores = self.model.core.probabilities(self.prefix, ready)
+        core = self.model.core
+        ready = [key for key in ready if self.store.contains(self.prefix, key)]  # else gone
+        # Untrained, the model scores every key 0.5: it knows nothing yet, so nothing refreshes.
+        trained = core.stats()["trained"] > 0
+        scores = core.probabilities(self.prefix, ready) if trained else [0.0] * len(ready)
+        # Each decision point trains the model on the question it answers: is the key read
+        # after the entry would have expired (past `lead`), within the horizon?
+        core.observe(self.prefix, ready, self.lead())
         threshold = self.options.threshold
         for key, p in zip(ready, scores, strict=True):
-            if not self.store.contains(self.prefix, key):
-                continue  # invalidated or evicted since its load: nothing to keep fresh
             if p >= threshold:
                 self.start(key)
             else:
@@ -213,7 +221,8 @@ class Refresher:
             return
         loop = self._loop
         if loop is None or loop.is_closed():
-            raise RuntimeError("no event loop to refresh on")
+            msg = "no event loop to refresh on"
+            raise RuntimeError(msg)
         coro = self._run_async(key, call)
         try:
             asyncio.run_coroutine_threadsafe(coro, loop)
