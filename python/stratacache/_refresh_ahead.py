@@ -26,7 +26,6 @@ fill, L1 filled only if no invalidation arrived meanwhile). A loader exception i
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import math
 import random
@@ -36,7 +35,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._log import RateLimited
 from ._options import prefix_of
@@ -44,6 +43,9 @@ from ._predictor_live import DRAIN_INTERVAL
 from ._refresh_options import Budget, RefreshAhead, counters_of
 from .errors import ConfigError
 from .tiers.chain import Load
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["Refresher", "attach"]
 
@@ -126,6 +128,8 @@ class Refresher:
         if predict and not self.store.recorded(self.prefix, key):
             return  # the model never scores it
         if self.site.is_async and self._loop is None:
+            import asyncio  # noqa: PLC0415 - loaded already by an async function's call
+
             self._loop = asyncio.get_running_loop()
         left = self.store.ttl(self.prefix, key)
         with self._lock:
@@ -219,6 +223,8 @@ class Refresher:
                 )
             self._pool.submit(self._run_sync, key, call)
             return
+        import asyncio  # noqa: PLC0415 - a sync-only program never loads asyncio
+
         loop = self._loop
         if loop is None or loop.is_closed():
             msg = "no event loop to refresh on"
