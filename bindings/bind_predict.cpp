@@ -184,10 +184,8 @@ std::vector<py::tuple> hot_keys_shim(LivePredictor& p, std::size_t n,
   return out;
 }
 
-// P(read within the horizon) of each key of one namespace, hashed as the store hashes it
-// (refresh-ahead asks for the keys nearing expiry); an untracked key gets a new key's.
-std::vector<double> probabilities_shim(LivePredictor& p, const std::string& prefix,
-                                       const py::list& keys) {
+// The store hashes of `keys` under `prefix` (as the store and its recorder compute them).
+std::vector<std::uint64_t> hashes_of(const std::string& prefix, const py::list& keys) {
   const std::uint64_t seed = prefix_seed(prefix);
   std::vector<std::uint64_t> hashes;
   hashes.reserve(keys.size());
@@ -196,6 +194,14 @@ std::vector<double> probabilities_shim(LivePredictor& p, const std::string& pref
     if (!key_bytes(key.ptr(), body)) throw py::error_already_set();
     hashes.push_back(key_hash(seed, key.ptr()));
   }
+  return hashes;
+}
+
+// P(read within the horizon) of each key of one namespace (refresh-ahead asks for the keys
+// nearing expiry); an untracked key gets a new key's.
+std::vector<double> probabilities_shim(LivePredictor& p, const std::string& prefix,
+                                       const py::list& keys) {
+  const std::vector<std::uint64_t> hashes = hashes_of(prefix, keys);
   std::vector<double> out(hashes.size());
   py::gil_scoped_release unlocked;  // scoring under the predictor's own lock only
   for (std::size_t i = 0; i < hashes.size(); ++i) out[i] = p.probability(hashes[i]);
@@ -206,14 +212,7 @@ std::vector<double> probabilities_shim(LivePredictor& p, const std::string& pref
 // returns how many were queued.
 std::size_t observe_shim(LivePredictor& p, const std::string& prefix, const py::list& keys,
                          double skip) {
-  const std::uint64_t seed = prefix_seed(prefix);
-  std::vector<std::uint64_t> hashes;
-  hashes.reserve(keys.size());
-  for (const py::handle key : keys) {
-    std::string_view body;
-    if (!key_bytes(key.ptr(), body)) throw py::error_already_set();
-    hashes.push_back(key_hash(seed, key.ptr()));
-  }
+  const std::vector<std::uint64_t> hashes = hashes_of(prefix, keys);
   py::gil_scoped_release unlocked;
   std::size_t queued = 0;
   for (const std::uint64_t h : hashes) queued += p.observe(h, skip) ? 1 : 0;

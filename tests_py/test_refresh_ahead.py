@@ -94,6 +94,24 @@ def test_predict_needs_a_predictor_and_every_mode_a_ttl() -> None:
     assert stratacache.Cache(default_ttl=5).cache(refresh_ahead="xfetch")(same)(3) == 3
 
 
+def test_the_model_scores_and_observes_tracked_keys_by_name() -> None:
+    cache = predictor_cache(namespace="m")
+    cache.set("seen", 1)
+    cache.get("seen")
+    core = cache._predictor.core  # type: ignore[attr-defined]
+    prefix = "m\x1f"
+    assert wait_for(lambda: core.stats()["tracked"] >= 1)
+    before = core.stats()["observed"]
+    assert core.observe(prefix, ["seen", "never"], 0.1) == 1  # only the tracked key
+    assert core.stats()["observed"] == before + 1
+    p_seen, p_never = core.probabilities(prefix, ["seen", "never"])
+    assert 0.0 <= p_seen <= 1.0
+    assert 0.0 <= p_never <= 1.0
+    with pytest.raises(TypeError):
+        core.probabilities(prefix, [1])
+    cache.close()
+
+
 # -- predict, L1 ----------------------------------------------------------------------------
 def test_a_key_is_refreshed_before_expiry_without_a_read() -> None:
     cache = predictor_cache()

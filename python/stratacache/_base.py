@@ -29,8 +29,8 @@ from ._options import (
     require_type,
 )
 from ._predictor_live import PredictorOptions, check_predictor
-from ._refresh_options import RefreshAhead, refresh_stats_of
 from ._recording import check_recording, export_trace, recorded_curve
+from ._refresh_options import RefreshAhead, refresh_stats_of
 from ._warm import start_predictor
 from ._weigh import weigh
 from .decorators import make_cache_decorator
