@@ -228,10 +228,10 @@ def warm_case(
     cut = int(0.75 * len(reads))
     distinct = len({k for _, k in reads})
     capacity = max(100, distinct // 10)
-    counts = (1000, 10_000)
     after = [k for _, k in reads[cut:]]
-    if len(after) < max(counts):
-        counts = (1000, len(after))
+    # Checkpoints of the warm-start curve; the last is 10,000 reads or all there are.
+    last = min(10_000, len(after))
+    counts = (*(c for c in (100, 300, 1000, 3000) if c < last), last)
     compress = (reads[cut - 1][0] - reads[0][0]) / (8.0 if quick else 15.0)
     ns = f"bench-{name}-{rate}"
     seed = stratacache.Cache(redis=url, namespace=ns, l1=False)

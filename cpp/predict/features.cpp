@@ -103,10 +103,16 @@ FeatureRow FeatureTable::row_of(const KeyStats& s, double now) const noexcept {
   return f;
 }
 
+std::optional<double> FeatureTable::mean_gap(std::int64_t key) const {
+  const KeyStats* s = find(key);
+  if (s == nullptr || s->gaps() == 0) return std::nullopt;
+  return std::exp(s->gap_mean + s->gap_variance() / 2);
+}
+
 std::optional<double> FeatureTable::expected_next_read(std::int64_t key, double now) const {
   const KeyStats* s = find(key);
   if (s == nullptr || s->gaps() == 0) return std::nullopt;
-  const double gap = std::exp(s->gap_mean + s->gap_variance() / 2);
+  const double gap = *mean_gap(key);
   const double idle = std::max(0.0, now - s->last_read);
   return idle <= gap ? gap - idle : idle;
 }

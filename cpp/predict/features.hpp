@@ -75,6 +75,9 @@ class FeatureTable {
   /// (log-normal mean); for an overdue key, as long again as it has been idle. nullopt below
   /// one observed gap.
   [[nodiscard]] std::optional<double> expected_next_read(std::int64_t key, double now) const;
+  /// Mean seconds between two reads of `key` (log-normal mean of its gaps); nullopt below one
+  /// observed gap or for an untracked key.
+  [[nodiscard]] std::optional<double> mean_gap(std::int64_t key) const;
 
   /// The `i`-th tracked key in storage order (i < size()), for uniform sampling.
   [[nodiscard]] std::int64_t key_at(std::size_t i) const noexcept { return slots_[i].key; }

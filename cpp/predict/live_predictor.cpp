@@ -42,10 +42,7 @@ std::size_t LivePredictor::drain() {
   return buffer_.size();
 }
 
-std::vector<HotKey> LivePredictor::hot_keys(std::size_t n,
-                                            std::optional<std::uint32_t> namespace_hash) {
-  std::lock_guard guard(lock_);
-  const double now = std::max(last_, seconds(clock_.now()));
+std::vector<std::int64_t> LivePredictor::keys_of(std::optional<std::uint32_t> namespace_hash) {
   const FeatureTable& table = predictor_.table();
   std::vector<std::int64_t> keys = table.keys();
   if (namespace_hash) {
@@ -53,14 +50,30 @@ std::vector<HotKey> LivePredictor::hot_keys(std::size_t n,
     if (it == namespaces_.end()) return {};
     std::erase_if(keys, [&](std::int64_t k) { return table.find(k)->ns != it->second; });
   }
+  return keys;
+}
+
+std::vector<HotKey> LivePredictor::hot_keys(std::size_t n,
+                                            std::optional<std::uint32_t> namespace_hash) {
+  std::lock_guard guard(lock_);
+  const double now = std::max(last_, seconds(clock_.now()));
+  const std::vector<std::int64_t> keys = keys_of(namespace_hash);
   const Eigen::VectorXd p = predictor_.probabilities(keys, now);
+  // Ranked by the reads expected within the horizon, not by P(at least one read): a warmed
+  // key earns a hit per read, and P saturates near 1 for every key read a few times per
+  // horizon. E[reads] = P(a read) * E[reads | a read], the latter from the key's mean gap.
+  const double horizon = predictor_.options().horizon;
+  std::vector<double> score(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::optional<double> gap = predictor_.table().mean_gap(keys[i]);
+    const double given_one = gap && *gap > 0 ? 1.0 + horizon / *gap : 1.0;
+    score[i] = p(static_cast<Eigen::Index>(i)) * given_one;
+  }
   std::vector<std::size_t> order(keys.size());
   std::iota(order.begin(), order.end(), 0);
   // Ties (an untrained model scores every key 0.5) go to the most recently seen key.
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    const auto ia = static_cast<Eigen::Index>(a);
-    const auto ib = static_cast<Eigen::Index>(b);
-    return p(ia) != p(ib) ? p(ia) > p(ib) : a > b;
+    return score[a] != score[b] ? score[a] > score[b] : a > b;
   });
   std::vector<HotKey> out;
   store::KeyNames* names = recorder_.names();
@@ -68,6 +81,31 @@ std::vector<HotKey> LivePredictor::hot_keys(std::size_t n,
     const auto name = names->find(static_cast<std::uint64_t>(keys[order[i]]));
     if (!name) continue;  // its name was refused while the table was busy or full
     out.push_back({name->full, name->prefix_size, p(static_cast<Eigen::Index>(order[i]))});
+  }
+  return out;
+}
+
+std::vector<RecentKey> LivePredictor::recent_keys(std::size_t n,
+                                                  std::optional<std::uint32_t> namespace_hash) {
+  std::lock_guard guard(lock_);
+  const FeatureTable& table = predictor_.table();
+  std::vector<const KeyStats*> read;
+  for (const std::int64_t k : keys_of(namespace_hash)) {
+    const KeyStats* s = table.find(k);
+    if (s->last_read >= s->first_seen) read.push_back(s);
+  }
+  // The table's order is by last access, writes included: sort by the last read alone.
+  const std::size_t m = std::min(n, read.size());
+  std::partial_sort(
+      read.begin(), read.begin() + static_cast<std::ptrdiff_t>(m), read.end(),
+      [](const KeyStats* a, const KeyStats* b) { return a->last_read > b->last_read; });
+  const double now = std::max(last_, seconds(clock_.now()));
+  std::vector<RecentKey> out;
+  store::KeyNames* names = recorder_.names();
+  for (std::size_t i = 0; i < m && names != nullptr; ++i) {
+    const auto name = names->find(static_cast<std::uint64_t>(read[i]->key));
+    if (!name) continue;  // refused while the table was busy or full, as in hot_keys
+    out.push_back({name->full, name->prefix_size, now - read[i]->last_read});
   }
   return out;
 }

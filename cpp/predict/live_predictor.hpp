@@ -22,6 +22,14 @@ struct HotKey {
   double probability = 0;
 };
 
+/// One recently read key: its name as stored (prefix + body) and the seconds since its last
+/// read (as far as the drained records tell).
+struct RecentKey {
+  std::string name;
+  std::uint32_t prefix_size = 0;
+  double age = 0;
+};
+
 /// Counters of a LivePredictor.
 struct LiveStats {
   std::uint64_t fed = 0;       ///< records fed to the model
@@ -52,6 +60,10 @@ class LivePredictor {
   /// `namespace_hash`, only keys recorded under that prefix.
   [[nodiscard]] std::vector<HotKey> hot_keys(std::size_t n,
                                              std::optional<std::uint32_t> namespace_hash);
+  /// The `n` named keys read most recently, most recent first; with `namespace_hash`, only
+  /// keys recorded under that prefix. Keys written but never read are left out.
+  [[nodiscard]] std::vector<RecentKey> recent_keys(std::size_t n,
+                                                   std::optional<std::uint32_t> namespace_hash);
   /// P(read within the horizon) of the key with this store hash (untracked: a new key's).
   [[nodiscard]] double probability(std::uint64_t key_hash);
   /// Queues an observation of a tracked key now (a decision point, such as refresh-ahead's
@@ -66,6 +78,9 @@ class LivePredictor {
     return static_cast<double>(t - epoch_) * 1e-9;
   }
   std::uint16_t namespace_id(std::uint32_t hash);
+  /// Tracked keys of `namespace_hash` (all when nullopt), least recently seen first; empty
+  /// for a namespace never recorded. Caller holds `lock_`.
+  [[nodiscard]] std::vector<std::int64_t> keys_of(std::optional<std::uint32_t> namespace_hash);
 
   std::mutex lock_;
   AccessPredictor predictor_;

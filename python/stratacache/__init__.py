@@ -50,6 +50,7 @@ from .tiers.redis.breaker import BreakerConfig
 
 if TYPE_CHECKING:
     from . import predict
+    from ._warmer import StrategyStats, Warmer
     from .codec import Codec, CodecEntry
     from .simulation import SimulationResult, simulate
 
@@ -63,6 +64,8 @@ _HOMES = {
     "simulate": "simulation",
     "simulation": "simulation",
     "predict": "predict",
+    "StrategyStats": "_warmer",
+    "Warmer": "_warmer",
 }
 __getattr__ = lazy_getattr(__name__, _HOMES, globals())
 
@@ -106,6 +109,7 @@ __all__ = [
     "SerializationError",
     "SimulationResult",
     "StratacacheError",
+    "StrategyStats",
     "TamperedDataError",
     "TierHealth",
     "TierUnavailableError",
@@ -113,6 +117,7 @@ __all__ = [
     "UnknownVersionError",
     "ValueTooLargeError",
     "WarmReport",
+    "Warmer",
     "__version__",
     "cache",
     "configure",
