@@ -24,7 +24,7 @@ The model trains during the warm-up: its first batch needs 256 labelled observat
 labelled one horizon after it was taken, so a run must last a few horizons. `--quick` runs are
 too short for that (the model stays untrained and predict refreshes nothing): a smoke test.
 
-Writes bench/results/refresh_live.json (`--quick`: refresh_live_quick.json, ~1 minute).
+Writes bench/results/refresh_live.json (`--quick`: refresh_live_quick.json, a smoke test of one to two minutes).
 """
 
 from __future__ import annotations
@@ -273,7 +273,11 @@ def workloads(quick: bool) -> list[tuple[str, str, str, dict[str, Any], float]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke test, about a minute")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke test (one to two minutes; the model does not train)",
+    )
     parser.add_argument("--no-redis", action="store_true", help="L1 only")
     args = parser.parse_args()
     began = time.perf_counter()
