@@ -9,6 +9,7 @@ learned, which is how the untrained model's "no refresh" is checked.
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +43,12 @@ def counts(cache: Any) -> stratacache.RefreshStats:
     """The cache's refresh counters (all zero before its first refreshing function)."""
     stats: stratacache.RefreshStats | None = cache.stats().refresh_ahead
     return stats or stratacache.RefreshStats()
+
+
+def model_of(cache: stratacache.Cache) -> Any:
+    model = cache._predictor
+    assert model is not None
+    return model
 
 
 def site_of(f: object) -> Any:
@@ -98,7 +105,7 @@ def test_the_model_scores_and_observes_tracked_keys_by_name() -> None:
     cache = predictor_cache(namespace="m")
     cache.set("seen", 1)
     cache.get("seen")
-    core = cache._predictor.core  # type: ignore[attr-defined]
+    core = model_of(cache).core
     prefix = "m\x1f"
     assert wait_for(lambda: core.stats()["tracked"] >= 1)
     before = core.stats()["observed"]
@@ -244,6 +251,24 @@ def test_an_async_function_is_refreshed_on_its_loop() -> None:
         await cache.close()
 
     asyncio.run(main())
+
+
+def test_a_dropped_function_leaves_the_feed_thread() -> None:
+    cache = predictor_cache()
+
+    def make() -> None:
+        @cache.cache(ttl=TTL, refresh_ahead=predict())
+        def f(x: int) -> int:
+            return x
+
+        f(1)
+
+    make()
+    hooks = model_of(cache).on_drain
+    assert len(hooks) == 1
+    gc.collect()
+    assert wait_for(lambda: not hooks)
+    cache.close()
 
 
 # -- xfetch, L1 -----------------------------------------------------------------------------

@@ -107,14 +107,16 @@ class Refresher:
         self._pool: ThreadPoolExecutor | None = None
         if options.mode == "predict":
             assert self.model is not None
-            ref = weakref.ref(self)
+            ref, hooks = weakref.ref(self), self.model.on_drain
 
             def tick() -> None:
                 refresher = ref()
                 if refresher is not None:
                     refresher.tick()
+                elif tick in hooks:  # the site was rebound (configure()): drop the hook
+                    hooks.remove(tick)
 
-            self.model.on_drain.append(tick)
+            hooks.append(tick)
 
     # What the site reports ------------------------------------------------------------------
     def timed(self, seconds: float) -> None:
