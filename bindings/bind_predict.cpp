@@ -201,6 +201,41 @@ std::vector<py::tuple> recent_keys_shim(LivePredictor& p, std::size_t n,
       [](const RecentKey& k) { return k.age; });
 }
 
+// The store hashes of `keys` under `prefix` (as the store and its recorder compute them).
+std::vector<std::uint64_t> hashes_of(const std::string& prefix, const py::list& keys) {
+  const std::uint64_t seed = prefix_seed(prefix);
+  std::vector<std::uint64_t> hashes;
+  hashes.reserve(keys.size());
+  for (const py::handle key : keys) {
+    std::string_view body;
+    if (!key_bytes(key.ptr(), body)) throw py::error_already_set();
+    hashes.push_back(key_hash(seed, key.ptr()));
+  }
+  return hashes;
+}
+
+// P(read within the horizon) of each key of one namespace (refresh-ahead asks for the keys
+// nearing expiry); an untracked key gets a new key's.
+std::vector<double> probabilities_shim(LivePredictor& p, const std::string& prefix,
+                                       const py::list& keys) {
+  const std::vector<std::uint64_t> hashes = hashes_of(prefix, keys);
+  std::vector<double> out(hashes.size());
+  py::gil_scoped_release unlocked;  // scoring under the predictor's own lock only
+  for (std::size_t i = 0; i < hashes.size(); ++i) out[i] = p.probability(hashes[i]);
+  return out;
+}
+
+// Queues an observation of each tracked key of one namespace now (see LivePredictor::observe);
+// returns how many were queued.
+std::size_t observe_shim(LivePredictor& p, const std::string& prefix, const py::list& keys,
+                         double skip) {
+  const std::vector<std::uint64_t> hashes = hashes_of(prefix, keys);
+  py::gil_scoped_release unlocked;
+  std::size_t queued = 0;
+  for (const std::uint64_t h : hashes) queued += p.observe(h, skip) ? 1 : 0;
+  return queued;
+}
+
 py::dict live_stats_shim(LivePredictor& p) {
   const LiveStats s = p.stats();
   py::dict d;
@@ -243,6 +278,8 @@ void bind_live(py::module_& m) {
            })
       .def("hot_keys", &hot_keys_shim, py::arg("n"), py::arg("prefix"))
       .def("recent_keys", &recent_keys_shim, py::arg("n"), py::arg("prefix"))
+      .def("probabilities", &probabilities_shim, py::arg("prefix"), py::arg("keys"))
+      .def("observe", &observe_shim, py::arg("prefix"), py::arg("keys"), py::arg("skip"))
       .def("stats", &live_stats_shim)
       .def_property_readonly("horizon", &LivePredictor::horizon);
 }

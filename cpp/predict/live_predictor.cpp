@@ -136,6 +136,17 @@ double LivePredictor::probability(std::uint64_t key_hash) {
   return predictor_.probability(static_cast<std::int64_t>(key_hash), now);
 }
 
+bool LivePredictor::observe(std::uint64_t key_hash, double skip) {
+  std::lock_guard guard(lock_);
+  const auto key = static_cast<std::int64_t>(key_hash);
+  if (predictor_.table().find(key) == nullptr) return false;
+  // At the latest time fed, so the queue stays in time order (drain clamps to last_ too).
+  last_ = std::max(last_, seconds(clock_.now()));
+  const double horizon = predictor_.options().horizon;
+  predictor_.observe(key, last_, std::clamp(skip, 0.0, 0.99 * horizon));
+  return true;
+}
+
 LiveStats LivePredictor::stats() {
   std::lock_guard guard(lock_);
   LiveStats s = counts_;

@@ -67,6 +67,10 @@ class LivePredictor {
                                                    std::optional<std::uint32_t> namespace_hash);
   /// P(read within the horizon) of the key with this store hash (untracked: a new key's).
   [[nodiscard]] double probability(std::uint64_t key_hash);
+  /// Queues an observation of a tracked key now (a decision point, such as refresh-ahead's
+  /// "this entry expires soon"), labelled by a read in (now + skip, now + horizon]; `skip` is
+  /// capped below the horizon. An untracked key is ignored. Returns whether it was queued.
+  bool observe(std::uint64_t key_hash, double skip);
   [[nodiscard]] LiveStats stats();
   [[nodiscard]] double horizon() const noexcept { return predictor_.options().horizon; }
 

@@ -19,6 +19,7 @@ from . import _core
 from ._default import cache, configure
 from ._lazy import lazy_getattr
 from ._predictor_live import PredictorOptions
+from ._refresh_options import RefreshAhead, RefreshStats
 from ._warm import WarmReport
 from .caches import AsyncCache, Cache
 from .errors import (
@@ -103,6 +104,8 @@ __all__ = [
     "RedisOptions",
     "RedisTLSError",
     "RedisTierStats",
+    "RefreshAhead",
+    "RefreshStats",
     "SerializationError",
     "SimulationResult",
     "StratacacheError",

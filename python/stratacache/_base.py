@@ -30,6 +30,7 @@ from ._options import (
 )
 from ._predictor_live import PredictorOptions, check_predictor
 from ._recording import check_recording, export_trace, recorded_curve
+from ._refresh_options import RefreshAhead, refresh_stats_of
 from ._warm import start_predictor
 from ._weigh import weigh
 from .decorators import make_cache_decorator
@@ -454,6 +455,7 @@ class CacheBase:
             other_namespaces=other,
             latency=latency,
             events=self.events.stats(),
+            refresh_ahead=refresh_stats_of(self),
         )
 
     def _l1_drop_pattern(self, namespace: str, pattern: str) -> None:
@@ -496,6 +498,7 @@ class CacheBase:
         tags: Collection[str] | None = ...,
         condition: Callable[[Any], object] | None = ...,
         depends_on: Callable[..., Iterable[str]] | None = ...,
+        refresh_ahead: str | RefreshAhead | None = ...,
     ) -> Decorator: ...
     def cache(self, func: Any = None, /, **options: Any) -> Any:
         """Decorator caching a function's results in this cache; see `stratacache.cache`."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, ParamSpec, TypeVar
 
@@ -18,6 +19,7 @@ from ._deps import check_depends_on
 from ._flight import Flight
 from ._keys import KeyBuilder
 from ._log import RateLimited
+from ._refresh_ahead import attach as attach_refresher
 from ._warm_calls import ArgMemory, arg_memory_of
 from .errors import ConfigError, SerializationError
 from .tiers.chain import Load, glob_escape
@@ -81,6 +83,7 @@ class _CallSite(Generic[P, R]):
         keys: KeyBuilder,
         unless: Callable[[Any], object] | None,
         tags: tuple[str, ...] = (),
+        refresh_ahead: Any = None,
     ) -> None:
         self.func = func
         self.is_async = inspect.iscoroutinefunction(func)
@@ -103,6 +106,10 @@ class _CallSite(Generic[P, R]):
         )
         self.cache: CacheHooks | None = None
         self.arg_memory: ArgMemory | None = None  # with a predictor: f.warm()'s calls
+        # refresh_ahead= (`_refresh_options.RefreshAhead` or None); each bind makes the
+        # refresher (`_refresh_ahead.Refresher`) for its cache.
+        self.refresh_ahead: Any = refresh_ahead
+        self.refresher: Any = None
         self._sites = cache if isinstance(cache, DefaultSites) else None
         self.get: Callable[..., Any] = self._attach_then_get
         self.set: Callable[..., None] = self._attach_then_set
@@ -112,7 +119,8 @@ class _CallSite(Generic[P, R]):
         # calls first), bound to the cache's getter whenever the site is bound.
         arity = keys.fast_arity()
         self.fast: Any = None
-        if arity is not None:
+        xfetch = refresh_ahead is not None and refresh_ahead.mode == "xfetch"
+        if arity is not None and not xfetch:  # XFetch's getter is Python: no C hit path
             self.fast = _core.cached_call(None, _MISS, keys.head, arity, unkeyed=_UNKEYED)
         if isinstance(cache, DefaultSites):
             cache.track(self)
@@ -141,6 +149,7 @@ class _CallSite(Generic[P, R]):
             raise ConfigError(msg)
         self.cache = cache
         self.arg_memory = arg_memory_of(cache, ns)
+        get = attach_refresher(self, cache, ns, get)
         self.get = self.globals["_sc_get"] = get
         if self.fast is not None:
             self.fast.bind(get)
@@ -219,11 +228,17 @@ class _CallSite(Generic[P, R]):
 
         def compute() -> Any:
             next(self.loads)
+            started = time.perf_counter()
             value = self.func(*args, **kwargs)
+            if self.refresher is not None:
+                self.refresher.timed(time.perf_counter() - started)
             result.append(value)
             return value
 
-        return self.flight.run(key, loader)
+        value = self.flight.run(key, loader)
+        if self.refresher is not None:
+            self.refresher.loaded(key, args, kwargs)
+        return value
 
     async def load_async(self, key: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Miss path of an async function."""
@@ -253,11 +268,17 @@ class _CallSite(Generic[P, R]):
 
         async def compute() -> Any:
             next(self.loads)
+            started = time.perf_counter()
             value = await self.func(*args, **kwargs)  # type: ignore[misc]
+            if self.refresher is not None:
+                self.refresher.timed(time.perf_counter() - started)
             result.append(value)
             return value
 
-        return await self.flight.run_async(key, loader)
+        value = await self.flight.run_async(key, loader)
+        if self.refresher is not None:
+            self.refresher.loaded(key, args, kwargs)
+        return value
 
     def invalidate(self, *args: Any, **kwargs: Any) -> bool | Awaitable[bool]:
         """A sync function's: deletes the key from every tier now. An async function's: deletes

@@ -439,6 +439,10 @@ class LivePredictor:
     def drain(self) -> int: ...
     def hot_keys(self, n: int, prefix: str | None) -> list[tuple[str, str, float]]:
         """(key body, prefix, probability), best first."""
+    def probabilities(self, prefix: str, keys: list[str]) -> list[float]:
+        """P(read within the horizon) of each key (untracked: a new key's)."""
+    def observe(self, prefix: str, keys: list[str], skip: float) -> int:
+        """Queues a labelled-later observation of each tracked key now; how many queued."""
     def recent_keys(self, n: int, prefix: str | None) -> list[tuple[str, str, float]]:
         """(key body, prefix, seconds since its last read), most recently read first."""
     def stats(self) -> dict[str, float | int]: ...

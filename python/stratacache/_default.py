@@ -27,6 +27,7 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     from ._call_site import _CallSite
     from ._options import TTL
+    from ._refresh_options import RefreshAhead
     from .decorators import AsyncCachedFunction, CachedFunction, Decorator
 
 __all__ = ["cache", "configure", "get", "get_async"]
@@ -162,6 +163,7 @@ def cache(
     tags: Collection[str] | None = ...,
     condition: Callable[[Any], object] | None = ...,
     depends_on: Callable[..., Iterable[str]] | None = ...,
+    refresh_ahead: str | RefreshAhead | None = ...,
 ) -> Decorator: ...
 def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     """Caches a function's results in the process-wide default cache.
@@ -196,6 +198,8 @@ def cache(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
             callable receiving the call's arguments and returning the keys (str, in the
             entry's namespace) its result depends on: deleting or invalidating one of them
             invalidates the entry too, transitively, in every process (`Cache.set`).
+            refresh_ahead: "predict", "xfetch" or a `stratacache.RefreshAhead`: reload
+            entries in the background before they expire (README, "Refresh-ahead").
 
     With a Redis tier, a result its codec cannot encode (a `SerializationError` once the
     function has run) is returned and kept in this process's L1 only, for the same TTL:

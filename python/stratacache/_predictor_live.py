@@ -129,6 +129,8 @@ class LiveModel:
         self.options = options
         self.core = _core.LivePredictor(core, store)
         self.publish: Any = None  # set by a cache with a Redis tier
+        # Called on the feed thread after each drain (refresh-ahead's schedule); must not block.
+        self.on_drain: list[Any] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -150,6 +152,9 @@ class LiveModel:
         waited = 0.0
         while not self._stop.wait(DRAIN_INTERVAL):
             self.core.drain()
+            for hook in list(self.on_drain):
+                with contextlib.suppress(Exception):  # a hook's failure is its own to count
+                    hook()
             waited += DRAIN_INTERVAL
             if waited >= interval and self.publish is not None:
                 waited = 0.0

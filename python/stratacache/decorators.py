@@ -63,6 +63,7 @@ from ._decorated import (
 )
 from ._keys import KeyBuilder, compile_function
 from ._options import TTL, check_namespace, check_ttl, require_callable
+from ._refresh_options import RefreshAhead, check_refresh_ahead
 from ._warm_calls import warm_calls
 from .tiers.chain import check_tags
 
@@ -150,6 +151,7 @@ def _decorate(
     tags: tuple[str, ...] = (),
     bind_owner: bool = False,
     depends_on: Callable[..., Iterable[str]] | None = None,
+    refresh_ahead: RefreshAhead | None = None,
 ) -> Any:
     if isinstance(func, classmethod):  # @cache above @classmethod: the descriptor binds cls
         return _decorate(
@@ -163,6 +165,7 @@ def _decorate(
             tags=tags,
             bind_owner=True,
             depends_on=depends_on,
+            refresh_ahead=refresh_ahead,
         )
     if isinstance(func, staticmethod):  # @cache above @staticmethod works too
         inner = _decorate(
@@ -175,6 +178,7 @@ def _decorate(
             ignore=ignore,
             tags=tags,
             depends_on=depends_on,
+            refresh_ahead=refresh_ahead,
         )
         return type(func)(inner)
     if not callable(func):
@@ -184,12 +188,21 @@ def _decorate(
         msg = f"cannot cache generator function {func.__qualname__}: its result is single-use"
         raise TypeError(msg)
     keys = KeyBuilder(func, ignore=ignore, key=key)
-    site = _CallSite(func, cache, ttl=ttl, namespace=namespace, keys=keys, unless=unless, tags=tags)
+    site = _CallSite(
+        func,
+        cache,
+        ttl=ttl,
+        namespace=namespace,
+        keys=keys,
+        unless=unless,
+        tags=tags,
+        refresh_ahead=refresh_ahead,
+    )
     site.depends_on = depends_on
     is_async = inspect.iscoroutinefunction(func)
     wrapper: Any = functools.wraps(func)(_make_wrapper(site, is_async))
     arity = keys.fast_arity()
-    if arity is not None and not is_async:
+    if arity is not None and site.fast is not None and not is_async:
         # The decorated function is the C entry itself: a miss goes straight to the miss path
         # with the key it built; a call it builds no key for, to the Python wrapper.
         fast = _core.cached_call(wrapper, _MISS, keys.head, arity, on_miss=site.load)
@@ -244,6 +257,7 @@ def make_cache_decorator(  # type: ignore[overload-overlap]
     tags: Collection[str] | None = ...,
     condition: Callable[[Any], object] | None = ...,
     depends_on: Callable[..., Iterable[str]] | None = ...,
+    refresh_ahead: str | RefreshAhead | None = ...,
 ) -> AsyncCachedFunction[P, R]: ...
 @overload
 def make_cache_decorator(
@@ -259,6 +273,7 @@ def make_cache_decorator(
     tags: Collection[str] | None = ...,
     condition: Callable[[Any], object] | None = ...,
     depends_on: Callable[..., Iterable[str]] | None = ...,
+    refresh_ahead: str | RefreshAhead | None = ...,
 ) -> CachedFunction[P, R]: ...
 @overload
 def make_cache_decorator(
@@ -274,6 +289,7 @@ def make_cache_decorator(
     tags: Collection[str] | None = ...,
     condition: Callable[[Any], object] | None = ...,
     depends_on: Callable[..., Iterable[str]] | None = ...,
+    refresh_ahead: str | RefreshAhead | None = ...,
 ) -> Decorator: ...
 def make_cache_decorator(
     cache: CacheHooks | DefaultSites,
@@ -288,6 +304,7 @@ def make_cache_decorator(
     tags: Collection[str] | None = None,
     condition: Callable[[Any], object] | None = None,
     depends_on: Callable[..., Iterable[str]] | None = None,
+    refresh_ahead: str | RefreshAhead | None = None,
 ) -> Any:
     """The decorator of `cache` (a `DefaultSites`: the process-wide default); see
     `stratacache.cache` for the options.
@@ -306,6 +323,7 @@ def make_cache_decorator(
     require_callable(depends_on, "depends_on", "a callable taking the arguments, returning keys")
     unless = stores_only_if(unless, condition)
     checked_tags = check_tags(tags)
+    refresh = check_refresh_ahead(refresh_ahead)
 
     def decorate(f: Any, /) -> Any:
         return _decorate(
@@ -318,6 +336,7 @@ def make_cache_decorator(
             ignore=ignore,
             tags=checked_tags,
             depends_on=depends_on,
+            refresh_ahead=refresh,
         )
 
     return decorate if func is None else decorate(func)

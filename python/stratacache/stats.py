@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._refresh_options import RefreshStats
 
 #: Upper bounds (ns) of the latency buckets exported: powers of two, which are exact bucket
 #: edges of the engine's log-linear histograms, from 128 ns to about 34 s.
@@ -79,6 +82,8 @@ class CacheStats:
             and stopped there (logged at WARNING, rate-limited).
         dependency_links_refused: dependents not cached because a key already had
             ``dependency_limit`` dependents (or Redis did not answer).
+        refresh_ahead: the refresh-ahead counters of the cache's functions
+            (`stratacache.RefreshStats`), None until one has ``refresh_ahead=``.
     """
 
     hits: int
@@ -99,6 +104,7 @@ class CacheStats:
     other_namespaces: NamespaceStats | None = None
     latency: Mapping[str, Mapping[str, LatencyStats]] = field(default_factory=dict)
     events: EventStats | None = None
+    refresh_ahead: RefreshStats | None = None
 
     @property
     def hit_ratio(self) -> float:

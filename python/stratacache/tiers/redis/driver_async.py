@@ -704,6 +704,30 @@ class AsyncTiered(AsyncRuntime):
 
         self._spawn(run)
 
+    async def refresh(self, namespace: str, key: str, request: Load) -> bool:
+        """A refresh-ahead reload (`stratacache._refresh_ahead`), awaited by its caller: the
+        loader runs while the key still holds a value, one reload per key at a time (shared
+        with `_refresh_later`). The fill is refused if the key is deleted or rewritten
+        meanwhile (`_fill`), and L1 is not filled after an invalidation (the generation).
+        False when skipped: a reload is running, or the key holds nothing (expired or
+        invalidated: never resurrected). A loader exception propagates; the old value stays."""
+        rkey = self.state.rkey(namespace, key)
+        if rkey in self._refreshing:
+            return False
+        self._refreshing.add(rkey)
+        try:
+            generation = self.state.generation
+            mark = _plan.LEASE_PREFIX + secrets.token_bytes(12)
+            value, _, seen = await self._read(namespace, key, allow_stale=False, lease=mark)
+            if value is MISS:
+                if hashlib.sha1(mark, usedforsecurity=False).hexdigest() == seen:
+                    await self._release_lease(namespace, key, mark)
+                return False
+            await self._compute(namespace, key, request, seen, generation)
+            return True
+        finally:
+            self._refreshing.discard(rkey)
+
     async def close(self) -> None:
         await self._drain()
         await self.redis.close()
