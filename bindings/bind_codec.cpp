@@ -26,6 +26,9 @@ struct CodecHandle {
   FieldCrypt fields;
   std::size_t max_depth = 64;
   std::size_t release_gil_above = 0;
+  /// loader(serializer id, payload bytes): the value of a json or pickle payload, for
+  /// open_value (a module-level function: a bound method would be a cycle the GC cannot see).
+  py::object loader;
 
   [[nodiscard]] WalkOptions walk(std::string_view key, bool packing) const {
     const bool sealing = !packing || !fields.names.empty();
@@ -55,7 +58,7 @@ std::unique_ptr<CodecHandle> make_codec_shim(
     const KeyList& encryption_keys, const KeyList& signing_keys, const KeyList& field_keys,
     std::vector<std::string> encrypt_fields, std::size_t max_value_bytes, std::size_t max_depth,
     std::size_t max_items, std::size_t max_decoded_bytes, std::size_t release_gil_above,
-    py::object placeholder) {
+    py::object placeholder, py::object loader) {
   init_msgpack_types();
   codec::CodecConfig config;
   config.compression.algorithm = compression_of(compression);
@@ -73,6 +76,7 @@ std::unique_ptr<CodecHandle> make_codec_shim(
   h->fields = FieldCrypt{keyring(field_keys), std::move(encrypt_fields), std::move(placeholder)};
   h->max_depth = max_depth;
   h->release_gil_above = release_gil_above;
+  h->loader = std::move(loader);
   return h;
 }
 
@@ -243,12 +247,14 @@ py::object try_open_shim(const CodecHandle& h, const py::handle& key, const py::
   }
 }
 
-/// open() without the metadata, for Codec.decode.
-py::tuple open_value_shim(const CodecHandle& h, const py::handle& key, const py::handle& data) {
+/// The value alone, for Codec.decode: no metadata, and the json and pickle payloads loaded by
+/// `h.loader`, so that the common msgpack read builds no tuple and runs no Python of ours.
+py::object open_value_shim(const CodecHandle& h, const py::handle& key, const py::handle& data) {
   const std::string_view k = key_view(key);
   std::string copy;
   const codec::Decoded d = open_envelope(h, k, data_view(data, copy));
-  return py::make_tuple(static_cast<int>(d.serializer), payload_value(h, k, d));
+  if (d.serializer == codec::Serializer::kMsgpack) return unpack_shim(h, k, d.payload);
+  return h.loader(static_cast<int>(d.serializer), py::bytes(d.payload.data(), d.payload.size()));
 }
 
 void register_type_shim(CodecHandle& h, py::object cls, int code, py::object encode,
@@ -301,7 +307,7 @@ void bind_codec(py::module_& m) {
            py::arg("zstd_level"), py::arg("encryption_keys"), py::arg("signing_keys"),
            py::arg("field_keys"), py::arg("encrypt_fields"), py::arg("max_value_bytes"),
            py::arg("max_depth"), py::arg("max_items"), py::arg("max_decoded_bytes"),
-           py::arg("release_gil_above"), py::arg("placeholder"))
+           py::arg("release_gil_above"), py::arg("placeholder"), py::arg("loader"))
       .def("pack", &pack_shim, py::arg("key"), py::arg("value"), py::arg("created_at_ms"),
            py::arg("ttl_ms"), py::arg("compute_us"), py::arg("tags"))
       .def("seal", &seal_shim, py::arg("key"), py::arg("serializer"), py::arg("payload"),

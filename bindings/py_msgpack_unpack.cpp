@@ -84,16 +84,22 @@ py::object text(const char* p, std::size_t n) {
   return py::reinterpret_steal<py::object>(s);
 }
 
-/// Map keys repeat (a list of records has the same few keys in every record): short ASCII keys
-/// are decoded once per payload and shared, which also reuses their cached hash in the dicts.
+/// Map keys repeat, within a value (a list of records) and across the values a cache reads (the
+/// same record shape every time): short ASCII keys are decoded once per process and shared,
+/// which also reuses their cached hash in the dicts (decoding and hashing them again was a
+/// fifth of a 200-byte dict's decode). One table per process, read and written with the GIL
+/// held; a slot holds one str of at most kMaxKeyBytes, so it stays under 40 KiB, and a
+/// colliding key just takes the slot over (the bytes are compared, never only the hash).
 class KeyCache {
  public:
-  KeyCache() = default;
+  /// The process's table; leaked on purpose, like the classes of py_types(): a static
+  /// destructor running after finalisation would decref into a dead heap.
+  static KeyCache& shared() {
+    static KeyCache* const cache = new KeyCache();
+    return *cache;
+  }
   KeyCache(const KeyCache&) = delete;
   KeyCache& operator=(const KeyCache&) = delete;
-  ~KeyCache() {
-    for (PyObject* s : slots_) Py_XDECREF(s);
-  }
 
   /// A new reference to the str of `p[0, n)`, or nullptr with a Python error set.
   PyObject* get(const char* p, std::size_t n) {
@@ -112,7 +118,8 @@ class KeyCache {
 
  private:
   static constexpr std::size_t kMaxKeyBytes = 32;
-  static constexpr std::size_t kSlots = 64;
+  static constexpr std::size_t kSlots = 512;
+  KeyCache() = default;
   std::array<PyObject*, kSlots> slots_{};
 };
 
@@ -430,9 +437,8 @@ class Builder {
 }  // namespace
 
 py::object unpack_value(std::string_view bytes, const WalkOptions& options) {
-  KeyCache keys;
   codec::DecodeBudget budget(options.limits);
-  return Builder(options, 0, keys, budget).build(bytes);
+  return Builder(options, 0, KeyCache::shared(), budget).build(bytes);
 }
 
 }  // namespace stratacache::bindings

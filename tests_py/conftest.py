@@ -4,10 +4,8 @@ real Redis servers on loopback (standalone, TLS, Sentinel, Cluster)."""
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import inspect
 import math
-import warnings
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -148,14 +146,3 @@ def _same_value(a: Any, b: Any) -> bool:
 def same_value() -> Callable[[Any, Any], bool]:
     """Exact equality for codec round trips (see _same_value)."""
     return _same_value
-
-
-def collect_garbage() -> None:
-    """gc.collect() for tests that need finalizers to run now (mapped store files, a dropped
-    cache's subscriber). Sockets an earlier async Cluster failover test left to the collector
-    (redis.asyncio drops the dead primary's node with connections still marked active, a
-    known leak noted in the closing note) must not fail this test instead: their
-    ResourceWarnings are ignored here, and only here."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()

@@ -188,3 +188,19 @@ def test_exports() -> None:
         assert getattr(stratacache, name) is not None
     assert issubclass(stratacache.UnknownVersionError, stratacache.CodecError)
     assert issubclass(stratacache.SerializationError, TypeError)
+
+
+def test_map_keys_shared_across_values_never_mix_up() -> None:
+    # Decoded dict keys are kept in one process-wide table of 512 slots: many more distinct
+    # keys than slots (colliding ones take a slot over), keys that differ in one byte, in
+    # length or in case, and non-ASCII keys (never kept) all come back exactly.
+    codec = Codec(compression=None)
+    keys = [f"k{i}" for i in range(3000)] + ["K0", "k", "", "k0 ", "ключ", "κλειδί", "é"]
+    for _ in range(2):
+        for i in range(0, len(keys), 7):
+            value = {k: n for n, k in enumerate(keys[i : i + 7])}
+            assert codec.decode("key", codec.encode("key", value)) == value
+    shared = {"id": 1, "name": "x"}  # the same shape in every value: the same str objects
+    first = codec.decode("key", codec.encode("key", shared))
+    again = codec.decode("key", codec.encode("key", shared))
+    assert [id(k) for k in first] == [id(k) for k in again]

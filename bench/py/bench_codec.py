@@ -21,7 +21,15 @@ from typing import Any
 import lz4.frame
 import msgpack
 import orjson
-from _harness import Case, Options, parse_options, print_table, run_case, write_results
+from _harness import (
+    Case,
+    Options,
+    parse_options,
+    print_table,
+    run_case,
+    with_load_average,
+    write_results,
+)
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import stratacache
@@ -177,6 +185,35 @@ def size_rows(size: str, value: Any) -> list[dict[str, Any]]:
     ]
 
 
+def round_trips(size: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows "roundtrip/<size>/<variant>": encode + decode medians of the same run, per
+    implementation, with the ratio to ours and, for ours, the time relative to plain."""
+    medians = {(r["case"], r["impl"]): r for r in rows if "median_ns" in r}
+    out: list[dict[str, Any]] = []
+    ours_plain = 0.0
+    for variant in ("plain", "lz4", "encrypted"):
+        enc, dec = f"encode/{size}/{variant}", f"decode/{size}/{variant}"
+        impls = [i for (c, i) in medians if c == enc and (dec, i) in medians]
+        total = {i: medians[enc, i]["median_ns"] + medians[dec, i]["median_ns"] for i in impls}
+        ours = total["stratacache.Codec"]
+        ours_plain = ours_plain or ours
+        for impl in impls:
+            params = dict(medians[enc, impl]["params"], derived="encode + decode medians")
+            if impl == "stratacache.Codec":
+                params["time_vs_plain"] = round(ours / ours_plain, 3)
+            out.append(
+                {
+                    "case": f"roundtrip/{size}/{variant}",
+                    "impl": impl,
+                    "median_ns": round(total[impl], 2),
+                    "ratio_vs_ours": round(total[impl] / ours, 3),
+                    "n": medians[enc, impl]["n"],
+                    "params": params,
+                }
+            )
+    return out
+
+
 def main() -> None:
     opts = parse_options(__doc__ or "")
     rows: list[dict[str, Any]] = []
@@ -184,8 +221,12 @@ def main() -> None:
         for variant in ("plain", "lz4", "encrypted"):
             for case in cases_for(size, value, variant, opts):
                 case_rows = run_case(case, opts)
+                with_load_average(case_rows)
                 print_table(case_rows)
                 rows += case_rows
+        trips = round_trips(size, rows)
+        print_table(trips)
+        rows += trips
         sizes = size_rows(size, value)
         for row in sizes:
             print(

@@ -45,10 +45,18 @@ int int_size(std::string_view s) {
   throw Error(ErrorCode::kInvalidConfig, std::string("crypto: OpenSSL failed in ") + what);
 }
 
+// EVP_aes_256_gcm() is a legacy handle that OpenSSL 3 resolves to its provider's cipher on
+// every init (a locked lookup): fetched once per process instead, as hmac_algorithm() does.
+const EVP_CIPHER* gcm_algorithm() {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  if (cipher == nullptr) openssl_failure("EVP_CIPHER_fetch");
+  return cipher;
+}
+
 CipherCtx gcm_context(const SecretKey& key, const Nonce& nonce, bool encrypt) {
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   if (!ctx) openssl_failure("EVP_CIPHER_CTX_new");
-  if (EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce.data(),
+  if (EVP_CipherInit_ex(ctx.get(), gcm_algorithm(), nullptr, key.data(), nonce.data(),
                         encrypt ? 1 : 0) != 1) {
     openssl_failure("EVP_CipherInit_ex");
   }

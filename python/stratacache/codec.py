@@ -138,7 +138,7 @@ class Codec:
         TypeError: an argument of the wrong type.
     """
 
-    __slots__ = ("_core", "_loads", "_serializer", "_sid", "_summary")
+    __slots__ = ("_core", "_serializer", "_sid", "_summary")
 
     def __init__(
         self,
@@ -193,10 +193,10 @@ class Codec:
             max_decoded_bytes=decoded,
             release_gil_above=gil,
             placeholder=EncryptedField,
+            loader=_load_payload,
         )
         self._serializer = serializer
         self._sid = _SERIALIZERS[serializer]
-        self._loads: dict[int, Callable[[bytes], object]] = {2: json_loads, 3: pickle.loads}
         protection = "fields" if fields else "encrypted" if enc else "signed" if sig else "none"
         self._summary = (
             f"serializer={serializer!r}, compression={compression!r}, protection={protection!r}"
@@ -235,8 +235,7 @@ class Codec:
             DataTooLargeError: the value would exceed max_value_bytes, max_items or
                 max_decoded_bytes (refused before it is built).
         """
-        sid, value = self._core.open_value(key, data)
-        return value if sid == 1 else self._load(sid, value)
+        return self._core.open_value(key, data)
 
     def encode_entry(
         self,
@@ -288,7 +287,7 @@ class Codec:
         """
         sid, value, created, ttl, compute, tags = self._core.open(key, data)
         if sid != 1:
-            value = self._load(sid, value)
+            value = _load_payload(sid, value)
         return CodecEntry(value, created, ttl, compute, tags, _SERIALIZER_NAMES[sid])
 
     def try_decode_entry(
@@ -312,7 +311,7 @@ class Codec:
         sid, value, created, ttl, compute, tags = opened
         if sid != 1:
             try:
-                value = self._load(sid, value)
+                value = _load_payload(sid, value)
             except CorruptDataError:
                 return None, "corrupt"
         return CodecEntry(value, created, ttl, compute, tags, _SERIALIZER_NAMES[sid]), None
@@ -373,13 +372,18 @@ class Codec:
             msg = f"cannot pickle the value: {e}"
             raise SerializationError(msg) from e
 
-    def _load(self, sid: int, payload: bytes) -> object:
-        # Pickle payloads only get here authenticated: the C++ codec refuses unsigned ones.
-        try:
-            return self._loads[sid](payload)
-        except Exception as e:
-            msg = f"codec: the {_SERIALIZER_NAMES[sid]} payload does not decode: {e}"
-            raise CorruptDataError(msg) from e
+
+_LOADS: dict[int, Callable[[bytes], object]] = {2: json_loads, 3: pickle.loads}
+
+
+def _load_payload(sid: int, payload: bytes) -> object:
+    """The value of a json (2) or pickle (3) payload; the C++ open_value calls it too."""
+    # Pickle payloads only get here authenticated: the C++ codec refuses unsigned ones.
+    try:
+        return _LOADS[sid](payload)
+    except Exception as e:
+        msg = f"codec: the {_SERIALIZER_NAMES[sid]} payload does not decode: {e}"
+        raise CorruptDataError(msg) from e
 
 
 _FAILURES: dict[str, DecodeFailure] = {

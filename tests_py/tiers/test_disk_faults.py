@@ -4,6 +4,7 @@ crash, and never lost data elsewhere. The mounts need root (skipped otherwise)."
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 from collections.abc import Iterator
@@ -13,8 +14,6 @@ import pytest
 
 import stratacache
 from stratacache import Cache, ConfigError, DiskError, DiskOptions
-
-from ..conftest import collect_garbage
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
 
@@ -32,7 +31,7 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
     try:
         yield where
     finally:
-        collect_garbage()  # the caches' stores map files there
+        gc.collect()  # the caches' stores map files there
         subprocess.run(["umount", "-l", str(where)], check=True, timeout=30)
 
 

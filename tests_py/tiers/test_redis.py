@@ -15,7 +15,7 @@ import redis
 
 import stratacache
 
-from ..conftest import call, collect_garbage
+from ..conftest import call
 
 pytestmark = pytest.mark.usefixtures("redis_clean_url")
 
@@ -275,6 +275,7 @@ async def test_concurrent_async_misses_leave_as_one_mget(redis_url: str) -> None
 
 
 def test_a_dropped_cache_stops_its_subscriber(redis_url: str) -> None:
+    import gc  # noqa: PLC0415
     import threading  # noqa: PLC0415
 
     def subscribers() -> int:
@@ -285,7 +286,7 @@ def test_a_dropped_cache_stops_its_subscriber(redis_url: str) -> None:
     cache.set("k", 1)
     assert subscribers() == before + 1
     del cache
-    collect_garbage()
+    gc.collect()
     deadline = time.monotonic() + 5
     while subscribers() > before and time.monotonic() < deadline:
         time.sleep(0.01)

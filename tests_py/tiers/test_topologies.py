@@ -237,3 +237,31 @@ async def test_cluster_deletes_keys_of_many_slots_in_one_call(
     assert a.stats().l2.errors == 0
     assert a.stats().l2.deletes == 20  # in Redis, not only L1 (a cross-slot DEL is refused)
     assert sum(node.command("DBSIZE") for node in redis_cluster_clean.primaries) == 0
+
+
+async def test_an_async_cluster_cache_closed_after_a_timeout_closes_every_connection(
+    redis_cluster_clean: RedisClusterGroup,
+) -> None:
+    # A timeout makes redis.asyncio's RedisCluster flag itself for a topology refresh, and
+    # while flagged its aclose() closes nothing: the sockets to the live nodes leaked.
+    options = RedisOptions(
+        socket_timeout=0.2, connect_timeout=0.2, call_timeout=0.3, retries=0, coherence=None
+    )  # no retry of ours or redis-py's: the refresh never runs
+    cache = stratacache.AsyncCache(redis=redis_cluster_clean.url, redis_options=options, l1=False)
+    client = cache._driver.redis.client
+    keys = [f"k{i}" for i in range(30)]
+    await cache.set_many(dict.fromkeys(keys, 1))  # a connection to every primary
+    node = redis_cluster_clean.primaries[0]
+    key = next(k for k in keys if client.get_node_from_key(f"sc:\x1f{k}").port == node.port)
+    node.pause()  # shorter than the node timeout: no failover
+    try:
+        await cache.set(key, 2)  # one SET, timed out: a skipped write
+    finally:
+        node.resume()
+    assert cache.stats().l2.skipped_writes == 1
+    assert client._initialize  # the state in which aclose() alone closes nothing
+    await cache.close()
+    manager = client.nodes_manager
+    nodes = [*manager.nodes_cache.values(), *manager.startup_nodes.values()]
+    assert len(nodes) >= 3
+    assert [n.name for n in nodes for c in n._connections if c.is_connected] == []

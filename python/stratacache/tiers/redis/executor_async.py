@@ -92,6 +92,24 @@ def _keep_inherited(connections: Any) -> None:
         conn._reader = conn._writer = None  # nothing for its __del__ to close
 
 
+async def _close_cluster_nodes(client: Any) -> None:
+    """Closes every connection of a redis.asyncio RedisCluster, whatever its state.
+
+    `RedisCluster.aclose()` does nothing while the client's `_initialize` flag is set, and
+    redis-py sets it after any ConnectionError or TimeoutError (to re-read the topology on
+    the next call) without closing a connection; a call cut short by our deadline can leave
+    it set too. A cache closed after its last call failed (a dead node) thus left its sockets
+    to every live node open, for the garbage collector to find (redis-py 8.1). Nodes dropped
+    from the topology close their free connections in background tasks: awaited first."""
+    manager = client.nodes_manager
+    pending = list(getattr(manager, "_background_tasks", ()))
+    pending += [t for n in manager.nodes_cache.values() for t in n._background_tasks]
+    await asyncio.gather(*pending, return_exceptions=True)
+    for attr in ("nodes_cache", "startup_nodes"):
+        nodes = list(getattr(manager, attr).values())
+        await asyncio.gather(*(node.disconnect() for node in nodes), return_exceptions=True)
+
+
 async def _within(seconds: float, awaitable: Awaitable[T]) -> T:
     """`awaitable`, cancelled after `seconds` (asyncio.timeout where it exists: no extra task)."""
     if sys.version_info < (3, 11):
@@ -469,6 +487,8 @@ class AsyncRedisTier:
     # unasync: async-only begin
     async def close(self) -> None:
         await self.client.aclose()
+        if self.cluster:
+            await _close_cluster_nodes(self.client)
         # A Sentinel primary's pool keeps its own clients of the sentinels: close them too.
         manager = getattr(getattr(self.client, "connection_pool", None), "sentinel_manager", None)
         for sentinel in getattr(manager, "sentinels", ()):
