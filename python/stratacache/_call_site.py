@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, ParamSpec, TypeVar
 
 from . import _core
+from ._autottl import AutoTTL
+from ._autottl_live import site_feed
 from ._decorated import CacheHooks, CacheInfo
 from ._deps import check_depends_on
 from ._flight import Flight
@@ -76,7 +78,7 @@ class _CallSite(Generic[P, R]):
         func: Callable[P, R],
         cache: CacheHooks | DefaultSites,
         *,
-        ttl: float | None,
+        ttl: float | AutoTTL | None,
         namespace: str | None,
         keys: KeyBuilder,
         unless: Callable[[Any], object] | None,
@@ -85,7 +87,11 @@ class _CallSite(Generic[P, R]):
         self.func = func
         self.is_async = inspect.iscoroutinefunction(func)
         self.keys = keys
-        self.ttl = ttl
+        # The TTL as given (an AutoTTL too), and the float every set passes (AutoTTL's
+        # tuner rewrites it; `_autottl_live`).
+        self.ttl_given = ttl
+        self.ttl: float | None = ttl.min if isinstance(ttl, AutoTTL) else ttl
+        self.auto_feed: Callable[[str, Any], None] | None = None
         self.namespace = namespace
         self.unless = unless
         self.tags = tags
@@ -140,6 +146,7 @@ class _CallSite(Generic[P, R]):
             )
             raise ConfigError(msg)
         self.cache = cache
+        self.auto_feed = site_feed(cache, self, ns)
         self.arg_memory = arg_memory_of(cache, ns)
         self.get = self.globals["_sc_get"] = get
         if self.fast is not None:
@@ -221,6 +228,8 @@ class _CallSite(Generic[P, R]):
             next(self.loads)
             value = self.func(*args, **kwargs)
             result.append(value)
+            if self.auto_feed is not None:
+                self.auto_feed(key, value)
             return value
 
         return self.flight.run(key, loader)
@@ -255,6 +264,8 @@ class _CallSite(Generic[P, R]):
             next(self.loads)
             value = await self.func(*args, **kwargs)  # type: ignore[misc]
             result.append(value)
+            if self.auto_feed is not None:
+                self.auto_feed(key, value)
             return value
 
         return await self.flight.run_async(key, loader)

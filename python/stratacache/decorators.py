@@ -53,6 +53,7 @@ from collections.abc import Callable, Collection, Coroutine, Iterable
 from typing import Any, ParamSpec, TypeVar, overload
 
 from . import _core
+from ._autottl import AutoTTL
 from ._call_site import _MISS, _UNKEYED, DefaultSites, _CallSite, stores_only_if
 from ._decorated import (
     AsyncCachedFunction,
@@ -142,7 +143,7 @@ def _decorate(
     func: Any,
     cache: CacheHooks | DefaultSites,
     *,
-    ttl: float | None,
+    ttl: float | AutoTTL | None,
     namespace: str | None,
     key: Callable[..., str] | None,
     unless: Callable[[Any], object] | None,
@@ -236,7 +237,7 @@ def make_cache_decorator(  # type: ignore[overload-overlap]
     func: Callable[P, Coroutine[Any, Any, R]],
     /,
     *,
-    ttl: TTL = ...,
+    ttl: TTL | AutoTTL = ...,
     namespace: str | None = ...,
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
@@ -251,7 +252,7 @@ def make_cache_decorator(
     func: Callable[P, R],
     /,
     *,
-    ttl: TTL = ...,
+    ttl: TTL | AutoTTL = ...,
     namespace: str | None = ...,
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
@@ -266,7 +267,7 @@ def make_cache_decorator(
     func: None = ...,
     /,
     *,
-    ttl: TTL = ...,
+    ttl: TTL | AutoTTL = ...,
     namespace: str | None = ...,
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
@@ -280,7 +281,7 @@ def make_cache_decorator(
     func: Callable[..., Any] | None = None,
     /,
     *,
-    ttl: TTL = None,
+    ttl: TTL | AutoTTL = None,
     namespace: str | None = None,
     key: Callable[..., str] | None = None,
     unless: Callable[[Any], object] | None = None,
@@ -297,7 +298,8 @@ def make_cache_decorator(
         InvalidTTLError: ttl is negative or NaN.
         ConfigError: namespace contains U+001F.
     """
-    ttl = check_ttl(ttl)
+    # AutoTTL passes as is: the call site turns it into the float it retunes.
+    ttl = ttl if isinstance(ttl, AutoTTL) else check_ttl(ttl)
     if namespace is not None:
         namespace = check_namespace(namespace)
     require_callable(key, "key", "a callable returning a str")
