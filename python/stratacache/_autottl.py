@@ -51,9 +51,11 @@ AIM = 0.9
 _STEPS_PER_DECADE = 24
 #: Observations of each kind kept (the most recent), per namespace.
 _MAX_OBSERVATIONS = 4096
-#: Reads kept per sampled key, and sampled keys per namespace.
-_MAX_READS_PER_KEY = 4096
-_MAX_KEYS = 1024
+#: Reads kept (the most recent, all sampled keys together), sampled keys per namespace, and
+#: changes the cache learned of kept per key.
+_MAX_READS = 1 << 16
+_MAX_KEYS = 4096
+_MAX_WRITES_PER_KEY = 256
 #: Current-status observations needed before their fit is trusted over the intervals.
 _MIN_STATUS = 20
 #: Current-status observations per bin of their fit: at least _MIN_BIN, at most _BINS bins.
@@ -131,6 +133,7 @@ class TtlEstimator:
 
     def __init__(self) -> None:
         self._reads: dict[int, deque[float]] = {}
+        self._held = 0  # reads in _reads
         self._status: deque[tuple[float, bool]] = deque(maxlen=_MAX_OBSERVATIONS)
         self._intervals: deque[float] = deque(maxlen=_MAX_OBSERVATIONS)
         self._last_change: dict[int, float] = {}
@@ -144,8 +147,25 @@ class TtlEstimator:
         if times is None:
             if len(self._reads) >= _MAX_KEYS:
                 return
-            times = self._reads[key] = deque(maxlen=_MAX_READS_PER_KEY)
+            times = self._reads[key] = deque()
         times.append(now)
+        self._held += 1
+        if self._held > _MAX_READS + _MAX_READS // 4:
+            self._trim()
+
+    def _trim(self) -> None:
+        """Keeps the _MAX_READS most recent reads, of all keys alike: one time window, so a
+        hot key weighs in the replay what it weighs in the traffic."""
+        every = sorted(t for times in self._reads.values() for t in times)
+        cutoff = every[len(every) - _MAX_READS]
+        for key in list(self._reads):
+            times = self._reads[key]
+            while times and times[0] < cutoff:
+                times.popleft()
+            if not times:
+                del self._reads[key]
+                self._writes.pop(key, None)
+        self._held = sum(len(times) for times in self._reads.values())
 
     def reloaded(self, age: float, changed: bool) -> None:
         """A reload `age` seconds after the previous load found the value changed or not."""
@@ -165,7 +185,7 @@ class TtlEstimator:
         if key in self._reads:
             writes = self._writes.get(key)
             if writes is None:
-                writes = self._writes[key] = deque(maxlen=_MAX_READS_PER_KEY)
+                writes = self._writes[key] = deque(maxlen=_MAX_WRITES_PER_KEY)
             writes.append((now, deleted))
 
     @property
@@ -285,10 +305,19 @@ def _candidates(lo: float, hi: float) -> list[float]:
 def _isotonic(obs: list[tuple[float, bool]]) -> tuple[list[float], list[float]]:
     """F from current-status observations sorted by age: equal-count bins (mean age, share
     changed), made non-decreasing by pool-adjacent-violators, weighted by their counts.
-    Bins of at least _MIN_BIN observations keep one unlucky run from bending the curve."""
+    Bins of at least _MIN_BIN observations keep one unlucky run from bending the curve.
+    Below the first bin's mean age the caller draws F linearly from the origin."""
     size = max(_MIN_BIN, len(obs) // _BINS)
+    # The youngest observations are one pooled bin: isotonic fits are biased low at their lower
+    # boundary, where the stale hits are, and a locally linear F is well estimated there.
+    # It spans ages up to twice the youngest (at least `size` observations), so that an F
+    # already bending there is not drawn as a straight line.
+    young = max(size, bisect.bisect_right(obs, 2 * obs[0][0], key=_age))
+    while 0 < young < len(obs) and obs[young][0] == obs[young - 1][0]:
+        young += 1  # never through one age, as in _bins
+    parts = [obs[:young], *_bins(obs[young:], size)] if young < len(obs) else [obs]
     blocks: list[list[float]] = []  # [sum of flags, count, sum of ages]
-    for part in _bins(obs, size):
+    for part in parts:
         blocks.append([float(sum(f for _, f in part)), float(len(part)), sum(a for a, _ in part)])
         while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
             s, c, a = blocks.pop()
