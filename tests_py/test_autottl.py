@@ -56,10 +56,10 @@ def test_autottl_is_frozen_and_defaults_as_documented() -> None:
 
 
 def periodic_changes(est: TtlEstimator, period: float, *, reloads: bool) -> None:
-    """Fifty keys read every second for 2000 s; each key's source changes every `period`
+    """Twenty keys read every second for 2000 s; each key's source changes every `period`
     seconds (phases spread evenly), so P(changed by age a) = a / period. Fed either as reload
     comparisons at ages 10..790 or as the inter-change intervals the cache saw."""
-    for key in range(50):
+    for key in range(20):
         for t in range(2000):
             est.read(key, float(t))
     if reloads:
@@ -68,7 +68,7 @@ def periodic_changes(est: TtlEstimator, period: float, *, reloads: bool) -> None
             for age in range(10, 801, 20):
                 est.reloaded(float(age), (phase + age) // period > phase // period)
     else:
-        for key in range(50):
+        for key in range(20):
             for i in range(6):
                 est.changed(key, 1000.0 + i * period + key)
 
@@ -262,3 +262,33 @@ async def test_recommendations_refuse_bad_arguments(cache_cls: type[Any]) -> Non
         await call(plain.recommendations())
     await call(cache.close())
     await call(plain.close())
+
+
+def test_the_thread_retunes_and_functions_follow_the_default() -> None:
+    auto = AutoTTL(max_stale=0.02, min=1, max=1000, retune_every=0.05)
+    cache = stratacache.Cache(default_ttl=auto)
+
+    @cache.cache(namespace="fn")
+    def f(x: int) -> int:
+        return x
+
+    f(1)
+    states = {s.name: s for s in cache._autottl.states()}
+    assert states["fn"].auto is auto  # the cache's AutoTTL governs the function's namespace
+    [site] = list(states["fn"].sites)
+    assert site.ttl == 1.0
+    with cache._autottl.lock:
+        periodic_changes(states["fn"].estimator, 1000.0, reloads=True)
+    deadline = time.monotonic() + 10
+    while site.ttl < 20 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert site.ttl >= 20  # retuned by the thread, by steps of at most 2x
+    applied = site.ttl
+    f.cache_clear()
+    f(2)
+    prefix = "fn" + stratacache._options.NAMESPACE_SEP
+    [key] = cache._store.keys(prefix)
+    left = cache._store.ttl(prefix, key.removeprefix(prefix))
+    assert left is not None
+    assert 10 < left <= max(applied, site.ttl) * GROWTH  # stored with the retuned TTL, not 1 s
+    cache.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import threading
 import time
@@ -120,6 +121,8 @@ class Tuner:
                 self._by_hash[_namespace_hash(prefix_of(name))] = state
             if auto is not None and state.auto is None:
                 state.auto, state.ttl = auto, auto.min
+                self._every = min(self._every, auto.retune_every)
+                self._start()
             return state
 
     def attach_site(self, site: Any, ns: str) -> Callable[[str, Any], None]:
@@ -215,9 +218,14 @@ class Tuner:
             if s.own and cache is not None:
                 cache._apply_default_ttl(s.ttl)
 
-    def start(self, owner: object) -> None:
-        """Starts the retune thread; it ends with `owner` or `stop`."""
-        weakref.finalize(owner, self._stop.set)
+    def _start(self) -> None:
+        """Starts the retune thread, once, when a namespace gets an AutoTTL (a cache that
+        only records runs none: `recommendations()` drains on demand). It ends with the
+        cache or `stop`."""
+        cache = self._cache()
+        if self._thread is not None or cache is None:
+            return
+        weakref.finalize(cache, self._stop.set)
         self._thread = threading.Thread(target=self._run, name="stratacache-autottl", daemon=True)
         self._thread.start()
 
@@ -239,15 +247,13 @@ class Tuner:
 
 
 def start_tuner(cache: Any, auto: AutoTTL | None) -> Tuner | None:
-    """The cache's tuner: with AutoTTL as its default, or whenever it records accesses (so
-    `recommendations()` and a cached function's `ttl=AutoTTL` have data)."""
+    """The cache's tuner, whenever it records accesses (so that `recommendations()` and a
+    cached function's `ttl=AutoTTL` have data); its thread starts with the first AutoTTL."""
     if cache._store.recording() is None:
         return None
-    every = auto.retune_every if auto is not None else 10.0
-    tuner = Tuner(cache, every)
+    tuner = Tuner(cache, math.inf if auto is None else auto.retune_every)
     state = tuner.follow(cache.namespace, auto, cache._default_ttl)
     state.own = auto is not None
-    tuner.start(cache)
     return tuner
 
 

@@ -511,6 +511,8 @@ class Cache(CacheBase):
         self.events.close()
         if self._predictor is not None:
             self._predictor.stop()
+        if self._autottl is not None:
+            self._autottl.stop()
         if self._subscriber is not None:
             self._subscriber.stop()
         self._driver.close()
@@ -752,6 +754,8 @@ class AsyncCache(CacheBase):
         self.events.close()
         if self._predictor is not None:
             self._predictor.stop()
+        if self._autottl is not None:
+            self._autottl.stop()
         if self._subscriber is not None:
             self._subscriber.stop()
         await self._driver.close()
