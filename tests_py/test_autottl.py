@@ -292,3 +292,19 @@ def test_the_thread_retunes_and_functions_follow_the_default() -> None:
     assert left is not None
     assert 10 < left <= max(applied, site.ttl) * GROWTH  # stored with the retuned TTL, not 1 s
     cache.close()
+
+
+@pytest.mark.parametrize("disk", [False, True])
+def test_a_retuned_default_reaches_every_set_path(disk: bool, tmp_path: Any) -> None:
+    auto = AutoTTL(min=1, max=100, retune_every=NEVER)
+    cache = stratacache.Cache(default_ttl=auto, disk=tmp_path if disk else None)
+    sub = cache.events.subscribe(lambda event: None, kinds=["set"])  # wraps set and driver
+    cache._apply_default_ttl(40.0)
+    cache.set("k", 1)
+    cache.set_many({"m": 1})
+    assert all(39 < (cache.ttl(k) or 0) <= 40 for k in ("k", "m"))
+    sub.close()
+    cache._apply_default_ttl(50.0)
+    cache.set("k", 2)
+    assert 49 < (cache.ttl("k") or 0) <= 50
+    cache.close()

@@ -285,9 +285,11 @@ def apply_default_ttl(cache: Any, ttl: float) -> None:
     local._setters.clear()
     if cache._tier is not None:
         cache._tier.default_ttl = ttl
-    driver = getattr(cache._driver, "_default_ttl", _MISSING)
-    if driver is not _MISSING:
-        cache._driver._default_ttl = ttl
+    driver = cache._driver
+    while driver is not None:  # through the event hooks' wrappers (`inner`) to the driver
+        if getattr(driver, "_default_ttl", _MISSING) is not _MISSING:
+            driver._default_ttl = ttl  # the disk driver resolves its own default
+        driver = getattr(driver, "inner", None)
     cache._setters.clear()
     cache._set = cache._setter(cache.namespace)
     entry_points = getattr(cache, "_entry_points", None)
