@@ -5,8 +5,9 @@ or a cached function's `ttl`), which the tuner rewrites every `retune_every` sec
 own thread. It learns from three feeds, none of them on a hit:
 
 - the store's access recorder (`record=`, turned on at `AutoTTL.sample` when AutoTTL is the
-  cache's default): whole read histories of hash-sampled keys, and their sets and deletes
-  (deletes include invalidations and coherence messages from other processes);
+  cache's default), followed by its ticket cursor (`Store.read_records`): whole read
+  histories of hash-sampled keys, and their sets and deletes (deletes include invalidations
+  and coherence messages from other processes);
 - a cached function's loads: a reload of a sampled key is compared, by a digest of its
   value, with the value of that key's previous load (`loaded`).
 """
@@ -16,16 +17,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import os
 import threading
 import time
 import weakref
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from . import _core
 from ._autottl import AutoTTL, TtlEstimator
 from ._options import check_ttl, prefix_of
 from .errors import ConfigError
@@ -38,6 +38,9 @@ _MAX_NAMESPACES = 256
 #: A retune changes the applied TTL only when it moves by more than this factor.
 _DEADBAND = 1.02
 _MISSING: Any = object()
+#: The recorder's ops (`store::AccessOp`): hit 0, miss 1, set 2, delete 3.
+_MISS_OP = 1
+_DELETE_OP = 3
 
 
 def check_auto(ttl: object, name: str = "ttl") -> tuple[AutoTTL | None, float | None]:
@@ -53,19 +56,6 @@ def record_rate(auto: AutoTTL | None, record: float | None, predictor: object) -
     if auto is None or record is not None or predictor not in (None, False):
         return record
     return auto.sample
-
-
-def _namespace_hash(prefix: str) -> int:
-    """The engine's `namespace_hash`: FNV-1a over the prefix's bytes, SplitMix64, 32 bits."""
-    h = 0xCBF29CE484222325
-    for b in prefix.encode():
-        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    h ^= h >> 30
-    h = (h * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-    h ^= h >> 27
-    h = (h * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
-    h ^= h >> 31
-    return h & 0xFFFFFFFF
 
 
 def _digest(value: Any) -> int:
@@ -90,7 +80,7 @@ class NamespaceState:
     own: bool = False  # the cache's own namespace: its default TTL is the one applied
     sites: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
     loads: dict[str, tuple[float, int]] = field(default_factory=dict)
-    last_op: dict[int, str] = field(default_factory=dict)
+    last_op: dict[int, int] = field(default_factory=dict)
 
 
 class Tuner:
@@ -102,7 +92,7 @@ class Tuner:
         self.lock = threading.Lock()
         self._namespaces: dict[str, NamespaceState] = {}
         self._by_hash: dict[int, NamespaceState] = {}
-        self._seen_ns = 0  # records read up to this time (ns)
+        self._cursor = 0  # the recorder's ticket to read from next
         self._every = every
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -118,7 +108,7 @@ class Tuner:
                     msg = f"AutoTTL follows at most {_MAX_NAMESPACES} namespaces per cache"
                     raise ConfigError(msg)
                 state = self._namespaces[name] = NamespaceState(name, ttl=ttl)
-                self._by_hash[_namespace_hash(prefix_of(name))] = state
+                self._by_hash[_core.Store.namespace_hash(prefix_of(name))] = state
             if auto is not None and state.auto is None:
                 state.auto, state.ttl = auto, auto.min
                 self._every = min(self._every, auto.retune_every)
@@ -154,47 +144,26 @@ class Tuner:
                 state.loads[key] = (now, digest)
 
     def drain(self) -> int:
-        """Reads the recorder's records newer than the last drain; returns how many."""
-        import gzip  # noqa: PLC0415 - loaded on first use (issue 17)
-        import tempfile  # noqa: PLC0415
-
+        """Feeds the recorder's records since the last drain; returns how many were fed."""
         if self._store.recording() is None:
             return 0
-        fd, name = tempfile.mkstemp(prefix="stratacache-autottl-", suffix=".txt.gz")
-        os.close(fd)
-        path = Path(name)
-        try:
-            self._store.export_trace(str(path))
-            with gzip.open(path, "rt") as lines:
-                return self._feed(lines)
-        finally:
-            path.unlink(missing_ok=True)
-
-    def _feed(self, lines: Any) -> int:
-        fed, newest = 0, self._seen_ns
+        cursor, times, keys, namespaces, ops = self._store.read_records(self._cursor)
+        self._cursor = cursor
+        fed = 0
         with self.lock:
             by_hash = self._by_hash
-            for line in lines:
-                if line.startswith("#"):
-                    continue
-                t_text, op, key_text, ns_text = line.split()
-                t = int(t_text)
-                if t <= self._seen_ns:
-                    continue
-                newest = max(newest, t)
-                state = by_hash.get(int(ns_text))
+            for t, key, ns, op in zip(times, keys, namespaces, ops, strict=True):
+                state = by_hash.get(ns)
                 if state is None:
                     continue
                 fed += 1
-                key, seconds = int(key_text), t / 1e9
-                est = state.estimator
-                if op in "hm":
+                est, seconds = state.estimator, t / 1e9
+                if op <= _MISS_OP:
                     est.read(key, seconds)
-                elif op == "d" or state.last_op.get(key) != "m":
-                    est.changed(key, seconds, deleted=op == "d")  # a fill follows a miss
+                elif op == _DELETE_OP or state.last_op.get(key) != _MISS_OP:
+                    est.changed(key, seconds, deleted=op == _DELETE_OP)  # a fill follows a miss
                 if len(state.last_op) < _MAX_LOADS or key in state.last_op:
                     state.last_op[key] = op
-            self._seen_ns = newest
         return fed
 
     # --- retuning -----------------------------------------------------------------------
