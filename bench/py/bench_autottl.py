@@ -139,7 +139,7 @@ def run_case(
     got = replay_auto(w, auto, count_from)
     seconds = time.perf_counter() - started
     best = report.best
-    params = {"budget": budget, "group": group, "events": w.size}
+    params = {"budget": budget, "group": group, "events": w.size, "sample": auto.sample}
     rows = [
         {
             "case": f"autottl/{name}@{budget}",
@@ -185,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller workloads, one budget")
     ap.add_argument("--only", default="", help="run the workloads whose name contains this")
+    ap.add_argument("--sample", type=float, default=1.0, help="AutoTTL.sample (key share)")
     args = ap.parse_args(argv)
     started = time.perf_counter()
     load_before = os.getloadavg()
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only not in name:
             continue
         for budget in budgets:
-            auto = AutoTTL(max_stale=budget, min=1, max=86400, retune_every=100)
+            auto = AutoTTL(max_stale=budget, min=1, max=86400, retune_every=100, sample=args.sample)
             r, s = run_case(name, group, w, budget, auto)
             rows += r
             summary[f"{name}@{budget}"] = s
