@@ -17,7 +17,8 @@ grid TTL (highest hit ratio whose stale share fits the budget). Tuned on "shared
 (bench_predict's four kinds, seed 1); "held-out" ones (other seeds and parameters, and a
 shared trace on a Poisson clock) are checked only.
 
-Writes bench/results/autottl.json (`--quick`: autottl_quick.json).
+Writes bench/results/autottl.json (`--quick`: autottl_quick.json; `--sample R` below 1: a
+`_sampleR` suffix, e.g. autottl_sample0.1.json).
 """
 
 from __future__ import annotations
@@ -216,7 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     summary["load_average"] = {"before": load_before, "after": os.getloadavg()}
     summary["seconds"] = round(time.perf_counter() - started, 1)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / ("autottl_quick.json" if args.quick else "autottl.json")
+    suffix = ("_quick" if args.quick else "") + (
+        f"_sample{args.sample:g}" if args.sample != 1.0 else ""
+    )
+    out = RESULTS_DIR / f"autottl{suffix}.json"
     out.write_text(json.dumps({"summary": summary, "rows": rows}, indent=1) + "\n")
     print(json.dumps(summary["verdict"], indent=1))
     print(f"wrote {out} in {summary['seconds']} s")
