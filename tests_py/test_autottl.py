@@ -308,3 +308,15 @@ def test_a_retuned_default_reaches_every_set_path(disk: bool, tmp_path: Any) -> 
     cache.set("k", 2)
     assert 49 < (cache.ttl("k") or 0) <= 50
     cache.close()
+
+
+def test_few_reloads_hold_the_ttl() -> None:
+    est = TtlEstimator()
+    auto = AutoTTL(max_stale=0.02, min=1, max=100)
+    for t in range(100):
+        est.read(1, float(t))
+    est.reloaded(3.0, changed=False)  # one reload: too few to fit, not evidence of no change
+    assert est.recommend(auto, current=4).ttl == 4
+    for _ in range(30):
+        est.reloaded(3.0, changed=False)
+    assert est.recommend(auto, current=4).ttl == pytest.approx(8)

@@ -23,9 +23,10 @@ histories, as in SHARDS, so a key's bursts stay in the sample), replayed for eac
 
 Outside the observed ages `F` is extended by concavity (an equilibrium residual-life CDF is
 concave): `F(a) <= F(a0) * a / a0` above the largest observed age `a0`, which keeps the
-extrapolation on the side of more staleness. Without any change observed the estimator
-stays at the lower bound, and the TTL grows by at most `GROWTH` per retune, so the ages it
-relies on have been observed.
+extrapolation on the side of more staleness. The TTL grows by at most `GROWTH` per retune, so
+the ages it relies on have been observed; while reloads come in but are fewer than
+_MIN_STATUS, it holds. A namespace that shows no change at all (no reload compared, no set
+over a key, no delete) is predicted never stale, and its TTL grows to `max`.
 """
 
 from __future__ import annotations
@@ -248,8 +249,9 @@ class TtlEstimator:
         """The highest-hit-ratio TTL in [min, max] whose predicted stale share fits AIM times
         the budget, at most GROWTH times `current`."""
         top = auto.max if current is None else min(auto.max, max(auto.min, current) * GROWTH)
-        if not self._change_fit()[0] and not self._has_reads():
-            return self.predict(auto.min)
+        if not self._change_fit()[0] and (self._status or not self._has_reads()):
+            # Reloads are coming in but too few to fit: hold until they are enough.
+            return self.predict(auto.min if current is None else max(auto.min, current))
         grid = _candidates(auto.min, top)
         # Stale share and hit ratio both grow with the TTL (eviction aside): the answer is
         # the largest candidate within the budget, found by bisection.
