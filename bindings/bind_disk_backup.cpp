@@ -34,14 +34,20 @@ py::tuple scan_shim(DiskStore& s, const std::string& prefix, const std::string& 
   return py::make_tuple(entries_to_python(batch.entries), py::bytes(batch.next_key), batch.done);
 }
 
-py::tuple written_since_shim(DiskStore& s, std::uint64_t after_seq, std::size_t limit,
+// Changes as (kind, key, envelope, expiry ms, sequence) tuples: kind "w", "k" or "p".
+py::tuple changes_since_shim(DiskStore& s, std::uint64_t after_seq, std::size_t limit,
                              std::size_t max_bytes) {
   disk::ScanBatch batch;
   {
-    py::gil_scoped_release unlocked;  // a cursor walk over the eviction queue
-    batch = s.written_since(after_seq, limit, max_bytes);
+    py::gil_scoped_release unlocked;  // cursor walks over the queue and the removal log
+    batch = s.changes_since(after_seq, limit, max_bytes);
   }
-  return py::make_tuple(entries_to_python(batch.entries), batch.next_seq, batch.done);
+  py::list changes;
+  for (const auto& e : batch.entries) {
+    changes.append(py::make_tuple(py::str(std::string(1, e.kind)), py::bytes(e.key),
+                                  py::bytes(e.envelope), e.expiry, e.seq));
+  }
+  return py::make_tuple(changes, batch.next_seq, batch.done, batch.log_floor);
 }
 
 std::size_t put_many_shim(DiskStore& s, const py::list& items) {
@@ -62,7 +68,7 @@ std::size_t put_many_shim(DiskStore& s, const py::list& items) {
 void bind_disk_backup(py::class_<DiskStore>& cls) {
   cls.def("scan", &scan_shim, py::arg("prefix"), py::arg("after"), py::arg("limit"),
           py::arg("max_bytes"))
-      .def("written_since", &written_since_shim, py::arg("after_seq"), py::arg("limit"),
+      .def("changes_since", &changes_since_shim, py::arg("after_seq"), py::arg("limit"),
            py::arg("max_bytes"))
       .def("sequence", &DiskStore::sequence, py::call_guard<py::gil_scoped_release>())
       .def("put_many", &put_many_shim, py::arg("items"));

@@ -165,23 +165,40 @@ std::unique_ptr<LivePredictor> live_predictor_shim(const PredictorOptions& optio
   return std::make_unique<LivePredictor>(options, *store.recorder, SteadyClock::instance());
 }
 
-std::vector<py::tuple> hot_keys_shim(LivePredictor& p, std::size_t n,
-                                     const std::optional<std::string>& prefix) {
-  std::vector<HotKey> keys;
+// Calls `rank(ns)` with the GIL released, then gives (key body, prefix, value) tuples of the
+// ranked keys (HotKey: its probability, RecentKey: its age), for hot_keys and recent_keys.
+template <class Rank, class Value>
+std::vector<py::tuple> ranked_keys(const std::optional<std::string>& prefix, Rank rank,
+                                   Value value) {
+  decltype(rank(std::optional<std::uint32_t>{})) keys;
   {
-    // Scoring and sorting the tracked keys in C++ under the predictor's own lock only.
+    // Scoring or sorting the tracked keys in C++ under the predictor's own lock only.
     py::gil_scoped_release unlocked;
     std::optional<std::uint32_t> ns;
     if (prefix) ns = store::namespace_hash(*prefix);
-    keys = p.hot_keys(n, ns);
+    keys = rank(ns);
   }
   std::vector<py::tuple> out;
   out.reserve(keys.size());
-  for (const HotKey& k : keys) {
+  for (const auto& k : keys) {
     out.push_back(py::make_tuple(py::str(k.name.substr(k.prefix_size)),
-                                 py::str(k.name.substr(0, k.prefix_size)), k.probability));
+                                 py::str(k.name.substr(0, k.prefix_size)), value(k)));
   }
   return out;
+}
+
+std::vector<py::tuple> hot_keys_shim(LivePredictor& p, std::size_t n,
+                                     const std::optional<std::string>& prefix) {
+  return ranked_keys(
+      prefix, [&](std::optional<std::uint32_t> ns) { return p.hot_keys(n, ns); },
+      [](const HotKey& k) { return k.probability; });
+}
+
+std::vector<py::tuple> recent_keys_shim(LivePredictor& p, std::size_t n,
+                                        const std::optional<std::string>& prefix) {
+  return ranked_keys(
+      prefix, [&](std::optional<std::uint32_t> ns) { return p.recent_keys(n, ns); },
+      [](const RecentKey& k) { return k.age; });
 }
 
 py::dict live_stats_shim(LivePredictor& p) {
@@ -225,6 +242,7 @@ void bind_live(py::module_& m) {
              return p.drain();
            })
       .def("hot_keys", &hot_keys_shim, py::arg("n"), py::arg("prefix"))
+      .def("recent_keys", &recent_keys_shim, py::arg("n"), py::arg("prefix"))
       .def("stats", &live_stats_shim)
       .def_property_readonly("horizon", &LivePredictor::horizon);
 }

@@ -93,8 +93,9 @@ async def test_hot_keys_rank_the_frequent_keys_first(cache_cls: type[Any]) -> No
     assert cache._predictor.stats()["trained"] >= 256
     top = await call(cache.hot_keys(5))
     assert {k for k, _ in top} == {f"hot{i}" for i in range(5)}
+    # Ranked by expected reads within the horizon (P * (1 + horizon / mean gap)), not by P:
+    # among keys read alike, P order is noise; the hot keys still all beat the cold ones.
     probabilities = [p for _, p in top]
-    assert probabilities == sorted(probabilities, reverse=True)
     everything = await call(cache.hot_keys(1000))
     cold = [p for k, p in everything if k.startswith("cold")]
     assert cold
@@ -122,8 +123,30 @@ def test_tracked_keys_and_names_stay_bounded() -> None:
     time.sleep(0.2)  # one more drain trims the names to the tracked keys
     stats = cache._predictor.stats()
     assert stats["tracked"] == 100
-    assert stats["names"] <= 200
-    assert {k for k, _ in cache.hot_keys(100)} <= {f"k{i}" for i in range(1900, 2000)}
+    assert stats["names"] <= 100
+    # The names of the newest keys, even with all 2000 named within one drain's window (a few
+    # may be lost to a stage busy with a drain at that instant).
+    hot = {k for k, _ in cache.hot_keys(100)}
+    assert hot <= {f"k{i}" for i in range(1900, 2000)}
+    assert len(hot) >= 95
+    cache.close()
+
+
+def test_memory_per_tracked_key_stays_under_100_bytes() -> None:
+    # Issue 13's bound for 13-byte keys, as the stats count it: true heap bytes, capacities.
+    cache = stratacache.Cache(
+        max_entries=10_000, predictor=PredictorOptions(sample_rate=1.0, max_tracked=10_000)
+    )
+    for i in range(10_000):
+        cache.get(f"user:{i:08d}")
+    # A name staged while a drain swaps the stage out is lost (try_lock): allow a few.
+    assert wait_for(lambda: cache._predictor.stats()["fed"] >= 10_000)
+    assert wait_for(lambda: cache._predictor.stats()["names"] >= 9_990)
+    stats = cache._predictor.stats()
+    assert stats["tracked"] == 10_000
+    assert 56 < stats["model_bytes_per_key"] < 85
+    assert 13 < stats["name_bytes_per_key"] < 20
+    assert stats["model_bytes_per_key"] + stats["name_bytes_per_key"] <= 100
     cache.close()
 
 

@@ -16,6 +16,7 @@ figure is wall time of the slowest / operations of one process (lower is better)
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import shutil
@@ -30,7 +31,16 @@ import diskcache
 import lmdb
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import Case, Options, parse_options, print_table, run_case, write_results
+from _harness import (
+    RESULTS_DIR,
+    Case,
+    Options,
+    parse_options,
+    print_table,
+    run_case,
+    with_load_average,
+    write_results,
+)
 
 import stratacache
 from stratacache.tiers.disk.tier import DiskTier
@@ -129,6 +139,14 @@ def four_process_runner(impl: str, root: Path, kind: str, size: int, n: int):
     return run
 
 
+def _other_rows() -> list[dict[str, Any]]:
+    """The rows other benchmarks keep in disk.json (bench_chain_order.py's), left as they are."""
+    path = RESULTS_DIR / "disk.json"
+    if not path.exists():
+        return []
+    return [r for r in json.loads(path.read_text()) if r["case"].startswith("chain_order")]
+
+
 def main() -> None:
     opts = parse_options(__doc__ or "")
     root = Path(tempfile.mkdtemp(prefix="bench_disk_"))
@@ -145,7 +163,9 @@ def main() -> None:
                         one_process_runner(target, kind, size, n, ""),
                         ours=impl == "stratacache",
                     )
-                rows += run_case(case, opts)
+                case_rows = run_case(case, opts)
+                with_load_average(case_rows)
+                rows += case_rows
                 case4 = Case(f"{kind} {label} 4 processes", n, params={"value_bytes": size})
                 for impl in IMPLS:
                     d = root / "p4" / label / kind
@@ -155,11 +175,13 @@ def main() -> None:
                         ours=impl == "stratacache",
                     )
                 quick4 = Options(opts.quick, 5, 0, opts.n, opts.seed)
-                rows += run_case(case4, quick4)
+                case_rows = run_case(case4, quick4)
+                with_load_average(case_rows)
+                rows += case_rows
                 print_table(rows[-6:])
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    path = write_results("disk", rows)
+    path = write_results("disk", rows + _other_rows())
     print(f"\nwrote {path}")
 
 

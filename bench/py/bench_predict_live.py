@@ -3,7 +3,8 @@
 Cost (one process, interleaved rounds, ratios per ../shared/BENCHMARKS.md):
 - L1 get-hit time with the predictor off, with record= only (the recorder's share) and with
   the predictor on, at sample_rate 0.01 (target: on <= 1.10x off) and 1.0;
-- memory per tracked key: the feature table's accounting and the key names' (target 100 B);
+- memory per tracked key: the model's heap bytes (feature table, index, observation queue,
+  training batch) and the key names' (arena, stage), for 13- and 40-byte keys (target 100 B);
 - the feed: sampled records lost between the recorder and the model while one thread reads
   as fast as it can (target: at most 1%).
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import statistics
 import sys
 import time
@@ -82,32 +84,34 @@ def get_hit_rows(n: int, rounds: int) -> list[dict[str, Any]]:
     return rows
 
 
-def memory_rows(sizes: list[int]) -> list[dict[str, Any]]:
+def memory_rows(sizes: list[int], key_lengths: tuple[int, ...] = (13, 40)) -> list[dict[str, Any]]:
+    """Heap bytes per tracked key (the model's and the names'), as the predictor counts them."""
     rows = []
-    for size in sizes:
-        opts = PredictorOptions(sample_rate=1.0, max_tracked=size)
-        c = stratacache.Cache(max_entries=size, predictor=opts)
-        for i in range(size):
-            c.get(f"user:{i:08d}")  # a miss: recorded and named like a read
-        deadline = time.monotonic() + 60
-        while c._predictor.stats()["fed"] < size and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.2)
-        s = c._predictor.stats()
-        rows.append(
-            {
-                "case": f"cost/memory@{size}",
-                "impl": "predictor",
-                "model_bytes_per_key": round(s["model_bytes_per_key"], 1),
-                "name_bytes_per_key": round(s["name_bytes_per_key"], 1),
-                "bytes_per_key": round(s["model_bytes_per_key"] + s["name_bytes_per_key"], 1),
-                "tracked": s["tracked"],
-                "names": s["names"],
-                "n": size,
-                "params": {"key_length": 13},
-            }
-        )
-        c.close()
+    for length in key_lengths:
+        for size in sizes:
+            opts = PredictorOptions(sample_rate=1.0, max_tracked=size)
+            c = stratacache.Cache(max_entries=size, predictor=opts)
+            for i in range(size):
+                c.get(f"user:{i:08d}".ljust(length, "x"))  # a miss: recorded and named
+            deadline = time.monotonic() + 60
+            while c._predictor.stats()["fed"] < size and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.2)
+            s = c._predictor.stats()
+            rows.append(
+                {
+                    "case": f"cost/memory@{size}" + ("" if length == 13 else f"/key{length}"),
+                    "impl": "predictor",
+                    "model_bytes_per_key": round(s["model_bytes_per_key"], 1),
+                    "name_bytes_per_key": round(s["name_bytes_per_key"], 1),
+                    "bytes_per_key": round(s["model_bytes_per_key"] + s["name_bytes_per_key"], 1),
+                    "tracked": s["tracked"],
+                    "names": s["names"],
+                    "n": size,
+                    "params": {"key_length": length},
+                }
+            )
+            c.close()
     return rows
 
 
@@ -228,10 +232,10 @@ def warm_case(
     cut = int(0.75 * len(reads))
     distinct = len({k for _, k in reads})
     capacity = max(100, distinct // 10)
-    counts = (1000, 10_000)
     after = [k for _, k in reads[cut:]]
-    if len(after) < max(counts):
-        counts = (1000, len(after))
+    # Checkpoints of the warm-start curve; the last is 10,000 reads or all there are.
+    last = min(10_000, len(after))
+    counts = (*(c for c in (100, 300, 1000, 3000) if c < last), last)
     compress = (reads[cut - 1][0] - reads[0][0]) / (8.0 if quick else 15.0)
     ns = f"bench-{name}-{rate}"
     seed = stratacache.Cache(redis=url, namespace=ns, l1=False)
@@ -311,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rates", type=float, nargs="*", default=[1.0, 0.1])
     args = parser.parse_args(argv)
     quick = args.quick
+    load_before = os.getloadavg()
     rows: list[dict[str, Any]] = []
     if not args.no_cost:
         rows += get_hit_rows(50_000 if quick else 200_000, 5 if quick else 9)
@@ -330,6 +335,11 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append(r)
     if args.only or args.no_cost:
         return 0  # a partial run writes no result file
+    load = {
+        "before": [round(x, 2) for x in load_before],
+        "after": [round(x, 2) for x in os.getloadavg()],
+    }
+    rows.append({"case": "env/loadavg", "impl": "machine", "loadavg_1_5_15": load, "n": 0})
     out = RESULTS_DIR / ("predict_live_quick.json" if quick else "predict_live.json")
     out.write_text(json.dumps(rows, indent=1) + "\n")
     print(f"wrote {out}", file=sys.stderr)

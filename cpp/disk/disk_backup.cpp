@@ -8,6 +8,8 @@
 #include "disk/disk_store.hpp"
 #include "disk/lmdb_env.hpp"
 #include "disk/record.hpp"
+#include "disk/tomb_log.hpp"
+#include "disk/write_state.hpp"
 
 namespace stratacache::disk {
 namespace {
@@ -51,7 +53,7 @@ ScanBatch DiskStore::scan(std::string_view prefix, std::string_view after, std::
     auto h = record::parse(as_view(v));
     if (h && !record::expired(h->expiry, t)) {
       std::string_view envelope = as_view(v).substr(record::kHeader);
-      out.entries.push_back(Entry{std::string(key), std::string(envelope), h->expiry, h->seq});
+      out.entries.push_back(Entry{'w', std::string(key), std::string(envelope), h->expiry, h->seq});
       size += envelope.size();
     }
     rc = mdb_cursor_get(cur.get(), &k, &v, MDB_NEXT);
@@ -61,39 +63,68 @@ ScanBatch DiskStore::scan(std::string_view prefix, std::string_view after, std::
   return out;
 }
 
-ScanBatch DiskStore::written_since(std::uint64_t after_seq, std::size_t limit,
+namespace {
+
+// One sequence-ordered cursor of `changes_since`: its last return code and place (sequence
+// key, and the entry key or removal record).
+struct Walk {
+  MDB_cursor* cur;
+  int rc;
+  MDB_val ok{};
+  MDB_val val{};
+};
+
+}  // namespace
+
+ScanBatch DiskStore::changes_since(std::uint64_t after_seq, std::size_t limit,
                                    std::size_t max_bytes) {
   ScanBatch out;
   out.next_seq = after_seq;
+  ReadTxn txn(*env_);
+  out.log_floor = read_meta(txn.get(), env_->meta, "tomb_floor");
   if (after_seq == std::numeric_limits<std::uint64_t>::max()) {
     out.done = true;
     return out;
   }
-  ReadTxn txn(*env_);
-  Cursor cur(txn.get(), env_->order);
+  // Two sequence-ordered walks merged: the eviction queue (writes) and the removal log.
+  Cursor writes_cur(txn.get(), env_->order);
+  Cursor tombs_cur(txn.get(), env_->tombs);
   std::string from = record::order_key(after_seq + 1);
-  MDB_val ok;
-  MDB_val key;
-  int rc = seek(cur.get(), from, ok, key);
+  Walk writes{writes_cur.get(), 0};
+  Walk tombs{tombs_cur.get(), 0};
+  writes.rc = seek(writes.cur, from, writes.ok, writes.val);
+  tombs.rc = seek(tombs.cur, from, tombs.ok, tombs.val);
+  for (int rc : {writes.rc, tombs.rc}) {
+    if (rc != 0 && rc != MDB_NOTFOUND) check(rc, "disk scan (changes)");
+  }
   std::size_t examined = 0;
   std::size_t size = 0;
-  while (rc == 0 && examined < limit && (out.entries.empty() || size < max_bytes)) {
+  while ((writes.rc == 0 || tombs.rc == 0) && examined < limit &&
+         (out.entries.empty() || size < max_bytes)) {
     ++examined;
-    out.next_seq = seq_of(as_view(ok));
-    MDB_val rec;
-    int got = mdb_get(txn.get(), env_->entries, &key, &rec);
-    if (got != 0 && got != MDB_NOTFOUND) check(got, "disk scan (queue)");
-    auto h = got == 0 ? record::parse(as_view(rec)) : std::nullopt;
-    if (h && h->seq == out.next_seq) {  // a slot still owned by its entry
-      std::string_view envelope = as_view(rec).substr(record::kHeader);
-      out.entries.push_back(
-          Entry{std::string(as_view(key)), std::string(envelope), h->expiry, h->seq});
-      size += envelope.size();
+    bool take_write = tombs.rc != 0 || (writes.rc == 0 && as_view(writes.ok) < as_view(tombs.ok));
+    Walk& walk = take_write ? writes : tombs;
+    out.next_seq = seq_of(as_view(walk.ok));
+    if (take_write) {
+      MDB_val rec;
+      int got = mdb_get(txn.get(), env_->entries, &walk.val, &rec);
+      if (got != 0 && got != MDB_NOTFOUND) check(got, "disk scan (queue)");
+      auto h = got == 0 ? record::parse(as_view(rec)) : std::nullopt;
+      if (h && h->seq == out.next_seq) {  // a slot still owned by its entry
+        std::string_view envelope = as_view(rec).substr(record::kHeader);
+        out.entries.push_back(
+            Entry{'w', std::string(as_view(walk.val)), std::string(envelope), h->expiry, h->seq});
+        size += envelope.size();
+      }
+    } else if (walk.val.mv_size >= 1) {
+      std::string_view tomb = as_view(walk.val);
+      out.entries.push_back(Entry{tomb[0], std::string(tomb.substr(1)), {}, 0, out.next_seq});
+      size += tomb.size();
     }
-    rc = mdb_cursor_get(cur.get(), &ok, &key, MDB_NEXT);
+    walk.rc = mdb_cursor_get(walk.cur, &walk.ok, &walk.val, MDB_NEXT);
+    if (walk.rc != 0 && walk.rc != MDB_NOTFOUND) check(walk.rc, "disk scan (changes)");
   }
-  if (rc != 0 && rc != MDB_NOTFOUND) check(rc, "disk scan (queue)");
-  out.done = rc == MDB_NOTFOUND;
+  out.done = writes.rc == MDB_NOTFOUND && tombs.rc == MDB_NOTFOUND;
   return out;
 }
 
@@ -131,8 +162,7 @@ std::size_t DiskStore::put_many(const std::vector<Put>& puts) {
 
 std::optional<std::size_t> DiskStore::try_put_many(const std::vector<Put>& puts, WallMillis t) {
   WriteTxn txn(*env_);
-  std::uint64_t bytes = read_meta(txn.get(), env_->meta, "bytes");
-  std::uint64_t seq = read_meta(txn.get(), env_->meta, "seq");
+  WriteState w(*env_, txn.get(), tomb_bound());
   std::size_t stored = 0;
   std::size_t rejected = 0;
   for (const auto& p : puts) {
@@ -141,17 +171,15 @@ std::optional<std::size_t> DiskStore::try_put_many(const std::vector<Put>& puts,
       ++rejected;
       continue;
     }
-    SetOutcome outcome = put_in(txn.get(), p.key, p.envelope, p.expiry, bytes, seq + 1);
+    SetOutcome outcome = put_in(w, p.key, p.envelope, p.expiry);
     if (outcome == SetOutcome::kFull) return std::nullopt;
     if (outcome == SetOutcome::kNoRoom) {
       ++rejected;
       continue;
     }
-    ++seq;
     ++stored;
   }
-  write_meta(txn.get(), env_->meta, "bytes", bytes);
-  write_meta(txn.get(), env_->meta, "seq", seq);
+  w.save();
   int rc = txn.try_commit();
   if (is_full(rc)) return std::nullopt;
   check(rc, "disk restore (commit)");

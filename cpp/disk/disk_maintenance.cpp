@@ -6,6 +6,7 @@
 #include "disk/disk_store.hpp"
 #include "disk/lmdb_env.hpp"
 #include "disk/record.hpp"
+#include "disk/write_state.hpp"
 
 namespace stratacache::disk {
 namespace {
@@ -13,12 +14,12 @@ namespace {
 constexpr std::size_t kBatch = 1024;
 constexpr std::size_t kExpiredPeek = 2;  // expired heads a set removes in passing
 
-MDB_txn* txn_of(void* p) { return static_cast<MDB_txn*>(p); }
-
 // Removes the queue's head entry; returns its weight, or nullopt when the queue is empty.
-// `expired_only`: stop (nullopt) at a head that is still live.
+// `expired_only`: stop (nullopt) at a head that is still live. `removed`: the key of the live
+// entry it removed, else empty.
 std::optional<std::uint64_t> pop_head(Env& env, MDB_txn* txn, WallMillis now, bool expired_only,
-                                      bool& was_expired) {
+                                      bool& was_expired, std::string& removed) {
+  removed.clear();
   Cursor cur(txn, env.order);
   MDB_val ok;
   MDB_val key;
@@ -36,6 +37,7 @@ std::optional<std::uint64_t> pop_head(Env& env, MDB_txn* txn, WallMillis now, bo
     // Only an entry still owned by this queue slot goes (a stale slot just leaves the queue).
     if (!h || record::order_key(h->seq) == as_view(ok)) {
       weight = entry_weight(key.mv_size, rec.mv_size);
+      if (!was_expired) removed.assign(as_view(key));
       check(mdb_del(txn, env.entries, &key, nullptr), "disk eviction");
     }
   } else if (rc != MDB_NOTFOUND) {
@@ -47,22 +49,26 @@ std::optional<std::uint64_t> pop_head(Env& env, MDB_txn* txn, WallMillis now, bo
 
 }  // namespace
 
-void DiskStore::make_room(void* txn, std::uint64_t& bytes, std::uint64_t need) {
+void DiskStore::make_room(WriteState& state, std::uint64_t need) {
   WallMillis t = now();
   bool was_expired = false;
+  std::uint64_t& bytes = state.bytes;
+  std::string removed;
   for (std::size_t i = 0; i < kExpiredPeek; ++i) {  // expired heads go first, for free
-    auto w = pop_head(*env_, txn_of(txn), t, /*expired_only=*/true, was_expired);
+    auto w = pop_head(*env_, state.txn, t, /*expired_only=*/true, was_expired, removed);
     if (!w) break;
     bytes = bytes > *w ? bytes - *w : 0;
     counters_.expired.fetch_add(1, std::memory_order_relaxed);
   }
   for (std::size_t i = 0; i < kMaxEvictions && bytes + need > options_.max_bytes; ++i) {
-    auto w = pop_head(*env_, txn_of(txn), t, /*expired_only=*/false, was_expired);
+    auto w = pop_head(*env_, state.txn, t, /*expired_only=*/false, was_expired, removed);
     if (!w) {  // an empty queue holds nothing: whatever the total said was stale
       bytes = 0;
       break;
     }
     bytes = bytes > *w ? bytes - *w : 0;
+    // An eviction is logged: a restore of a base and its increments keeps what the store kept.
+    if (!removed.empty()) state.removed(removed);
     (was_expired ? counters_.expired : counters_.evictions).fetch_add(1, std::memory_order_relaxed);
   }
 }
@@ -74,13 +80,18 @@ void DiskStore::evict_for_map_full() {
   std::uint64_t target = bytes - std::min(bytes, options_.max_bytes / 8);
   WallMillis t = now();
   bool was_expired = false;
+  std::string removed;
   for (std::size_t i = 0; i < kMaxEvictions && bytes > target; ++i) {
-    auto w = pop_head(*env_, txn.get(), t, /*expired_only=*/false, was_expired);
+    auto w = pop_head(*env_, txn.get(), t, /*expired_only=*/false, was_expired, removed);
     if (!w) break;
     bytes = bytes > *w ? bytes - *w : 0;
     counters_.evictions.fetch_add(1, std::memory_order_relaxed);
   }
   write_meta(txn.get(), env_->meta, "bytes", bytes);
+  // No room to log these evictions: the removal log no longer reaches back past this point.
+  std::uint64_t seq = read_meta(txn.get(), env_->meta, "seq");
+  write_meta(txn.get(), env_->meta, "tomb_floor",
+             std::max(seq, read_meta(txn.get(), env_->meta, "tomb_floor")));
   // A full disk may refuse this commit too; then the caller's retry fails and counts a rejection.
   (void)txn.try_commit();
 }
@@ -108,7 +119,8 @@ std::size_t DiskStore::purge_expired(std::size_t limit) {
     MDB_val v;
     if (mdb_get(txn.get(), env_->entries, &k, &v) != 0) continue;
     if (auto h = record::parse(as_view(v))) {
-      MDB_val ok = as_val(record::order_key(h->seq));
+      std::string slot = record::order_key(h->seq);  // outlives the MDB_val
+      MDB_val ok = as_val(slot);
       mdb_del(txn.get(), env_->order, &ok, nullptr);
     }
     std::uint64_t w = entry_weight(key.size(), v.mv_size);
@@ -159,10 +171,17 @@ std::size_t DiskStore::remove_prefix(std::string_view prefix) {
         rc = mdb_cursor_get(cur.get(), &k, &v, MDB_NEXT);
       }
     }
-    if (batch.empty()) return total;
-    total += remove(batch);
-    if (batch.size() < kBatch) return total;
+    if (!batch.empty()) total += remove_keys(batch, /*log_keys=*/false);
+    if (batch.size() < kBatch) break;
   }
+  // One record for the prefix, after its last batch: a restore replaying it removes the keys
+  // written under the prefix before it, whichever batch they met.
+  WriteTxn txn(*env_);
+  WriteState w(*env_, txn.get(), tomb_bound());
+  w.tombs.add(TombLog::kPrefix, prefix, ++w.seq);
+  w.save();
+  txn.commit();
+  return total;
 }
 
 Stats DiskStore::stats() {

@@ -8,6 +8,8 @@
 #include "common/error.hpp"
 #include "disk/lmdb_env.hpp"
 #include "disk/record.hpp"
+#include "disk/tomb_log.hpp"
+#include "disk/write_state.hpp"
 
 namespace stratacache::disk {
 namespace {
@@ -61,6 +63,10 @@ DiskStore::~DiskStore() = default;
 
 void DiskStore::abandon() noexcept { env_->abandon(); }
 
+std::uint64_t DiskStore::tomb_bound() const noexcept {
+  return TombLog::bound_for(options_.max_bytes);
+}
+
 WallMillis DiskStore::now() const {
   if (options_.now_ms) return options_.now_ms();
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -73,7 +79,8 @@ void DiskStore::count_corrupt() noexcept {
   counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::optional<Hit> DiskStore::read_one(void* txn, std::string_view key, WallMillis now_ms) {
+std::optional<std::pair<std::string_view, double>> DiskStore::find(void* txn, std::string_view key,
+                                                                   WallMillis now_ms) {
   MDB_val k = as_val(key);
   MDB_val v;
   int rc =
@@ -95,8 +102,22 @@ std::optional<Hit> DiskStore::read_one(void* txn, std::string_view key, WallMill
     return std::nullopt;
   }
   counters_.hits.fetch_add(1, std::memory_order_relaxed);
-  std::string_view rec = as_view(v);
-  return Hit{std::string(rec.substr(record::kHeader)), record::ttl_left(header->expiry, now_ms)};
+  return std::pair{as_view(v).substr(record::kHeader), record::ttl_left(header->expiry, now_ms)};
+}
+
+std::optional<Hit> DiskStore::read_one(void* txn, std::string_view key, WallMillis now_ms) {
+  auto found = find(txn, key, now_ms);
+  if (!found) return std::nullopt;
+  return Hit{std::string(found->first), found->second};
+}
+
+std::optional<double> DiskStore::get_view(std::string_view key,
+                                          const std::function<void(std::string_view)>& sink) {
+  ReadTxn txn(*env_);
+  auto found = find(txn.get(), key, now());
+  if (!found) return std::nullopt;
+  sink(found->first);
+  return found->second;
 }
 
 std::optional<Hit> DiskStore::get(std::string_view key) {
@@ -143,43 +164,46 @@ bool DiskStore::set(std::string_view key, std::string_view envelope, double ttl_
 DiskStore::SetOutcome DiskStore::try_set(std::string_view key, std::string_view envelope,
                                          WallMillis expiry) {
   WriteTxn txn(*env_);
-  std::uint64_t bytes = read_meta(txn.get(), env_->meta, "bytes");
-  std::uint64_t seq = read_meta(txn.get(), env_->meta, "seq") + 1;
-  SetOutcome outcome = put_in(txn.get(), key, envelope, expiry, bytes, seq);
+  WriteState w(*env_, txn.get(), tomb_bound());
+  SetOutcome outcome = put_in(w, key, envelope, expiry);
   if (outcome != SetOutcome::kDone) return outcome;
-  write_meta(txn.get(), env_->meta, "bytes", bytes);
-  write_meta(txn.get(), env_->meta, "seq", seq);
+  w.save();
   int rc = txn.try_commit();
   if (is_full(rc)) return SetOutcome::kFull;
   check(rc, "disk set (commit)");
   return SetOutcome::kDone;
 }
 
-DiskStore::SetOutcome DiskStore::put_in(void* txn_p, std::string_view key,
-                                        std::string_view envelope, WallMillis expiry,
-                                        std::uint64_t& bytes, std::uint64_t seq) {
-  MDB_txn* txn = txn_of(txn_p);
+DiskStore::SetOutcome DiskStore::put_in(WriteState& w, std::string_view key,
+                                        std::string_view envelope, WallMillis expiry) {
+  MDB_txn* txn = w.txn;
+  std::uint64_t& bytes = w.bytes;
   MDB_val k = as_val(key);
   MDB_val old;
   int rc = mdb_get(txn, env_->entries, &k, &old);
   bool replacing = rc == 0;
   if (replacing) {  // the old entry leaves the queue and the total
     if (auto h = record::parse(as_view(old))) {
-      MDB_val ok = as_val(record::order_key(h->seq));
+      std::string slot = record::order_key(h->seq);  // outlives the MDB_val
+      MDB_val ok = as_val(slot);
       mdb_del(txn, env_->order, &ok, nullptr);
     }
-    std::uint64_t w = entry_weight(key.size(), old.mv_size);
-    bytes = bytes > w ? bytes - w : 0;
+    std::uint64_t old_weight = entry_weight(key.size(), old.mv_size);
+    bytes = bytes > old_weight ? bytes - old_weight : 0;
   } else if (rc != MDB_NOTFOUND) {
     check(rc, "disk set");
   }
   std::uint64_t weight = entry_weight(key.size(), envelope.size() + record::kHeader);
-  make_room(txn, bytes, weight);
+  make_room(w, weight);  // evictions take their sequences before this write's
   if (bytes + weight > options_.max_bytes) {
     // In a batch the transaction goes on: the old entry, out of the queue, goes too.
-    if (replacing) check(mdb_del(txn, env_->entries, &k, nullptr), "disk set");
+    if (replacing) {
+      check(mdb_del(txn, env_->entries, &k, nullptr), "disk set");
+      w.removed(key);
+    }
     return SetOutcome::kNoRoom;
   }
+  std::uint64_t seq = ++w.seq;
   MDB_val v{envelope.size() + record::kHeader, nullptr};
   // MDB_RESERVE: LMDB hands out the value's space and we write the record in place, one copy.
   rc = mdb_put(txn, env_->entries, &k, &v, MDB_RESERVE);
@@ -198,9 +222,14 @@ DiskStore::SetOutcome DiskStore::put_in(void* txn_p, std::string_view key,
 }
 
 std::size_t DiskStore::remove(const std::vector<std::string>& keys) {
+  return remove_keys(keys, /*log_keys=*/true);
+}
+
+std::size_t DiskStore::remove_keys(const std::vector<std::string>& keys, bool log_keys) {
   if (keys.empty()) return 0;
   WriteTxn txn(*env_);
-  std::uint64_t bytes = read_meta(txn.get(), env_->meta, "bytes");
+  WriteState w(*env_, txn.get(), tomb_bound());
+  std::uint64_t& bytes = w.bytes;
   WallMillis t = now();
   std::size_t removed = 0;
   for (const auto& key : keys) {
@@ -213,14 +242,16 @@ std::size_t DiskStore::remove(const std::vector<std::string>& keys) {
     auto h = record::parse(as_view(v));
     if (h) {
       if (!record::expired(h->expiry, t)) ++removed;
-      MDB_val ok = as_val(record::order_key(h->seq));
+      std::string slot = record::order_key(h->seq);  // outlives the MDB_val
+      MDB_val ok = as_val(slot);
       mdb_del(txn.get(), env_->order, &ok, nullptr);
     }
-    std::uint64_t w = entry_weight(key.size(), v.mv_size);
-    bytes = bytes > w ? bytes - w : 0;
+    std::uint64_t weight = entry_weight(key.size(), v.mv_size);
+    bytes = bytes > weight ? bytes - weight : 0;
     check(mdb_del(txn.get(), env_->entries, &k, nullptr), "disk delete");
+    if (log_keys) w.removed(key);
   }
-  write_meta(txn.get(), env_->meta, "bytes", bytes);
+  w.save();
   txn.commit();
   counters_.deletes.fetch_add(removed, std::memory_order_relaxed);
   return removed;

@@ -9,11 +9,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace stratacache::disk {
 
 class Env;
+struct WriteState;
 
 /// How far a committed write survives: none = the OS writes it back (a process crash keeps it,
 /// a power cut may not); flush = data synced, the meta page lazily (a power cut loses at most
@@ -44,8 +46,11 @@ struct Hit {
   double ttl_left = 0;
 };
 
-/// One entry as a backup reads it: its key, envelope, absolute expiry and write sequence.
+/// One entry as a backup reads it: its key, envelope, absolute expiry and write sequence. From
+/// `changes_since`, also a removal: kind 'k' (key removed) or 'p' (every key under the prefix
+/// `key`), with no envelope.
 struct Entry {
+  char kind = 'w';  ///< 'w' a write (`scan` returns only these), 'k' / 'p' a logged removal
   std::string key;
   std::string envelope;
   WallMillis expiry = 0;  ///< unix milliseconds; 0: never expires
@@ -58,6 +63,8 @@ struct ScanBatch {
   std::string next_key;        ///< `scan`: the last key examined
   std::uint64_t next_seq = 0;  ///< `written_since`: the last sequence examined
   bool done = false;           ///< nothing follows this batch
+  /// `changes_since`: removals up to this sequence may be missing from the log (trimmed).
+  std::uint64_t log_floor = 0;
 };
 
 /// An entry a restore stores, with its absolute expiry (0: never expires).
@@ -98,6 +105,11 @@ class DiskStore {
 
   /// The live envelope under `key` (counted as hit, miss, expired or corrupt).
   std::optional<Hit> get(std::string_view key);
+  /// As `get`, without the copy: `sink` is given the envelope as a view into the mapped file,
+  /// valid only during the call (the read snapshot is held meanwhile). The seconds left, or
+  /// nullopt (and no call) when there is no live entry.
+  std::optional<double> get_view(std::string_view key,
+                                 const std::function<void(std::string_view)>& sink);
   /// The live envelopes of `keys` (nullopt where there is none), from one snapshot.
   std::vector<std::optional<Hit>> get_many(const std::vector<std::string>& keys);
   /// Stores `envelope` for `ttl_seconds` (infinity: never expires; <= 0 removes the key).
@@ -120,9 +132,11 @@ class DiskStore {
   /// `max_bytes` of envelopes (at least one entry). Defined in disk_backup.cpp.
   ScanBatch scan(std::string_view prefix, std::string_view after, std::size_t limit,
                  std::size_t max_bytes);
-  /// The entries whose last write took a sequence after `after_seq`, oldest write first,
-  /// expired ones included (a restore deletes what they replaced); bounded as `scan`.
-  ScanBatch written_since(std::uint64_t after_seq, std::size_t limit, std::size_t max_bytes);
+  /// What changed after sequence `after_seq`, in sequence order, from one snapshot: the
+  /// entries whose last write took a later sequence (expired ones included: a restore deletes
+  /// what they replaced) and the logged removals (see TombLog), bounded as `scan`. The batch's
+  /// `log_floor` tells whether the removal log still reaches back to `after_seq`.
+  ScanBatch changes_since(std::uint64_t after_seq, std::size_t limit, std::size_t max_bytes);
   /// The sequence of the newest write (0: none yet); later writes take higher ones.
   std::uint64_t sequence();
   /// Stores `puts` with their absolute expiries in one transaction, keeping the bound as
@@ -139,14 +153,20 @@ class DiskStore {
  private:
   [[nodiscard]] WallMillis now() const;
   std::optional<Hit> read_one(void* txn, std::string_view key, WallMillis now);
+  /// The live envelope (a view valid while `txn` is) and seconds left, counted as read_one.
+  std::optional<std::pair<std::string_view, double>> find(void* txn, std::string_view key,
+                                                          WallMillis now);
   enum class SetOutcome { kDone, kNoRoom, kFull };
   SetOutcome try_set(std::string_view key, std::string_view envelope, WallMillis expiry);
-  /// Writes one entry in `txn` under sequence `seq`, updating `bytes` (try_set, put_many).
-  SetOutcome put_in(void* txn, std::string_view key, std::string_view envelope, WallMillis expiry,
-                    std::uint64_t& bytes, std::uint64_t seq);
+  /// Writes one entry in `w`'s transaction under the next sequence (try_set, put_many).
+  SetOutcome put_in(WriteState& w, std::string_view key, std::string_view envelope,
+                    WallMillis expiry);
   std::optional<std::size_t> try_put_many(const std::vector<Put>& puts, WallMillis now);
-  void make_room(void* txn, std::uint64_t& bytes, std::uint64_t need);
+  void make_room(WriteState& w, std::uint64_t need);
   void evict_for_map_full();
+  /// `remove`, logging each removed key unless `log_keys` is false (a prefix logs itself).
+  std::size_t remove_keys(const std::vector<std::string>& keys, bool log_keys);
+  [[nodiscard]] std::uint64_t tomb_bound() const noexcept;
 
   Options options_;
   std::unique_ptr<Env> env_;

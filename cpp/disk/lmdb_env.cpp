@@ -44,7 +44,7 @@ Env::Env(const std::string& dir, std::size_t map_size, unsigned flags) {
   check(mdb_env_create(&env_), "mdb_env_create");
   try {
     check(mdb_env_set_mapsize(env_, map_size), "mdb_env_set_mapsize");
-    check(mdb_env_set_maxdbs(env_, 4), "mdb_env_set_maxdbs");
+    check(mdb_env_set_maxdbs(env_, 5), "mdb_env_set_maxdbs");
     check(mdb_env_set_maxreaders(env_, 512), "mdb_env_set_maxreaders");
     // MDB_NOTLS: read transactions are pooled and may move between threads (GIL released).
     check(mdb_env_open(env_, dir.c_str(), flags | MDB_NOTLS, 0644), "opening disk store " + dir);
@@ -55,6 +55,15 @@ Env::Env(const std::string& dir, std::size_t map_size, unsigned flags) {
     check(mdb_dbi_open(txn.get(), "entries", MDB_CREATE, &entries), "opening entries");
     check(mdb_dbi_open(txn.get(), "order", MDB_CREATE, &order), "opening order");
     check(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &meta), "opening meta");
+    check(mdb_dbi_open(txn.get(), "tombs", MDB_CREATE, &tombs), "opening tombs");
+    MDB_val floor_key = as_val("tomb_floor");
+    MDB_val found;
+    int rc = mdb_get(txn.get(), meta, &floor_key, &found);
+    if (rc == MDB_NOTFOUND) {  // new, or made before the removal log: it starts here
+      write_meta(txn.get(), meta, "tomb_floor", read_meta(txn.get(), meta, "seq"));
+    } else {
+      check(rc, "reading meta");
+    }
     txn.commit();
   } catch (...) {
     mdb_env_close(env_);

@@ -30,7 +30,7 @@ inline std::string_view as_view(const MDB_val& v) {
   return {static_cast<const char*>(v.mv_data), v.mv_size};
 }
 
-/// An open environment with the three databases of the store.
+/// An open environment with the four databases of the store.
 class Env {
  public:
   Env(const std::string& dir, std::size_t map_size, unsigned flags);
@@ -42,6 +42,7 @@ class Env {
   MDB_dbi entries = 0;  ///< key -> record (expiry, sequence, envelope)
   MDB_dbi order = 0;    ///< big-endian sequence -> key: the eviction queue, oldest first
   MDB_dbi meta = 0;     ///< "bytes", "seq": totals kept in the same transactions as the data
+  MDB_dbi tombs = 0;    ///< big-endian sequence -> removal: the log of `TombLog`
 
   /// A read transaction from the pool (reset ones are renewed: cheaper than a new begin).
   MDB_txn* begin_read();

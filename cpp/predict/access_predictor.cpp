@@ -69,7 +69,10 @@ void AccessPredictor::observe(std::int64_t key, double now, double skip) {
     ++stats_.dropped;
     return;
   }
-  pending_.push_back({now, skip, key, table_.features(key, now)});
+  const FeatureRow f = table_.features(key, now);
+  Pending p{now, static_cast<float>(skip), {}, key};
+  std::transform(f.begin(), f.end(), p.x.begin(), [](double v) { return static_cast<float>(v); });
+  pending_.push_back(p);
   ++stats_.observed;
 }
 
@@ -81,9 +84,9 @@ void AccessPredictor::advance(double now) {
 }
 
 void AccessPredictor::label(const Pending& p) {
-  const KeyStats* s = table_.find(p.key);
-  const bool read_again = s != nullptr && s->reads > 0 && s->last_read > p.time + p.skip;
-  batch_x_.row(batch_rows_) = Eigen::Map<const Eigen::RowVectorXd>(p.x.data(), kCols);
+  const bool read_again = table_.read_after(p.key, p.time + p.skip);
+  batch_x_.row(batch_rows_) =
+      Eigen::Map<const Eigen::RowVectorXf>(p.x.data(), kCols).cast<double>();
   batch_y_(batch_rows_) = read_again ? 1.0 : 0.0;
   stats_.positives += read_again ? 1 : 0;
   if (++batch_rows_ == batch_x_.rows()) train_batch();
@@ -93,6 +96,16 @@ void AccessPredictor::train_batch() {
   model_.train(batch_x_.topRows(batch_rows_), batch_y_.head(batch_rows_));
   stats_.trained += static_cast<std::uint64_t>(batch_rows_);
   batch_rows_ = 0;
+}
+
+std::size_t AccessPredictor::bytes() const noexcept {
+  // libstdc++'s deque: 512-byte nodes (8 observations), a map of node pointers (at least 8).
+  constexpr std::size_t kNode = 512;
+  constexpr std::size_t kPerNode = kNode / sizeof(Pending);
+  const std::size_t nodes = pending_.size() / kPerNode + 1;
+  const std::size_t queue = nodes * kNode + std::max<std::size_t>(8, nodes + 2) * sizeof(void*);
+  const auto batch = static_cast<std::size_t>(batch_x_.size() + batch_y_.size()) * sizeof(double);
+  return table_.bytes() + queue + batch;
 }
 
 Eigen::VectorXd AccessPredictor::probabilities(std::span<const std::int64_t> keys,

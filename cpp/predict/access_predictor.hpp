@@ -2,6 +2,7 @@
 // the probability that a key is read again within a horizon.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -76,14 +77,19 @@ class AccessPredictor {
   [[nodiscard]] const LogisticModel& model() const noexcept { return model_; }
   [[nodiscard]] const PredictorStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const PredictorOptions& options() const noexcept { return options_; }
+  /// Heap bytes held: the feature table (without names), the queue of observations awaiting
+  /// their label and the training batch.
+  [[nodiscard]] std::size_t bytes() const noexcept;
 
  private:
+  // 64 bytes: the features as float32 (they are logs and clamped ratios).
   struct Pending {
     double time;
-    double skip;
+    float skip;
+    std::array<float, kFeatureCount> x;
     std::int64_t key;
-    FeatureRow x;
   };
+  static_assert(sizeof(Pending) == 64);
 
   void label(const Pending& p);
   void train_batch();

@@ -92,7 +92,8 @@ class AccessRecorder {
   /// are skipped (a consumer counts them lost as cursor - from - appended).
   std::uint64_t read_since(std::uint64_t from, std::vector<AccessRecord>& out) const;
 
-  /// Starts keeping the names of recorded keys (at most 2 * capacity, see KeyNames); once.
+  /// Starts staging the names of recorded keys (at most `capacity` between two takes, see
+  /// KeyNames); once.
   void keep_names(std::size_t capacity);
   /// The name table, or nullptr when names are not kept.
   [[nodiscard]] KeyNames* names() const noexcept { return names_.get(); }

@@ -1,58 +1,82 @@
 #include "store/key_names.hpp"
 
+#include <algorithm>
 #include <new>
 
 namespace stratacache::store {
+
+bool KeyNames::Generation::contains(std::uint64_t hash) const noexcept {
+  if (index.empty()) return false;
+  for (std::size_t i = home(hash, index.size()); index[i] != 0; i = (i + 1) & (index.size() - 1)) {
+    if (names.entries[index[i] - 1].first == hash) return true;
+  }
+  return false;
+}
+
+void KeyNames::Generation::insert(std::uint64_t hash, std::uint32_t ref) {
+  auto& entries = names.entries;
+  if (2 * (entries.size() + 1) > index.size()) {
+    std::vector<std::uint32_t> grown(std::max<std::size_t>(16, 2 * index.size()), 0);
+    for (std::size_t e = 0; e < entries.size(); ++e) {
+      std::size_t i = home(entries[e].first, grown.size());
+      while (grown[i] != 0) i = (i + 1) & (grown.size() - 1);
+      grown[i] = static_cast<std::uint32_t>(e + 1);
+    }
+    index.swap(grown);
+  }
+  entries.emplace_back(hash, ref);  // may throw: the index does not hold it yet
+  std::size_t i = home(hash, index.size());
+  while (index[i] != 0) i = (i + 1) & (index.size() - 1);
+  index[i] = static_cast<std::uint32_t>(entries.size());
+}
+
+std::size_t KeyNames::Generation::bytes() const noexcept {
+  return names.arena.bytes() + names.entries.capacity() * sizeof(names.entries[0]) +
+         index.capacity() * sizeof(index[0]);
+}
 
 void KeyNames::remember(std::uint64_t hash, std::string_view prefix,
                         std::string_view body) noexcept {
   // try_lock: the caller is a request path; a busy table costs this name, not a wait.
   std::unique_lock guard(lock_, std::try_to_lock);
   if (!guard.owns_lock()) return;
-  if (names_.contains(hash)) return;
-  // Full: an arbitrary name makes room. The model tracks the newest keys, so the newcomer's
-  // name is the likelier to be asked for, and a hot key's is back at its next sampled access.
-  if (names_.size() >= 2 * capacity_) {
-    names_.erase(names_.begin());
-    ++refused_;
-  }
+  if (newer_.contains(hash) || older_.contains(hash)) return;
   try {
-    std::string full;
-    full.reserve(prefix.size() + body.size());
-    full.append(prefix).append(body);
-    names_.emplace(hash, KeyName{std::move(full), static_cast<std::uint32_t>(prefix.size())});
+    if (newer_.names.entries.size() >= capacity_) {
+      refused_ += older_.names.entries.size();
+      older_ = std::move(newer_);
+      newer_ = Generation{};
+    }
+    const std::uint32_t ref = newer_.names.arena.add(prefix, body);
+    if (ref == NameArena::kNone) {
+      ++refused_;
+      return;
+    }
+    newer_.insert(hash, ref);
   } catch (const std::bad_alloc&) {
-    ++refused_;
+    ++refused_;  // the arena may keep the bytes of a name no entry refers to: harmless
   }
 }
 
-std::optional<KeyName> KeyNames::find(std::uint64_t hash) const {
-  std::lock_guard guard(lock_);
-  const auto it = names_.find(hash);
-  if (it == names_.end()) return std::nullopt;
-  return it->second;
-}
-
-void KeyNames::retain(const std::function<bool(std::uint64_t)>& keep) {
-  std::lock_guard guard(lock_);
-  if (names_.size() <= capacity_) return;
-  std::erase_if(names_, [&](const auto& kv) { return !keep(kv.first); });
+std::array<StagedNames, 2> KeyNames::take() {
+  Generation older;
+  Generation newer;
+  {
+    std::lock_guard guard(lock_);
+    std::swap(older, older_);
+    std::swap(newer, newer_);
+  }
+  return {std::move(older.names), std::move(newer.names)};  // indexes freed outside the lock
 }
 
 std::size_t KeyNames::size() const {
   std::lock_guard guard(lock_);
-  return names_.size();
+  return newer_.names.entries.size() + older_.names.entries.size();
 }
 
 std::size_t KeyNames::bytes() const {
   std::lock_guard guard(lock_);
-  // A node holds the pair and a next pointer; libstdc++ caches no hash for integer keys.
-  constexpr std::size_t kNode = sizeof(std::pair<const std::uint64_t, KeyName>) + sizeof(void*);
-  std::size_t n = names_.bucket_count() * sizeof(void*) + names_.size() * kNode;
-  for (const auto& kv : names_) {
-    if (kv.second.full.capacity() > 15) n += kv.second.full.capacity() + 1;
-  }
-  return n;
+  return newer_.bytes() + older_.bytes();
 }
 
 std::uint64_t KeyNames::refused() const {

@@ -51,6 +51,7 @@ from .tiers.redis.breaker import BreakerConfig
 
 if TYPE_CHECKING:
     from . import predict
+    from ._warmer import StrategyStats, Warmer
     from .codec import Codec, CodecEntry
     from .simulation import SimulationResult, simulate
 
@@ -64,6 +65,8 @@ _HOMES = {
     "simulate": "simulation",
     "simulation": "simulation",
     "predict": "predict",
+    "StrategyStats": "_warmer",
+    "Warmer": "_warmer",
 }
 __getattr__ = lazy_getattr(__name__, _HOMES, globals())
 
@@ -108,6 +111,7 @@ __all__ = [
     "SerializationError",
     "SimulationResult",
     "StratacacheError",
+    "StrategyStats",
     "TamperedDataError",
     "TierHealth",
     "TierUnavailableError",
@@ -115,6 +119,7 @@ __all__ = [
     "UnknownVersionError",
     "ValueTooLargeError",
     "WarmReport",
+    "Warmer",
     "__version__",
     "cache",
     "configure",

@@ -287,6 +287,8 @@ class CacheBase:
         )
         if tier.upper is not self._local:  # the disk link tags what it stores with our origin
             tier.upper.origin = lambda: tier.origin  # type: ignore[attr-defined]
+            if parts.sync is not None:  # and checks its own writes against Redis (tracking)
+                tier.upper.current = parts.sync.mget  # type: ignore[attr-defined]
             self._watch_gap(tier, parts)
         self._make_driver(parts, lock_timeout)
         self._make_setter = self._tier_setter

@@ -448,6 +448,8 @@ class LivePredictor:
     def drain(self) -> int: ...
     def hot_keys(self, n: int, prefix: str | None) -> list[tuple[str, str, float]]:
         """(key body, prefix, probability), best first."""
+    def recent_keys(self, n: int, prefix: str | None) -> list[tuple[str, str, float]]:
+        """(key body, prefix, seconds since its last read), most recently read first."""
     def stats(self) -> dict[str, float | int]: ...
     @property
     def horizon(self) -> float: ...
@@ -493,11 +495,13 @@ class DiskStore:
     ) -> tuple[list[tuple[bytes, bytes, int, int]], bytes, bool]:
         """Live entries (key, envelope, expiry ms or 0, sequence) after key `after` under
         `prefix`, one snapshot, at most `limit` examined: (entries, next after, done)."""
-    def written_since(
+    def changes_since(
         self, after_seq: int, limit: int, max_bytes: int
-    ) -> tuple[list[tuple[bytes, bytes, int, int]], int, bool]:
-        """Entries last written after sequence `after_seq`, oldest first, expired included:
-        (entries, next after_seq, done)."""
+    ) -> tuple[list[tuple[str, bytes, bytes, int, int]], int, bool, int]:
+        """What changed after sequence `after_seq`, in sequence order, one snapshot: (kind
+        "w" a write (expired included) / "k" a removed key / "p" a removed prefix, key,
+        envelope, expiry ms or 0, sequence) tuples; (changes, next after_seq, done, the
+        removal log's floor: removals up to it may be missing)."""
     def sequence(self) -> int: ...
     def put_many(self, items: list[tuple[bytes, bytes, int]]) -> int:
         """Stores (key, envelope, expiry ms or 0) in one transaction; how many stored."""

@@ -162,6 +162,12 @@ class LiveModel:
         prefix = None if namespace is None else namespace + NAMESPACE_SEP
         return [(key, p) for key, _, p in self.core.hot_keys(n, prefix)]
 
+    def recent_keys(self, n: int, namespace: str | None) -> list[tuple[str, float]]:
+        """The n keys of `namespace` (None: every namespace) read most recently, with the
+        seconds since that read, most recent first (as of the last drain)."""
+        prefix = None if namespace is None else namespace + NAMESPACE_SEP
+        return [(key, age) for key, _, age in self.core.recent_keys(n, prefix)]
+
     def hot_sets(self) -> dict[str, list[tuple[str, float]]]:
         """Each namespace's best `publish_keys` keys, from one ranking of every tracked key."""
         n = self.options.publish_keys

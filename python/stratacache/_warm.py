@@ -1,11 +1,11 @@
 """Warming: filling L1 from the lower tiers with the predicted hot set, and the hot sets that
 processes publish to Redis for their peers.
 
-A namespace's hot set lives in Redis as a sorted set (member: key, score: the probability the
-publisher's model gave it), replaced whole at each publication, trimmed to `publish_keys`
-members and expiring after a few publication intervals, so a namespace nobody serves any more
-leaves no key behind. The choice of keys and the report are shared; `warm_sync` and
-`warm_async` only issue the reads.
+A namespace's hot set lives in Redis as a sorted set (member: key, score: its rank in the
+publisher's ranking, the best highest), replaced whole at each publication, trimmed to
+`publish_keys` members and expiring after a few publication intervals, so a namespace nobody
+serves any more leaves no key behind. The choice of keys, the batches and the report are
+written once (`_steps`); `warm_sync` and `warm_async` only issue the reads.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from typing import Any
 
 from ._options import check_namespace, prefix_of, require_type
 from ._predictor_live import LiveModel, PredictorOptions
+from ._steps import Steps, run_async, run_sync
 from ._weigh import weigh
 from .errors import ConfigError
 
-__all__ = ["WarmReport", "start_predictor", "warm_async", "warm_sync"]
+__all__ = ["WarmReport", "hot_list", "start_predictor", "warm_async", "warm_sync"]
 
 #: Keys per read of the lower tier (one MGET each on Redis).
 BATCH = 200
@@ -112,8 +113,10 @@ def _publish_calls(key_prefix: str, sets: dict[str, list[tuple[str, float]]], tt
     calls = []
     for ns, keys in sets.items():
         args: list[Any] = [max(1, math.ceil(ttl))]
-        for key, p in keys:
-            args += [repr(float(p)), key.encode("utf-8", "surrogatepass")]
+        # Scored by rank (the best highest): the publisher's order is by expected reads, which
+        # the probability alone does not give.
+        for rank, (key, _) in enumerate(keys):
+            args += [str(len(keys) - rank), key.encode("utf-8", "surrogatepass")]
         calls.append(([hot_set_key(key_prefix, ns)], args))
     return calls
 
@@ -158,6 +161,21 @@ def _own_keys(cache: Any, n: int, ns: str) -> list[str]:
     return [] if model is None else [k for k, _ in model.hot_keys(n, ns)]
 
 
+def hot_list(cache: Any, n: int, ns: str) -> Steps[tuple[list[str], str]]:
+    """(at most n keys of `ns` to warm, where they came from: "model", "published", "none"):
+    this process's predicted hot set or, when its model ranks none yet, its peers' one."""
+    keys = _own_keys(cache, n, ns)
+    if keys:
+        return keys, "model"
+    found_redis = _redis_of(cache)
+    if found_redis is None:
+        return [], "none"
+    redis, prefix = found_redis
+    reply = yield redis.eval, (_READ, [([hot_set_key(prefix, ns)], [n])])
+    keys = _members(reply[0] if reply else [])
+    return keys, "published" if keys else "none"
+
+
 def _report(
     start: float, found: list[dict[str, Any]], source: str, asked: int, out: bool
 ) -> WarmReport:
@@ -166,16 +184,10 @@ def _report(
     return WarmReport(len(values), total, time.monotonic() - start, source, asked, out)
 
 
-def warm_sync(cache: Any, n: object, namespace: object, timeout: object) -> WarmReport:
-    """Cache.warm's body (see its docstring)."""
+def _warm(cache: Any, n: object, namespace: object, timeout: object) -> Steps[WarmReport]:
     start = time.monotonic()
     count, ns, deadline = check_warm(cache, n, namespace, timeout)
-    keys, source = _own_keys(cache, count, ns), "model"
-    found_redis = _redis_of(cache)
-    if not keys and found_redis is not None:
-        redis, prefix = found_redis
-        reply = redis.eval(_READ, [([hot_set_key(prefix, ns)], [count])])
-        keys, source = _members(reply[0] if reply else []), "published"
+    keys, source = yield from hot_list(cache, count, ns)
     if not keys:
         return _report(start, [], "none", 0, False)
     missing = _missing(cache, ns, keys)
@@ -183,26 +195,15 @@ def warm_sync(cache: Any, n: object, namespace: object, timeout: object) -> Warm
     for i in range(0, len(missing), BATCH):
         if time.monotonic() >= deadline:
             return _report(start, found, source, len(missing), True)
-        found.append(cache._driver.read_many(ns, missing[i : i + BATCH]))
+        found.append((yield cache._driver.read_many, (ns, missing[i : i + BATCH])))
     return _report(start, found, source, len(missing), False)
+
+
+def warm_sync(cache: Any, n: object, namespace: object, timeout: object) -> WarmReport:
+    """Cache.warm's body (see its docstring)."""
+    return run_sync(_warm(cache, n, namespace, timeout))
 
 
 async def warm_async(cache: Any, n: object, namespace: object, timeout: object) -> WarmReport:
     """AsyncCache.warm's body (see Cache.warm)."""
-    start = time.monotonic()
-    count, ns, deadline = check_warm(cache, n, namespace, timeout)
-    keys, source = _own_keys(cache, count, ns), "model"
-    found_redis = _redis_of(cache)
-    if not keys and found_redis is not None:
-        redis, prefix = found_redis
-        reply = await redis.eval(_READ, [([hot_set_key(prefix, ns)], [count])])
-        keys, source = _members(reply[0] if reply else []), "published"
-    if not keys:
-        return _report(start, [], "none", 0, False)
-    missing = _missing(cache, ns, keys)
-    found: list[dict[str, Any]] = []
-    for i in range(0, len(missing), BATCH):
-        if time.monotonic() >= deadline:
-            return _report(start, found, source, len(missing), True)
-        found.append(await cache._driver.read_many(ns, missing[i : i + BATCH]))
-    return _report(start, found, source, len(missing), False)
+    return await run_async(_warm(cache, n, namespace, timeout))

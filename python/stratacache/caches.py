@@ -467,7 +467,9 @@ class Cache(CacheBase):
     def hot_keys(self, n: int = 10, namespace: str | None = None) -> list[tuple[str, float]]:
         """The keys most likely to be read within the predictor's horizon, best first.
 
-        Only keys in the predictor's sample (`PredictorOptions.sample_rate`) are ranked.
+        Keys are ranked by the reads expected within the horizon (the model's probability of
+        a read times the reads a key's mean gap gives, once read), so that warming them earns
+        the most hits; each comes with its probability. Only keys in the predictor's sample (`PredictorOptions.sample_rate`) are ranked.
 
         Args:
             n: most keys returned (>= 1).

@@ -409,7 +409,7 @@ class Predictor:
 
     @property
     def bytes_per_key(self) -> float:
-        """Memory the statistics hold per tracked key (state plus index share)."""
+        """Heap bytes the statistics hold per tracked key (slots and index by capacity)."""
         return self._native.bytes_per_key
 
     def record(

@@ -24,8 +24,8 @@ TEST(FeatureTable, RegularReadsGiveTheirLogGapAndNoSpread) {
   FeatureTable table({.capacity = 10, .half_life_short = 10, .half_life_long = 100});
   for (int i = 0; i < 6; ++i) table.record(get(1, 20.0 * i));
   const auto f = table.features(1, 110);
-  EXPECT_NEAR(f[column("log_gap_mean")], std::log(20), 1e-12);
-  EXPECT_NEAR(f[column("log_gap_std")], 0, 1e-12);
+  EXPECT_NEAR(f[column("log_gap_mean")], std::log(20), 1e-6);  // float32 statistics
+  EXPECT_NEAR(f[column("log_gap_std")], 0, 1e-6);
   EXPECT_EQ(f[column("has_gaps")], 1);
   EXPECT_NEAR(f[column("log_recency")], std::log1p(10), 1e-12);
   EXPECT_NEAR(f[column("log_reads")], std::log1p(6), 1e-12);
@@ -33,8 +33,8 @@ TEST(FeatureTable, RegularReadsGiveTheirLogGapAndNoSpread) {
   EXPECT_LT(f[column("overdue")], 0);
   EXPECT_GT(table.features(1, 300)[column("overdue")], 0);
   // Next read due in 10 s; once overdue by 90 s, expected as long again.
-  EXPECT_NEAR(*table.expected_next_read(1, 110), 10, 1e-9);
-  EXPECT_NEAR(*table.expected_next_read(1, 300), 200, 1e-9);
+  EXPECT_NEAR(*table.expected_next_read(1, 110), 10, 1e-4);
+  EXPECT_NEAR(*table.expected_next_read(1, 300), 200, 1e-4);
 }
 
 TEST(FeatureTable, DecayedFrequenciesHalveAtTheirHalfLives) {
@@ -42,8 +42,8 @@ TEST(FeatureTable, DecayedFrequenciesHalveAtTheirHalfLives) {
   table.record(get(1, 0));
   table.record(get(1, 0));  // two reads at once: decayed counts are 2
   const auto f = table.features(1, 10);
-  EXPECT_NEAR(f[column("log_freq_short")], std::log1p(1.0), 1e-12);
-  EXPECT_NEAR(f[column("log_freq_long")], std::log1p(2 * std::exp2(-0.1)), 1e-12);
+  EXPECT_NEAR(f[column("log_freq_short")], std::log1p(1.0), 1e-6);
+  EXPECT_NEAR(f[column("log_freq_long")], std::log1p(2 * std::exp2(-0.1)), 1e-6);
 }
 
 TEST(FeatureTable, WritesAndExpiryShowUp) {

@@ -4,39 +4,60 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace stratacache::store {
 namespace {
 
-TEST(KeyNames, RemembersPrefixAndBodyOnce) {
+// (hash, full name) of every staged name, older generation first.
+std::vector<std::pair<std::uint64_t, std::string>> contents(const std::array<StagedNames, 2>& s) {
+  std::vector<std::pair<std::uint64_t, std::string>> out;
+  for (const StagedNames& g : s) {
+    for (const auto& [hash, ref] : g.entries) {
+      out.emplace_back(hash, std::string(g.arena.get(ref).full));
+    }
+  }
+  return out;
+}
+
+TEST(KeyNames, StagesPrefixAndBodyOnceUntilTaken) {
   KeyNames names(4);
   names.remember(7, "ns\x1f", "user:1");
-  names.remember(7, "other\x1f", "ignored");  // known: the first name stays
-  const auto found = names.find(7);
-  ASSERT_TRUE(found.has_value());
-  EXPECT_EQ(found->full, "ns\x1fuser:1");
-  EXPECT_EQ(found->prefix_size, 3u);
-  EXPECT_FALSE(names.find(8).has_value());
+  names.remember(7, "other\x1f", "ignored");  // staged: the first name stays
+  EXPECT_EQ(names.size(), 1U);
+  const auto staged = names.take();
+  ASSERT_EQ(staged[1].entries.size(), 1U);
+  EXPECT_EQ(staged[1].entries[0].first, 7U);
+  const NameView v = staged[1].arena.get(staged[1].entries[0].second);
+  EXPECT_EQ(v.full, "ns\x1fuser:1");
+  EXPECT_EQ(v.prefix_size, 3U);
+  EXPECT_EQ(names.size(), 0U);
+  EXPECT_EQ(names.bytes(), 0U);           // the memory went with the names
+  names.remember(7, "ns\x1f", "user:1");  // after a take, staged again
+  EXPECT_EQ(names.size(), 1U);
 }
 
-TEST(KeyNames, StaysWithinTwiceItsCapacity) {
+TEST(KeyNames, KeepsTheLatestNamesWithinTwiceItsCapacity) {
   KeyNames names(10);
-  for (std::uint64_t h = 0; h < 100; ++h) names.remember(h, "", "k" + std::to_string(h));
-  EXPECT_EQ(names.size(), 20u);
-  EXPECT_EQ(names.refused(), 80u);
-  EXPECT_TRUE(names.find(99).has_value());  // the newest name made room for itself
+  for (std::uint64_t h = 0; h < 95; ++h) names.remember(h, "", "k" + std::to_string(h));
+  EXPECT_EQ(names.size(), 15U);  // generations 80-89 and 90-94
+  EXPECT_EQ(names.refused(), 80U);
+  names.remember(85, "", "again");  // still staged, in the older generation
+  const auto all = contents(names.take());
+  ASSERT_EQ(all.size(), 15U);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].first, 80 + i);
+    EXPECT_EQ(all[i].second, "k" + std::to_string(80 + i));
+  }
 }
 
-TEST(KeyNames, RetainTrimsOnlyAboveCapacity) {
-  KeyNames names(10);
-  for (std::uint64_t h = 0; h < 8; ++h) names.remember(h, "", "k");
-  names.retain([](std::uint64_t) { return false; });
-  EXPECT_EQ(names.size(), 8u);  // within capacity: untouched
-  for (std::uint64_t h = 8; h < 16; ++h) names.remember(h, "", "k");
-  names.retain([](std::uint64_t h) { return h % 2 == 0; });
-  EXPECT_EQ(names.size(), 8u);
-  EXPECT_TRUE(names.find(4).has_value());
-  EXPECT_FALSE(names.find(5).has_value());
+TEST(KeyNames, FindsStagedHashesAcrossGrowth) {
+  KeyNames names(100'000);
+  for (std::uint64_t h = 0; h < 5000; ++h) names.remember(h * 0x9E3779B97F4A7C15ULL, "", "k");
+  for (std::uint64_t h = 0; h < 5000; ++h) names.remember(h * 0x9E3779B97F4A7C15ULL, "", "k");
+  EXPECT_EQ(names.size(), 5000U);
+  EXPECT_EQ(names.refused(), 0U);
+  EXPECT_GT(names.bytes(), 5000 * sizeof(std::uint64_t));
 }
 
 }  // namespace

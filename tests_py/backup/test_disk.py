@@ -7,7 +7,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -260,9 +260,9 @@ def test_scan_batches_resume_and_bound(tmp_path: Path) -> None:
     assert len(batch) == 3
     top = store.sequence()
     store.set("b\x1f07", b"new", 600)
-    changed, seq, done = store.written_since(top, 10, 1 << 20)
-    assert [(k, e) for k, e, _, _ in changed] == [(b"b\x1f07", b"new")]
-    assert (seq, done) == (top + 1, True)
+    changed, seq, done, floor = store.changes_since(top, 10, 1 << 20)
+    assert [(w, k, e) for w, k, e, _, _ in changed] == [("w", b"b\x1f07", b"new")]
+    assert (seq, done, floor) == (top + 1, True, 0)
     assert store.put_many([(b"c\x1f1", b"c", 0), (b"c\x1f2", b"c", 1)]) == 1  # expired: skipped
     assert store.get("c\x1f1") == (b"c", math.inf)
     with pytest.raises(ConfigError, match=r"1\.\.511 bytes"):
@@ -335,12 +335,10 @@ def test_cli_backup_and_restore_of_a_disk_tier(tmp_path: Path) -> None:
     assert "--redis" in done.stderr
 
 
-def test_writes_during_the_scan_are_in_the_full_backup(disks: Any, tmp_path: Path) -> None:
-    cache = disks("a")
-    cache.set_many({f"k{i:04d}": i for i in range(3000)})
-    store = cache._disk.store
+def busy_store(store: Any, act: Callable[[], Any]) -> Any:
+    """`store`, whose second `scan` call runs `act` first (a change behind the cursor)."""
 
-    class Busy:  # another writer lands behind the scan's cursor after its first batch
+    class Busy:
         def __init__(self) -> None:
             self.calls = 0
 
@@ -350,10 +348,18 @@ def test_writes_during_the_scan_are_in_the_full_backup(disks: Any, tmp_path: Pat
         def scan(self, *args: Any) -> Any:
             self.calls += 1
             if self.calls == 2:
-                cache.set("k0000", "rewritten during the scan")
+                act()
             return store.scan(*args)
 
-    info = stratacache.backup.backup(disk_tier.DiskSource(Busy()), tmp_path / "b.scb")
+    return Busy()
+
+
+def test_writes_during_the_scan_are_in_the_full_backup(disks: Any, tmp_path: Path) -> None:
+    cache = disks("a")
+    cache.set_many({f"k{i:04d}": i for i in range(3000)})
+    # Another writer lands behind the scan's cursor after its first batch.
+    busy = busy_store(cache._disk.store, lambda: cache.set("k0000", "rewritten during the scan"))
+    info = stratacache.backup.backup(disk_tier.DiskSource(busy), tmp_path / "b.scb")
     assert (info.values, info.changes) == (3000, 1)
     fresh = disks("b")
     fresh.restore(tmp_path / "b.scb")

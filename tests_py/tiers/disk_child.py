@@ -7,6 +7,8 @@ by pytest: its name does not start with test_). Modes:
       prints JSON {"read": n, "bad": [...]}
   read DIR PREFIX COUNT SIZE                         prints JSON {"found": n, "bad": [...],
       "disk_hits": h} from a fresh cache (empty L1)
+  beat DIR URL                                       a coherent cache with Redis at URL sets
+      "k", prints "ready" once its heartbeat is on disk, then waits to be killed (60 s)
 """
 
 # ruff: noqa: T201, PLR0917 - a script: its results go to stdout, its arguments come from argv
@@ -75,11 +77,27 @@ def read(path: str, prefix: str, count: int, size: int) -> None:
     print(json.dumps({"found": found, "bad": bad, "disk_hits": disk.hits if disk else 0}))
 
 
+def beat(path: str, url: str) -> None:
+    c = stratacache.Cache(redis=url, disk=path, default_ttl=60)
+    deadline = time.monotonic() + 30
+    while not c._stats().l2.coherent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    c.set("k", "old")
+    while not c._disk.store.keys("\x1fstratacache\x1fbeat\x1f", 4):
+        if time.monotonic() > deadline:
+            sys.exit("no heartbeat within 30 s")
+        time.sleep(0.01)
+    print("ready", flush=True)
+    time.sleep(60)
+
+
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "write":
         write(args[0], args[1], int(args[2]), args[3], args[4], int(args[5]))
     elif mode == "mixed":
         mixed(args[0], args[1], int(args[2]), args[3].split(","))
+    elif mode == "beat":
+        beat(args[0], args[1])
     else:
         read(args[0], args[1], int(args[2]), int(args[3]))

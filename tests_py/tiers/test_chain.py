@@ -44,6 +44,9 @@ class DictLink:
     def drop_announced(self, namespace: str, keys: Sequence[str], origin: str) -> None:
         self.delete(namespace, keys)
 
+    def drop_changed(self, namespace: str, keys: Sequence[str]) -> None:
+        self.delete(namespace, keys)
+
     def refused(self, namespace: str, key: str, *, corrupt: bool) -> None:
         raise AssertionError  # never called: it holds no envelopes
 

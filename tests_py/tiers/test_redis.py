@@ -121,6 +121,23 @@ async def test_many_calls_use_mget_and_pipelines(
     assert await call(a.get("k1")) is None
 
 
+async def test_a_large_set_many_lands_whole_in_bounded_pipelines(
+    tiered: Callable[..., Any], redis_url: str
+) -> None:
+    # One pipeline of 20,000 SETs outlived the async call's deadline: it landed, yet counted
+    # as failed, and its announcement overflowed the replay buffer (which clears L1).
+    a, b = tiered(redis_url), tiered(redis_url, l1=False)
+    items = {f"k{i}": i for i in range(20_000)}
+    await call(a.set_many(items))
+    l2 = a._stats().l2
+    assert (l2.sets, l2.errors, l2.skipped_writes, l2.invalidations_overflowed) == (20_000, 0, 0, 0)
+    assert await call(a.get("k19999")) == 19_999
+    keys = list(items)
+    for i in range(0, len(keys), 5000):
+        part = keys[i : i + 5000]
+        assert await call(b.get_many(part)) == {k: items[k] for k in part}
+
+
 async def test_without_l1_every_read_goes_to_redis(
     tiered: Callable[..., Any], redis_url: str
 ) -> None:

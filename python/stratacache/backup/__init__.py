@@ -73,7 +73,7 @@ def backup_cache(
     source: Source
     if disk is not None:
         default: Codec = disk.codec
-        source = DiskSource(disk.store)
+        source = DiskSource(disk.store, disk.root)
     else:
         tier, client = _tier_of(cache)
         default = tier.codecs[None]
@@ -132,8 +132,10 @@ def _restore_disk(
     local = cache._local  # the L1 this process reads before the disk
 
     def announce(op: str, namespace: str, items: Sequence[str]) -> None:
-        if op == "k":  # the only kind a disk sink announces
+        if op == "k":
             local.delete(namespace, items)
+        else:  # "n", "a": a removed prefix
+            local.clear(namespace if op == "n" else None)
 
-    sink = DiskSink(disk.store, announce)
+    sink = DiskSink(disk.store, announce, disk.root)
     return restore(sink, path, codec=_codec(disk.codec, codec), progress=progress)

@@ -5,13 +5,20 @@ LMDB read snapshot (other processes keep reading and writing between batches), a
 each live entry as a "v" record: its envelope as stored and its absolute expiry. The store
 gives every set a new sequence number (its eviction queue is keyed by it), so the position a
 backup reaches is that sequence (``seq:<n>``, the trailer's ``log_to``), and
-`DiskStore.written_since` reads the entries written after one: the writes that landed during
-a full backup's scan, and an incremental backup's whole content ("w" records: a restore sets
-the live ones and deletes the key of one expired meanwhile).
+`DiskStore.changes_since` reads what changed after one, in sequence order: the changes that
+landed during a full backup's scan, and an incremental backup's whole content. Writes are
+"w" records (a restore sets the live ones and deletes the key of one expired meanwhile);
+removals come from the store's bounded removal log (`cpp/disk/tomb_log.hpp`: deletes,
+evictions, and cleared namespaces or prefixes) as "k" records (a key) and "r" records (every
+key under a store prefix), so a restore of a base and its increments holds what the store
+held, deleted keys included.
 
-Limits: the store keeps no tombstones, so an incremental backup holds what was written since
-its base, not what was deleted or evicted since (a restore of base + increments revives
-those); and it has no point-in-time log (``at=`` is Redis-only).
+The removal log is bounded (a sixteenth of max_bytes, 64 KiB..64 MiB); when it was trimmed
+past an incremental's base, the incremental is refused (`BackupError`: take a full backup),
+never silently made full and never written without the deletions it would miss. A full
+backup carries the removals made during its scan while the log still holds them.
+
+Limits: no point-in-time log (``at=`` is Redis-only).
 
 Writing: `DiskStore.put_many` stores a batch in one write transaction with the absolute
 expiries (what expired meanwhile is skipped); readers in other processes see the store as it
@@ -28,7 +35,7 @@ from typing import Any
 from .._options import prefix_of
 from ..tiers.disk.tier import RESERVED
 from .format import BackupError
-from .source import Announce, Record, announce_keys
+from .source import Announce, Record, announce_keys, announce_prefix
 
 __all__ = ["BATCH", "DiskSink", "DiskSource", "parse_position", "position"]
 
@@ -38,6 +45,8 @@ BATCH = 1000
 CALL_BYTES = 8 << 20
 _POSITION = "seq:"
 _RESERVED = RESERVED.encode()
+#: Record kinds of a disk backup: values, logged writes, removed keys, removed prefixes.
+_KINDS = frozenset(("v", "w", "k", "r"))
 
 
 def position(seq: int) -> str:
@@ -69,15 +78,18 @@ class DiskSource:
     kind = "disk"
     key_prefix = ""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, root: str = "") -> None:
         self.store = store
+        self.root = root  # the cache's part of every store key (with Redis, its key prefix)
         self._last: str | None = None
+        self._full_from: str | None = None  # the position a full backup's scan started at
 
     def now_ms(self) -> int:
         return _now_ms()
 
     def snapshot(self, namespaces: Sequence[str] | None) -> Iterator[Record]:
-        prefixes = [""] if namespaces is None else [prefix_of(ns) for ns in namespaces]
+        parts = [""] if namespaces is None else [prefix_of(ns) for ns in namespaces]
+        prefixes = [self.root + part for part in parts]
         for prefix in prefixes:
             after = b""
             while True:
@@ -89,7 +101,8 @@ class DiskSource:
                     break
 
     def log_position(self) -> str | None:
-        return position(self.store.sequence())
+        self._full_from = position(self.store.sequence())  # asked only by a full backup
+        return self._full_from
 
     def changes_since(self, after: str, namespaces: Sequence[str] | None) -> Iterator[Record]:
         """The entries written after position `after`, up to the newest write when called
@@ -105,14 +118,26 @@ class DiskSource:
             raise BackupError(msg)
         wanted = None
         if namespaces is not None:
-            wanted = tuple(prefix_of(ns).encode("utf-8", "surrogatepass") for ns in namespaces)
+            wanted = tuple(
+                (self.root + prefix_of(ns)).encode("utf-8", "surrogatepass") for ns in namespaces
+            )
+        full = after == self._full_from  # else an incremental: every removal is needed
         self._last = after
         done = seq >= until
         while not done:
-            entries, seq, done = self.store.written_since(seq, BATCH, CALL_BYTES)
-            for key, envelope, expiry, _ in entries:
-                if (wanted is None or key.startswith(wanted)) and not key.startswith(_RESERVED):
-                    yield ["w", key, envelope, expiry, 0]
+            start = seq
+            changes, seq, done, floor = self.store.changes_since(seq, BATCH, CALL_BYTES)
+            if floor > start and not full:
+                msg = (
+                    f"the disk store's removal log was trimmed past the base backup's position "
+                    f"(seq:{start}, the log starts after seq:{floor}): the deletions since "
+                    "would be missing; take a full backup"
+                )
+                raise BackupError(msg)
+            for kind, key, envelope, expiry, _ in changes:
+                record = _record(kind, key, envelope, expiry, wanted)
+                if record is not None:
+                    yield record
             self._last = position(seq)
             done = done or seq >= until
 
@@ -121,50 +146,78 @@ class DiskSource:
         return self._last
 
 
+def _record(
+    kind: str, key: bytes, envelope: bytes, expiry: int, wanted: tuple[bytes, ...] | None
+) -> Record | None:
+    """The backup record of one change, or None for the store's own keys and for keys outside
+    the namespaces asked (a prefix removal reaching into them is kept)."""
+    if key.startswith(_RESERVED):
+        return None
+    if kind == "p":  # "r": a raw store prefix (a namespace's, or "" for everything)
+        if wanted is not None and not any(w.startswith(key) or key.startswith(w) for w in wanted):
+            return None
+        return ["r", key, b"", 0, 0]
+    if wanted is not None and not key.startswith(wanted):
+        return None
+    return ["w", key, envelope, expiry, 0] if kind == "w" else ["k", key, b"", 0, 0]
+
+
 class DiskSink:
     """Restores value records into a disk store, announcing what it overwrites."""
 
     kind = "disk"
     key_prefix = ""
 
-    def __init__(self, store: Any, announce: Announce | None) -> None:
+    def __init__(self, store: Any, announce: Announce | None, root: str = "") -> None:
         self.store = store
         self._announce = announce
+        self._root = root.encode("utf-8", "surrogatepass")
+        self._applied = 0
+        self._puts: list[tuple[bytes, bytes, int]] = []
+        self._deletes: list[bytes] = []
+        self._size = 0
 
     def now_ms(self) -> int:
         return _now_ms()
 
     def write(self, records: Sequence[Record]) -> int:
         """Applies `records` in order: runs of live values as `put_many` batches, runs of
-        logged writes that expired meanwhile as deletes of what they replaced."""
+        removed keys (and of logged writes that expired meanwhile: they replaced whatever
+        came before them) as deletes, and prefix removals as they come."""
         now = self.now_ms()
-        applied = 0
-        puts: list[tuple[bytes, bytes, int]] = []
-        deletes: list[bytes] = []
-        size = 0
+        self._applied = 0
+        self._puts, self._deletes, self._size = [], [], 0
         for kind, name, data, expire, _ in records:
-            if kind not in ("v", "w"):
+            if kind not in _KINDS:
                 msg = f"a disk tier backup holds a {kind!r} record, which a disk tier cannot hold"
                 raise BackupError(msg)
-            if expire == 0 or expire > now:
-                if deletes:
-                    applied += self._delete(deletes)
-                    deletes = []
-                if puts and (len(puts) >= BATCH or size + len(data) > CALL_BYTES):
-                    applied += self._put(puts)
-                    puts, size = [], 0
-                puts.append((name, data, expire))
-                size += len(data)
-            elif kind == "w":  # it replaced whatever came before it
-                if puts:
-                    applied += self._put(puts)
-                    puts, size = [], 0
-                deletes.append(name)
-        if puts:
-            applied += self._put(puts)
-        if deletes:
-            applied += self._delete(deletes)
-        return applied
+            if kind == "r":
+                self._flush()
+                self.store.delete_prefix(name.decode("utf-8", "surrogatepass"))
+                self._applied += 1
+                if self._announce is not None:
+                    announce_prefix(self._announce, self._relative(name))
+            elif kind != "k" and (expire == 0 or expire > now):
+                if self._deletes:
+                    self._flush()
+                if self._puts and (len(self._puts) >= BATCH or self._size + len(data) > CALL_BYTES):
+                    self._flush()
+                self._puts.append((name, data, expire))
+                self._size += len(data)
+            elif kind in ("k", "w"):
+                if self._puts:
+                    self._flush()
+                self._deletes.append(name)
+        self._flush()
+        return self._applied
+
+    def _flush(self) -> None:
+        if self._puts:
+            self._applied += self._put(self._puts)
+            self._puts, self._size = [], 0
+        if self._deletes:
+            self._applied += self._delete(self._deletes)
+            self._deletes = []
 
     def _put(self, puts: list[tuple[bytes, bytes, int]]) -> int:
         stored = int(self.store.put_many(puts))
@@ -178,4 +231,8 @@ class DiskSink:
 
     def _tell(self, names: Sequence[bytes]) -> None:
         if self._announce is not None:
-            announce_keys(self._announce, names)
+            announce_keys(self._announce, [self._relative(n) for n in names])
+
+    def _relative(self, name: bytes) -> bytes:
+        """`name` without the cache's root (namespace, separator, key)."""
+        return name.removeprefix(self._root)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from .._options import NAMESPACE_SEP
 
-__all__ = ["Announce", "Sink", "Source", "announce_keys"]
+__all__ = ["Announce", "Sink", "Source", "announce_keys", "announce_prefix"]
 
 Record = list[Any]
 
@@ -35,6 +35,16 @@ def announce_keys(announce: Announce, names: Sequence[bytes]) -> None:
         )
     for ns, keys in by_ns.items():
         announce("k", ns, keys)
+
+
+def announce_prefix(announce: Announce, prefix: bytes) -> None:
+    """The announcement of a store prefix removed: "a" for everything, "n" for a namespace's
+    prefix; any other prefix (inside a namespace) drops the whole namespace."""
+    if not prefix:
+        announce("a", "", [])
+        return
+    raw_ns, sep, _ = prefix.partition(_SEP)
+    announce("n" if sep else "a", raw_ns.decode("utf-8", "surrogatepass") if sep else "", [])
 
 
 class Source(Protocol):

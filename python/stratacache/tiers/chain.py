@@ -98,6 +98,11 @@ class UpperLink(Protocol):
         its write is the newest there is)."""
         ...
 
+    def drop_changed(self, namespace: str, keys: Sequence[str]) -> None:
+        """Redis reported that `keys` changed (coherence="tracking", which names no writer):
+        removes them, except a persistent copy that still holds Redis's current bytes."""
+        ...
+
     def refused(self, namespace: str, key: str, *, corrupt: bool) -> None:
         """The lower link would not serve what `held` gave (stale, invalidated, or not an
         envelope when `corrupt`): the copy is dropped (and counted when corrupt)."""

@@ -147,6 +147,10 @@ class LocalDriver:
         """L1 copies are this process's own: each goes."""
         self.delete(namespace, keys)
 
+    def drop_changed(self, namespace: str, keys: Sequence[str]) -> None:
+        """L1 copies go (the next read asks the tier below)."""
+        self.delete(namespace, keys)
+
     def refused(self, namespace: str, key: str, *, corrupt: bool) -> None:
         """Never called: `held` gives nothing."""
 

@@ -15,7 +15,9 @@ newest record tells until when the disk is known to have heard every delete:
   second of clock slack) are applied to the disk, unless the stream was trimmed past it:
   then the disk is cleared;
 - without one, the disk is kept only while another process's record is live and fresh (its
-  subscriber covered the time since), else it is cleared.
+  subscriber covered the time since), else it is cleared. A record names its process
+  (`process.identity`): one whose process is gone counts as ended, so a worker killed without
+  `close()` (kill -9, OOM) does not pass for live during the seconds its last beat looks fresh.
 The host's wall clock is compared with the stream's ids (Redis's clock): skew beyond the
 second of slack can miss a delete made in that second.
 """
@@ -30,6 +32,7 @@ from typing import Any
 
 from ..._log import logger
 from ...backup import changelog
+from . import process
 from .link import split
 from .tier import RESERVED, DiskTier
 
@@ -42,7 +45,8 @@ _EVERY = 1.0
 #: Records outlive their process this long (a disk idle longer is cleared at the next start).
 _KEEP = 86_400.0
 _SLACK_MS = 1000
-_RECORD = struct.Struct("<d?")  # wall time, ended
+_RECORD = struct.Struct("<d?3xIQQ")  # wall time, ended, pid, its start time, pid namespace
+_OLD_RECORD = struct.Struct("<d?")  # before the process was named: judged by time alone
 
 
 def _prefix(root: str) -> str:
@@ -69,19 +73,31 @@ class Heartbeat:
         if self._key and key != self._key:  # a forked child's new origin
             self.disk.store.delete([self._key])
         self._key = key
-        self.disk.store.set(key, _RECORD.pack(time.time(), ended), _KEEP)
+        self.disk.store.set(key, _RECORD.pack(time.time(), ended, *process.identity()), _KEEP)
         self.disk.reserved_sets += 1
 
     def records(self) -> list[tuple[float, bool]]:
-        """(wall time, ended) of every record of the host, ours excluded."""
+        """(wall time, ended) of every record of the host, ours excluded; the record of a
+        process that no longer runs counts as ended."""
         prefix = _prefix(self.disk.root)
         out = []
         for raw in self.disk.store.keys(prefix, 1 << 16):
             key = raw.decode("utf-8", "surrogatepass")
             hit = None if key == self._key else self.disk.store.get(key)
-            if hit is not None and len(hit[0]) == _RECORD.size:
-                out.append(_RECORD.unpack(bytes(hit[0])))
+            record = None if hit is None else _parse(bytes(hit[0]))
+            if record is not None:
+                out.append(record)
         return out
+
+
+def _parse(data: bytes) -> tuple[float, bool] | None:
+    if len(data) == _OLD_RECORD.size:
+        at, ended = _OLD_RECORD.unpack(data)
+        return at, ended
+    if len(data) != _RECORD.size:
+        return None
+    at, ended, pid, start, namespace = _RECORD.unpack(data)
+    return at, ended or process.alive((pid, start, namespace)) is False
 
 
 def catch_up(heart: Heartbeat, client: Any, change_log: bool) -> str:

@@ -57,6 +57,8 @@ class DiskLink:
         # This process's origin, read at each write (a forked child gets a new one); set by
         # the cache once the Redis tier's state exists.
         self.origin: Callable[[], str] = lambda: ""
+        # Redis's bytes of these keys now (a sync MGET; None: unknown), for `drop_changed`.
+        self.current: Callable[[list[bytes]], Sequence[bytes | None]] | None = None
 
     def fill(
         self, namespace: str, key: str, value: Any, ttl: float | None, envelope: Any = None
@@ -83,6 +85,40 @@ class DiskLink:
                 doomed.append(key)
         if doomed:
             self.disk.delete(namespace, doomed)
+
+    def drop_changed(self, namespace: str, keys: Sequence[str]) -> None:
+        """Tracking names changed keys, not who changed them, and reports this process's own
+        writes too: a copy this process wrote is kept when Redis still holds its very bytes
+        (then the change was that write, or one to the same bytes); any other copy goes. A
+        later change comes with a later report, so a copy kept here is dropped then."""
+        self.upper.delete(namespace, keys)
+        me = self.origin().encode("utf-8", "surrogatepass")[:255]
+        doomed: list[str] = []
+        ours: list[tuple[str, bytes]] = []
+        for key in keys:
+            record = self.disk.envelope(namespace, key)
+            if record is None:
+                continue
+            who, envelope = split(record)
+            if self.current is not None and me and who == me:
+                ours.append((key, envelope))
+            else:
+                doomed.append(key)
+        if ours:
+            doomed += self._not_current(namespace, ours)
+        if doomed:
+            self.disk.delete(namespace, doomed)
+
+    def _not_current(self, namespace: str, ours: list[tuple[str, bytes]]) -> list[str]:
+        """The keys of `ours` whose bytes Redis no longer holds (all of them if it cannot tell)."""
+        names = [self.disk.key_of(namespace, k).encode("utf-8", "surrogatepass") for k, _ in ours]
+        try:
+            now = list(self.current(names)) if self.current is not None else []
+        except Exception:  # noqa: BLE001 - Redis unreachable: drop, a miss is never stale
+            now = []
+        if len(now) != len(ours):
+            return [k for k, _ in ours]
+        return [k for (k, envelope), held in zip(ours, now, strict=True) if held != envelope]
 
     def refused(self, namespace: str, key: str, *, corrupt: bool) -> None:
         """The Redis link would not serve the disk copy of `key` (stale, invalidated, or not

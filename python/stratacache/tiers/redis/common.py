@@ -58,6 +58,8 @@ class TierDown(Exception):
     reply. Callers turn it into a miss / skipped write (fail-open) or TierUnavailableError."""
 
 
+#: Most keys per auto-pipelined MGET or per pipeline of a set_many; a larger batch is split.
+MAX_BATCH = 512
 #: Namespaces with Redis read counters of their own, the catch-all one included.
 MAX_NAMESPACES = 64
 #: Where reads of namespaces beyond the first MAX_NAMESPACES - 1 are counted (no user

@@ -18,7 +18,7 @@ from ..._log import logger
 from ...backup import changelog
 from . import atomic as _atomic
 from . import plan as _plan
-from .common import Announce, Refused, Rider, TierDown
+from .common import MAX_BATCH, Announce, Refused, Rider, TierDown
 from .executor_sync import SyncRedisTier
 from .runtime import SyncRuntime
 from .state import MISS, Load, Logged, TierState
@@ -262,14 +262,22 @@ class SyncTiered(SyncRuntime):
         batch = [st.encode(namespace, k, v, ttl) for k, v in items.items()]
         for (key, value), (_, data, _) in zip(items.items(), batch, strict=True):
             st.l1_store(namespace, key, value, ttl, envelope=data)
+        keys, done = list(items), 0
         try:
             self._ready()
-            self.redis.set_many(batch, self._announce("k", namespace, list(items)))
-            st.counters.sets += len(batch)
-            changes = zip(items, batch, strict=True)
-            self._changed([changelog.entry_write(namespace, k, d, p) for k, (_, d, p) in changes])
+            # Bounded round trips: one pipeline of 20,000 SETs outlived the call's deadline,
+            # failed after it had landed, and its announcement overflowed the replay buffer.
+            while done < len(batch):
+                part, names = batch[done : done + MAX_BATCH], keys[done : done + MAX_BATCH]
+                self.redis.set_many(part, self._announce("k", namespace, names))
+                st.counters.sets += len(part)
+                done += len(part)
+                changes = zip(names, part, strict=True)
+                self._changed(
+                    [changelog.entry_write(namespace, k, d, p) for k, (_, d, p) in changes]
+                )
         except TierDown as exc:
-            self._keep("k", namespace, list(items), exc)
+            self._keep("k", namespace, keys[done:], exc)
             st.write_failed(exc, namespace)
 
     def delete(self, namespace: str, keys: Sequence[str], rider: Rider | None = None) -> int:

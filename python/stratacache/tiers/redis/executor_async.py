@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from .common import (
+    MAX_BATCH,
     RELEASE_LOCK,
     Announce,
     Rider,
@@ -65,9 +66,6 @@ __all__ = ["AsyncRedisTier"]
 T = TypeVar("T")
 
 # unasync: async-only begin
-#: Most keys per auto-pipelined MGET; a larger batch is split.
-MAX_BATCH = 512
-
 
 #: Live executors, weakly: a forked child drops the connections it inherited.
 _live: weakref.WeakSet[AsyncRedisTier] = weakref.WeakSet()

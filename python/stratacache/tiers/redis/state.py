@@ -449,8 +449,8 @@ class TierState:
             return
         for rkey in rkeys:
             split = _plan.split_value_key(self._prefix_bytes, rkey)
-            if split is not None:
-                self.upper.delete(split[0], [split[1]])
+            if split is not None:  # a disk copy of our own write that Redis still holds stays
+                self.upper.drop_changed(split[0], [split[1]])
 
     def on_lost(self) -> None:
         """The subscription dropped (not a fork): trouble, L1 is flushed (`on_down`), and a
