@@ -37,6 +37,31 @@ std::uint64_t export_trace_shim(const StoreHandle& h, const std::string& path) {
   return store::write_trace(path, r.snapshot(), r.sample_rate());
 }
 
+// The records of tickets [from, cursor) and the cursor, for a consumer that follows the ring
+// (AutoTTL's tuner): (cursor, times in ns, key hashes, namespace hashes, ops). Records already
+// overwritten are skipped, as in `read_since`.
+py::tuple read_records_shim(const StoreHandle& h, std::uint64_t from) {
+  store::AccessRecorder& r = recorder_of(h);
+  std::vector<store::AccessRecord> records;
+  std::uint64_t cursor = 0;
+  {
+    // A copy out of the lock-free ring: no Python object is touched meanwhile.
+    py::gil_scoped_release unlocked;
+    cursor = r.read_since(from, records);
+  }
+  std::vector<std::int64_t> times;
+  std::vector<std::uint64_t> keys;
+  std::vector<std::uint32_t> namespaces;
+  std::vector<std::uint8_t> ops;
+  for (const store::AccessRecord& rec : records) {
+    times.push_back(rec.time);
+    keys.push_back(rec.key_hash);
+    namespaces.push_back(rec.namespace_hash);
+    ops.push_back(static_cast<std::uint8_t>(rec.op));
+  }
+  return py::make_tuple(cursor, times, keys, namespaces, ops);
+}
+
 // The curve of the recorded reads, taken as a trace of their own: every recorded key with all
 // of its requests, replayed exactly (rate 1); `sizes` are in entries of that sample.
 predict::MissRatioCurve recorded_curve_shim(const StoreHandle& h, const std::string& policy,
@@ -71,6 +96,10 @@ void bind_recorder(py::class_<StoreHandle>& cls) {
           },
           py::arg("prefix"), py::arg("key"))
       .def("export_trace", &export_trace_shim, py::arg("path"))
+      .def("read_records", &read_records_shim, py::arg("from_ticket"))
+      .def_static(
+          "namespace_hash", [](const std::string& prefix) { return store::namespace_hash(prefix); },
+          py::arg("prefix"))
       .def("recorded_miss_ratio_curve", &recorded_curve_shim, py::arg("policy"), py::arg("sizes"));
 }
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import _core
+from ._autottl import AutoTTL
 from ._default import cache, configure
 from ._lazy import lazy_getattr
 from ._predictor_live import PredictorOptions
+from ._recommend import NamespaceRecommendation, Recommendations
 from ._refresh_options import RefreshAhead, RefreshStats
 from ._warm import WarmReport
 from .caches import AsyncCache, Cache
@@ -80,6 +82,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "POLICIES",
     "AsyncCache",
+    "AutoTTL",
     "BackupError",
     "BreakerConfig",
     "Cache",
@@ -98,8 +101,10 @@ __all__ = [
     "LatencyStats",
     "MissRatioCurve",
     "MissingExtraError",
+    "NamespaceRecommendation",
     "NamespaceStats",
     "PredictorOptions",
+    "Recommendations",
     "RedisAuthError",
     "RedisOptions",
     "RedisTLSError",

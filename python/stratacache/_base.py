@@ -13,6 +13,8 @@ from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping, 
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from . import _core
+from ._autottl import AutoTTL
+from ._autottl_live import apply_default_ttl, check_auto, record_rate, start_tuner
 from ._deps import DEFAULT_LIMIT, Dependencies, link_local, walk_local
 from ._options import (
     DEFAULT_MAX_ENTRIES,
@@ -83,7 +85,7 @@ class CacheBase:
         max_entries: int | None = None,
         max_bytes: int | None = None,
         policy: str | None = None,
-        default_ttl: TTL = None,
+        default_ttl: TTL | AutoTTL = None,
         namespace: str = "",
         *,
         strict: bool = False,
@@ -112,8 +114,9 @@ class CacheBase:
             entries = DEFAULT_MAX_ENTRIES
         require_type(policy, (str, type(None)), "policy", "a str or None")
         require_callable(weigher, "weigher", "a callable taking a value and returning bytes")
-        self._default_ttl = check_ttl(default_ttl, "default_ttl")
+        self._autottl_default, self._default_ttl = check_auto(default_ttl, "default_ttl")
         self.namespace = check_namespace(namespace)
+        record = record_rate(self._autottl_default, record, predictor)
         predictor_options, record = check_predictor(predictor, record)
         rate, capacity = check_recording(record, record_capacity)
         self._max_entries = entries or None  # cache_info().maxsize of its functions
@@ -178,6 +181,7 @@ class CacheBase:
         self._set = self._setter(self.namespace)
         self._make_events(events)
         self._predictor = start_predictor(self, predictor_options)
+        self._autottl = start_tuner(self, self._autottl_default)  # AutoTTL's retunes
 
     @property
     def policy(self) -> str:
@@ -186,8 +190,13 @@ class CacheBase:
 
     @property
     def default_ttl(self) -> float | None:
-        """TTL in seconds applied when a set passes none; None means no expiry."""
+        """TTL in seconds applied when a set passes none; None means no expiry. With
+        `default_ttl=AutoTTL(...)`, the TTL it currently applies to the cache's namespace."""
         return self._default_ttl
+
+    def _apply_default_ttl(self, ttl: float) -> None:
+        """AutoTTL's retune of the cache's own namespace (`_autottl_live.apply_default_ttl`)."""
+        apply_default_ttl(self, ttl)
 
     # Internal hooks for decorators and tiers: plain sync calls, one per namespace.
     def _getter(self, namespace: str) -> Getter:
@@ -490,7 +499,7 @@ class CacheBase:
         func: None = ...,
         /,
         *,
-        ttl: TTL = ...,
+        ttl: TTL | AutoTTL = ...,
         namespace: str | None = ...,
         key: Callable[..., str] | None = ...,
         unless: Callable[[Any], object] | None = ...,

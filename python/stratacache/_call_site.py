@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, ParamSpec, TypeVar
 
 from . import _core
+from ._autottl import AutoTTL
+from ._autottl_live import site_feed
 from ._decorated import CacheHooks, CacheInfo
 from ._deps import check_depends_on
 from ._flight import Flight
@@ -78,7 +80,7 @@ class _CallSite(Generic[P, R]):
         func: Callable[P, R],
         cache: CacheHooks | DefaultSites,
         *,
-        ttl: float | None,
+        ttl: float | AutoTTL | None,
         namespace: str | None,
         keys: KeyBuilder,
         unless: Callable[[Any], object] | None,
@@ -88,7 +90,11 @@ class _CallSite(Generic[P, R]):
         self.func = func
         self.is_async = inspect.iscoroutinefunction(func)
         self.keys = keys
-        self.ttl = ttl
+        # The TTL as given (an AutoTTL too), and the float every set passes (AutoTTL's
+        # tuner rewrites it; `_autottl_live`).
+        self.ttl_given = ttl
+        self.ttl: float | None = ttl.min if isinstance(ttl, AutoTTL) else ttl
+        self.auto_feed: Callable[[str, Any], None] | None = None
         self.namespace = namespace
         self.unless = unless
         self.tags = tags
@@ -148,6 +154,7 @@ class _CallSite(Generic[P, R]):
             )
             raise ConfigError(msg)
         self.cache = cache
+        self.auto_feed = site_feed(cache, self, ns)
         self.arg_memory = arg_memory_of(cache, ns)
         get = attach_refresher(self, cache, ns, get)
         self.get = self.globals["_sc_get"] = get
@@ -233,6 +240,8 @@ class _CallSite(Generic[P, R]):
             if self.refresher is not None:
                 self.refresher.timed(time.perf_counter() - started)
             result.append(value)
+            if self.auto_feed is not None:
+                self.auto_feed(key, value)
             return value
 
         value = self.flight.run(key, loader)
@@ -273,6 +282,8 @@ class _CallSite(Generic[P, R]):
             if self.refresher is not None:
                 self.refresher.timed(time.perf_counter() - started)
             result.append(value)
+            if self.auto_feed is not None:
+                self.auto_feed(key, value)
             return value
 
         value = await self.flight.run_async(key, loader)

@@ -145,6 +145,15 @@ class Store:
         """sample_rate, capacity, recorded, dropped; None when the store records nothing."""
     def export_trace(self, path: str) -> int:
         """Releases the GIL; the lock-free recorder keeps taking records meanwhile."""
+    def read_records(
+        self, from_ticket: int
+    ) -> tuple[int, list[int], list[int], list[int], list[int]]:
+        """(cursor, times in ns, key hashes, namespace hashes, ops 0 hit 1 miss 2 set 3
+        delete) of the records from ticket `from_ticket` on; pass the cursor next time.
+        Overwritten records are skipped. Copies out of the ring with the GIL released."""
+    @staticmethod
+    def namespace_hash(prefix: str) -> int:
+        """The 32-bit hash records carry for the namespace of `prefix`."""
     def recorded(self, prefix: str, key: str) -> bool:
         """True if the recorder samples this key (False when recording is off)."""
     def recorded_miss_ratio_curve(self, policy: str, sizes: Sequence[int]) -> MissRatioCurve:

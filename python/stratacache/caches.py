@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from ._base import _MISS, CacheBase, Getter, Setter
 from ._deps import check_depends_on, link_local, walk_local
 from ._options import TTL, check_namespace, check_text, check_ttl, require_type
+from ._recommend import Recommendations, recommendations
 from ._warm import WarmReport, warm_async, warm_sync
 from .health import Health, async_ping_round_trip, compose, ping_round_trip
 from .stats import CacheStats
@@ -449,6 +450,20 @@ class Cache(CacheBase):
         """
         return self._miss_ratio_curve(policy, sizes)
 
+    def recommendations(
+        self, target_hit_ratio: float = 0.9, max_stale: float = 0.01
+    ) -> Recommendations:
+        """Per namespace: the TTL in force, the TTL the AutoTTL estimator recommends (also for
+        fixed-TTL namespaces, within `max_stale`), its predicted hit ratio and stale share;
+        and the L1 size the live miss-ratio curve needs for `target_hit_ratio`. Needs
+        `record=` or `default_ttl=AutoTTL(...)`. See `stratacache.Recommendations`.
+
+        Raises:
+            TypeError: an argument is not a number.
+            ConfigError: an argument outside (0, 1), or the cache records nothing.
+        """
+        return recommendations(self, target_hit_ratio, max_stale)
+
     def hot_keys(self, n: int = 10, namespace: str | None = None) -> list[tuple[str, float]]:
         """The keys most likely to be read within the predictor's horizon, best first.
 
@@ -498,6 +513,8 @@ class Cache(CacheBase):
         self.events.close()
         if self._predictor is not None:
             self._predictor.stop()
+        if self._autottl is not None:
+            self._autottl.stop()
         if self._subscriber is not None:
             self._subscriber.stop()
         self._driver.close()
@@ -718,6 +735,12 @@ class AsyncCache(CacheBase):
         """See `Cache.miss_ratio_curve`; the replays run on a worker thread."""
         return await _to_thread(self._miss_ratio_curve, policy, sizes)
 
+    async def recommendations(
+        self, target_hit_ratio: float = 0.9, max_stale: float = 0.01
+    ) -> Recommendations:
+        """See `Cache.recommendations` (the recorder is read in a worker thread)."""
+        return await _to_thread(recommendations, self, target_hit_ratio, max_stale)
+
     async def hot_keys(self, n: int = 10, namespace: str | None = None) -> list[tuple[str, float]]:
         """See `Cache.hot_keys`; the keys are scored on a worker thread."""
         return await _to_thread(self._hot_keys, n, namespace)
@@ -733,6 +756,8 @@ class AsyncCache(CacheBase):
         self.events.close()
         if self._predictor is not None:
             self._predictor.stop()
+        if self._autottl is not None:
+            self._autottl.stop()
         if self._subscriber is not None:
             self._subscriber.stop()
         await self._driver.close()

@@ -53,6 +53,7 @@ from collections.abc import Callable, Collection, Coroutine, Iterable
 from typing import Any, ParamSpec, TypeVar, overload
 
 from . import _core
+from ._autottl import AutoTTL
 from ._call_site import _MISS, _UNKEYED, DefaultSites, _CallSite, stores_only_if
 from ._decorated import (
     AsyncCachedFunction,
@@ -143,7 +144,7 @@ def _decorate(
     func: Any,
     cache: CacheHooks | DefaultSites,
     *,
-    ttl: float | None,
+    ttl: float | AutoTTL | None,
     namespace: str | None,
     key: Callable[..., str] | None,
     unless: Callable[[Any], object] | None,
@@ -249,7 +250,7 @@ def make_cache_decorator(  # type: ignore[overload-overlap]
     func: Callable[P, Coroutine[Any, Any, R]],
     /,
     *,
-    ttl: TTL = ...,
+    ttl: TTL | AutoTTL = ...,
     namespace: str | None = ...,
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
@@ -265,7 +266,7 @@ def make_cache_decorator(
     func: Callable[P, R],
     /,
     *,
-    ttl: TTL = ...,
+    ttl: TTL | AutoTTL = ...,
     namespace: str | None = ...,
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
@@ -281,7 +282,7 @@ def make_cache_decorator(
     func: None = ...,
     /,
     *,
-    ttl: TTL = ...,
+    ttl: TTL | AutoTTL = ...,
     namespace: str | None = ...,
     key: Callable[..., str] | None = ...,
     unless: Callable[[Any], object] | None = ...,
@@ -296,7 +297,7 @@ def make_cache_decorator(
     func: Callable[..., Any] | None = None,
     /,
     *,
-    ttl: TTL = None,
+    ttl: TTL | AutoTTL = None,
     namespace: str | None = None,
     key: Callable[..., str] | None = None,
     unless: Callable[[Any], object] | None = None,
@@ -314,7 +315,8 @@ def make_cache_decorator(
         InvalidTTLError: ttl is negative or NaN.
         ConfigError: namespace contains U+001F.
     """
-    ttl = check_ttl(ttl)
+    # AutoTTL passes as is: the call site turns it into the float it retunes.
+    ttl = ttl if isinstance(ttl, AutoTTL) else check_ttl(ttl)
     if namespace is not None:
         namespace = check_namespace(namespace)
     require_callable(key, "key", "a callable returning a str")
