@@ -21,7 +21,6 @@ from ._deps import check_depends_on
 from ._flight import Flight
 from ._keys import KeyBuilder
 from ._log import RateLimited
-from ._refresh_ahead import attach as attach_refresher
 from ._warm_calls import ArgMemory, arg_memory_of
 from .errors import ConfigError, SerializationError
 from .tiers.chain import Load, glob_escape
@@ -156,7 +155,11 @@ class _CallSite(Generic[P, R]):
         self.cache = cache
         self.auto_feed = site_feed(cache, self, ns)
         self.arg_memory = arg_memory_of(cache, ns)
-        get = attach_refresher(self, cache, ns, get)
+        self.refresher = None
+        if self.refresh_ahead is not None:  # concurrent.futures and all: loaded when asked for
+            from ._refresh_ahead import attach  # noqa: PLC0415
+
+            get = attach(self, cache, ns, get)
         self.get = self.globals["_sc_get"] = get
         if self.fast is not None:
             self.fast.bind(get)
