@@ -8,8 +8,10 @@ here: `tiers/local.py`'s L1-only driver, or the tiered one (`tiers/redis/driver_
 from __future__ import annotations
 
 import functools
+import os
 import weakref
 from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from . import _core
@@ -544,3 +546,8 @@ def no_tier_options(
     if not l1:
         msg = "l1=False needs a Redis tier: without one the cache would hold nothing"
         raise ConfigError(msg)
+
+
+def path_or_none(path: str | os.PathLike[str] | None) -> Path | None:
+    """`path` as a Path, None kept."""
+    return None if path is None else Path(path)
