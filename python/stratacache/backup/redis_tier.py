@@ -22,6 +22,7 @@ from .._options import NAMESPACE_SEP
 from ..tiers.chain import glob_escape
 from ..tiers.redis import plan as _plan
 from . import changelog
+from ._overlap import prefetch
 from .format import BackupError
 from .source import Announce, Record, announce_keys
 
@@ -43,26 +44,28 @@ return 1
 """
 
 
-#: Lua: Redis TIME, how many keys it read, then the value (nil unless a string) and PTTL of
-#: each key ARGV[2..], until ARGV[1] bytes of values are read. The keys are one node's, from
+#: Lua: Redis TIME, how many keys it read, then the value (nil unless a string: GET's error
+#: on another type is caught, one call per key instead of TYPE + GET) and PTTL of each key
+#: ARGV[2..], until ARGV[1] bytes of values are read. The keys are one node's, from
 #: many slots (SCAN's order), so they go as arguments: Cluster refuses a command whose
 #: declared keys span slots, and the flag lets the script reach them on their node.
 READ_BATCH = """#!lua flags=no-writes,allow-cross-slot-keys
 local t = redis.call('time')
 local out = {t[1], t[2], 0}
-local size = 0
+local n, size, limit = 3, 0, tonumber(ARGV[1])
 for i = 2, #ARGV do
+  if size > limit then break end
   local k = ARGV[i]
-  if size > tonumber(ARGV[1]) then break end
-  if redis.call('type', k)['ok'] == 'string' then
-    local v = redis.call('get', k)
+  local v = redis.pcall('get', k)
+  if type(v) == 'string' then
     size = size + #v
-    out[#out + 1] = v
-    out[#out + 1] = redis.call('pttl', k)
+    out[n + 1] = v
+    out[n + 2] = redis.call('pttl', k)
   else
-    out[#out + 1] = false
-    out[#out + 1] = -2
+    out[n + 1] = false
+    out[n + 2] = -2
   end
+  n = n + 2
   out[3] = i - 1
 end
 return out
@@ -132,26 +135,39 @@ class RedisSource:
         return [_plan.namespace_pattern(self.key_prefix, ns) for ns in namespaces] + [tags]
 
     def snapshot(self, namespaces: Sequence[str] | None) -> Iterator[Record]:
+        """The records of every primary; the next batch is fetched on a thread while this
+        one is turned into records (`prefetch`), so Redis's time and ours overlap."""
         for node in primaries(self.client):
             for pattern in self._patterns(namespaces):
-                for keys in scan(node, pattern):
-                    yield from self._read(node, keys)
+                for now_ms, keys, replies in prefetch(self._batches(node, pattern)):
+                    yield from self._records(now_ms, keys, replies)
 
-    def _read(self, node: Any, keys: list[bytes]) -> Iterator[Record]:
-        wanted = [k for k in keys if self._wanted(k)]
-        if not wanted:
-            return
-        now_ms, replies = self._fetch(node, wanted)
-        for i, key in enumerate(wanted):
-            data, pttl = replies[2 * i], replies[2 * i + 1]
-            if not isinstance(data, bytes) or not isinstance(pttl, int) or pttl == -2:
+    def _batches(self, node: Any, pattern: bytes) -> Iterator[tuple[int, list[bytes], list[Any]]]:
+        """(Redis time, keys, [value, PTTL] per key) per SCAN batch of `node`."""
+        plen, lock, tag = len(self._prefix), self._prefix + b"lock:", self._tag
+        for keys in scan(node, pattern):
+            wanted = [  # a value key (holds U+001F) or a tag version; no lock, log or stranger
+                k
+                for k in keys
+                if k.startswith(tag) or (k.find(_SEP, plen) >= 0 and not k.startswith(lock))
+            ]
+            if wanted:
+                now_ms, replies = self._fetch(node, wanted)
+                yield now_ms, wanted, replies
+
+    def _records(self, now_ms: int, keys: list[bytes], replies: list[Any]) -> list[Record]:
+        plen, tag, tlen, lease = len(self._prefix), self._tag, len(self._tag), _plan.LEASE_PREFIX
+        out: list[Record] = []
+        add = out.append
+        for key, data, pttl in zip(keys, replies[0::2], replies[1::2]):
+            if type(data) is not bytes or type(pttl) is not int or pttl == -2:
                 continue  # gone meanwhile, or not a string (another client's key)
             expire = 0 if pttl < 0 else now_ms + pttl
-            name = key[len(self._prefix) :]
-            if key.startswith(self._tag):
-                yield ["g", key[len(self._tag) :], data, expire, 0]
-            elif not data.startswith(_plan.LEASE_PREFIX):
-                yield ["v", name, data, expire, 0]
+            if key.startswith(tag):
+                add(["g", key[tlen:], data, expire, 0])
+            elif not data.startswith(lease):
+                add(["v", key[plen:], data, expire, 0])
+        return out
 
     def _fetch(self, node: Any, keys: list[bytes]) -> tuple[int, list[Any]]:
         """(Redis time, [value, PTTL] per key): one script call where the server takes it
@@ -176,12 +192,6 @@ class RedisSource:
         replies = pipe.execute(raise_on_error=False)
         seconds, micros = replies[0]
         return int(seconds) * 1000 + int(micros) // 1000, replies[1:]
-
-    def _wanted(self, key: bytes) -> bool:
-        """A value key (holds U+001F) or a tag version; not a lock, the log or a stranger."""
-        if key.startswith(self._tag):
-            return True
-        return _SEP in key[len(self._prefix) :] and not key.startswith(self._prefix + b"lock:")
 
     def log_position(self) -> str | None:
         last, _, _ = changelog.info(self.client, self._log)
@@ -251,13 +261,13 @@ class RedisSink:
         expired meanwhile deletes the key (it replaced whatever came before it)."""
         ops: list[tuple[bytes, bytes, int]] = []  # (key, value, PXAT; 0 none, -1 delete)
         touched: list[bytes] = []
-        applied = 0
+        applied, prefix = 0, self._prefix
         for kind, name, data, expire, _ in run:
             if expire == 0 or expire > now:
-                ops.append((self._prefix + name, data, expire))
+                ops.append((prefix + name, data, expire))
                 applied += 1
             elif kind == "w":
-                ops.append((self._prefix + name, b"", -1))
+                ops.append((prefix + name, b"", -1))
             else:
                 continue
             touched.append(name)
@@ -273,7 +283,7 @@ class RedisSink:
             try:
                 for node, group in self._by_node(ops):
                     for part in _by_size(group):
-                        node.eval(WRITE_BATCH, 0, *(x for op in part for x in op))
+                        node.eval(WRITE_BATCH, 0, *[x for op in part for x in op])
                 return
             except Exception as exc:  # redis-py's ResponseError: no shebang flags before 7.0
                 if "script" not in str(exc).lower() and "flag" not in str(exc).lower():
