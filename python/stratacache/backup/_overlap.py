@@ -50,7 +50,7 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
             for item in items:
                 if not put(item):
                     return
-        except BaseException as exc:  # handed to the consumer, which raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
             put(_Failed(exc))
             return
         put(_DONE)

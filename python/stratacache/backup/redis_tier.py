@@ -28,6 +28,8 @@ from .source import Announce, Record, announce_keys
 
 __all__ = ["BATCH", "RedisSink", "RedisSource"]
 
+_Batch = tuple[int, list[Any], list[Any], list[Any]]  # Redis time, keys, values, PTTLs
+
 #: Keys per SCAN call, script call or pipeline (each well under a millisecond of server time).
 BATCH = 1000
 _SEP = NAMESPACE_SEP.encode()
@@ -68,6 +70,39 @@ for i = 2, #ARGV do
   n = n + 2
   out[3] = i - 1
 end
+return out
+"""
+#: Lua: one SCAN step (cursor ARGV[1], MATCH ARGV[2], COUNT ARGV[3]) and the reads of
+#: READ_BATCH on the keys it found, in one call: Redis TIME, the next cursor, how many keys
+#: were read, (key, value, PTTL) per key read, then the keys left unread once ARGV[4] bytes
+#: of values were (read by READ_BATCH calls). Saves a round trip and sending the keys back.
+SCAN_READ = """#!lua flags=no-writes,allow-cross-slot-keys
+local t = redis.call('time')
+local r = redis.call('scan', ARGV[1], 'match', ARGV[2], 'count', ARGV[3])
+local keys = r[2]
+local out = {t[1], t[2], r[1], 0}
+local n, size, limit, read = 4, 0, tonumber(ARGV[4]), 0
+for i = 1, #keys do
+  local k = keys[i]
+  if size > limit then
+    out[n + 1] = k
+    n = n + 1
+  else
+    local v = redis.pcall('get', k)
+    out[n + 1] = k
+    if type(v) == 'string' then
+      size = size + #v
+      out[n + 2] = v
+      out[n + 3] = redis.call('pttl', k)
+    else
+      out[n + 2] = false
+      out[n + 3] = -2
+    end
+    n = n + 3
+    read = i
+  end
+end
+out[4] = read
 return out
 """
 #: Bytes of values one script call returns or sends at most (the rest goes in the next).
@@ -139,29 +174,54 @@ class RedisSource:
         one is turned into records (`prefetch`), so Redis's time and ours overlap."""
         for node in primaries(self.client):
             for pattern in self._patterns(namespaces):
-                for now_ms, keys, replies in prefetch(self._batches(node, pattern)):
-                    yield from self._records(now_ms, keys, replies)
+                for batch in prefetch(self._batches(node, pattern)):
+                    yield from self._records(*batch)
 
-    def _batches(self, node: Any, pattern: bytes) -> Iterator[tuple[int, list[bytes], list[Any]]]:
-        """(Redis time, keys, [value, PTTL] per key) per SCAN batch of `node`."""
-        plen, lock, tag = len(self._prefix), self._prefix + b"lock:", self._tag
+    def _batches(self, node: Any, pattern: bytes) -> Iterator[_Batch]:
+        """(Redis time, keys, values, PTTLs) per SCAN batch of `node`: one script call each
+        where the server takes it (Redis 7), else SCAN then `_fetch`."""
+        started = False
+        if self._lua:
+            try:
+                for batch in self._scan_read(node, pattern):
+                    started = True
+                    yield batch
+                return
+            except Exception as exc:  # redis-py's ResponseError: no shebang flags before 7.0
+                if started or ("script" not in str(exc).lower() and "flag" not in str(exc).lower()):
+                    raise
+                self._lua = False
         for keys in scan(node, pattern):
-            wanted = [  # a value key (holds U+001F) or a tag version; no lock, log or stranger
-                k
-                for k in keys
-                if k.startswith(tag) or (k.find(_SEP, plen) >= 0 and not k.startswith(lock))
-            ]
-            if wanted:
-                now_ms, replies = self._fetch(node, wanted)
-                yield now_ms, wanted, replies
+            now_ms, replies = self._fetch(node, keys)
+            yield now_ms, keys, replies[0::2], replies[1::2]
 
-    def _records(self, now_ms: int, keys: list[bytes], replies: list[Any]) -> list[Record]:
+    def _scan_read(self, node: Any, pattern: bytes) -> Iterator[_Batch]:
+        cursor: Any = 0
+        while True:
+            reply = node.eval(SCAN_READ, 0, cursor, pattern, BATCH, CALL_BYTES)
+            now_ms = int(reply[0]) * 1000 + int(reply[1]) // 1000
+            cursor, end = reply[2], 4 + 3 * int(reply[3])
+            if end > 4:
+                yield now_ms, reply[4:end:3], reply[5:end:3], reply[6:end:3]
+            rest = reply[end:]
+            if rest:  # past CALL_BYTES: read by READ_BATCH calls
+                later, more = self._fetch(node, rest)
+                yield later, rest, more[0::2], more[1::2]
+            if int(cursor) == 0:
+                return
+
+    def _records(
+        self, now_ms: int, keys: list[bytes], values: list[Any], pttls: list[Any]
+    ) -> list[Record]:
         plen, tag, tlen, lease = len(self._prefix), self._tag, len(self._tag), _plan.LEASE_PREFIX
+        lock = self._prefix + b"lock:"
         out: list[Record] = []
         add = out.append
-        for key, data, pttl in zip(keys, replies[0::2], replies[1::2]):
+        for key, data, pttl in zip(keys, values, pttls, strict=True):
             if type(data) is not bytes or type(pttl) is not int or pttl == -2:
                 continue  # gone meanwhile, or not a string (another client's key)
+            if not key.startswith(tag) and (key.find(_SEP, plen) < 0 or key.startswith(lock)):
+                continue  # a value key holds U+001F; not a lock, the log or a stranger
             expire = 0 if pttl < 0 else now_ms + pttl
             if key.startswith(tag):
                 add(["g", key[tlen:], data, expire, 0])

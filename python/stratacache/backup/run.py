@@ -13,8 +13,8 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from .._options import check_namespace
