@@ -1,8 +1,10 @@
 """The Redis tier as a backup `Source` and `Sink` (standalone, Sentinel primary, Cluster).
 
 Reading: SCAN on every primary (each primary node of a Cluster) in batches of `BATCH` keys,
-then one pipeline of GET + PTTL per batch; never KEYS, never a blocking command, so the
-server keeps serving between batches. The envelopes themselves are saved rather than DUMP
+each step and the GET + PTTL of the keys it found in one script call (SCAN_READ; before
+Redis 7, SCAN then a pipeline); never KEYS, never a blocking command, so the server keeps
+serving between batches. The next batch is fetched on a thread while the last one becomes
+records (`_overlap.prefetch`). The envelopes themselves are saved rather than DUMP
 payloads: DUMP's bytes carry an RDB version that an older server's RESTORE refuses, while an
 envelope restores into any Redis (or a disk tier), and its TTL becomes an absolute expiry
 (Redis TIME + PTTL). Tag versions are saved too (entries record the version they were written
