@@ -4,9 +4,10 @@ bench/results/backup.json (backup_quick.json with --quick).
 One redis-server started here holds N entries written through ``Cache`` (envelopes of
 random bytes, so lz4 finds nothing to compress; one hour TTL). Cases, per value size:
 
-* ``backup-<size>``: ``Cache.backup(path)`` (SCAN per primary, one script call per 1000 keys
-  returning values and PTTLs, lz4 chunks, CRC-32, fsync) against ``redis-cli --rdb`` (the server forks and streams its RDB
-  snapshot: the ceiling, it does no per-key round trip);
+* ``backup-<size>``: ``Cache.backup(path)`` (per primary, one script call per SCAN step of
+  1000 keys returning their values and PTTLs, fetched on a thread while the previous batch is
+  written; lz4 chunks, CRC-32, fsync) against ``redis-cli --rdb`` (the server forks and
+  streams its RDB snapshot: the ceiling, it does no per-key round trip);
 * ``restore-<size>``: ``Cache.restore(path)`` into the flushed server (the whole file is
   verified first, then SET ... PXAT by script calls of 1000 and a coherence message each)
   against ``redis-cli --pipe`` fed the same SET ... PXAT commands as raw RESP (Redis's

@@ -1,8 +1,10 @@
 """The Redis tier as a backup `Source` and `Sink` (standalone, Sentinel primary, Cluster).
 
 Reading: SCAN on every primary (each primary node of a Cluster) in batches of `BATCH` keys,
-then one pipeline of GET + PTTL per batch; never KEYS, never a blocking command, so the
-server keeps serving between batches. The envelopes themselves are saved rather than DUMP
+each step and the GET + PTTL of the keys it found in one script call (SCAN_READ; before
+Redis 7, SCAN then a pipeline); never KEYS, never a blocking command, so the server keeps
+serving between batches. The next batch is fetched on a thread while the last one becomes
+records (`_overlap.prefetch`). The envelopes themselves are saved rather than DUMP
 payloads: DUMP's bytes carry an RDB version that an older server's RESTORE refuses, while an
 envelope restores into any Redis (or a disk tier), and its TTL becomes an absolute expiry
 (Redis TIME + PTTL). Tag versions are saved too (entries record the version they were written
@@ -22,10 +24,13 @@ from .._options import NAMESPACE_SEP
 from ..tiers.chain import glob_escape
 from ..tiers.redis import plan as _plan
 from . import changelog
+from ._overlap import prefetch
 from .format import BackupError
 from .source import Announce, Record, announce_keys
 
 __all__ = ["BATCH", "RedisSink", "RedisSource"]
+
+_Batch = tuple[int, list[Any], list[Any], list[Any]]  # Redis time, keys, values, PTTLs
 
 #: Keys per SCAN call, script call or pipeline (each well under a millisecond of server time).
 BATCH = 1000
@@ -43,28 +48,63 @@ return 1
 """
 
 
-#: Lua: Redis TIME, how many keys it read, then the value (nil unless a string) and PTTL of
-#: each key ARGV[2..], until ARGV[1] bytes of values are read. The keys are one node's, from
+#: Lua: Redis TIME, how many keys it read, then the value (nil unless a string: GET's error
+#: on another type is caught, one call per key instead of TYPE + GET) and PTTL of each key
+#: ARGV[2..], until ARGV[1] bytes of values are read. The keys are one node's, from
 #: many slots (SCAN's order), so they go as arguments: Cluster refuses a command whose
 #: declared keys span slots, and the flag lets the script reach them on their node.
 READ_BATCH = """#!lua flags=no-writes,allow-cross-slot-keys
 local t = redis.call('time')
 local out = {t[1], t[2], 0}
-local size = 0
+local n, size, limit = 3, 0, tonumber(ARGV[1])
 for i = 2, #ARGV do
+  if size > limit then break end
   local k = ARGV[i]
-  if size > tonumber(ARGV[1]) then break end
-  if redis.call('type', k)['ok'] == 'string' then
-    local v = redis.call('get', k)
+  local v = redis.pcall('get', k)
+  if type(v) == 'string' then
     size = size + #v
-    out[#out + 1] = v
-    out[#out + 1] = redis.call('pttl', k)
+    out[n + 1] = v
+    out[n + 2] = redis.call('pttl', k)
   else
-    out[#out + 1] = false
-    out[#out + 1] = -2
+    out[n + 1] = false
+    out[n + 2] = -2
   end
+  n = n + 2
   out[3] = i - 1
 end
+return out
+"""
+#: Lua: one SCAN step (cursor ARGV[1], MATCH ARGV[2], COUNT ARGV[3]) and the reads of
+#: READ_BATCH on the keys it found, in one call: Redis TIME, the next cursor, how many keys
+#: were read, (key, value, PTTL) per key read, then the keys left unread once ARGV[4] bytes
+#: of values were (read by READ_BATCH calls). Saves a round trip and sending the keys back.
+SCAN_READ = """#!lua flags=no-writes,allow-cross-slot-keys
+local t = redis.call('time')
+local r = redis.call('scan', ARGV[1], 'match', ARGV[2], 'count', ARGV[3])
+local keys = r[2]
+local out = {t[1], t[2], r[1], 0}
+local n, size, limit, read = 4, 0, tonumber(ARGV[4]), 0
+for i = 1, #keys do
+  local k = keys[i]
+  if size > limit then
+    out[n + 1] = k
+    n = n + 1
+  else
+    local v = redis.pcall('get', k)
+    out[n + 1] = k
+    if type(v) == 'string' then
+      size = size + #v
+      out[n + 2] = v
+      out[n + 3] = redis.call('pttl', k)
+    else
+      out[n + 2] = false
+      out[n + 3] = -2
+    end
+    n = n + 3
+    read = i
+  end
+end
+out[4] = read
 return out
 """
 #: Bytes of values one script call returns or sends at most (the rest goes in the next).
@@ -132,26 +172,64 @@ class RedisSource:
         return [_plan.namespace_pattern(self.key_prefix, ns) for ns in namespaces] + [tags]
 
     def snapshot(self, namespaces: Sequence[str] | None) -> Iterator[Record]:
+        """The records of every primary; the next batch is fetched on a thread while this
+        one is turned into records (`prefetch`), so Redis's time and ours overlap."""
         for node in primaries(self.client):
             for pattern in self._patterns(namespaces):
-                for keys in scan(node, pattern):
-                    yield from self._read(node, keys)
+                for batch in prefetch(self._batches(node, pattern)):
+                    yield from self._records(*batch)
 
-    def _read(self, node: Any, keys: list[bytes]) -> Iterator[Record]:
-        wanted = [k for k in keys if self._wanted(k)]
-        if not wanted:
-            return
-        now_ms, replies = self._fetch(node, wanted)
-        for i, key in enumerate(wanted):
-            data, pttl = replies[2 * i], replies[2 * i + 1]
-            if not isinstance(data, bytes) or not isinstance(pttl, int) or pttl == -2:
+    def _batches(self, node: Any, pattern: bytes) -> Iterator[_Batch]:
+        """(Redis time, keys, values, PTTLs) per SCAN batch of `node`: one script call each
+        where the server takes it (Redis 7), else SCAN then `_fetch`."""
+        started = False
+        if self._lua:
+            try:
+                for batch in self._scan_read(node, pattern):
+                    started = True
+                    yield batch
+                return
+            except Exception as exc:  # redis-py's ResponseError: no shebang flags before 7.0
+                if started or ("script" not in str(exc).lower() and "flag" not in str(exc).lower()):
+                    raise
+                self._lua = False
+        for keys in scan(node, pattern):
+            now_ms, replies = self._fetch(node, keys)
+            yield now_ms, keys, replies[0::2], replies[1::2]
+
+    def _scan_read(self, node: Any, pattern: bytes) -> Iterator[_Batch]:
+        cursor: Any = 0
+        while True:
+            reply = node.eval(SCAN_READ, 0, cursor, pattern, BATCH, CALL_BYTES)
+            now_ms = int(reply[0]) * 1000 + int(reply[1]) // 1000
+            cursor, end = reply[2], 4 + 3 * int(reply[3])
+            if end > 4:
+                yield now_ms, reply[4:end:3], reply[5:end:3], reply[6:end:3]
+            rest = reply[end:]
+            if rest:  # past CALL_BYTES: read by READ_BATCH calls
+                later, more = self._fetch(node, rest)
+                yield later, rest, more[0::2], more[1::2]
+            if int(cursor) == 0:
+                return
+
+    def _records(
+        self, now_ms: int, keys: list[bytes], values: list[Any], pttls: list[Any]
+    ) -> list[Record]:
+        plen, tag, tlen, lease = len(self._prefix), self._tag, len(self._tag), _plan.LEASE_PREFIX
+        lock = self._prefix + b"lock:"
+        out: list[Record] = []
+        add = out.append
+        for key, data, pttl in zip(keys, values, pttls, strict=True):
+            if type(data) is not bytes or type(pttl) is not int or pttl == -2:
                 continue  # gone meanwhile, or not a string (another client's key)
+            if not key.startswith(tag) and (key.find(_SEP, plen) < 0 or key.startswith(lock)):
+                continue  # a value key holds U+001F; not a lock, the log or a stranger
             expire = 0 if pttl < 0 else now_ms + pttl
-            name = key[len(self._prefix) :]
-            if key.startswith(self._tag):
-                yield ["g", key[len(self._tag) :], data, expire, 0]
-            elif not data.startswith(_plan.LEASE_PREFIX):
-                yield ["v", name, data, expire, 0]
+            if key.startswith(tag):
+                add(["g", key[tlen:], data, expire, 0])
+            elif not data.startswith(lease):
+                add(["v", key[plen:], data, expire, 0])
+        return out
 
     def _fetch(self, node: Any, keys: list[bytes]) -> tuple[int, list[Any]]:
         """(Redis time, [value, PTTL] per key): one script call where the server takes it
@@ -176,12 +254,6 @@ class RedisSource:
         replies = pipe.execute(raise_on_error=False)
         seconds, micros = replies[0]
         return int(seconds) * 1000 + int(micros) // 1000, replies[1:]
-
-    def _wanted(self, key: bytes) -> bool:
-        """A value key (holds U+001F) or a tag version; not a lock, the log or a stranger."""
-        if key.startswith(self._tag):
-            return True
-        return _SEP in key[len(self._prefix) :] and not key.startswith(self._prefix + b"lock:")
 
     def log_position(self) -> str | None:
         last, _, _ = changelog.info(self.client, self._log)
@@ -251,13 +323,13 @@ class RedisSink:
         expired meanwhile deletes the key (it replaced whatever came before it)."""
         ops: list[tuple[bytes, bytes, int]] = []  # (key, value, PXAT; 0 none, -1 delete)
         touched: list[bytes] = []
-        applied = 0
+        applied, prefix = 0, self._prefix
         for kind, name, data, expire, _ in run:
             if expire == 0 or expire > now:
-                ops.append((self._prefix + name, data, expire))
+                ops.append((prefix + name, data, expire))
                 applied += 1
             elif kind == "w":
-                ops.append((self._prefix + name, b"", -1))
+                ops.append((prefix + name, b"", -1))
             else:
                 continue
             touched.append(name)
@@ -273,7 +345,7 @@ class RedisSink:
             try:
                 for node, group in self._by_node(ops):
                     for part in _by_size(group):
-                        node.eval(WRITE_BATCH, 0, *(x for op in part for x in op))
+                        node.eval(WRITE_BATCH, 0, *[x for op in part for x in op])
                 return
             except Exception as exc:  # redis-py's ResponseError: no shebang flags before 7.0
                 if "script" not in str(exc).lower() and "flag" not in str(exc).lower():

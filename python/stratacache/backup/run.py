@@ -12,14 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from .._options import check_namespace
 from ..codec import Codec
 from ..errors import ConfigError
 from . import changelog
+from ._overlap import prefetch
 from .format import BackupError, Header, Reader, Trailer, Writer, verify
 from .source import Record, Sink, Source
 
@@ -29,6 +31,8 @@ __all__ = ["BackupInfo", "RestoreInfo", "backup", "restore"]
 Progress = Callable[[int, "int | None", int], None]
 #: Records handed to a sink at once.
 RESTORE_BATCH = 2000
+#: Records handed to a backup's writer at once.
+WRITE_BATCH = 1000
 _SNAPSHOT = ("v", "g")
 _PROBE = b"stratacache backup encryption probe " * 3
 
@@ -103,14 +107,10 @@ def backup(
         trailer.started_ms = source.now_ms()
         after = base["log_to"] if base else source.log_position()
         if base is None:
-            for record in source.snapshot(names):
-                writer.add(record)
-                _tick(progress, trailer, writer)
+            _write_all(writer, source.snapshot(names), progress)
         trailer.ended_ms = source.now_ms()
         if after is not None:
-            for record in source.changes_since(after, names):
-                writer.add(record)
-                _tick(progress, trailer, writer)
+            _write_all(writer, source.changes_since(after, names), progress)
             trailer.log_to = source.last_id
         writer.close()
     except BaseException:
@@ -130,11 +130,13 @@ def backup(
     )
 
 
-def _tick(progress: Progress | None, trailer: Trailer, writer: Writer) -> None:
-    if progress is not None:
-        done = trailer.values + trailer.tags + trailer.changes
-        if done % 256 == 0:
-            progress(done, None, writer.bytes)
+def _write_all(writer: Writer, records: Iterator[Record], progress: Progress | None) -> None:
+    """Hands `records` to `writer` in batches of `WRITE_BATCH` (progress after each)."""
+    trailer = writer.trailer
+    while batch := list(islice(records, WRITE_BATCH)):
+        writer.add_many(batch)
+        if progress is not None:
+            progress(trailer.values + trailer.tags + trailer.changes, None, writer.bytes)
 
 
 def _id_ms(entry_id: str | None) -> int:
@@ -234,6 +236,20 @@ def restore(
     _check_at(chain, until)
     total = sum(t.records for _, _, t in chain)
     done = applied = 0
+    for batch in prefetch(_batches(chain, codec, until)):  # read + verified on a thread
+        applied += sink.write(batch)
+        done += len(batch)
+        if progress is not None:
+            progress(done, total, 0)
+    if progress is not None and done == 0:
+        progress(done, total, 0)
+    return RestoreInfo(len(chain), done, applied, time.perf_counter() - started)
+
+
+def _batches(
+    chain: list[tuple[Path, Header, Trailer]], codec: Codec | None, until: int | None
+) -> Iterator[list[Record]]:
+    """The records of `chain` to apply (up to `until`), in batches of `RESTORE_BATCH`."""
     batch: list[Record] = []
     for file, _, _ in chain:
         reader = Reader(file, codec)
@@ -243,18 +259,12 @@ def restore(
                     break
                 batch.append(record)
                 if len(batch) >= RESTORE_BATCH:
-                    applied += sink.write(batch)
-                    done += len(batch)
+                    yield batch
                     batch = []
-                    if progress is not None:
-                        progress(done, total, 0)
         finally:
             reader.close()
-    applied += sink.write(batch) if batch else 0
-    done += len(batch)
-    if progress is not None:
-        progress(done, total, 0)
-    return RestoreInfo(len(chain), done, applied, time.perf_counter() - started)
+    if batch:
+        yield batch
 
 
 def _check_at(chain: list[tuple[Path, Header, Trailer]], until: int | None) -> None:

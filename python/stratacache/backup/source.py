@@ -28,11 +28,13 @@ _SEP = NAMESPACE_SEP.encode()
 def announce_keys(announce: Announce, names: Sequence[bytes]) -> None:
     """One "k" announcement per namespace of the entry names just written or deleted."""
     by_ns: dict[str, list[str]] = {}
-    for name in names:
-        raw_ns, _, raw_key = name.partition(_SEP)
-        by_ns.setdefault(raw_ns.decode("utf-8", "surrogatepass"), []).append(
-            raw_key.decode("utf-8", "surrogatepass")
-        )
+    # U+001F is the byte 0x1F in UTF-8 and nowhere else: each name is decoded once, then split
+    for ns, _, key in (n.decode("utf-8", "surrogatepass").partition(NAMESPACE_SEP) for n in names):
+        keys = by_ns.get(ns)
+        if keys is None:
+            by_ns[ns] = [key]
+        else:
+            keys.append(key)
     for ns, keys in by_ns.items():
         announce("k", ns, keys)
 
