@@ -68,7 +68,7 @@ def _next_reply(conn: Any, timeout: float) -> list[Any] | None:
     """
     if not conn.can_read(timeout=timeout):
         return None
-    reply = conn.read_response()
+    reply = conn.read_response(push_request=True)  # RESP3 (protocol=3 in the URL): pushes
     if isinstance(reply, (bytes, str)):  # a bare PONG
         return [b"pong", reply]
     return reply if isinstance(reply, list) else [reply]
@@ -265,7 +265,7 @@ class Subscriber:
             if reply is None:
                 continue
             last_answer = time.monotonic()
-            if len(reply) == 3 and reply[0] in _MESSAGE:  # noqa: PLR2004 - [kind, channel, data]
+            if len(reply) == 3 and reply[0] in _MESSAGE:  # [kind, channel, data]
                 self._dispatch(reply[1], reply[2])
 
     def _dispatch(self, channel: bytes, data: Any) -> None:
