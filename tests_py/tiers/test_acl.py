@@ -126,3 +126,19 @@ async def test_an_async_cache_built_in_a_running_loop_raises_at_its_first_call(
             await cache.set("k", 1)
     finally:
         await cache.close()
+
+
+async def test_a_publish_refused_with_a_set_leaves_the_connections_in_step(
+    tiered: Callable[..., Any], fresh_redis_server: RedisServer, acl_user: tuple[str, str]
+) -> None:
+    # The SET and its PUBLISH leave as two commands on one connection (executor `_pair`): the
+    # PUBLISH's error reply must not stay unread for the next command on that connection.
+    cache = tiered(user_url(fresh_redis_server, *acl_user), redis_options=OPTIONS, l1=False)
+    await call(cache.set("k", 1))
+    fresh_redis_server.command("ACL", "SETUSER", acl_user[0], "-publish")
+    await call(cache.set("k", 2))  # the SET lands, the PUBLISH is refused: a skipped write
+    assert cache._stats().l2.skipped_writes >= 1
+    fresh_redis_server.command("ACL", "SETUSER", acl_user[0], "+@all")
+    for i in range(3, 8):  # every pooled connection answers its own command
+        await call(cache.set("k", i))
+        assert await call(cache.get("k")) == i

@@ -344,8 +344,31 @@ class AsyncRedisTier:
         if announce is None:  # one command: skip the pipeline's own cost
             await self._warm()  # unasync: async-only
             await self._call(lambda: self.client.set(rkey, data, px=px), op="set")
-        else:
+        elif self.cluster or getattr(self.client, "connection", None) is not None:
             await self.set_many([(rkey, data, px)], announce)
+        else:
+            command = ("SET", rkey, data) if px is None else ("SET", rkey, data, "PX", px)
+            await self._call(lambda: self._pair(command, ("PUBLISH", *announce)), op="set_many")
+
+    async def _pair(self, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
+        """Two commands written together on one pooled connection, both replies read: the
+        round trip of a two-command pipeline without redis-py's Pipeline, which cost ~14 us of
+        client CPU per set against ~1 us for this (redis-py 8.1). An error reply raises, as
+        the pipeline's does; on any failure the connection is closed, so no reply is left
+        unread on it. Standalone and Sentinel only (a cluster routes by key)."""
+        pool = self.client.connection_pool
+        conn = await pool.get_connection()
+        try:
+            await conn.send_packed_command(conn.pack_commands([first, second]))
+            replies = [await conn.read_response(), await conn.read_response()]
+        except BaseException:
+            await conn.disconnect()
+            raise
+        finally:
+            await pool.release(conn)
+        for reply in replies:
+            if isinstance(reply, Exception):  # a parser that returns error replies
+                raise reply
 
     async def set_many(
         self, items: Sequence[tuple[bytes, bytes, int | None]], announce: Announce | None = None
