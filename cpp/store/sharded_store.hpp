@@ -210,6 +210,15 @@ class ShardedStore final : public Store<Value> {
     return id != kNoEntry && !s.is_expired(id, *clock_);
   }
 
+  bool expect(KeyView key, std::uint64_t hash) override {
+    Shard& s = shard_for(hash);
+    std::lock_guard guard(s.lock);
+    const EntryId id = s.find(key, hash);
+    if (id != kNoEntry && !s.is_expired(id, *clock_)) return true;
+    s.policy.on_miss(hash);
+    return false;
+  }
+
   TtlInfo ttl(KeyView key, std::uint64_t hash) override {
     Shard& s = shard_for(hash);
     std::lock_guard guard(s.lock);

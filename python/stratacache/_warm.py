@@ -101,8 +101,11 @@ def _redis_of(cache: Any) -> tuple[Any, str] | None:
 
 
 def _missing(cache: Any, ns: str, keys: Sequence[str]) -> list[str]:
+    """The keys L1 does not hold. Each is credited to L1's policy as a miss (`Store.expect`):
+    a warmed key then competes for admission like one filled by a get, not like a key never
+    asked for, which W-TinyLFU evicts first."""
     prefix = prefix_of(ns)
-    return [k for k in keys if not cache._store.contains(prefix, k)]
+    return [k for k in keys if not cache._store.expect(prefix, k)]
 
 
 def _members(reply: Any) -> list[str]:
