@@ -214,9 +214,8 @@ class ShardedStore final : public Store<Value> {
     Shard& s = shard_for(hash);
     std::lock_guard guard(s.lock);
     const EntryId id = s.find(key, hash);
-    if (id != kNoEntry && !s.is_expired(id, *clock_)) return true;
-    s.policy.on_miss(hash);
-    return false;
+    s.policy.on_expect(hash);
+    return id != kNoEntry && !s.is_expired(id, *clock_);
   }
 
   TtlInfo ttl(KeyView key, std::uint64_t hash) override {

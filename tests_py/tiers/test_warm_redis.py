@@ -111,9 +111,10 @@ async def test_warmed_keys_outlast_keys_read_once(
     tiered: Callable[..., Any], redis_clean_url: str
 ) -> None:
     # A new process warms its L1 (W-TinyLFU, the default) with the published hot set, then
-    # misses on keys read once each. The warmed keys were credited as misses to L1's frequency
-    # sketch (Store.expect), as a get would have: the one-off keys lose admission to them.
-    # Uncredited, a warmed key counts as often as a one-off and the stream evicts most of them.
+    # misses on keys read once each. The warmed keys were credited with a read in L1's sketch
+    # (Store.expect): the one-off keys lose admission to them (42 of 50 stay; the sketch's
+    # aging and collisions take the rest). Uncredited (before expect), a warmed key counts as
+    # often as a one-off and 33 stay.
     seed = tiered(redis_clean_url, namespace="shop", l1=False)
     await call(seed.set_many({f"hot{i}": i for i in range(50)}))
     await call(seed.set_many({f"once{i}": i for i in range(500)}))
@@ -129,6 +130,6 @@ async def test_warmed_keys_outlast_keys_read_once(
     for i in range(500):
         assert await call(cache.get(f"once{i}")) == i
     held = sum(cache._store.contains(cache._prefix, f"hot{i}") for i in range(50))
-    assert held >= 45
+    assert held >= 40
     # The credit is the policy's alone: warm() counted no L1 miss.
     assert cache.stats().misses - misses == 500
