@@ -259,6 +259,13 @@ void bind_store(py::module_& m) {
             return h.store->contains(k.view, k.hash);
           },
           py::arg("prefix"), py::arg("key"))
+      .def(
+          "expect",
+          [](StoreHandle& h, const std::string& prefix, const py::handle& key) {
+            const Key k = make_key(prefix, key);
+            return h.store->expect(k.view, k.hash);
+          },
+          py::arg("prefix"), py::arg("key"))
       .def("ttl", &ttl_of_shim, py::arg("prefix"), py::arg("key"))
       .def("touch", &touch_shim, py::arg("prefix"), py::arg("key"), py::arg("ttl"))
       .def("get_many", &get_many_shim, py::arg("prefix"), py::arg("keys"), py::arg("default"))

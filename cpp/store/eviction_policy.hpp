@@ -26,6 +26,7 @@ concept EvictionPolicy =
       p.on_insert(id, hash, w);  // a new entry entered the store
       p.on_access(id, hash);     // a lookup hit
       p.on_miss(hash);           // a lookup found nothing (feeds frequency sketches)
+      p.on_expect(hash);         // the key is predicted to be read (warming)
       p.on_update(id, hash, w);  // the entry's value was replaced; w is its new weight
       p.on_remove(id);           // the entry left (evicted, deleted, expired)
       { p.victim() } -> std::same_as<std::optional<EntryId>>;

@@ -25,6 +25,7 @@ class LruPolicy {
   }
   void on_access(EntryId id, std::uint64_t /*hash*/) noexcept { queue_.move_to_back(links_, id); }
   void on_miss(std::uint64_t /*hash*/) noexcept {}
+  void on_expect(std::uint64_t /*hash*/) noexcept {}
   void on_update(EntryId id, std::uint64_t /*hash*/, Weight w) noexcept {
     total_ = total_ - weights_[id] + w;
     weights_[id] = w;

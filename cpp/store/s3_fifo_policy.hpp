@@ -53,6 +53,7 @@ class S3FifoPolicy {
     if (n.freq < kMaxFreq) ++n.freq;
   }
   void on_miss(std::uint64_t /*hash*/) noexcept {}
+  void on_expect(std::uint64_t /*hash*/) noexcept {}
   void on_update(EntryId id, std::uint64_t hash, Weight w);
   void on_remove(EntryId id);
   [[nodiscard]] std::optional<EntryId> victim();

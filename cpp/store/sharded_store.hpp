@@ -210,6 +210,14 @@ class ShardedStore final : public Store<Value> {
     return id != kNoEntry && !s.is_expired(id, *clock_);
   }
 
+  bool expect(KeyView key, std::uint64_t hash) override {
+    Shard& s = shard_for(hash);
+    std::lock_guard guard(s.lock);
+    const EntryId id = s.find(key, hash);
+    s.policy.on_expect(hash);
+    return id != kNoEntry && !s.is_expired(id, *clock_);
+  }
+
   TtlInfo ttl(KeyView key, std::uint64_t hash) override {
     Shard& s = shard_for(hash);
     std::lock_guard guard(s.lock);

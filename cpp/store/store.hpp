@@ -113,6 +113,12 @@ class Store {
   virtual bool erase(KeyView key, std::uint64_t hash, std::vector<Value>& dropped) = 0;
   /// True if a live value is stored; no counters, no recency.
   virtual bool contains(KeyView key, std::uint64_t hash) = 0;
+  /// Credits a key predicted to be read (warming, once it is loaded) with one read in the
+  /// policy (`on_expect`: W-TinyLFU's sketch counts it); no counter, recorder or recency hears
+  /// of it. Loaded blind, a warmed key would count as often as a key read once, and the first
+  /// one-off misses would evict it. Call it after the load: a sketch that grows while the
+  /// store fills forgets its counts. True if a live value is stored.
+  virtual bool expect(KeyView key, std::uint64_t hash) = 0;
   virtual TtlInfo ttl(KeyView key, std::uint64_t hash) = 0;
   /// Resets the key's TTL; false if the key is missing.
   virtual bool touch(KeyView key, std::uint64_t hash, std::optional<Nanos> ttl,

@@ -88,6 +88,10 @@ class TinyLfuPolicy {
   void on_insert(EntryId id, std::uint64_t hash, Weight w);
   void on_access(EntryId id, std::uint64_t hash);
   void on_miss(std::uint64_t hash);
+  /// A key predicted to be read (warming): one read's credit in the sketch, on top of its
+  /// insert's, so that it wins admission against a key read once. Not a request: the window's
+  /// samples and the miss that dedupes an insert stay as they are.
+  void on_expect(std::uint64_t hash) noexcept { sketch_.increment(hash); }
   void on_update(EntryId id, std::uint64_t hash, Weight w);
   void on_remove(EntryId id);
   [[nodiscard]] std::optional<EntryId> victim();

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +103,16 @@ def _redis_of(cache: Any) -> tuple[Any, str] | None:
 def _missing(cache: Any, ns: str, keys: Sequence[str]) -> list[str]:
     prefix = prefix_of(ns)
     return [k for k in keys if not cache._store.contains(prefix, k)]
+
+
+def credit(cache: Any, ns: str, keys: Iterable[str]) -> None:
+    """Credits the keys just warmed into L1 with one read each in its policy (`Store.expect`):
+    loaded blind, a warmed key would count in W-TinyLFU's sketch as often as a key read once,
+    and the first one-off misses after the warm-up would evict it. No L1 counter moves."""
+    prefix = prefix_of(ns)
+    expect = cache._store.expect
+    for key in keys:
+        expect(prefix, key)
 
 
 def _members(reply: Any) -> list[str]:
@@ -196,6 +206,7 @@ def _warm(cache: Any, n: object, namespace: object, timeout: object) -> Steps[Wa
         if time.monotonic() >= deadline:
             return _report(start, found, source, len(missing), True)
         found.append((yield cache._driver.read_many, (ns, missing[i : i + BATCH])))
+        credit(cache, ns, found[-1])
     return _report(start, found, source, len(missing), False)
 
 

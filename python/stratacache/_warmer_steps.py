@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._steps import Steps
-from ._warm import DEFAULT_WARM_KEYS, _missing, hot_list
+from ._warm import DEFAULT_WARM_KEYS, _missing, credit, hot_list
 from ._warm_calls import _plan
 from ._warmer_plan import Strategy, batches, checked_keys
 
@@ -74,6 +74,7 @@ def fill(
         return {}, 0
     if s.loader is None:
         found = yield cache._driver.read_many, (s.namespace, missing)
+        credit(cache, s.namespace, found)
         return found, len(missing)
     values = yield _caller(s.loader, is_async), (s.loader, missing)
     if not isinstance(values, Mapping):
@@ -82,4 +83,5 @@ def fill(
     items = {k: values[k] for k in missing if k in values}
     if items:
         yield cache._driver.write_many, (s.namespace, items, s.ttl)
+        credit(cache, s.namespace, items)
     return items, len(missing)

@@ -9,6 +9,7 @@
 #include "common/hash.hpp"
 #include "store/lru_policy.hpp"
 #include "store/policies.hpp"
+#include "store/tiny_lfu_policy.hpp"
 
 namespace stratacache::store {
 namespace {
@@ -194,6 +195,50 @@ TEST_F(StoreTest, ManyShardsHoldTheirShare) {
   for (int i = 0; i < 70'000; ++i) set(s, "k" + std::to_string(i), "v");
   EXPECT_LE(s.size(), std::size_t{1} << 16);
   EXPECT_GT(s.size(), (std::size_t{1} << 16) * 9 / 10);
+}
+
+TEST_F(StoreTest, ExpectTellsLiveKeysAndCountsNothing) {
+  auto s = make({.max_entries = 4});
+  set(s, "a", "1");
+  EXPECT_TRUE(s.expect({"", "a"}, h("a")));
+  EXPECT_FALSE(s.expect({"", "b"}, h("b")));
+  EXPECT_EQ(get(s, "a"), "1");
+  const StoreStats st = s.stats();
+  EXPECT_EQ(st.hits + st.misses, 1u);  // the get's
+}
+
+// Keys credited by `expect` once loaded (warming) hold their place in W-TinyLFU against keys
+// read once; loaded blind, a warmed key counts as often as a one-off and the one-offs push
+// most of them out.
+std::size_t warmed_kept(bool expected) {
+  ShardedStore<std::string, TinyLfuPolicy> s(StoreConfig{.max_entries = 50});
+  std::vector<std::string> dropped;
+  const auto put = [&](const std::string& k) {
+    s.set({"", k}, hash_bytes(k), "v", 1, kNoTtl, dropped);
+  };
+  for (int i = 0; i < 50; ++i) {
+    const std::string k = "warm" + std::to_string(i);
+    put(k);
+  }
+  for (int i = 0; i < 50 && expected; ++i) {
+    const std::string k = "warm" + std::to_string(i);
+    EXPECT_TRUE(s.expect({"", k}, hash_bytes(k)));
+  }
+  for (int i = 0; i < 500; ++i) {
+    const std::string k = "once" + std::to_string(i);
+    if (!s.get({"", k}, hash_bytes(k))) put(k);
+  }
+  std::size_t kept = 0;
+  for (int i = 0; i < 50; ++i) {
+    const std::string k = "warm" + std::to_string(i);
+    kept += s.contains({"", k}, hash_bytes(k)) ? 1 : 0;
+  }
+  return kept;
+}
+
+TEST(StoreExpect, WarmedKeysOutlastKeysReadOnce) {
+  EXPECT_GE(warmed_kept(true), 45u);
+  EXPECT_LT(warmed_kept(false), 25u);  // what warming did before expect
 }
 
 TEST(StoreConfig, RejectsUnusableConfigs) {
