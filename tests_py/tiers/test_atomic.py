@@ -201,7 +201,9 @@ async def test_an_outage_falls_back_to_l1_or_raises(
 ) -> None:
     """fail_open (the default): add/incr/touch act on L1 alone while Redis is down, and the
     key is logged for invalidation when it returns; fail-closed namespaces raise."""
-    opts = stratacache.RedisOptions(call_timeout=0.5, retries=0)
+    # The degraded L1 keeps values 1 s by default: under load, add + incr, each waiting out a
+    # failed call, can outlast that. The fallback is the subject here, not the cap.
+    opts = stratacache.RedisOptions(call_timeout=0.5, retries=0, degraded_l1_ttl=30)
     cache = tiered(fresh_redis_server.url, redis_options=opts)
     closed = stratacache.RedisOptions(call_timeout=0.5, retries=0, fail_open=False)
     strict = tiered(fresh_redis_server.url, redis_options=closed)
