@@ -272,7 +272,7 @@ async def test_warm_fills_l1_from_the_disk_tier(cache_cls: type[Any], tmp_path: 
 
 def test_close_stops_the_feed_thread() -> None:
     cache = stratacache.Cache(predictor=FAST)
-    thread = cache._predictor._thread
+    thread = cache._predictor._feed.thread
     assert thread is not None
     assert thread.is_alive()
     cache.close()

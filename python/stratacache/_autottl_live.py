@@ -14,7 +14,6 @@ own thread. It learns from three feeds, none of them on a hit:
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import threading
@@ -28,6 +27,7 @@ from typing import Any
 from . import _core
 from ._autottl import AutoTTL, TtlEstimator
 from ._options import check_ttl, prefix_of
+from ._ticker import Ticker
 from .errors import ConfigError
 
 __all__ = ["Tuner", "apply_default_ttl", "check_auto", "record_rate", "site_feed", "start_tuner"]
@@ -93,9 +93,8 @@ class Tuner:
         self._namespaces: dict[str, NamespaceState] = {}
         self._by_hash: dict[int, NamespaceState] = {}
         self._cursor = 0  # the recorder's ticket to read from next
-        self._every = every
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # A failed retune (a full disk for the export) keeps the TTLs; the next one retries.
+        self._retunes = Ticker("stratacache-autottl", every, self.retune)
         self.clock: Callable[[], float] = time.monotonic
 
     # --- namespaces and sites ---------------------------------------------------------
@@ -111,7 +110,7 @@ class Tuner:
                 self._by_hash[_core.Store.namespace_hash(prefix_of(name))] = state
             if auto is not None and state.auto is None:
                 state.auto, state.ttl = auto, auto.min
-                self._every = min(self._every, auto.retune_every)
+                self._retunes.interval = min(self._retunes.interval, auto.retune_every)
                 self._start()
             return state
 
@@ -192,23 +191,11 @@ class Tuner:
         only records runs none: `recommendations()` drains on demand). It ends with the
         cache or `stop`."""
         cache = self._cache()
-        if self._thread is not None or cache is None:
-            return
-        weakref.finalize(cache, self._stop.set)
-        self._thread = threading.Thread(target=self._run, name="stratacache-autottl", daemon=True)
-        self._thread.start()
+        if cache is not None:
+            self._retunes.start(cache)
 
     def stop(self) -> None:
-        self._stop.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=1.0)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._every):
-            # A failed retune (a full disk for the export) keeps the TTLs; the next one retries.
-            with contextlib.suppress(Exception):
-                self.retune()
+        self._retunes.stop()
 
     def states(self) -> list[NamespaceState]:
         with self.lock:

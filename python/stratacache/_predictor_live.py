@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-import threading
-import weakref
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
 from . import _core
 from ._options import NAMESPACE_SEP, check_positive, require_type
+from ._ticker import Ticker
 from .errors import ConfigError
 
 __all__ = ["DRAIN_INTERVAL", "LiveModel", "PredictorOptions", "check_predictor"]
@@ -131,36 +130,28 @@ class LiveModel:
         self.publish: Any = None  # set by a cache with a Redis tier
         # Called on the feed thread after each drain (refresh-ahead's schedule); must not block.
         self.on_drain: list[Any] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._feed = Ticker("stratacache-predictor", DRAIN_INTERVAL, self._tick)
+        self._waited = 0.0  # seconds of drains since the last publication
 
     def start(self, owner: object) -> None:
         """Starts the feed thread; it stops when `owner` is collected or `stop` is called."""
-        weakref.finalize(owner, self._stop.set)
-        self._thread = threading.Thread(target=self._run, name="stratacache-predictor", daemon=True)
-        self._thread.start()
+        self._feed.start(owner)
 
     def stop(self) -> None:
         """Stops the feed thread and waits (at most a second) for its last drain or publication."""
-        self._stop.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=1.0)
+        self._feed.stop()
 
-    def _run(self) -> None:
-        interval = self.options.publish_interval
-        waited = 0.0
-        while not self._stop.wait(DRAIN_INTERVAL):
-            self.core.drain()
-            for hook in list(self.on_drain):
-                with contextlib.suppress(Exception):  # a hook's failure is its own to count
-                    hook()
-            waited += DRAIN_INTERVAL
-            if waited >= interval and self.publish is not None:
-                waited = 0.0
-                # A failed publication is dropped, unlogged; the next interval tries again.
-                with contextlib.suppress(Exception):
-                    self.publish(self.hot_sets())
+    def _tick(self) -> None:
+        self.core.drain()
+        for hook in list(self.on_drain):
+            with contextlib.suppress(Exception):  # a hook's failure is its own to count
+                hook()
+        self._waited += DRAIN_INTERVAL
+        if self._waited >= self.options.publish_interval and self.publish is not None:
+            self._waited = 0.0
+            # A failed publication is dropped, unlogged; the next interval tries again.
+            with contextlib.suppress(Exception):
+                self.publish(self.hot_sets())
 
     def hot_keys(self, n: int, namespace: str | None) -> list[tuple[str, float]]:
         """The n keys of `namespace` (None: every namespace) most likely read soon, best first."""
