@@ -123,6 +123,17 @@ def test_import_loads_no_module_but_the_package() -> None:
     assert _fresh(code) == ["['stratacache', 'stratacache._lazy']"]
 
 
+def test_submodules_load_on_attribute_access_as_when_imported_eagerly() -> None:
+    code = (
+        "import stratacache\n"
+        "assert stratacache.errors.ConfigError is stratacache.ConfigError\n"
+        "assert stratacache.stats.CacheStats.__name__ == 'CacheStats'\n"
+        "assert stratacache.tiers.RedisOptions is stratacache.RedisOptions\n"
+        "print(hasattr(stratacache, 'no_such_module'))\n"
+    )
+    assert _fresh(code) == ["False"]
+
+
 def test_a_cache_and_a_cached_function_load_no_tier_module() -> None:
     code = (
         "import stratacache\n"

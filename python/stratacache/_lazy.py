@@ -22,12 +22,20 @@ def lazy_getattr(
     caches the value in the package's `namespace` (its ``globals()``)."""
 
     def __getattr__(name: str) -> "Any":
-        home = homes.get(name)
-        if home is None:
-            msg = f"module {package!r} has no attribute {name!r}"
-            raise AttributeError(msg)
         from importlib import import_module  # noqa: PLC0415 - see the module docstring
 
+        home = homes.get(name)
+        if home is None:
+            # A submodule not imported yet (`stratacache.errors.ConfigError` after a bare
+            # `import stratacache`), as when the package imported its submodules eagerly.
+            if not name.startswith("__"):
+                try:
+                    return import_module(f".{name}", package)
+                except ModuleNotFoundError as e:
+                    if e.name != f"{package}.{name}":
+                        raise  # the submodule exists and needs something missing
+            msg = f"module {package!r} has no attribute {name!r}"
+            raise AttributeError(msg)
         module = import_module(f".{home}", package)
         value = module if home == name else getattr(module, name)
         namespace[name] = value
