@@ -46,6 +46,9 @@ def main(impl, n):
     f = {
         "@stratacache.cache": lambda: stratacache.cache(_add),
         "@Cache().cache()": lambda: stratacache.Cache(max_entries=cap).cache()(_add),
+        "@Cache(policy='lru').cache()": lambda: (
+            stratacache.Cache(max_entries=cap, policy="lru").cache()(_add)
+        ),
         "functools.lru_cache": lambda: functools.lru_cache(maxsize=cap)(_add),
         "cachebox.cached(LRUCache)": lambda: cachebox.cached(cachebox.LRUCache(cap))(_add),
         "(floor) loop only": lambda: None,
@@ -66,6 +69,7 @@ main(sys.argv[1], int(sys.argv[2]))
 HIT_IMPLS = (
     "@stratacache.cache",
     "@Cache().cache()",
+    "@Cache(policy='lru').cache()",
     "functools.lru_cache",
     "cachebox.cached(LRUCache)",
     "(floor) loop only",
@@ -111,7 +115,7 @@ def measure(python: str, label: str) -> list[dict[str, Any]]:
             a = total_ir(python, [str(script), impl, str(N1)])
             b = total_ir(python, [str(script), impl, str(N2)])
             rows.append(_row("decorator-hit", impl, (b - a) / (N2 - N1), label))
-    subprocess.run([python, "-c", "; ".join(IMPORTS.values())], env=_env(), check=True)
+    subprocess.run([python, "-c", "\n".join(IMPORTS.values())], env=_env(), check=True)
     floor = total_ir(python, ["-c", "pass"])
     for name, code in IMPORTS.items():
         case = "import" if name.startswith("import") else "first-use"
