@@ -55,7 +55,9 @@ class AsyncCache(CacheBase):
         from .tiers.redis.executor_async import AsyncRedisTier  # noqa: PLC0415
 
         assert self._tier is not None
-        redis = AsyncRedisTier(parts.client, parts.options, self._tier.counters, parts.ready)
+        redis = AsyncRedisTier(
+            parts.client, parts.options, self._tier.counters, parts.ready, parts.target
+        )
         self._driver = AsyncTiered(self._tier, redis, lock_timeout)
         self._graph = RedisGraph(redis, self._tier, self._deps)
 

@@ -12,10 +12,12 @@
 """The asyncio Redis executor, with auto-pipelining of reads.
 
 Same commands and failure handling as the sync executor (see `_call`), plus one thing only
-asyncio needs: `get` does not send a command per call. Keys asked for in one event-loop turn
-are gathered and leave as one MGET (MGET per slot group in Cluster) when the loop comes round,
-so 100 tasks missing L1 at once cost one round trip instead of 100 (redis.asyncio's cost is
-per command, not per key).
+asyncio needs: reads do not cost a redis-py command each. On a standalone server or a
+Sentinel primary reached by URL, GET and MGET go out on one connection of our own
+(`fast_async`), every command asked for in one loop turn written together and the replies
+matched in order, so 100 tasks missing L1 at once cost one write and one round trip, with
+none of redis.asyncio's per-command Python. Elsewhere (Cluster, a client passed in) keys
+asked for in one loop turn are gathered and leave as one MGET (per slot group in Cluster).
 
 This file is the source of `executor_sync.py`, which `scripts/unasync.py` generates from it
 (CI checks that the two agree): edit this one only. The parts with no sync counterpart sit
@@ -50,7 +52,9 @@ from .common import (
     refuse_if_open,
     retry_permit,
 )
-from .config import RedisOptions
+from .config import RedisOptions, RedisTarget
+from .fast_async import FastConnection, endpoint_for
+from .resp_protocol import CallExpired, pack_mget
 
 # unasync: sync-only begin
 # from .common import call_deadline
@@ -130,6 +134,7 @@ class AsyncRedisTier:
         options: RedisOptions,
         counters: TierCounters,
         ready: concurrent.futures.Future[None] | None = None,  # unasync: async-only
+        target: RedisTarget | None = None,  # unasync: async-only
     ) -> None:
         self.client = client
         self.options = options
@@ -146,6 +151,9 @@ class AsyncRedisTier:
         self._pending: dict[bytes, list[asyncio.Future[bytes | None]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._warmed = not self.cluster
+        # GET and MGET on our own pipelined connection, where we know how to reach the server.
+        endpoint = endpoint_for(target, options, client)
+        self._fast = None if endpoint is None else FastConnection(endpoint, options)
         _live.add(self)
 
     def _forget_connections(self) -> None:
@@ -153,6 +161,8 @@ class AsyncRedisTier:
         not check the pid, unlike the sync ones), so the child must open its own."""
         self._pending, self._tasks = {}, set()
         self._warmed = not self.cluster
+        if self._fast is not None:
+            self._fast.forget()
         if self.cluster:
             for node in self.client.get_nodes():
                 _keep_inherited(node._connections)
@@ -195,6 +205,48 @@ class AsyncRedisTier:
             raise deadline_passed(self) from exc
         finally:  # a cancelled trial call must not keep its half-open slot
             self.breaker.release(permits[0])
+
+    async def _fast_call(self, op: str, rkey: bytes | None, packed: bytes = b"") -> Any:
+        """`_call` for one read on the fast connection: GET `rkey` (folded into an MGET with
+        this turn's others), or the command `packed`. The same breaker, retries and deadline,
+        but no timeout context per call (the connection expires late waiters)."""
+        record = self.record_latency
+        start = time.perf_counter_ns() if record is not None else 0
+        if self._ready is not None:
+            await self._checked()
+        permits = [refuse_if_open(self)]
+        try:
+            result = await self._fast_attempts(rkey, packed, permits)
+        finally:
+            self.breaker.release(permits[0])
+        if record is not None:
+            record("redis", op, time.perf_counter_ns() - start)
+        return result
+
+    async def _fast_attempts(self, rkey: bytes | None, packed: bytes, permits: list[int]) -> Any:
+        assert self._fast is not None
+        fast, attempt = self._fast, 0
+        end = time.monotonic() + self.options.deadline
+        while True:
+            try:
+                proto = fast.protocol
+                if proto is None or not proto.usable:
+                    proto = await fast.connect(end)
+                if rkey is not None:
+                    result = await proto.get(rkey, end)
+                else:
+                    result = await proto.request(packed, end)
+            except CallExpired as exc:
+                raise deadline_passed(self) from exc
+            except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
+                delay = after_failure(exc, attempt, idempotent=True, tier=self)
+                check_time_left(end, delay, exc)
+                permits[0] = retry_permit(self, permits[0], exc)
+                await asyncio.sleep(delay)
+                attempt += 1
+                continue
+            self.breaker.success()
+            return result
 
     async def _checked(self) -> None:
         """Waits for the connect-time check; raises what it raised, on every call."""
@@ -272,6 +324,9 @@ class AsyncRedisTier:
     # unasync: async-only begin
     async def get(self, rkey: bytes) -> bytes | None:
         """The value of `rkey`, fetched together with every other key asked for this turn."""
+        if self._fast is not None:
+            data: bytes | None = await self._fast_call("get", rkey)
+            return data
         future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         waiters = self._pending.get(rkey)
         if waiters is not None:
@@ -324,6 +379,13 @@ class AsyncRedisTier:
         if not rkeys:
             return []
         await self._warm()  # unasync: async-only
+        # unasync: async-only begin
+        if self._fast is not None:
+            values: list[bytes | None] = await self._fast_call(
+                "get_many", None, pack_mget(list(rkeys))
+            )
+            return values
+        # unasync: async-only end
         if self.cluster:
             return list(
                 await self._call(lambda: self.client.mget_nonatomic(list(rkeys)), op="get_many")
@@ -509,6 +571,8 @@ class AsyncRedisTier:
 
     # unasync: async-only begin
     async def close(self) -> None:
+        if self._fast is not None:
+            await self._fast.close()
         await self.client.aclose()
         if self.cluster:
             await _close_cluster_nodes(self.client)
