@@ -26,8 +26,8 @@ from stratacache.tiers.redis.resp_protocol import CallExpired, pack_command, pac
 PATIENT = RedisOptions(socket_timeout=2.0, connect_timeout=2.0)
 #: For the fault tests: short timeouts, a quick breaker.
 FAST = RedisOptions(
-    socket_timeout=0.1,
-    connect_timeout=0.2,
+    socket_timeout=0.25,
+    connect_timeout=0.25,
     retries=1,
     breaker=BreakerConfig(failure_threshold=3, recovery_time=0.2),
 )
@@ -37,7 +37,7 @@ def fast_of(cache: stratacache.AsyncCache) -> FastConnection:
     """The pipelined connection of a cache's Redis tier (it must have one)."""
     fast = cache._driver.redis._fast  # type: ignore[union-attr]
     assert fast is not None
-    return fast
+    return fast.conn
 
 
 @pytest.fixture
@@ -158,15 +158,11 @@ async def test_a_server_killed_mid_burst_fails_the_burst_open_and_is_redialed(
     await asyncio.sleep(0)
     fresh_redis_server.kill()
     got = await asyncio.wait_for(asyncio.gather(*burst), 30)  # fail-open: misses, no errors
-    assert set(got) <= {*keys, None}
+    assert all(value in (key, None) for key, value in zip(keys, got, strict=True))
     assert None in got
     assert cache._stats().l2.errors >= 1
     fresh_redis_server.restart()  # empty: no persistence
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and await cache.get(keys[0]) != keys[0]:
-        await cache.set_many({k: k for k in keys})  # skipped while the breaker is open
-        await asyncio.sleep(0.05)
-    assert await bounded(*(cache.get(k) for k in keys)) == keys
+    await recovered(cache, keys, refill=True)
 
 
 async def test_a_server_paused_mid_burst_costs_about_the_deadline(
@@ -181,13 +177,25 @@ async def test_a_server_paused_mid_burst_costs_about_the_deadline(
         started = time.monotonic()
         got = await asyncio.wait_for(asyncio.gather(*(cache.get(k) for k in keys)), 30)
         assert got == [None] * len(keys)
-        assert time.monotonic() - started < 1.0  # deadline 0.2 s, not redis-py's seconds
+        assert time.monotonic() - started < 2.0  # deadline 0.5 s, not redis-py's seconds
     finally:
         fresh_redis_server.resume()
+    await recovered(cache, keys, refill=False)
+
+
+async def recovered(cache: stratacache.AsyncCache, keys: list[str], *, refill: bool) -> None:
+    """Waits (10 s at most) until every key reads right again; misses on the way are allowed
+    (breaker, reconnects, a busy machine), a wrong value never is."""
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and await cache.get(keys[0]) != keys[0]:
+    while True:
+        if refill:
+            await cache.set_many({k: k for k in keys})  # skipped while the breaker is open
+        got = await bounded(*(cache.get(k) for k in keys))
+        assert all(value in (key, None) for key, value in zip(keys, got, strict=True))
+        if got == keys or time.monotonic() > deadline:
+            break
         await asyncio.sleep(0.05)
-    assert await bounded(*(cache.get(k) for k in keys)) == keys
+    assert got == keys
 
 
 async def test_acl_user_logs_in_and_a_wrong_password_is_refused(

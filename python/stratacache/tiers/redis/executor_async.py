@@ -53,8 +53,7 @@ from .common import (
     retry_permit,
 )
 from .config import RedisOptions, RedisTarget
-from .fast_async import FastConnection, endpoint_for
-from .resp_protocol import CallExpired, pack_mget
+from .fast_async import FastReads, endpoint_for
 
 # unasync: sync-only begin
 # from .common import call_deadline
@@ -153,7 +152,7 @@ class AsyncRedisTier:
         self._warmed = not self.cluster
         # GET and MGET on our own pipelined connection, where we know how to reach the server.
         endpoint = endpoint_for(target, options, client)
-        self._fast = None if endpoint is None else FastConnection(endpoint, options)
+        self._fast = None if endpoint is None else FastReads(self, endpoint)
         _live.add(self)
 
     def _forget_connections(self) -> None:
@@ -205,48 +204,6 @@ class AsyncRedisTier:
             raise deadline_passed(self) from exc
         finally:  # a cancelled trial call must not keep its half-open slot
             self.breaker.release(permits[0])
-
-    async def _fast_call(self, op: str, rkey: bytes | None, packed: bytes = b"") -> Any:
-        """`_call` for one read on the fast connection: GET `rkey` (folded into an MGET with
-        this turn's others), or the command `packed`. The same breaker, retries and deadline,
-        but no timeout context per call (the connection expires late waiters)."""
-        record = self.record_latency
-        start = time.perf_counter_ns() if record is not None else 0
-        if self._ready is not None:
-            await self._checked()
-        permits = [refuse_if_open(self)]
-        try:
-            result = await self._fast_attempts(rkey, packed, permits)
-        finally:
-            self.breaker.release(permits[0])
-        if record is not None:
-            record("redis", op, time.perf_counter_ns() - start)
-        return result
-
-    async def _fast_attempts(self, rkey: bytes | None, packed: bytes, permits: list[int]) -> Any:
-        assert self._fast is not None
-        fast, attempt = self._fast, 0
-        end = time.monotonic() + self.options.deadline
-        while True:
-            try:
-                proto = fast.protocol
-                if proto is None or not proto.usable:
-                    proto = await fast.connect(end)
-                if rkey is not None:
-                    result = await proto.get(rkey, end)
-                else:
-                    result = await proto.request(packed, end)
-            except CallExpired as exc:
-                raise deadline_passed(self) from exc
-            except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
-                delay = after_failure(exc, attempt, idempotent=True, tier=self)
-                check_time_left(end, delay, exc)
-                permits[0] = retry_permit(self, permits[0], exc)
-                await asyncio.sleep(delay)
-                attempt += 1
-                continue
-            self.breaker.success()
-            return result
 
     async def _checked(self) -> None:
         """Waits for the connect-time check; raises what it raised, on every call."""
@@ -322,11 +279,14 @@ class AsyncRedisTier:
         await self.client.ping()
 
     # unasync: async-only begin
-    async def get(self, rkey: bytes) -> bytes | None:
-        """The value of `rkey`, fetched together with every other key asked for this turn."""
+    def get(self, rkey: bytes) -> Awaitable[bytes | None]:
+        """The value of `rkey`, fetched together with every other key asked for this turn
+        (the fast connection's coroutine itself where there is one: one frame less per get)."""
         if self._fast is not None:
-            data: bytes | None = await self._fast_call("get", rkey)
-            return data
+            return self._fast.get(rkey)
+        return self._batched_get(rkey)
+
+    async def _batched_get(self, rkey: bytes) -> bytes | None:
         future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         waiters = self._pending.get(rkey)
         if waiters is not None:
@@ -381,10 +341,7 @@ class AsyncRedisTier:
         await self._warm()  # unasync: async-only
         # unasync: async-only begin
         if self._fast is not None:
-            values: list[bytes | None] = await self._fast_call(
-                "get_many", None, pack_mget(list(rkeys))
-            )
-            return values
+            return await self._fast.mget(rkeys)
         # unasync: async-only end
         if self.cluster:
             return list(

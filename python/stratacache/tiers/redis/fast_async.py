@@ -18,17 +18,26 @@ import contextlib
 import math
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from redis import exceptions as rexc
 
+from .breaker import NO_TRIAL, REFUSED
 from .clients import connection_kwargs
+from .common import (
+    CircuitOpen,
+    after_failure,
+    check_time_left,
+    deadline_passed,
+    refuse_if_open,
+    retry_permit,
+)
 from .config import RedisOptions, RedisTarget
-from .resp_protocol import CallExpired, RespProtocol, pack_command
+from .resp_protocol import CallExpired, RespProtocol, pack_command, pack_mget
 
-__all__ = ["Endpoint", "FastConnection", "endpoint_for"]
+__all__ = ["Endpoint", "FastConnection", "FastReads", "endpoint_for"]
 
 #: Transports a forked child inherited: referenced, never closed (see executor_async).
 _inherited: list[Any] = []
@@ -83,6 +92,116 @@ def _ssl_context(kwargs: dict[str, Any]) -> ssl.SSLContext:
     return context
 
 
+class FastReads:
+    """GET and MGET of an executor (`tier`) on its fast connection, with the executor's
+    breaker, retries, deadline and latency records (see `executor_async._call`), but no
+    timeout context per call: the connection expires late waiters itself."""
+
+    def __init__(self, tier: Any, endpoint: Endpoint) -> None:
+        self._tier = tier
+        self._deadline = tier.options.deadline
+        self.conn = FastConnection(endpoint, tier.options)
+
+    async def get(self, rkey: bytes) -> bytes | None:
+        """GET `rkey` (folded into an MGET with the other GETs of this loop turn)."""
+        tier, proto = self._tier, self.conn.protocol
+        data: bytes | None
+        if (
+            proto is None
+            or not proto.usable
+            or proto.loop is not asyncio.get_running_loop()
+            or tier._ready is not None
+            or tier.record_latency is not None
+        ):
+            data = await self._call("get", rkey, b"", None)
+            return data
+        permit = tier.breaker.allow()
+        if permit != NO_TRIAL:  # open or half-open: the trial's slot goes with the call
+            data = await self._call("get", rkey, b"", permit)
+        else:  # the hot path: a closed breaker and a live connection, one await
+            end = time.monotonic() + self._deadline
+            try:
+                data = await proto.get(rkey, end)
+            except Exception as exc:  # noqa: BLE001 - handed to the retry loop
+                data = await self._attempts(rkey, b"", [NO_TRIAL], end, exc)
+            else:
+                tier.breaker.success()
+        return data
+
+    async def mget(self, rkeys: Sequence[bytes]) -> list[bytes | None]:
+        """MGET `rkeys`, one command."""
+        values: list[bytes | None] = await self._call(
+            "get_many", None, pack_mget(list(rkeys)), None
+        )
+        return values
+
+    async def _call(self, op: str, rkey: bytes | None, packed: bytes, permit: int | None) -> Any:
+        """GET `rkey`, or the command `packed`, as the executor's `_call` runs a command;
+        `permit` is the breaker's, if the caller already asked for it."""
+        tier = self._tier
+        record = tier.record_latency
+        start = time.perf_counter_ns() if record is not None else 0
+        if tier._ready is not None:
+            await tier._checked()
+        if permit is None:
+            permit = refuse_if_open(tier)
+        elif permit == REFUSED:
+            msg = "circuit open"
+            raise CircuitOpen(msg)
+        permits = [permit]
+        try:
+            end = time.monotonic() + self._deadline
+            result = await self._attempts(rkey, packed, permits, end, None)
+        finally:  # a cancelled trial call must not keep its half-open slot
+            tier.breaker.release(permits[0])
+        if record is not None:
+            record("redis", op, time.perf_counter_ns() - start)
+        return result
+
+    async def _attempts(
+        self,
+        rkey: bytes | None,
+        packed: bytes,
+        permits: list[int],
+        end: float,
+        failed: Exception | None,
+    ) -> Any:
+        """The attempts of one call, all to end by `end`; `failed` is the first attempt's
+        error when the caller made that attempt itself."""
+        tier, conn, attempt = self._tier, self.conn, 0
+        running = asyncio.get_running_loop()
+        while True:
+            try:
+                if failed is not None:
+                    error, failed = failed, None
+                    raise error
+                proto = conn.protocol
+                if proto is None or not proto.usable or proto.loop is not running:
+                    proto = await conn.connect(end)
+                if rkey is not None:
+                    result = await proto.get(rkey, end)
+                else:
+                    result = await proto.request(packed, end)
+            except CallExpired as exc:
+                raise deadline_passed(tier) from exc
+            except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
+                delay = after_failure(exc, attempt, idempotent=True, tier=tier)
+                check_time_left(end, delay, exc)
+                permits[0] = retry_permit(tier, permits[0], exc)
+                await asyncio.sleep(delay)
+                attempt += 1
+                continue
+            tier.breaker.success()
+            return result
+
+    def forget(self) -> None:
+        """In a forked child: see `FastConnection.forget`."""
+        self.conn.forget()
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
 class FastConnection:
     """The shared connection of one executor; `protocol` is the live one (None: connect)."""
 
@@ -100,10 +219,16 @@ class FastConnection:
             redis.exceptions.ConnectionError, TimeoutError, AuthenticationError, OSError...:
                 the connect failed.
         """
+        loop = asyncio.get_running_loop()
         proto = self.protocol
+        if proto is not None and proto.loop is not loop:  # the cache moved to another loop
+            _let_go(proto)
+            proto = self.protocol = None
         if proto is not None and proto.usable:
             return proto
         dial = self._dial
+        if dial is not None and dial.get_loop() is not loop:
+            dial = self._dial = None
         if dial is not None and dial.done():  # finished after its callers stopped waiting
             self._dial = None
             if not dial.cancelled() and dial.exception() is None and dial.result().usable:
@@ -111,7 +236,7 @@ class FastConnection:
                 return self.protocol
             dial = None
         if dial is None:
-            dial = self._dial = asyncio.get_running_loop().create_task(self._open())
+            dial = self._dial = loop.create_task(self._open())
             dial.add_done_callback(_retrieved)
         try:
             proto = await asyncio.wait_for(asyncio.shield(dial), max(end - time.monotonic(), 0))
@@ -193,8 +318,19 @@ class FastConnection:
         elif dial is not None and not dial.cancelled() and dial.exception() is None:
             await _closed(dial.result(), self._options.connect_timeout)
         proto, self.protocol = self.protocol, None
-        if proto is not None:
+        if proto is not None and proto.loop is not asyncio.get_running_loop():
+            _let_go(proto)
+        elif proto is not None:
             await _closed(proto, self._options.connect_timeout)
+
+
+def _let_go(proto: RespProtocol) -> None:
+    """Drops a connection of another event loop (one `asyncio.run` after another): aborted
+    if that loop can still run the callback, else left to the garbage collector (a closed
+    loop runs nothing, as with redis.asyncio's own connections)."""
+    proto.abandon()  # its waiters belong to that loop: nobody there awaits them now
+    with contextlib.suppress(RuntimeError):  # its loop is closed
+        proto.abort()
 
 
 def _retrieved(task: asyncio.Task[Any]) -> None:

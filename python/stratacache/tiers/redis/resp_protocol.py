@@ -73,7 +73,7 @@ class RespProtocol(asyncio.Protocol):
     """One RESP2 connection shared by every caller on its loop (see the module docstring)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, stall_timeout: float) -> None:
-        self._loop = loop
+        self._loop = self.loop = loop
         self._stall = stall_timeout
         self._reader = hiredis.Reader()
         self._waiters: deque[tuple[_Target, float]] = deque()
@@ -227,7 +227,7 @@ class RespProtocol(asyncio.Protocol):
 
     def abandon(self) -> None:
         """Forgets the transport without closing it (a forked child's inherited one)."""
-        self._failure = rexc.ConnectionError("connection inherited from the parent process")
+        self._failure = rexc.ConnectionError("connection left behind (fork, or another loop)")
         self._waiters.clear()
         if self._timer is not None:
             self._timer.cancel()
