@@ -37,7 +37,8 @@ _T = TypeVar("_T")
 class AsyncCache(CacheBase):
     """A cache for asyncio code: the same arguments and methods as `Cache`, awaited.
 
-    With a Redis tier, concurrent L1 misses of one event-loop turn leave as one MGET. With
+    With a Redis tier, concurrent L1 misses of one event-loop turn leave together (MGETs on
+    one pipelined connection; a lone miss is written at once). With
     disk= too (L1 -> disk -> Redis), disk reads and writes run on the loop: LMDB reads are
     microseconds; with durability="sync" each write's fsync blocks the loop (L1 + disk alone
     sends those writes to a thread).
