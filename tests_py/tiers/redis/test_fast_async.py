@@ -292,3 +292,22 @@ async def test_a_lone_get_is_written_before_the_loop_turns(
         time.sleep(0.01)  # noqa: ASYNC251 - blocking the loop is the point
     assert gets_seen() == before + 1
     assert await pending == "v"
+
+
+async def test_scripts_go_the_fast_way_and_survive_a_script_flush(
+    caches: list[stratacache.AsyncCache], fresh_redis_server: RedisServer
+) -> None:
+    cache = l2_only(caches, fresh_redis_server.url)
+
+    @cache.cache(ttl=60)
+    async def f(x: int) -> dict[str, int]:
+        return {"x": x}
+
+    assert await f(1) == {"x": 1}
+    fresh_redis_server.command("SCRIPT", "FLUSH")
+    before = fresh_redis_server.command("INFO", "commandstats")
+    assert await f(1) == {"x": 1}  # a hit: the lease read, EVALSHA refused, then EVAL
+    after = fresh_redis_server.command("INFO", "commandstats")
+    assert after["cmdstat_eval"]["calls"] == before.get("cmdstat_eval", {}).get("calls", 0) + 1
+    assert cache._stats().l2.errors == 0
+    assert cache._stats().l2.hits >= 1

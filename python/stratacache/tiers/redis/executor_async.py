@@ -515,6 +515,10 @@ class AsyncRedisTier:
     async def script(self, script: Any, keys: Sequence[bytes], args: Sequence[Any]) -> Any:
         """One call of a script registered on this client (EVALSHA, loaded on NOSCRIPT)."""
         await self._warm()  # unasync: async-only
+        # unasync: async-only begin
+        if self._fast is not None:
+            return await self._fast.script(script, keys, args)
+        # unasync: async-only end
         return await self._call(lambda: script(keys=list(keys), args=list(args)))
 
     async def acquire(self, lkey: bytes, token: bytes, px: int) -> bool:

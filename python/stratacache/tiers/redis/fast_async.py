@@ -123,7 +123,7 @@ class FastReads:
             try:
                 data = await proto.get(rkey, end)
             except Exception as exc:  # noqa: BLE001 - handed to the retry loop
-                data = await self._attempts(rkey, b"", [NO_TRIAL], end, exc)
+                data = await self._attempts(rkey, b"", [NO_TRIAL], end, failed=exc)
             else:
                 tier.breaker.success()
         return data
@@ -135,9 +135,26 @@ class FastReads:
         )
         return values
 
-    async def _call(self, op: str, rkey: bytes | None, packed: bytes, permit: int | None) -> Any:
-        """GET `rkey`, or the command `packed`, as the executor's `_call` runs a command;
-        `permit` is the breaker's, if the caller already asked for it."""
+    async def script(self, script: Any, keys: Sequence[bytes], args: Sequence[Any]) -> Any:
+        """A redis-py registered `script`: EVALSHA, and EVAL where the server answers NOSCRIPT
+        (as redis-py's Script does; the reply is the same)."""
+        tail = (len(keys), *keys, *args)
+        evalsha = pack_command("EVALSHA", script.sha, *tail)
+        return await self._call(
+            "script", None, evalsha, None, pack_command("EVAL", script.script, *tail)
+        )
+
+    async def _call(
+        self,
+        op: str,
+        rkey: bytes | None,
+        packed: bytes,
+        permit: int | None,
+        fallback: bytes | None = None,
+    ) -> Any:
+        """GET `rkey`, or the command `packed` (`fallback` instead after a NOSCRIPT), as the
+        executor's `_call` runs a command; `permit` is the breaker's, if the caller already
+        asked for it."""
         tier = self._tier
         record = tier.record_latency
         start = time.perf_counter_ns() if record is not None else 0
@@ -151,7 +168,7 @@ class FastReads:
         permits = [permit]
         try:
             end = time.monotonic() + self._deadline
-            result = await self._attempts(rkey, packed, permits, end, None)
+            result = await self._attempts(rkey, packed, permits, end, fallback=fallback)
         finally:  # a cancelled trial call must not keep its half-open slot
             tier.breaker.release(permits[0])
         if record is not None:
@@ -164,7 +181,9 @@ class FastReads:
         packed: bytes,
         permits: list[int],
         end: float,
-        failed: Exception | None,
+        *,
+        failed: Exception | None = None,
+        fallback: bytes | None = None,
     ) -> Any:
         """The attempts of one call, all to end by `end`; `failed` is the first attempt's
         error when the caller made that attempt itself."""
@@ -185,6 +204,9 @@ class FastReads:
             except CallExpired as exc:
                 raise deadline_passed(tier) from exc
             except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
+                if fallback is not None and isinstance(exc, rexc.NoScriptError):
+                    packed, fallback = fallback, None  # not a failure: the script is not loaded
+                    continue
                 delay = after_failure(exc, attempt, idempotent=True, tier=tier)
                 check_time_left(end, delay, exc)
                 permits[0] = retry_permit(tier, permits[0], exc)

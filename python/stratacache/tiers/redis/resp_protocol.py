@@ -43,13 +43,26 @@ def pack_mget(keys: list[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def pack_command(*args: bytes | str | int) -> bytes:
-    """Any command, in RESP (str arguments are UTF-8, ints decimal)."""
+def pack_command(*args: bytes | str | float) -> bytes:
+    """Any command, in RESP (str arguments are UTF-8, ints decimal, floats as redis-py's
+    encoder writes them).
+
+    Raises:
+        TypeError: an argument of another type (None, a bool...), which redis-py refuses too.
+    """
     parts = [b"*%d\r\n" % len(args)]
     for arg in args:
-        data = (
-            arg.encode() if isinstance(arg, str) else b"%d" % arg if isinstance(arg, int) else arg
-        )
+        if isinstance(arg, bytes):
+            data = arg
+        elif isinstance(arg, str):
+            data = arg.encode()
+        elif isinstance(arg, int) and not isinstance(arg, bool):
+            data = b"%d" % arg
+        elif isinstance(arg, float):
+            data = repr(arg).encode()
+        else:
+            msg = f"a Redis argument must be bytes, str, int or float, not {type(arg).__name__}"
+            raise TypeError(msg)
         parts.append(b"$%d\r\n%b\r\n" % (len(data), data))
     return b"".join(parts)
 
