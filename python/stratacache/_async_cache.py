@@ -36,7 +36,8 @@ _T = TypeVar("_T")
 class AsyncCache(CacheBase):
     """A cache for asyncio code: the same arguments and methods as `Cache`, awaited.
 
-    With a Redis tier, concurrent L1 misses of one event-loop turn leave as one MGET. With
+    With a Redis tier, concurrent L1 misses of one event-loop turn leave together (MGETs on
+    one pipelined connection; a lone miss is written at once). With
     disk= too (L1 -> disk -> Redis), disk reads and writes run on the loop: LMDB reads are
     microseconds; with durability="sync" each write's fsync blocks the loop (L1 + disk alone
     sends those writes to a thread).
@@ -54,7 +55,9 @@ class AsyncCache(CacheBase):
         from .tiers.redis.executor_async import AsyncRedisTier  # noqa: PLC0415
 
         assert self._tier is not None
-        redis = AsyncRedisTier(parts.client, parts.options, self._tier.counters, parts.ready)
+        redis = AsyncRedisTier(
+            parts.client, parts.options, self._tier.counters, parts.ready, parts.target
+        )
         self._driver = AsyncTiered(self._tier, redis, lock_timeout)
         from .tiers.redis.deps import RedisGraph  # noqa: PLC0415
 

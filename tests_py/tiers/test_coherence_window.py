@@ -81,7 +81,11 @@ async def test_reads_after_a_pause_distrust_values_written_before_it(
     skipped = b._stats().l2.skipped_reads
     assert await call(b.get("k")) is None  # Redis still holds "old": a replays it later
     assert b._stats().l2.skipped_reads == skipped  # Redis answered
-    assert b._stats().l2.grace_misses >= 1
+    # The grace, or a's announcement of its skipped delete when that PUBLISH was still in the
+    # paused server's socket buffer (an asyncio a's reads no longer break its redis-py
+    # connections): either one refuses the old value.
+    stats = b._stats().l2
+    assert stats.grace_misses + stats.tombstone_misses >= 1
 
     async def replayed_by_a() -> bool:  # a's own calls replay its log once its breaker lets them
         assert await call(a.get("k")) is None

@@ -12,10 +12,12 @@
 """The asyncio Redis executor, with auto-pipelining of reads.
 
 Same commands and failure handling as the sync executor (see `_call`), plus one thing only
-asyncio needs: `get` does not send a command per call. Keys asked for in one event-loop turn
-are gathered and leave as one MGET (MGET per slot group in Cluster) when the loop comes round,
-so 100 tasks missing L1 at once cost one round trip instead of 100 (redis.asyncio's cost is
-per command, not per key).
+asyncio needs: reads do not cost a redis-py command each. On a standalone server or a
+Sentinel primary reached by URL, GET and MGET go out on one connection of our own
+(`fast_async`), every command asked for in one loop turn written together and the replies
+matched in order, so 100 tasks missing L1 at once cost one write and one round trip, with
+none of redis.asyncio's per-command Python. Elsewhere (Cluster, a client passed in) keys
+asked for in one loop turn are gathered and leave as one MGET (per slot group in Cluster).
 
 This file is the source of `executor_sync.py`, which `scripts/unasync.py` generates from it
 (CI checks that the two agree): edit this one only. The parts with no sync counterpart sit
@@ -50,7 +52,8 @@ from .common import (
     refuse_if_open,
     retry_permit,
 )
-from .config import RedisOptions
+from .config import RedisOptions, RedisTarget
+from .fast_async import FastReads, endpoint_for
 
 # unasync: sync-only begin
 # from .common import call_deadline
@@ -130,6 +133,7 @@ class AsyncRedisTier:
         options: RedisOptions,
         counters: TierCounters,
         ready: concurrent.futures.Future[None] | None = None,  # unasync: async-only
+        target: RedisTarget | None = None,  # unasync: async-only
     ) -> None:
         self.client = client
         self.options = options
@@ -146,6 +150,9 @@ class AsyncRedisTier:
         self._pending: dict[bytes, list[asyncio.Future[bytes | None]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._warmed = not self.cluster
+        # GET and MGET on our own pipelined connection, where we know how to reach the server.
+        endpoint = endpoint_for(target, options, client)
+        self._fast = None if endpoint is None else FastReads(self, endpoint)
         _live.add(self)
 
     def _forget_connections(self) -> None:
@@ -153,6 +160,8 @@ class AsyncRedisTier:
         not check the pid, unlike the sync ones), so the child must open its own."""
         self._pending, self._tasks = {}, set()
         self._warmed = not self.cluster
+        if self._fast is not None:
+            self._fast.forget()
         if self.cluster:
             for node in self.client.get_nodes():
                 _keep_inherited(node._connections)
@@ -270,8 +279,14 @@ class AsyncRedisTier:
         await self.client.ping()
 
     # unasync: async-only begin
-    async def get(self, rkey: bytes) -> bytes | None:
-        """The value of `rkey`, fetched together with every other key asked for this turn."""
+    def get(self, rkey: bytes) -> Awaitable[bytes | None]:
+        """The value of `rkey`, fetched together with every other key asked for this turn
+        (the fast connection's coroutine itself where there is one: one frame less per get)."""
+        if self._fast is not None:
+            return self._fast.get(rkey)
+        return self._batched_get(rkey)
+
+    async def _batched_get(self, rkey: bytes) -> bytes | None:
         future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         waiters = self._pending.get(rkey)
         if waiters is not None:
@@ -324,6 +339,10 @@ class AsyncRedisTier:
         if not rkeys:
             return []
         await self._warm()  # unasync: async-only
+        # unasync: async-only begin
+        if self._fast is not None:
+            return await self._fast.mget(rkeys)
+        # unasync: async-only end
         if self.cluster:
             return list(
                 await self._call(lambda: self.client.mget_nonatomic(list(rkeys)), op="get_many")
@@ -496,6 +515,10 @@ class AsyncRedisTier:
     async def script(self, script: Any, keys: Sequence[bytes], args: Sequence[Any]) -> Any:
         """One call of a script registered on this client (EVALSHA, loaded on NOSCRIPT)."""
         await self._warm()  # unasync: async-only
+        # unasync: async-only begin
+        if self._fast is not None:
+            return await self._fast.script(script, keys, args)
+        # unasync: async-only end
         return await self._call(lambda: script(keys=list(keys), args=list(args)))
 
     async def acquire(self, lkey: bytes, token: bytes, px: int) -> bool:
@@ -509,6 +532,8 @@ class AsyncRedisTier:
 
     # unasync: async-only begin
     async def close(self) -> None:
+        if self._fast is not None:
+            await self._fast.close()
         await self.client.aclose()
         if self.cluster:
             await _close_cluster_nodes(self.client)
