@@ -35,9 +35,9 @@ from stratacache.testing.redis_servers import RedisServer
 TASKS = (1, 10, 100, 1000)
 N_KEYS = 10_000
 POOL = 64  # connections per client, ours and redis.asyncio alike
-RUN_SECONDS = 3.0
+RUN_SECONDS = 1.5
 L1_OPS = 50_000  # per run, every task count
-L2_OPS = {1: 1_500, 10: 3_000, 100: 6_000, 1000: 10_000}
+L2_OPS = {1: 1_000, 10: 2_000, 100: 4_000, 1000: 6_000}
 OURS_L1 = "stratacache AsyncCache (L1 only)"
 FLOOR = "(floor) await bare async def: dict.get"
 OURS_L2 = "stratacache AsyncCache(l1=False)"

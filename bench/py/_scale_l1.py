@@ -99,6 +99,7 @@ class SizeData:
     """The keys of one size and the access sequences every store shares."""
 
     entries: int
+    ops: int  # per timed run
     keys: list[str]
     pool: list[str]
     hit_zipf: list[str]
@@ -109,15 +110,24 @@ class SizeData:
     key_bytes: float = field(default=0.0)
 
 
+def ops_at(entries: int, n: int) -> int:
+    """Operations per timed run at a size: fewer where each costs a trip to DRAM and the
+    fill dominates the run time (n/4 at 10^6 entries, n/10 at 10^7)."""
+    divisor = 1 if entries <= 100_000 else 4 if entries <= 1_000_000 else 10
+    return max(1_000, n // divisor)
+
+
 def size_data(entries: int, opts: Options) -> SizeData:
+    ops = ops_at(entries, opts.n)
     keys = [key_of(i) for i in range(entries)]
     pool = [f"value:{i}" for i in range(VALUE_POOL)]
-    ids = zipf_ids(entries, opts.n, seed=opts.seed).tolist()
-    uniform = np.random.default_rng(opts.seed + 1).integers(0, entries, opts.n).tolist()
+    ids = zipf_ids(entries, ops, seed=opts.seed).tolist()
+    uniform = np.random.default_rng(opts.seed + 1).integers(0, entries, ops).tolist()
     runs = opts.warmup + opts.rounds
-    fresh_ids = range(2 * entries, 2 * entries + runs * opts.n)
+    fresh_ids = range(2 * entries, 2 * entries + runs * ops)
     return SizeData(
         entries=entries,
+        ops=ops,
         keys=keys,
         pool=pool,
         hit_zipf=[keys[i] for i in ids],
@@ -272,7 +282,7 @@ def run_group(
     stores = {spec: filled(spec, data) for spec in specs}
     rows: list[dict[str, Any]] = []
     walls: Walls = {}
-    for case in group_cases(stores, data, opts.n, walls):
+    for case in group_cases(stores, data, data.ops, walls):
         case_rows = run_case(case, opts)
         with_load_average(case_rows)
         with_peer_ratio(case_rows)

@@ -35,7 +35,7 @@ import stratacache
 
 N_KEYS = 100_000
 OPS = 1_000_000
-QUICK_OPS = 100_000
+QUICK_OPS = 40_000
 JOIN_SECONDS = 60.0
 OURS = f"stratacache Cache ({stratacache.DEFAULT_POLICY}, shards=1)"
 OURS_2 = f"stratacache Cache ({stratacache.DEFAULT_POLICY}, shards=2)"

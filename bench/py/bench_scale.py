@@ -16,7 +16,8 @@ Every loop is bounded in count and time. ``--quick`` is a smoke test under a min
 to 10^5, a 1 M-request trace, short runs); the full run takes about ten minutes. The load
 average is recorded before and after each section (the machine is shared and noisy: read the
 ratios, not the absolute figures). ``--sections l1,simulate`` runs a subset; a subset run
-writes ``scale_partial.json`` so it never overwrites the full results.
+writes ``scale_partial.json`` so it never overwrites the full results. ``--cachegrind`` adds
+per-get instruction and simulated cache-miss counts at two sizes (``_scale_cachegrind.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import _scale_async
+import _scale_cachegrind
 import _scale_l1
 import _scale_sim
 import _scale_threads
@@ -40,6 +42,8 @@ SECTIONS: dict[str, Callable[[Options], list[dict[str, Any]]]] = {
     "async": _scale_async.run,
     "threads": _scale_threads.run,
 }
+#: Optional (`--cachegrind`): instruction and cache-miss counts per get, a few minutes.
+OPTIONAL = {"cachegrind": _scale_cachegrind.run}
 
 
 def parse(argv: Sequence[str] | None = None) -> tuple[Options, list[str]]:
@@ -51,11 +55,16 @@ def parse(argv: Sequence[str] | None = None) -> tuple[Options, list[str]]:
     parser.add_argument(
         "--sections", default=",".join(SECTIONS), help=f"comma-separated, of {list(SECTIONS)}"
     )
+    parser.add_argument(
+        "--cachegrind", action="store_true", help="add the cachegrind counts (a few minutes)"
+    )
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = [s for s in sections if s not in SECTIONS]
+    if args.cachegrind:
+        sections.append("cachegrind")
+    unknown = [s for s in sections if s not in SECTIONS and s not in OPTIONAL]
     if unknown or not sections:
-        parser.error(f"unknown section(s) {unknown}; known: {list(SECTIONS)}")
+        parser.error(f"unknown section(s) {unknown}; known: {[*SECTIONS, *OPTIONAL]}")
     rounds = args.rounds or (5 if args.quick else 9)
     if rounds < 5:
         parser.error("the protocol asks for at least 5 rounds")
@@ -76,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in sections:
         before, started = load(), time.monotonic()
         print(f"\n=== {name} (load average {before}) ===", flush=True)
-        section_rows = SECTIONS[name](opts)
+        section_rows = {**SECTIONS, **OPTIONAL}[name](opts)
         seconds = round(time.monotonic() - started, 1)
         after = load()
         for row in section_rows:
@@ -89,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         print(f"=== {name}: {seconds} s (load average {after}) ===", flush=True)
     rows.append({"case": "scale/summary", "impl": "-", "n": None, "params": summary})
-    if set(sections) != set(SECTIONS):
+    if sections == ["cachegrind"]:
+        name = "scale_cachegrind"
+    elif not set(SECTIONS) <= set(sections):
         name = "scale_partial"
     else:
         name = "scale_quick" if opts.quick else "scale"
