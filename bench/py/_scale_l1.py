@@ -238,9 +238,13 @@ Walls = dict[tuple[str, str], list[int]]
 
 
 def group_cases(
-    stores: dict[Spec, tuple[Any, dict]], data: SizeData, n: int, walls: Walls
+    stores: dict[Spec, tuple[Any, dict[str, Any]]], data: SizeData, n: int, walls: Walls
 ) -> list[Case]:
-    params = {"entries": data.entries, "capacity": data.entries, "value_pool": VALUE_POOL}
+    params: dict[str, Any] = {
+        "entries": data.entries,
+        "capacity": data.entries,
+        "value_pool": VALUE_POOL,
+    }
     params["clock"] = "thread CPU time (wall time in wall_median_ns)"
     cases = {op: Case(f"l1/{op}@{data.entries}", n, params=dict(params)) for op in OPS}
     cases["get-hit-zipf"].params["access"] = "zipf 0.99"
@@ -361,7 +365,7 @@ def curves(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]
     points: dict[str, dict[str, dict[str, list[float]]]] = {}
     for r in rows:
         op, _, entries = r["case"].removeprefix("l1/").partition("@")
-        value = r.get("median_ns", r.get("median_bytes"))
+        value = float(r["median_ns"] if "median_ns" in r else r["median_bytes"])
         points.setdefault(op, {}).setdefault(r["impl"], {}).setdefault(entries, []).append(value)
         ratio = r["params"].get("cachebox_over_this")
         if ratio is not None and r["impl"].startswith("stratacache"):

@@ -30,6 +30,7 @@ from typing import Any
 
 import cachebox
 from _harness import Case, Options, key_of, print_table, run_case, with_load_average, zipf_ids
+from _scale_l1 import setter_of
 
 import stratacache
 
@@ -94,7 +95,10 @@ def sets(set_: Callable[[str, Any], Any], items: list[tuple[str, Any]]) -> Work:
 
 
 def alternating(
-    get: Callable[[str], Any], set_: Callable[[str, Any], Any], keys: list[str], items: list
+    get: Callable[[str], Any],
+    set_: Callable[[str, Any], Any],
+    keys: list[str],
+    items: list[tuple[str, Any]],
 ) -> Work:
     def work() -> None:
         for k, (sk, sv) in zip(keys, items, strict=True):
@@ -112,7 +116,7 @@ def stores() -> dict[str, tuple[Any, Callable[[str, Any], Any]]]:
         (OURS_2, stratacache.Cache(max_entries=2 * N_KEYS, shards=2)),
         (CACHEBOX, cachebox.LRUCache(2 * N_KEYS)),
     ):
-        set_ = store.set if isinstance(store, stratacache.Cache) else store.__setitem__
+        set_ = setter_of(store)
         for i, k in enumerate(keys):
             set_(k, f"value:{i}")
         out[name] = (store, set_)
