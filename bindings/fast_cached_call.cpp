@@ -9,6 +9,7 @@
 // In probe mode (no fallback, for async wrappers) a miss returns the `miss` sentinel and an
 // unbuilt key the `unkeyed` one; `key()` then gives the key to await the miss path with.
 // No logic beyond formatting lives here.
+#include <bit>
 #include <charconv>
 #include <cstring>
 
@@ -24,19 +25,8 @@ namespace {
 
 constexpr std::size_t kMaxKeyBytes = 250;  // _keys.MAX_KEY_BYTES: longer keys get shortened
 
-struct CachedCall {
-  PyObject_HEAD vectorcallfunc vectorcall;
-  PyObject* dict;      // __dict__: functools.wraps attributes, invalidate, cache_info
-  PyObject* fallback;  // the Python wrapper, or nullptr in probe mode
-  PyObject* miss;      // returned by a probe that does not hit
-  PyObject* unkeyed;   // returned by a probe that cannot build the key
-  PyObject* on_miss;   // on_miss(key, args, kwargs), or nullptr: the fallback answers misses
-  PyObject* getter;    // a FastGet whose store and prefix are used; nullptr until bound
-  std::string* head;   // "<module>.<qualname>:", ASCII
-  Py_ssize_t nparams;
-  unsigned long long hits;
-};
-
+// The key being built. Small appends (a character, an int's digits) write in place rather than
+// through a libc memcpy call; 8 bytes of slack let the hash read the last word whole.
 class KeyBuffer {
  public:
   explicit KeyBuffer(const std::string& head) : n_(head.size()) {
@@ -48,12 +38,124 @@ class KeyBuffer {
     n_ += len;
     return true;
   }
-  bool append(char c) { return append(&c, 1); }
+  bool append(char c) {
+    if (n_ == kMaxKeyBytes) return false;
+    buf_[n_++] = c;
+    return true;
+  }
+  bool append_int(long long x) {
+    const auto r = std::to_chars(buf_ + n_, buf_ + kMaxKeyBytes, x);
+    if (r.ec != std::errc{}) return false;
+    n_ = static_cast<std::size_t>(r.ptr - buf_);
+    return true;
+  }
   [[nodiscard]] std::string_view view() const { return {buf_, n_}; }
+  // The bytes [at, size()) as the low bytes of a little-endian word; `at` + 8 > size().
+  [[nodiscard]] std::uint64_t tail_word(std::size_t at) const noexcept {
+    std::uint64_t t;
+    std::memcpy(&t, buf_ + at, 8);  // within the slack: reads no byte past buf_
+    const std::size_t left = n_ - at;
+    return left == 0 ? 0 : t & (~std::uint64_t{0} >> (64 - 8 * left));
+  }
 
  private:
-  char buf_[kMaxKeyBytes];
+  char buf_[kMaxKeyBytes + 8];
   std::size_t n_;
+};
+
+// CPython's str hash, SipHash-1-3 (Python/pyhash.c), resumable after the key's constant head:
+// the state after the head's whole 8-byte words is computed once per function, so a call hashes
+// only the head's tail and the arguments (about half the hashing of a short key). Used where
+// the interpreter's hash is that one and its key is readable (3.11 and 3.12, little-endian);
+// elsewhere the call hashes the whole key with CPython's own function.
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000 && Py_HASH_CUTOFF == 0
+#define STRATACACHE_OWN_SIPHASH 1
+#else
+#define STRATACACHE_OWN_SIPHASH 0
+#endif
+
+struct SipState {
+  std::uint64_t v0, v1, v2, v3;
+
+  void round() noexcept {  // SINGLE_ROUND of pyhash.c
+    v0 += v1;
+    v2 += v3;
+    v1 = std::rotl(v1, 13) ^ v0;
+    v3 = std::rotl(v3, 16) ^ v2;
+    v0 = std::rotl(v0, 32);
+    v2 += v1;
+    v0 += v3;
+    v1 = std::rotl(v1, 17) ^ v2;
+    v3 = std::rotl(v3, 21) ^ v0;
+    v2 = std::rotl(v2, 32);
+  }
+  void word(std::uint64_t m) noexcept {
+    v3 ^= m;
+    round();
+    v0 ^= m;
+  }
+  // Absorbs `n` bytes, n a multiple of 8.
+  void words(const char* p, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; i += 8) {
+      std::uint64_t m;
+      std::memcpy(&m, p + i, 8);
+      word(m);
+    }
+  }
+};
+
+// True if this interpreter hashes str with SipHash-1-3 as reproduced here.
+bool own_siphash() {
+#if STRATACACHE_OWN_SIPHASH
+  if constexpr (std::endian::native != std::endian::little) return false;
+  return std::strcmp(PyHash_GetFuncDef()->name, "siphash13") == 0;
+#else
+  return false;
+#endif
+}
+
+SipState sip_start() {
+  SipState s{};
+#if STRATACACHE_OWN_SIPHASH
+  const std::uint64_t k0 = _Py_HashSecret.siphash.k0;
+  const std::uint64_t k1 = _Py_HashSecret.siphash.k1;
+  s = {k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
+       k1 ^ 0x7465646279746573ULL};
+#endif
+  return s;
+}
+
+// hash(str) of the ASCII `key`, whose first `done` bytes (a multiple of 8) `s` has absorbed.
+std::uint64_t sip_finish(SipState s, const KeyBuffer& key, std::size_t done) noexcept {
+  const std::size_t n = key.view().size();
+  const std::size_t whole = n & ~std::size_t{7};
+  s.words(key.view().data() + done, whole - done);
+  const std::uint64_t b = (static_cast<std::uint64_t>(n) << 56) | key.tail_word(whole);
+  s.word(b);
+  s.v2 ^= 0xff;
+  s.round();
+  s.round();
+  s.round();
+  const std::uint64_t h = (s.v0 ^ s.v1) ^ (s.v2 ^ s.v3);
+  // _Py_HashBytes: an empty key hashes to 0, and -1 is reserved for errors.
+  if (n == 0) return 0;
+  return static_cast<Py_hash_t>(h) == -1 ? static_cast<std::uint64_t>(-2) : h;
+}
+
+struct CachedCall {
+  PyObject_HEAD vectorcallfunc vectorcall;
+  PyObject* dict;      // __dict__: functools.wraps attributes, invalidate, cache_info
+  PyObject* fallback;  // the Python wrapper, or nullptr in probe mode
+  PyObject* miss;      // returned by a probe that does not hit
+  PyObject* unkeyed;   // returned by a probe that cannot build the key
+  PyObject* on_miss;   // on_miss(key, args, kwargs), or nullptr: the fallback answers misses
+  PyObject* getter;    // a FastGet whose store and prefix are used; nullptr until bound
+  std::string* head;   // "<module>.<qualname>:", ASCII
+  Py_ssize_t nparams;
+  unsigned long long hits;
+  bool own_hash;          // sip_finish from `head_state`; else CPython's _Py_HashBytes
+  std::size_t head_done;  // bytes of the head `head_state` absorbed (whole words)
+  SipState head_state;
 };
 
 // True if repr() of this text is the text in single quotes: printable ASCII, no ' and no \.
@@ -68,16 +170,27 @@ bool plain_ascii(const char* p, std::size_t n) {
 // Appends repr(v) for the scalar types the Python fast path formats with repr(); false for
 // anything whose repr is not reproduced here (the Python wrapper then builds the key).
 bool append_repr(KeyBuffer& key, PyObject* v) {
+  if (PyLong_CheckExact(v)) {  // first: the common argument (exact: bool is not one)
+    long long x = 0;
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact(reinterpret_cast<PyLongObject*>(v))) {
+      x = PyUnstable_Long_CompactValue(reinterpret_cast<PyLongObject*>(v));
+    } else
+#elif PY_VERSION_HEX >= 0x030B0000
+    // 3.11's layout: the sign in ob_size, one 30-bit digit for |x| < 2**30.
+    if (const Py_ssize_t size = Py_SIZE(v); size >= -1 && size <= 1) {
+      x = static_cast<long long>(size) * reinterpret_cast<PyLongObject*>(v)->ob_digit[0];
+    } else
+#endif
+    {
+      int overflow = 0;
+      x = PyLong_AsLongLongAndOverflow(v, &overflow);
+      if (overflow != 0) return false;
+    }
+    return key.append_int(x);
+  }
   if (v == Py_None) return key.append("None", 4);
   if (PyBool_Check(v)) return v == Py_True ? key.append("True", 4) : key.append("False", 5);
-  if (PyLong_CheckExact(v)) {
-    int overflow = 0;
-    const long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-    if (overflow != 0) return false;
-    char digits[24];
-    const auto r = std::to_chars(digits, digits + sizeof digits, x);
-    return key.append(digits, static_cast<std::size_t>(r.ptr - digits));
-  }
   if (PyFloat_CheckExact(v)) {
     char* text = PyOS_double_to_string(PyFloat_AS_DOUBLE(v), 'r', 0, Py_DTSF_ADD_DOT_0, nullptr);
     if (text == nullptr) {
@@ -103,7 +216,9 @@ bool append_repr(KeyBuffer& key, PyObject* v) {
 }
 
 // CPython's hash of the ASCII str with these bytes (unicode_hash hashes its 1-byte data).
-std::uint64_t ascii_str_hash(std::string_view bytes) {
+std::uint64_t ascii_str_hash(const CachedCall* c, const KeyBuffer& key) {
+  if (c->own_hash) return sip_finish(c->head_state, key, c->head_done);
+  const std::string_view bytes = key.view();
 #if PY_VERSION_HEX >= 0x030E0000
   const Py_hash_t h = Py_HashBuffer(bytes.data(), static_cast<Py_ssize_t>(bytes.size()));
 #else
@@ -142,7 +257,7 @@ PyObject* cached_call(PyObject* self, PyObject* const* args, size_t nargsf, PyOb
   auto* g = reinterpret_cast<FastCall*>(c->getter);
   KeyBuffer key(*c->head);
   if (g != nullptr && g->store != nullptr && build_key(c, args, nargs, kwnames, key)) {
-    const std::uint64_t hash = mix64(ascii_str_hash(key.view()) ^ g->seed);
+    const std::uint64_t hash = mix64(ascii_str_hash(c, key) ^ g->seed);
     // `get`, not `probe`: this is the call's one counted (and recorded) L1 lookup.
     auto v = g->store->get(store::KeyView{*g->prefix, key.view(), g->ns}, hash);
     if (v) {
@@ -256,6 +371,10 @@ py::object make_cached_call(const py::object& fallback, const py::object& miss,
   c->head = new std::string(head);
   c->nparams = nparams;
   c->hits = 0;
+  c->own_hash = own_siphash();
+  c->head_done = head.size() & ~std::size_t{7};
+  c->head_state = sip_start();
+  if (c->own_hash) c->head_state.words(head.data(), c->head_done);
   PyObject_GC_Track(reinterpret_cast<PyObject*>(c));
   return py::reinterpret_steal<py::object>(reinterpret_cast<PyObject*>(c));
 }

@@ -167,3 +167,21 @@ async def test_the_probe_key_is_the_python_key(args: tuple[Any, Any]) -> None:
     built = site.fast.key(*args)
     assert built is None or built == site.keys.invalidation_key(args, {})
     assert site.fast.key(args[0]) is None  # a missing argument: no key
+
+
+def test_the_c_hash_matches_str_hash_at_every_key_length() -> None:
+    # The C path hashes keys itself, resuming SipHash after the function's constant head
+    # (bindings/fast_cached_call.cpp): a hash unequal to hash(str) of the same key would miss
+    # what the Python path stored. Heads of every length mod 8, keys across word boundaries.
+    c = stratacache.Cache(max_entries=10_000)
+    for n in range(1, 17):
+        namespace: dict[str, Any] = {}
+        exec(f"def f{'x' * n}(a, b):\n    return (a, b)", namespace)  # noqa: S102
+        f = c.cache(namespace[f"f{'x' * n}"])
+        args = [(i, "y" * j) for i in (0, 7, -12345) for j in range(10)]
+        for a, b in args:  # keywords: the Python path builds the key and stores it
+            assert f(a=a, b=b) == (a, b)
+        for a, b in args:  # positional: the C path must find each one
+            assert f(a, b) == (a, b)
+        info = f.cache_info()
+        assert (info.hits, info.loader_calls) == (len(args), len(args)), n

@@ -27,6 +27,7 @@ writes bench/results/mrc_quick.json.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -66,19 +67,26 @@ def errors(curve: Any, exact: dict[int, float], grids: dict[str, list[int]]) -> 
     return out
 
 
-def interleaved(calls: dict[str, Callable[[], Any]], rounds: int) -> tuple[dict, dict]:
-    """Runs the calls A B C, B C A, ... for `rounds` rounds; their last results and median
-    seconds."""
+def interleaved(calls: dict[str, Callable[[], Any]], rounds: int) -> tuple[dict, dict, dict]:
+    """Runs the calls A B C, B C A, ... for `rounds` rounds; their last results, median
+    seconds and median CPU seconds (every thread of the process: the cost, whatever else the
+    machine runs)."""
     names = list(calls)
     seconds: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
     results: dict[str, Any] = {}
     for r in range(rounds):
         for j in range(len(names)):
             name = names[(r + j) % len(names)]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             results[name] = calls[name]()
             seconds[name].append(time.perf_counter() - t0)
-    return results, {n: statistics.median(v) for n, v in seconds.items()}
+            cpu[name].append(time.process_time() - c0)
+    return (
+        results,
+        {n: statistics.median(v) for n, v in seconds.items()},
+        {n: statistics.median(v) for n, v in cpu.items()},
+    )
 
 
 def run_policy(
@@ -93,14 +101,15 @@ def run_policy(
     if policy == "lru":
         calls["sampled@0.001"] = lambda: stratacache.miss_ratio_curve(path, policy, 0.001, sizes)
     rounds = 1 if quick or probe.requests >= FULL_ROUNDS_BELOW else 5
-    curves, seconds = interleaved(calls, rounds)
+    curves, seconds, cpu = interleaved(calls, rounds)
     for label, options in (("pure", {"min_entries": 0, "adjust": False}),
                            ("adj, no floor", {"min_entries": 0, "adjust": True})):  # fmt: skip
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         curves[f"{REFERENCE} {label}"] = _core.miss_ratio_curve(
             str(path), policy, RATE, sizes, **options
         )
         seconds[f"{REFERENCE} {label}"] = time.perf_counter() - t0
+        cpu[f"{REFERENCE} {label}"] = time.process_time() - c0
     exact = dict(zip(curves["exact"].sizes, curves["exact"].miss_ratios, strict=True))
     # Other key samples: the error one should expect, not just this sample's.
     n_seeds = 3 if quick or probe.requests >= 200_000 else 10
@@ -116,6 +125,8 @@ def run_policy(
             "median_ns": round(seconds[impl] * 1e9),
             "seconds": round(seconds[impl], 3),
             "ratio_vs_ours": round(seconds[impl] / seconds[REFERENCE], 3),
+            "cpu_seconds": round(cpu[impl], 3),
+            "cpu_ratio_vs_ours": round(cpu[impl] / cpu[REFERENCE], 3),
             "n": 1,
             "mae": errors(curve, exact, grids),
             "sampled_requests": curve.sampled_requests,
@@ -128,6 +139,7 @@ def run_policy(
                 "points": {k: len(v) for k, v in grids.items()},
                 "rounds": rounds if impl in calls else 1,
                 "reference": REFERENCE,
+                "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
             },
         }
         if impl == REFERENCE:
@@ -149,6 +161,7 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     impls = ["sampled@0.01", "sampled@0.001", f"{REFERENCE} pure", f"{REFERENCE} adj, no floor"]
     for policy in dict.fromkeys(r["params"]["policy"] for r in rows):
         exact_ns = {r["case"]: r["median_ns"] for r in rows if r["impl"] == "exact"}
+        exact_cpu = {r["case"]: r["cpu_seconds"] for r in rows if r["impl"] == "exact"}
         for impl in impls:
             mine = [r for r in rows if r["params"]["policy"] == policy and r["impl"] == impl]
             if not mine:
@@ -175,6 +188,13 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "median_speedup_vs_exact": round(
                     statistics.median(exact_ns[r["case"]] / r["median_ns"] for r in mine), 2
                 ),
+                "median_cpu_speedup_vs_exact": round(
+                    statistics.median(
+                        exact_cpu[r["case"]] / max(r["cpu_seconds"], 1e-3) for r in mine
+                    ),
+                    2,
+                ),
+                "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
             })  # fmt: skip
     return out
 

@@ -61,7 +61,8 @@ std::vector<std::uint32_t> next_uses(std::span<const std::int64_t> keys) {
   return next_uses_of(ids, unique);
 }
 
-SimulationResult simulate_opt(std::span<const std::int64_t> keys, std::uint64_t capacity) {
+SimulationResult simulate_opt(std::span<const std::int64_t> keys, std::uint64_t capacity,
+                              std::span<const double> miss_weights) {
   if (capacity == 0) throw Error(ErrorCode::kInvalidConfig, "capacity must be at least 1");
   std::uint32_t unique = 0;
   const std::vector<std::uint32_t> id = dense_ids(keys, unique);
@@ -83,6 +84,7 @@ SimulationResult simulate_opt(std::span<const std::int64_t> keys, std::uint64_t 
       ++result.hits;
     } else {
       ++result.misses;
+      if (!miss_weights.empty()) result.weighted_misses += miss_weights[i];
       if (nu == n) continue;  // never requested again: bypass
       if (size == capacity) {
         while (!valid(heap.front())) {

@@ -19,11 +19,13 @@ inline constexpr std::string_view kOptPolicy = "opt";
 
 /// Belady's MIN with bypass [1]: knowing the future, on a miss in a full cache the key whose
 /// next use is farthest leaves, which may be the key just requested (it is then not admitted).
-/// Keys never requested again are never admitted. Every object weighs 1.
+/// Keys never requested again are never admitted. Every object weighs 1. With `miss_weights`
+/// (one per request), their sum over the misses is `weighted_misses`.
 ///
 /// [1] L. A. Belady, "A study of replacement algorithms for a virtual-storage computer",
 ///     IBM Systems Journal 1966.
 [[nodiscard]] SimulationResult simulate_opt(std::span<const std::int64_t> keys,
-                                            std::uint64_t capacity);
+                                            std::uint64_t capacity,
+                                            std::span<const double> miss_weights = {});
 
 }  // namespace stratacache::predict

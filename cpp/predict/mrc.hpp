@@ -52,9 +52,16 @@ inline constexpr std::size_t kDefaultCurvePoints = 40;
 ///
 /// A sample models a cache of S entries with S * R of its own; below `min_entries` of them the
 /// estimate degrades (distances are counted in steps of 1 / R, and a policy's queues shrink to
-/// nothing), so such sizes are estimated from a larger sample instead: for "lru", one more
-/// SHARDS pass at the rate that gives the smallest size `min_entries`; for the others, each
-/// size's own rate min(1, min_entries / S). Small sizes thus cost up to a full pass.
+/// nothing), so such sizes are estimated from a larger sample instead. For "lru", nested
+/// samples in the same pass (`shards_nested`), at rates 4x apart up to the one that gives the
+/// smallest size `min_entries` entries; a size uses the lowest rate that gives it 8 *
+/// min_entries entries, or the highest. For the others, each size's own rate
+/// (`miniature_rate`). Small sizes thus cost up to a full pass. Only the requests of the
+/// largest sample are kept (`TraceSample`; from a file, while it is read).
+///
+/// With `adjust` below rate 1 the sample is corrected with the trace's requests and distinct
+/// keys (counted on every request by `DistinctCounter`): `regression_misses` for the
+/// unbounded LRU sample and every miniature, SHARDS_adj for LRU's bounded small-size samples.
 ///
 /// Throws Error{kInvalidConfig} naming the option: unknown policy, sample_rate outside
 /// [2^-24, 1], a size of 0, or max_keys with a policy other than "lru".

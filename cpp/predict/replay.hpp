@@ -15,15 +15,18 @@ namespace stratacache::predict {
 
 /// Replays `keys` through `policy`, which was constructed with `capacity`, and counts hits.
 /// Exposed as a template so benchmarks can replay policies built with non-default tuning.
+/// With `miss_weights` (one per request), their sum over the misses is `weighted_misses`.
 template <store::EvictionPolicy Policy>
 [[nodiscard]] SimulationResult replay(std::span<const std::int64_t> keys, Policy& policy,
-                                      std::uint64_t capacity) {
+                                      std::uint64_t capacity,
+                                      std::span<const double> miss_weights = {}) {
   KeyMap index(static_cast<std::size_t>(std::min<std::uint64_t>(capacity, keys.size()) + 1));
   std::vector<std::int64_t> key_of;  // by entry id
   std::vector<store::EntryId> free_ids;
   std::uint64_t live = 0;
   SimulationResult result;
-  for (const std::int64_t key : keys) {
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::int64_t key = keys[i];
     const std::uint64_t hash = KeyMap::hash_of(key);
     if (const std::uint32_t id = index.find(key, hash); id != KeyMap::kAbsent) {
       ++result.hits;
@@ -31,6 +34,7 @@ template <store::EvictionPolicy Policy>
       continue;
     }
     ++result.misses;
+    if (!miss_weights.empty()) result.weighted_misses += miss_weights[i];
     policy.on_miss(hash);
     store::EntryId id;
     if (!free_ids.empty()) {

@@ -13,6 +13,7 @@ namespace stratacache::predict {
 struct SimulationResult {
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;
+  double weighted_misses = 0;  ///< sum of the weights of the missed requests, if weights given
   [[nodiscard]] std::uint64_t requests() const noexcept { return hits + misses; }
   [[nodiscard]] double hit_ratio() const noexcept {
     return requests() == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(requests());

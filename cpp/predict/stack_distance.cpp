@@ -24,12 +24,15 @@ std::uint64_t StackDistances::access(std::int64_t key, std::uint64_t hash) {
     if (free_ids_.empty()) {
       id = static_cast<std::uint32_t>(time_of_.size());
       time_of_.push_back(kNoTime);
+      key_of_.push_back(key);
     } else {
       id = free_ids_.back();
       free_ids_.pop_back();
+      key_of_[id] = key;
     }
     ids_.insert(key, hash, id);
   }
+  last_id_ = id;
   id_at_[now_] = id;
   time_of_[id] = now_;
   add(now_, 1);
@@ -46,6 +49,14 @@ void StackDistances::forget(std::int64_t key, std::uint64_t hash) {
   time_of_[id] = kNoTime;
   ids_.erase(key, hash);
   free_ids_.push_back(id);
+}
+
+void StackDistances::forget_oldest() {
+  if (live_ == 0) return;
+  // Timestamps below oldest_ belong to no live key; the first that still does is the oldest.
+  while (time_of_[id_at_[oldest_]] != oldest_) ++oldest_;
+  const std::int64_t key = key_of_[id_at_[oldest_]];
+  forget(key, KeyMap::hash_of(key));
 }
 
 void StackDistances::add(std::uint32_t t, std::int32_t delta) noexcept {
@@ -77,6 +88,7 @@ void StackDistances::compact() {
   }
   id_at_.swap(order);
   now_ = next;
+  oldest_ = 0;
   // Linear-time Fenwick construction: each node passes its sum up to its parent once.
   tree_.assign(capacity + 1, 0);
   for (std::size_t i = 1; i < tree_.size(); ++i) {

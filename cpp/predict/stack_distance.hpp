@@ -41,6 +41,14 @@ class StackDistances {
   /// Forgets `key`: its next request is cold again. No-op for an unknown key.
   void forget(std::int64_t key, std::uint64_t hash);
 
+  /// Forgets the key requested least recently (no-op when none is tracked), so that a stack
+  /// kept at D keys gives exact distances below D and kCold for the others, in O(D) memory.
+  void forget_oldest();
+
+  /// The dense id of the key of the latest `access`: ids run from 0 up, and a forgotten key's
+  /// id is given to a later new key.
+  [[nodiscard]] std::uint32_t last_id() const noexcept { return last_id_; }
+
   /// Keys currently tracked.
   [[nodiscard]] std::size_t size() const noexcept { return live_; }
 
@@ -52,12 +60,15 @@ class StackDistances {
   void compact();
 
   KeyMap ids_;                          // key -> dense id
+  std::vector<std::int64_t> key_of_;    // by id
   std::vector<std::uint32_t> time_of_;  // by id: latest timestamp, kNoTime once forgotten
   std::vector<std::uint32_t> free_ids_;
   std::vector<std::uint32_t> id_at_;  // by timestamp: the id requested then
   std::vector<std::uint32_t> tree_;   // Fenwick tree, 1-based, over timestamps
   std::uint32_t now_ = 0;             // next timestamp
   std::size_t live_ = 0;
+  std::uint32_t last_id_ = 0;
+  std::uint32_t oldest_ = 0;  // no live key has a timestamp below it
 };
 
 }  // namespace stratacache::predict

@@ -51,6 +51,31 @@ bool parse_key(std::string_view s, std::int64_t& out) noexcept {
   return true;
 }
 
+// Appends the keys of the lines at the front of [p, end) as long as they are plain (an
+// optional '-', then 1 to 18 digits, which cannot overflow, then '\n'), counting them in
+// `line`; returns where it stopped: at `end`, an unfinished line, or a line for `parse_key`.
+// One tight loop instead of a memchr and a parse per line: most of a trace's reading time.
+const char* take_plain_lines(const char* p, const char* end, std::vector<std::int64_t>& keys,
+                             std::uint64_t& line) {
+  constexpr std::size_t kSafeDigits = 18;
+  while (p < end) {
+    const bool negative = *p == '-';
+    const char* const digits = p + (negative ? 1 : 0);
+    const char* q = digits;
+    std::uint64_t v = 0;
+    for (unsigned d; q < end && (d = static_cast<unsigned char>(*q) - unsigned{'0'}) <= 9; ++q) {
+      v = v * 10 + d;
+    }
+    const auto n = static_cast<std::size_t>(q - digits);
+    if (q == end || *q != '\n' || n == 0 || n > kSafeDigits) return p;
+    const auto key = static_cast<std::int64_t>(v);
+    keys.push_back(negative ? -key : key);
+    ++line;
+    p = q + 1;
+  }
+  return p;
+}
+
 // Parses ^[0-9]+$ into a uint64 no larger than `max`; false on anything else.
 bool parse_unsigned(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
   if (s.empty()) return false;
@@ -105,12 +130,23 @@ bool recorded_header(const std::string& path, std::string_view first) {
 }  // namespace
 
 std::vector<std::int64_t> read_trace(const std::string& path) {
+  std::vector<std::int64_t> keys;
+  read_trace_chunks(path, [&](std::span<const std::int64_t> chunk) {
+    keys.insert(keys.end(), chunk.begin(), chunk.end());
+  });
+  return keys;
+}
+
+void read_trace_chunks(const std::string& path,
+                       const std::function<void(std::span<const std::int64_t>)>& consume) {
   GzFile file(gzopen(path.c_str(), "rb"));
   if (!file) {
     throw Error(ErrorCode::kIo, "cannot open trace '" + path + "': " + std::strerror(errno));
   }
   gzbuffer(file.get(), 1 << 17);
+  // Keys of the current chunk of the file; handed over each time the buffer has been parsed.
   std::vector<std::int64_t> keys;
+  keys.reserve(kChunk / 2);
   std::vector<char> buf(kChunk);
   std::size_t have = 0;  // bytes of an unfinished line kept at the front of buf
   std::uint64_t line = 1;
@@ -155,12 +191,17 @@ std::vector<std::int64_t> read_trace(const std::string& path) {
       p = nl != nullptr ? nl + 1 : end;  // the header: nothing in it is a request
       ++line;
     }
-    while (const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p))) {
-      take(std::string_view(p, static_cast<std::size_t>(nl - p)));
+    for (;;) {
+      if (!recorded) p = take_plain_lines(p, end, keys, line);
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+      if (nl == nullptr) break;
+      take(std::string_view(p, static_cast<std::size_t>(nl - p)));  // parses or throws
       p = nl + 1;
     }
     have = static_cast<std::size_t>(end - p);
     if (have > max_line) corrupt(path, line, std::string_view(p, have));
+    consume(keys);
+    keys.clear();
     std::memmove(buf.data(), p, have);
   }
   // A gzip stream cut short ends like a file, with Z_BUF_ERROR left behind.
@@ -168,7 +209,7 @@ std::vector<std::int64_t> read_trace(const std::string& path) {
   const char* msg = gzerror(file.get(), &code);
   if (code != Z_OK) fail(code, msg);
   if (have > 0) take(std::string_view(buf.data(), have));  // last line without '\n'
-  return keys;
+  if (!keys.empty()) consume(keys);
 }
 
 }  // namespace stratacache::predict

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,5 +18,11 @@ namespace stratacache::predict {
 /// or corrupt gzip stream, and Error{kCorrupt} naming the line that is not
 /// an integer.
 [[nodiscard]] std::vector<std::int64_t> read_trace(const std::string& path);
+
+/// The keys of `read_trace(path)`, handed to `consume` in order a chunk at a time (a chunk per
+/// megabyte of text), so that a caller that keeps only some of them never holds them all.
+/// Throws what `read_trace` throws, after the chunks before the fault were consumed.
+void read_trace_chunks(const std::string& path,
+                       const std::function<void(std::span<const std::int64_t>)>& consume);
 
 }  // namespace stratacache::predict

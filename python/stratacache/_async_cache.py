@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ._base import _MISS, CacheBase, Setter, path_or_none
 from ._deps import check_depends_on, link_local, walk_local
 from ._options import TTL, check_namespace, check_ttl, require_type
-from ._recommend import Recommendations, recommendations
-from ._warm import WarmReport, warm_async
-from .health import Health, async_ping_round_trip, compose
-from .stats import CacheStats
 from .tiers.chain import MISS, check_items, check_tags
 from .tiers.local import AsyncLocalDriver, LocalDriver
-from .tiers.redis.deps import RedisGraph
-from .tiers.redis.executor_sync import close_sync_client
-from .tiers.redis.plan import redis_ttl_ms
 
+# The Redis tier's, the health check's, the warmer's and the recommender's modules load where
+# they are used (issue 17: an L1-only AsyncCache loads none of them).
 if TYPE_CHECKING:
+    import os
+
     from typing_extensions import Self
 
+    from ._recommend import Recommendations
+    from ._warm import WarmReport
     from .backup import BackupInfo, RestoreInfo
     from .events import AsyncEventBroker
+    from .health import Health
     from .mrc import MissRatioCurve
+    from .stats import AwaitableCacheStats
     from .tiers.redis.driver_async import AsyncTiered
 
-__all__ = ["AsyncCache", "AwaitableCacheStats"]
+__all__ = ["AsyncCache"]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -57,6 +56,8 @@ class AsyncCache(CacheBase):
         assert self._tier is not None
         redis = AsyncRedisTier(parts.client, parts.options, self._tier.counters, parts.ready)
         self._driver = AsyncTiered(self._tier, redis, lock_timeout)
+        from .tiers.redis.deps import RedisGraph  # noqa: PLC0415
+
         self._graph = RedisGraph(redis, self._tier, self._deps)
 
     def _disk_driver(self, sync: Any) -> Any:
@@ -99,6 +100,8 @@ class AsyncCache(CacheBase):
         """See `Cache._link`."""
         if self._tier is None:
             return link_local(self._deps, self._store, namespace, key, on)
+        from .tiers.redis.plan import redis_ttl_ms  # noqa: PLC0415
+
         px = redis_ttl_ms(self._tier.resolve_ttl(ttl), self._tier.stale_ttl)
         return await self._graph.link_async(namespace, key, on, px)
 
@@ -207,6 +210,8 @@ class AsyncCache(CacheBase):
         **options: Any,
     ) -> BackupInfo:
         """See `Cache.backup` (runs on a thread: it is a batch job of many round trips)."""
+        from pathlib import Path  # noqa: PLC0415
+
         from .backup import backup_cache  # noqa: PLC0415
 
         base = path_or_none(incremental_from)
@@ -216,6 +221,8 @@ class AsyncCache(CacheBase):
         self, path: str | os.PathLike[str], at: Any = None, **options: Any
     ) -> RestoreInfo:
         """See `Cache.restore` (runs on a thread)."""
+        from pathlib import Path  # noqa: PLC0415
+
         from .backup import restore_cache  # noqa: PLC0415
 
         return await _to_thread(restore_cache, self, Path(path), at, **options)
@@ -224,10 +231,14 @@ class AsyncCache(CacheBase):
         """See `Cache.stats`. Synchronous (L1 and the tier's counters are read in process,
         without I/O), so metric collectors may call it from any thread; the snapshot is also
         awaitable, so ``await cache.stats()`` works as it did."""
+        from .stats import AwaitableCacheStats  # noqa: PLC0415
+
         return self._stats(AwaitableCacheStats)
 
     async def health(self) -> Health:
         """See `Cache.health`; the PING is awaited on this loop."""
+        from .health import async_ping_round_trip, compose  # noqa: PLC0415
+
         redis = None
         if self._tier is not None:
             redis = await async_ping_round_trip(self._driver.redis.client.ping)  # type: ignore[union-attr]
@@ -247,6 +258,8 @@ class AsyncCache(CacheBase):
         self, target_hit_ratio: float = 0.9, max_stale: float = 0.01
     ) -> Recommendations:
         """See `Cache.recommendations` (the recorder is read in a worker thread)."""
+        from ._recommend import recommendations  # noqa: PLC0415
+
         return await _to_thread(recommendations, self, target_hit_ratio, max_stale)
 
     async def hot_keys(self, n: int = 10, namespace: str | None = None) -> list[tuple[str, float]]:
@@ -257,11 +270,13 @@ class AsyncCache(CacheBase):
         self, n: int | None = None, namespace: str | None = None, timeout: float | None = None
     ) -> WarmReport:
         """See `Cache.warm`."""
+        from ._warm import warm_async  # noqa: PLC0415
+
         return await warm_async(self, n, namespace, timeout)
 
     async def close(self) -> None:
         """See `Cache.close`."""
-        self.events.close()
+        self._close_events()
         if self._predictor is not None:
             self._predictor.stop()
         if self._autottl is not None:
@@ -271,6 +286,8 @@ class AsyncCache(CacheBase):
         await self._driver.close()
         sync = getattr(self._parts, "sync", None)  # the subscriber's and connect check's client
         if sync is not None:
+            from .tiers.redis.executor_sync import close_sync_client  # noqa: PLC0415
+
             close_sync_client(sync)
 
     async def __aenter__(self) -> Self:
@@ -278,14 +295,6 @@ class AsyncCache(CacheBase):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-
-class AwaitableCacheStats(CacheStats):
-    """A `CacheStats` snapshot that ``await`` returns unchanged (AsyncCache.stats)."""
-
-    def __await__(self) -> Generator[Any, None, CacheStats]:
-        yield from ()
-        return self
 
 
 async def _to_thread(fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:

@@ -8,15 +8,11 @@ here: `tiers/local.py`'s L1-only driver, or the tiered one (`tiers/redis/driver_
 from __future__ import annotations
 
 import functools
-import os
 import weakref
 from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from . import _core
-from ._autottl import AutoTTL
-from ._autottl_live import apply_default_ttl, check_auto, record_rate, start_tuner
 from ._deps import DEFAULT_LIMIT, Dependencies, link_local, walk_local
 from ._options import (
     DEFAULT_MAX_ENTRIES,
@@ -28,44 +24,40 @@ from ._options import (
     check_text,
     check_timing,
     check_ttl,
+    is_auto_ttl,
     prefix_of,
     require_callable,
     require_type,
 )
-from ._predictor_live import PredictorOptions, check_predictor
-from ._recording import check_recording, export_trace, recorded_curve
-from ._refresh_options import RefreshAhead, refresh_stats_of
-from ._warm import start_predictor
+from ._recording import check_recording
 from ._weigh import weigh
-from .decorators import make_cache_decorator
 from .errors import ConfigError
-from .health import HealthCheck
-from .stats import (
-    LATENCY_BOUNDS_NS,
-    LATENCY_QUANTILES,
-    CacheStats,
-    DiskTierStats,
-    RedisTierStats,
-    latency_views,
-    namespace_views,
-)
 from .tiers.chain import drop_matching
 from .tiers.local import LocalDriver, tags_need_tier
-from .tiers.redis.config import RedisOptions
-from .tiers.redis.state import TierState
 
+# Imported where used, not here (issue 17: an L1-only `Cache()` loads no Redis, disk, predictor,
+# events, stats or health module, nor pathlib; tests_py/test_imports.py checks it).
 if TYPE_CHECKING:
     import os
+    from pathlib import Path
 
+    from ._autottl import AutoTTL
+    from ._autottl_live import Tuner
+    from ._predictor_live import LiveModel, PredictorOptions
+    from ._refresh_options import RefreshAhead
     from .decorators import AsyncCachedFunction, CachedFunction, Decorator
     from .events import EventBroker
+    from .health import HealthCheck
     from .mrc import MissRatioCurve
+    from .stats import CacheStats, DiskTierStats, RedisTierStats
+    from .tiers.redis.config import RedisOptions
+    from .tiers.redis.state import TierState
 
 __all__ = ["CacheBase", "no_tier_options", "tags_need_tier"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-S = TypeVar("S", bound=CacheStats)
+S = TypeVar("S", bound="CacheStats")
 
 _MISS: Any = object()
 
@@ -116,10 +108,13 @@ class CacheBase:
             entries = DEFAULT_MAX_ENTRIES
         require_type(policy, (str, type(None)), "policy", "a str or None")
         require_callable(weigher, "weigher", "a callable taking a value and returning bytes")
-        self._autottl_default, self._default_ttl = check_auto(default_ttl, "default_ttl")
+        self._autottl_default, self._default_ttl = _check_auto(default_ttl)
         self.namespace = check_namespace(namespace)
-        record = record_rate(self._autottl_default, record, predictor)
-        predictor_options, record = check_predictor(predictor, record)
+        if self._autottl_default is not None:
+            from ._autottl_live import record_rate  # noqa: PLC0415
+
+            record = record_rate(self._autottl_default, record, predictor)
+        predictor_options, record = _check_predictor(predictor, record)
         rate, capacity = check_recording(record, record_capacity)
         self._max_entries = entries or None  # cache_info().maxsize of its functions
         self._store = _core.Store(
@@ -182,8 +177,8 @@ class CacheBase:
         self._get = self._getter(self.namespace)
         self._set = self._setter(self.namespace)
         self._make_events(events)
-        self._predictor = start_predictor(self, predictor_options)
-        self._autottl = start_tuner(self, self._autottl_default)  # AutoTTL's retunes
+        self._predictor = _start_predictor(self, predictor_options)
+        self._autottl = _start_tuner(self, self._autottl_default)  # AutoTTL's retunes
 
     @property
     def policy(self) -> str:
@@ -198,6 +193,8 @@ class CacheBase:
 
     def _apply_default_ttl(self, ttl: float) -> None:
         """AutoTTL's retune of the cache's own namespace (`_autottl_live.apply_default_ttl`)."""
+        from ._autottl_live import apply_default_ttl  # noqa: PLC0415
+
         apply_default_ttl(self, ttl)
 
     # Internal hooks for decorators and tiers: plain sync calls, one per namespace.
@@ -253,6 +250,7 @@ class CacheBase:
         from .codec import Codec  # noqa: PLC0415 - the codec is needed only with a tier
         from .tiers.disk.options import DiskOptions  # noqa: PLC0415
         from .tiers.redis import build as _build  # noqa: PLC0415
+        from .tiers.redis.state import TierState  # noqa: PLC0415
 
         codecs = dict(codec) if isinstance(codec, Mapping) else {None: codec}
         codecs.setdefault(None, None)
@@ -300,6 +298,8 @@ class CacheBase:
             driver.redis.record_latency = self._store.record_latency
 
         def l2_stats() -> RedisTierStats:
+            from .stats import RedisTierStats  # noqa: PLC0415
+
             breaker = driver.redis.breaker
             return RedisTierStats(**tier.snapshot(breaker.state, breaker.opened))
 
@@ -334,6 +334,8 @@ class CacheBase:
         """The disk tier's counters in `stats().disk` and its check in `health()`."""
 
         def disk_stats() -> DiskTierStats:
+            from .stats import DiskTierStats  # noqa: PLC0415
+
             return DiskTierStats(**tier.stats())
 
         self._disk_stats = disk_stats
@@ -343,17 +345,49 @@ class CacheBase:
         raise NotImplementedError  # Cache and AsyncCache define it
 
     def _make_events(self, events: bool) -> None:
-        """`self.events`, the event broker (`stratacache.events`), ended with the cache."""
-        from .events import AsyncEventBroker, EventBroker  # noqa: PLC0415
+        """`self.events`, the event broker (`stratacache.events`), ended with the cache.
 
+        With a tier, or events=True, it is built now (it hooks the tier's subscriber and
+        breaker). An L1-only cache builds it on first use of ``cache.events`` (`__getattr__`),
+        so a cache nobody subscribes to never loads the events package.
+        """
         require_type(events, bool, "events", "a bool")
         if events and self._tier is None:
             msg = "events=True publishes cache events to other processes: it needs redis=..."
             raise ConfigError(msg)
-        broker = (AsyncEventBroker if self._asyncio else EventBroker)(self, remote_changes=events)
-        self.events = broker
+        if events or self._tier is not None:
+            self._new_broker(remote_changes=events)
+
+    def _new_broker(self, *, remote_changes: bool) -> EventBroker:
+        from .events import AsyncEventBroker, EventBroker  # noqa: PLC0415
+
+        kind = AsyncEventBroker if self._asyncio else EventBroker
+        broker = kind(self, remote_changes=remote_changes)
+        self.__dict__["events"] = broker
         broker.start()
         weakref.finalize(self, broker.close)
+        return broker
+
+    def _start_events(self) -> None:
+        """Starts the event broker again after the entry points changed, if there is one."""
+        broker = self.__dict__.get("events")
+        if broker is not None:
+            broker.start()
+
+    def _close_events(self) -> None:
+        """Closes the event broker (one built now, if none was: a closed cache refuses
+        subscriptions either way)."""
+        broker = self.__dict__.get("events") or self._new_broker(remote_changes=False)
+        broker.close()
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would accept any attribute name
+
+        def __getattr__(self, name: str) -> Any:
+            # Only for names the instance lacks: `events` of an L1-only cache, on first use.
+            if name == "events" and "_store" in self.__dict__:
+                return self._new_broker(remote_changes=False)
+            msg = f"{type(self).__name__!r} object has no attribute {name!r}"
+            raise AttributeError(msg)
 
     def invalidate_on(
         self,
@@ -448,16 +482,30 @@ class CacheBase:
         return {k: v for k, v in zip(keys, values, strict=True) if v is not _MISS}
 
     def _export_trace(self, path: str | os.PathLike[str]) -> int:
+        from ._recording import export_trace  # noqa: PLC0415
+
         return export_trace(self._store, path)
 
     def _miss_ratio_curve(self, policy: str, sizes: Iterable[int] | None) -> MissRatioCurve:
+        from ._recording import recorded_curve  # noqa: PLC0415
+
         return recorded_curve(self._store, policy, sizes)
 
-    def _stats(self, kind: type[S] = CacheStats) -> S:  # type: ignore[assignment]
+    def _stats(self, kind: type[S] | None = None) -> S:
+        from ._refresh_options import refresh_stats_of  # noqa: PLC0415
+        from .stats import (  # noqa: PLC0415
+            LATENCY_BOUNDS_NS,
+            LATENCY_QUANTILES,
+            CacheStats,
+            latency_views,
+            namespace_views,
+        )
+
+        cls: type[S] = CacheStats if kind is None else kind  # type: ignore[assignment]
         store = self._store
         named, other = namespace_views(store.namespace_stats(), NAMESPACE_SEP)
         latency = latency_views(store.latencies(LATENCY_BOUNDS_NS, LATENCY_QUANTILES))
-        return kind(
+        return cls(
             **store.stats(),
             l2=self._l2_stats(),
             **self._deps.snapshot(),
@@ -513,6 +561,8 @@ class CacheBase:
     ) -> Decorator: ...
     def cache(self, func: Any = None, /, **options: Any) -> Any:
         """Decorator caching a function's results in this cache; see `stratacache.cache`."""
+        from .decorators import make_cache_decorator  # noqa: PLC0415 - inspect: on first use
+
         return make_cache_decorator(self, func, **options)
 
     def expire(self) -> int:
@@ -550,4 +600,46 @@ def no_tier_options(
 
 def path_or_none(path: str | os.PathLike[str] | None) -> Path | None:
     """`path` as a Path, None kept."""
+    from pathlib import Path  # noqa: PLC0415 - backup and restore only
+
     return None if path is None else Path(path)
+
+
+# An L1-only cache with default arguments loads neither AutoTTL's nor the predictor's modules
+# (their dataclasses load inspect; issue 17).
+def _check_auto(ttl: object) -> tuple[AutoTTL | None, float | None]:
+    """`_autottl_live.check_auto` of default_ttl, loading it only for an AutoTTL."""
+    if not is_auto_ttl(ttl):
+        return None, check_ttl(ttl, "default_ttl")
+    from ._autottl_live import check_auto  # noqa: PLC0415
+
+    return check_auto(ttl, "default_ttl")
+
+
+def _check_predictor(
+    predictor: object, record: float | None
+) -> tuple[PredictorOptions | None, float | None]:
+    """`_predictor_live.check_predictor`, loaded only when a predictor is asked for."""
+    if predictor is None or predictor is False:
+        return None, record
+    from ._predictor_live import check_predictor  # noqa: PLC0415
+
+    return check_predictor(predictor, record)
+
+
+def _start_tuner(cache: CacheBase, auto: AutoTTL | None) -> Tuner | None:
+    """`_autottl_live.start_tuner`: a tuner only for a cache that records accesses."""
+    if cache._store.recording() is None:
+        return None
+    from ._autottl_live import start_tuner  # noqa: PLC0415
+
+    return start_tuner(cache, auto)
+
+
+def _start_predictor(cache: CacheBase, options: PredictorOptions | None) -> LiveModel | None:
+    """The predictor's live model (`_warm.start_predictor`), loaded only when it is on."""
+    if options is None:
+        return None
+    from ._warm import start_predictor  # noqa: PLC0415
+
+    return start_predictor(cache, options)

@@ -11,19 +11,21 @@ import inspect
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from . import _core
-from ._autottl import AutoTTL
-from ._autottl_live import site_feed
 from ._decorated import CacheHooks, CacheInfo
 from ._deps import check_depends_on
 from ._flight import Flight
 from ._keys import KeyBuilder
 from ._log import RateLimited
+from ._options import is_auto_ttl
 from ._warm_calls import ArgMemory, arg_memory_of
 from .errors import ConfigError, SerializationError
 from .tiers.chain import Load, glob_escape
+
+if TYPE_CHECKING:  # AutoTTL's modules load with the first AutoTTL (issue 17's import cost)
+    from ._autottl import AutoTTL
 
 __all__ = ["DefaultSites", "stores_only_if"]
 
@@ -92,7 +94,7 @@ class _CallSite(Generic[P, R]):
         # The TTL as given (an AutoTTL too), and the float every set passes (AutoTTL's
         # tuner rewrites it; `_autottl_live`).
         self.ttl_given = ttl
-        self.ttl: float | None = ttl.min if isinstance(ttl, AutoTTL) else ttl
+        self.ttl: float | None = ttl.min if is_auto_ttl(ttl) else ttl
         self.auto_feed: Callable[[str, Any], None] | None = None
         self.namespace = namespace
         self.unless = unless
@@ -153,7 +155,11 @@ class _CallSite(Generic[P, R]):
             )
             raise ConfigError(msg)
         self.cache = cache
-        self.auto_feed = site_feed(cache, self, ns)
+        self.auto_feed = None  # no tuner and no AutoTTL: site_feed's answer, without loading it
+        if getattr(cache, "_autottl", None) is not None or is_auto_ttl(self.ttl_given):
+            from ._autottl_live import site_feed  # noqa: PLC0415
+
+            self.auto_feed = site_feed(cache, self, ns)
         self.arg_memory = arg_memory_of(cache, ns)
         self.refresher = None
         if self.refresh_ahead is not None:  # concurrent.futures and all: loaded when asked for

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ._log import RateLimited
@@ -64,13 +63,16 @@ def check_depends_on(depends_on: object) -> tuple[str, ...]:
     return tuple(out)
 
 
-@dataclass
 class DependencyCounters:
-    """Counters of dependency invalidation (`CacheStats` fields of the same names)."""
+    """Counters of dependency invalidation (`CacheStats` fields of the same names). A plain
+    class, not a dataclass: every cache builds one, and dataclasses loads inspect."""
 
-    dependents_invalidated: int = 0
-    dependency_walks_capped: int = 0
-    dependency_links_refused: int = 0
+    __slots__ = ("dependency_links_refused", "dependency_walks_capped", "dependents_invalidated")
+
+    def __init__(self) -> None:
+        self.dependents_invalidated = 0
+        self.dependency_walks_capped = 0
+        self.dependency_links_refused = 0
 
 
 class Walk:

@@ -37,13 +37,10 @@ key functions and callables whose signature cannot be written out.
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
 import inspect
-import uuid
+import sys
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -86,6 +83,8 @@ def shorten(key: str) -> str:
     raw = key.encode("utf-8", "surrogatepass")
     if len(raw) <= MAX_KEY_BYTES:
         return key
+    import hashlib  # noqa: PLC0415 - long keys only; hashlib loads OpenSSL
+
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     # Cutting may split a multi-byte character; "ignore" drops the partial tail.
     head = raw[:_PREFIX_BYTES].decode("utf-8", "ignore")
@@ -118,9 +117,14 @@ def _encode(v: Any) -> str:
     enc = _EXACT.get(t)
     if enc is not None:
         return enc(v)
+    late = _late_bases()
+    for base, base_enc in late:
+        if t is base:
+            _EXACT[t] = base_enc  # the next value of this type takes the lookup above
+            return base_enc(v)
     if isinstance(v, Enum):
         return f"<{_type_name(t)}.{v.name}>"
-    for base, base_enc in _BASES:
+    for base, base_enc in (*_BASES, *late):
         if isinstance(v, base):
             return f"<{_type_name(t)}>{base_enc(v)}"
     raise _UnsupportedError(t)
@@ -190,7 +194,7 @@ def _frozenset(v: frozenset[Any]) -> str:
     return "frozenset{" + ",".join(sorted(map(_encode, v))) + "}"
 
 
-def _timedelta(v: _dt.timedelta) -> str:
+def _timedelta(v: Any) -> str:
     return f"timedelta({v.days},{v.seconds},{v.microseconds})"
 
 
@@ -205,14 +209,31 @@ _BASES: tuple[tuple[type, Callable[[Any], str]], ...] = (
     (dict, _dict),
     (set, _set),
     (frozenset, _frozenset),
-    (uuid.UUID, lambda v: f"UUID({v.hex})"),
-    (Decimal, lambda v: f"Decimal({Decimal.__str__(v)})"),
-    (_dt.datetime, lambda v: f"datetime({_dt.datetime.isoformat(v)})"),
-    (_dt.date, lambda v: f"date({_dt.date.isoformat(v)})"),
-    (_dt.time, lambda v: f"time({_dt.time.isoformat(v)})"),
-    (_dt.timedelta, _timedelta),
 )
 _EXACT: dict[type, Callable[[Any], str]] = dict(_BASES)
+
+
+def _late_bases() -> list[tuple[type, Callable[[Any], str]]]:
+    """UUID, Decimal and the datetime types, after the builtins in `_BASES`, for the modules
+    loaded now: a value of one cannot exist before its module is, and importing uuid (which
+    loads platform), decimal and datetime with every cache cost ~3 ms (issue 17)."""
+    out: list[tuple[type, Callable[[Any], str]]] = []
+    uuid = sys.modules.get("uuid")
+    if uuid is not None:
+        out.append((uuid.UUID, lambda v: f"UUID({v.hex})"))
+    decimal = sys.modules.get("decimal")
+    if decimal is not None:
+        dec = decimal.Decimal
+        out.append((dec, lambda v: f"Decimal({dec.__str__(v)})"))
+    dt = sys.modules.get("datetime")
+    if dt is not None:  # datetime before date: a datetime is a date too
+        out += [
+            (dt.datetime, lambda v: f"datetime({dt.datetime.isoformat(v)})"),
+            (dt.date, lambda v: f"date({dt.date.isoformat(v)})"),
+            (dt.time, lambda v: f"time({dt.time.isoformat(v)})"),
+            (dt.timedelta, _timedelta),
+        ]
+    return out
 
 
 #: Prefix of every name the generated code uses for itself; no parameter may start with it.

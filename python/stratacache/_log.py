@@ -8,16 +8,41 @@ cached value, a key's bytes beyond a short prefix, or a secret. Frequent events 
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
-from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Callable
+
+    #: The package's logger; a NullHandler keeps it quiet until the application adds one.
+    logger: logging.Logger
 
 __all__ = ["RateLimited", "logger"]
 
-#: The package's logger; a NullHandler keeps it quiet until the application adds a handler.
-logger = logging.getLogger("stratacache")
-logger.addHandler(logging.NullHandler())
+_logger: Any = None
+
+
+def get_logger() -> logging.Logger:
+    """The ``stratacache`` logger, set up on first use: `logging` is not imported by an
+    L1-only cache until something is logged (issue 17's import cost)."""
+    global _logger  # noqa: PLW0603 - one logger per process, made once
+    if _logger is None:
+        import logging  # noqa: PLC0415
+
+        made = logging.getLogger("stratacache")
+        made.addHandler(logging.NullHandler())
+        _logger = made
+    return _logger  # type: ignore[no-any-return]
+
+
+def __getattr__(name: str) -> Any:
+    # `from ._log import logger` (the Redis tier's modules) sets the logger up then.
+    if name == "logger":
+        return get_logger()
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 class RateLimited:
@@ -44,4 +69,4 @@ class RateLimited:
                 self._suppressed += 1
                 return
             count, self._suppressed, self._last = self._suppressed + 1, 0, now
-        logger.warning(self._message + " (%d since the last report)", *args, count)
+        get_logger().warning(self._message + " (%d since the last report)", *args, count)

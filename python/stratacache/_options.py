@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import datetime
 import math
+import sys
 from numbers import Real
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from .errors import ConfigError, InvalidTTLError
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+    from ._autottl import AutoTTL
 
 #: Separates a namespace from the key inside the engine; namespaces may not contain it, so
 #: the stored key "<namespace><SEP><key>" is unambiguous and a namespace is a key prefix.
@@ -33,6 +39,14 @@ def require_callable(value: object, name: str, what: str) -> None:
 
 def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
     return types if isinstance(types, tuple) else (types,)
+
+
+def is_auto_ttl(value: object) -> TypeIs[AutoTTL]:
+    """Whether `value` is an `AutoTTL`, without importing its module: no instance can exist
+    before it is loaded, and it (dataclasses, inspect) is not loaded by caches and cached
+    functions that do not use AutoTTL (issue 17's import cost)."""
+    module = sys.modules.get("stratacache._autottl")
+    return module is not None and isinstance(value, module.AutoTTL)
 
 
 #: What every TTL argument accepts: seconds (math.inf = never), a timedelta, or None.

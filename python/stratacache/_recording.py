@@ -22,12 +22,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from numbers import Real
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._options import check_bound, require_type
 from .errors import ConfigError
-from .mrc import MissRatioCurve, _check_sizes
+
+if TYPE_CHECKING:  # mrc (pathlib, dataclasses) loads with the first curve, not every cache
+    from .mrc import MissRatioCurve
 
 __all__ = ["DEFAULT_RECORD_CAPACITY", "check_recording", "export_trace", "recorded_curve"]
 
@@ -68,6 +69,8 @@ def check_recording(record: object, record_capacity: object) -> tuple[float, int
 def export_trace(store: Any, path: str | os.PathLike[str]) -> int:
     """Writes the store's records to `path` (format in the module docstring); returns how many."""
     require_type(path, (str, os.PathLike), "path", "a str or os.PathLike")
+    from pathlib import Path  # noqa: PLC0415
+
     return int(store.export_trace(str(Path(path))))
 
 
@@ -77,6 +80,8 @@ def recorded_curve(store: Any, policy: str, sizes: Iterable[int] | None) -> Miss
     The sample is replayed exactly at sample scale; a cache of S entries is modelled by one of
     round(S * R) entries of the sample (at least 1), and sizes are reported at full scale.
     """
+    from .mrc import MissRatioCurve, _check_sizes  # noqa: PLC0415
+
     require_type(policy, str, "policy", "a str")
     info = store.recording()
     if info is None:

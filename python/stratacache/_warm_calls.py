@@ -12,13 +12,16 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._options import prefix_of, require_type
-from ._warm import DEFAULT_WARM_KEYS, WarmReport
 from ._weigh import weigh
 from .errors import ConfigError
+
+# The warmer (dataclasses, the predictor's options) and the thread pool (concurrent.futures,
+# logging) load at the first warm(): every cached function imports this module (issue 17).
+if TYPE_CHECKING:
+    from ._warm import WarmReport
 
 __all__ = ["ArgMemory", "arg_memory_of", "warm_calls"]
 
@@ -77,6 +80,8 @@ def _plan(site: Any, n: object, concurrency: object) -> tuple[list[tuple[str, Ca
         msg = f"{site.keys.func_name}.warm() needs a cache created with predictor=True"
         raise ConfigError(msg)
     if n is None:
+        from ._warm import DEFAULT_WARM_KEYS  # noqa: PLC0415
+
         n = model.options.publish_keys or DEFAULT_WARM_KEYS
     require_type(n, int, "n", "an int or None")
     if n < 1:  # type: ignore[operator]
@@ -106,6 +111,10 @@ def warm_calls(site: Any, n: object = None, concurrency: object = 4) -> Any:
     Returns:
         A `WarmReport` (source "model"; requested: calls started).
     """
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    from ._warm import WarmReport  # noqa: PLC0415
+
     start = time.monotonic()
     todo, limit, _ = _plan(site, n, concurrency)
     if site.is_async:
@@ -121,6 +130,8 @@ def _warm_async(
 ) -> Coroutine[Any, Any, WarmReport]:
     async def run() -> WarmReport:
         import asyncio  # noqa: PLC0415 - a sync-only program never loads asyncio
+
+        from ._warm import WarmReport  # noqa: PLC0415
 
         gate = asyncio.Semaphore(limit)
 

@@ -9,32 +9,41 @@ calls are awaited and auto-pipelined.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._async_cache import AsyncCache, AwaitableCacheStats
+from ._async_cache import AsyncCache
 from ._base import CacheBase, Getter, Setter, path_or_none
 from ._deps import check_depends_on, link_local, walk_local
 from ._options import TTL, check_namespace, check_text, check_ttl, require_type
-from ._recommend import Recommendations, recommendations
-from ._warm import WarmReport, warm_sync
-from .health import Health, compose, ping_round_trip
-from .stats import CacheStats
 from .tiers.chain import MISS, check_items, check_tags
 from .tiers.local import LocalDriver, tags_need_tier
-from .tiers.redis.deps import RedisGraph
-from .tiers.redis.plan import redis_ttl_ms
 
+# The Redis tier's, the health check's, the warmer's and the recommender's modules load where
+# they are used (issue 17: an L1-only Cache loads none of them).
 if TYPE_CHECKING:
+    import os
+
     from typing_extensions import Self
 
+    from ._recommend import Recommendations
+    from ._warm import WarmReport
     from .backup import BackupInfo, RestoreInfo
+    from .health import Health
     from .mrc import MissRatioCurve
+    from .stats import AwaitableCacheStats, CacheStats
     from .tiers.redis.driver_sync import SyncTiered
 
 __all__ = ["AsyncCache", "AwaitableCacheStats", "Cache"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AwaitableCacheStats":  # lives in stats, which an L1-only cache never loads
+        from .stats import AwaitableCacheStats  # noqa: PLC0415
+
+        return AwaitableCacheStats
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 class Cache(CacheBase):
@@ -121,7 +130,7 @@ class Cache(CacheBase):
         self._get, self._public_set = self._entry_points()
         self.__dict__["get"] = self._get
         self.__dict__["set"] = self._public_set
-        self.events.start()  # reports this set's writes too, when set events are wanted
+        self._start_events()  # reports this set's writes too, when set events are wanted
 
     def _local_entry_points(self) -> tuple[Getter, Setter]:
         """get and set of an L1-only cache: the C getter, and a setter refusing tags."""
@@ -145,6 +154,8 @@ class Cache(CacheBase):
         assert self._tier is not None
         redis = SyncRedisTier(parts.client, parts.options, self._tier.counters)
         self._driver = SyncTiered(self._tier, redis, lock_timeout)
+        from .tiers.redis.deps import RedisGraph  # noqa: PLC0415
+
         self._graph = RedisGraph(redis, self._tier, self._deps)
         self._entry_points = self._tiered_entry_points
 
@@ -188,6 +199,8 @@ class Cache(CacheBase):
         """Records `key` as a dependent of `on` before it is written; False if refused."""
         if self._tier is None:
             return link_local(self._deps, self._store, namespace, key, on)
+        from .tiers.redis.plan import redis_ttl_ms  # noqa: PLC0415
+
         px = redis_ttl_ms(self._tier.resolve_ttl(ttl), self._tier.stale_ttl)
         return self._graph.link_sync(namespace, key, on, px)
 
@@ -363,6 +376,8 @@ class Cache(CacheBase):
             BackupError: the base backup is unreadable or of another tier, the change log
                 lost entries, or the disk store is not the one the base backup read.
         """
+        from pathlib import Path  # noqa: PLC0415
+
         from .backup import backup_cache  # noqa: PLC0415 - only backups need it
 
         return backup_cache(self, Path(path), namespaces, path_or_none(incremental_from), **options)
@@ -384,6 +399,8 @@ class Cache(CacheBase):
             ValueError: `at` is outside what the backups cover.
             ConfigError: `at` given for a disk tier.
         """
+        from pathlib import Path  # noqa: PLC0415
+
         from .backup import restore_cache  # noqa: PLC0415
 
         return restore_cache(self, Path(path), at, **options)
@@ -399,6 +416,8 @@ class Cache(CacheBase):
         Returns:
             A Health; `healthy` is False while a tier is down.
         """
+        from .health import compose, ping_round_trip  # noqa: PLC0415
+
         redis = None
         if self._tier is not None:
             redis = ping_round_trip(self._driver.redis.client.ping)  # type: ignore[union-attr]
@@ -455,6 +474,8 @@ class Cache(CacheBase):
             TypeError: an argument is not a number.
             ConfigError: an argument outside (0, 1), or the cache records nothing.
         """
+        from ._recommend import recommendations  # noqa: PLC0415
+
         return recommendations(self, target_hit_ratio, max_stale)
 
     def hot_keys(self, n: int = 10, namespace: str | None = None) -> list[tuple[str, float]]:
@@ -498,12 +519,14 @@ class Cache(CacheBase):
             ConfigError: n < 1 or timeout <= 0.
             TypeError: an argument has the wrong type.
         """
+        from ._warm import warm_sync  # noqa: PLC0415
+
         return warm_sync(self, n, namespace, timeout)
 
     def close(self) -> None:
         """Ends the event subscriptions, stops the predictor's thread and the invalidation
         subscriber, and closes the Redis connections."""
-        self.events.close()
+        self._close_events()
         if self._predictor is not None:
             self._predictor.stop()
         if self._autottl is not None:

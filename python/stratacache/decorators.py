@@ -50,10 +50,9 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Collection, Coroutine, Iterable
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from . import _core
-from ._autottl import AutoTTL
 from ._call_site import _MISS, _UNKEYED, DefaultSites, _CallSite, stores_only_if
 from ._decorated import (
     AsyncCachedFunction,
@@ -63,10 +62,13 @@ from ._decorated import (
     Decorator,
 )
 from ._keys import KeyBuilder, compile_function
-from ._options import TTL, check_namespace, check_ttl, require_callable
-from ._refresh_options import RefreshAhead, check_refresh_ahead
+from ._options import TTL, check_namespace, check_ttl, is_auto_ttl, require_callable
 from ._warm_calls import warm_calls
 from .tiers.chain import check_tags
+
+if TYPE_CHECKING:  # loaded only by the functions that use them (issue 17's import cost)
+    from ._autottl import AutoTTL
+    from ._refresh_options import RefreshAhead
 
 __all__ = [
     "AsyncCachedFunction",
@@ -316,7 +318,7 @@ def make_cache_decorator(
         ConfigError: namespace contains U+001F.
     """
     # AutoTTL passes as is: the call site turns it into the float it retunes.
-    ttl = ttl if isinstance(ttl, AutoTTL) else check_ttl(ttl)
+    ttl = ttl if is_auto_ttl(ttl) else check_ttl(ttl)
     if namespace is not None:
         namespace = check_namespace(namespace)
     require_callable(key, "key", "a callable returning a str")
@@ -325,7 +327,11 @@ def make_cache_decorator(
     require_callable(depends_on, "depends_on", "a callable taking the arguments, returning keys")
     unless = stores_only_if(unless, condition)
     checked_tags = check_tags(tags)
-    refresh = check_refresh_ahead(refresh_ahead)
+    refresh = None
+    if refresh_ahead is not None:
+        from ._refresh_options import check_refresh_ahead  # noqa: PLC0415
+
+        refresh = check_refresh_ahead(refresh_ahead)
 
     def decorate(f: Any, /) -> Any:
         return _decorate(

@@ -148,9 +148,14 @@ def miss_ratio_curve(
 
     A size S is modelled by a cache of S * sample_rate entries of the sample; where that is
     below 32 entries (too coarse for distances, too small for a policy's queues), the size is
-    estimated from a larger sample of the same keys instead (rate 32 / S or more, at most 1).
-    Small sizes thus cost up to a full pass, and they are what a sampled curve spends most of
-    its time on.
+    estimated from a larger sample of the same keys instead (rate 32 / S or more, at most 1),
+    and sizes just above that from a sample a few times the rate. Small sizes thus cost up to
+    a full pass, and they are what a sampled curve spends most of its time on. The file is
+    sampled while it is read: only the requests of the largest sample are kept.
+
+    A sample whose keys are more or less popular than the whole trace is corrected for with
+    what the whole trace is known to hold: its requests, and its distinct keys, counted while
+    reading (a regression estimator over the sampled keys' requests).
 
     "opt" (Belady) by miniature simulation is an approximation without the theory LRU's
     sampling has; its error on the shared traces is in bench/results/mrc.json.

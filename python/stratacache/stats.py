@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -298,3 +298,11 @@ class EventStats:
     unsent: int
     received: int
     malformed: int
+
+
+class AwaitableCacheStats(CacheStats):
+    """A `CacheStats` snapshot that ``await`` returns unchanged (AsyncCache.stats)."""
+
+    def __await__(self) -> Generator[Any, None, CacheStats]:
+        yield from ()
+        return self

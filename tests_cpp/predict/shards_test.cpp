@@ -130,5 +130,60 @@ TEST(ShardsFixedSize, RejectsZeroKeys) {
   EXPECT_THROW((void)shards_fixed_size(keys, 0, 1.0, 0), Error);
 }
 
+// Every tier is the sample shards_fixed_rate takes: the unbounded one in full, a bounded one up
+// to its largest size.
+TEST(ShardsNested, TiersAreFixedRateSamplesUpToTheirBound) {
+  const auto keys = zipf_trace(200000, 20000, 0.9, 8);
+  const std::vector<NestedTier> tiers = {{.rate = 0.05, .max_size = 0},
+                                         {.rate = 0.2, .max_size = 3000},
+                                         {.rate = 0.5, .max_size = 400}};
+  const auto nested = shards_nested(keys, tiers, 3, keys.size(), 0.0);
+  ASSERT_EQ(nested.size(), 3U);
+  for (std::size_t t = 0; t < tiers.size(); ++t) {
+    const ReuseHistogram alone = shards_fixed_rate(keys, tiers[t].rate, 3);
+    EXPECT_EQ(nested[t].sampled_requests, alone.sampled_requests) << t;
+    const std::uint64_t bound = tiers[t].max_size == 0 ? 25000 : tiers[t].max_size;
+    std::vector<std::uint64_t> sizes;
+    for (std::uint64_t s = 1; s <= bound; s += 1 + s / 8) sizes.push_back(s);
+    EXPECT_EQ(lru_miss_ratios(nested[t], sizes, false), lru_miss_ratios(alone, sizes, false)) << t;
+  }
+  EXPECT_EQ(nested[0].key_requests_at.size(), nested[0].hits_at.size());
+  EXPECT_TRUE(nested[2].key_requests_at.empty());  // bounded: no regression data
+}
+
+// A sample that is the whole trace: the fit reproduces its own misses exactly.
+TEST(RegressionMisses, ExactOnTheWholeTrace) {
+  // Keys requested 1, 2 and 5 times, missing 1, 2 and 1 times.
+  const SampleTotals t{.requests = 8,
+                       .keys = 3,
+                       .requests_squared = 1 + 4 + 25,
+                       .population_requests = 8,
+                       .population_keys = 3};
+  EXPECT_NEAR(regression_misses(4, 1 * 1 + 2 * 2 + 1 * 5, t), 4.0, 1e-9);
+}
+
+// Misses that follow requests exactly (m = n, every request missing) or keys exactly (m = 1,
+// only cold misses) are estimated exactly from the totals, whatever the sample's popularity.
+TEST(RegressionMisses, RecoversMissesLinearInTheAuxiliaries) {
+  const SampleTotals t{.requests = 10,
+                       .keys = 4,
+                       .requests_squared = 1 + 4 + 9 + 16,
+                       .population_requests = 1000,
+                       .population_keys = 300};
+  EXPECT_NEAR(regression_misses(10, 30, t), 1000.0, 1e-6);  // m = n
+  EXPECT_NEAR(regression_misses(4, 10, t), 300.0, 1e-6);    // m = 1
+}
+
+TEST(RegressionMisses, DegenerateFitFallsBackToTheRatio) {
+  // Every sampled key requested twice: n carries no information beyond the constant.
+  const SampleTotals t{.requests = 6,
+                       .keys = 3,
+                       .requests_squared = 12,
+                       .population_requests = 600,
+                       .population_keys = 300};
+  EXPECT_NEAR(regression_misses(3, 6, t), 300.0, 1e-9);
+  EXPECT_EQ(regression_misses(0, 0, SampleTotals{}), 0.0);
+}
+
 }  // namespace
 }  // namespace stratacache::predict

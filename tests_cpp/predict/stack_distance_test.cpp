@@ -84,5 +84,25 @@ TEST(StackDistances, ForgetAndReuseIdsAcrossCompactions) {
   }
 }
 
+// Kept at `depth` keys by forget_oldest, a stack is exact below depth and cold at or above it.
+TEST(StackDistances, ForgetOldestBoundsTheStackToTheRecentKeys) {
+  std::mt19937_64 rng(13);
+  constexpr std::size_t kDepth = 20;
+  StackDistances s(4);
+  std::vector<std::int64_t> history;
+  for (int i = 0; i < 20000; ++i) {
+    const auto key = static_cast<std::int64_t>(rng() % 60);
+    history.push_back(key);
+    const std::uint64_t exact = brute_force(history);
+    const std::uint64_t expected = exact != kCold && exact < kDepth ? exact : kCold;
+    ASSERT_EQ(access(s, key), expected) << "request " << i;
+    if (s.size() > kDepth) s.forget_oldest();
+    ASSERT_LE(s.size(), kDepth);
+  }
+  StackDistances empty;
+  empty.forget_oldest();  // no-op
+  EXPECT_EQ(empty.size(), 0U);
+}
+
 }  // namespace
 }  // namespace stratacache::predict

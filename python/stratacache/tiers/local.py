@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._options import prefix_of, require_type
 from ..errors import ConfigError
 from .chain import MISS, drop_matching
-from .redis.atomic import incremented
 
 if TYPE_CHECKING:
     from .._core import Store
@@ -201,6 +200,8 @@ class LocalDriver:
             KeyError: the key holds no live value.
             TypeError: delta or the stored value is not an int.
         """
+        from .redis.atomic import incremented  # noqa: PLC0415 - hashlib: not on every import
+
         prefix = prefix_of(namespace)
         with self.lock:
             value = self.store.peek(prefix, key, MISS)
