@@ -60,6 +60,7 @@ bench: install
 	$(PY) bench/py/bench_l2_faults.py
 	$(PY) bench/py/bench_disk.py
 	$(PY) bench/py/bench_codec.py
+	$(PY) bench/py/bench_scale.py
 
 bench-quick: install
 	$(PY) bench/py/bench_l1.py --quick
@@ -71,6 +72,7 @@ bench-quick: install
 	$(PY) bench/py/bench_l2_faults.py --quick
 	$(PY) bench/py/bench_disk.py --quick
 	$(PY) bench/py/bench_codec.py --quick
+	$(PY) bench/py/bench_scale.py --quick
 
 sanitize: bootstrap
 	cmake --preset asan >/dev/null && cmake --build --preset asan && ctest --preset asan -j $(JOBS)
