@@ -28,6 +28,7 @@ enum class WindowAdaptation : std::uint8_t {
 struct TinyLfuConfig {
   double initial_window = 0.01;   ///< window share before any adaptation
   double protected_share = 0.80;  ///< protected segment's share of the main space
+  double max_window = 1.0;        ///< the window's largest share; 1: all but one weight unit
   WindowAdaptation adaptation = WindowAdaptation::kGhost;
   double sample_factor = 1.0;         ///< requests per adaptation sample, per expected entry
   std::uint64_t min_sample = 10000;   ///< lower bound on the requests per sample
