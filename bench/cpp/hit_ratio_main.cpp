@@ -89,7 +89,11 @@ void set_tinylfu(sc::store::TinyLfuConfig& c, const std::string& k, double v) {
          {"step_decay", [&](double x) { c.climber.step_decay = x; }},
          {"restart_threshold", [&](double x) { c.climber.restart_threshold = x; }},
          {"ghost_step", [&](double x) { c.ghost.step = x; }},
-         {"ghost_share", [&](double x) { c.ghost.ghost_share = x; }}},
+         {"ghost_share", [&](double x) { c.ghost.ghost_share = x; }},
+         {"ghost_min_step", [&](double x) { c.ghost.min_step = x; }},
+         {"ghost_step_up", [&](double x) { c.ghost.step_up = x; }},
+         {"ghost_step_down", [&](double x) { c.ghost.step_down = x; }},
+         {"max_window", [&](double x) { c.max_window = x; }}},
         k, v);
 }
 

@@ -32,11 +32,25 @@ std::int64_t GhostClimber::adjust(std::size_t window_entries, std::size_t probat
   const double total = grow_gain + grow_loss + shrink_gain + shrink_loss;
   if (total == 0) return 0;
   const double balance = ((grow_gain - grow_loss) - (shrink_gain - shrink_loss)) / total;
-  return static_cast<std::int64_t>(balance * config_.step * capacity_);
+  adapt_step(balance);
+  return static_cast<std::int64_t>(balance * step_ * capacity_);
+}
+
+void GhostClimber::adapt_step(double balance) noexcept {
+  if (step_ < 0) {
+    step_ = config_.step;
+  } else if (balance * last_balance_ > 0) {
+    step_ = std::min(config_.step, step_ * config_.step_up);
+  } else if (balance * last_balance_ < 0) {
+    step_ = std::max(std::min(config_.min_step, config_.step), step_ * config_.step_down);
+  }
+  last_balance_ = balance;
 }
 
 void GhostClimber::clear() {
   reset();
+  step_ = -1;
+  last_balance_ = 0;
   window_ghost_.clear();
   main_ghost_.clear();
 }

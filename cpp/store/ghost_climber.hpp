@@ -12,7 +12,10 @@ namespace stratacache::store {
 
 /// Tuning of `GhostClimber`; fractions are of the capacity.
 struct GhostClimberConfig {
-  double step = 0.20;         ///< the move when one side's case is unanimous
+  double step = 0.20;         ///< the largest move, when one side's case is unanimous
+  double min_step = 0.0125;   ///< the smallest, after repeated reversals (step / 16)
+  double step_up = 2.0;       ///< after two moves the same way the step grows by this...
+  double step_down = 0.5;     ///< ...and after a reversal it shrinks by this (Rprop [2])
   double ghost_share = 0.25;  ///< hashes each ghost remembers, per entry held
 };
 
@@ -30,13 +33,21 @@ struct GhostClimberConfig {
 ///  - shrinking the window is the mirror image: misses on hashes in the main ghost (evicted
 ///    victims) against the hits per entry of the window.
 ///
-/// Each term is a rate per entry of space; the move is `step * capacity` times the normalised
+/// Each term is a rate per entry of space; the move is the current step times the normalised
 /// difference (grow gain - grow loss) - (shrink gain - shrink loss), in [-1, 1], so it is large
 /// when the evidence is one-sided and small when the sides balance. Counting the loss matters:
 /// on a loop slightly larger than the cache the window ghost alone would keep voting to grow the
 /// window until the cache degenerates to LRU and hits nothing.
 ///
+/// The step adapts as in Rprop [2]: it starts at `step`, grows by `step_up` (up to `step`) while
+/// the balance keeps its sign and shrinks by `step_down` (down to `min_step`) when it flips. Near
+/// the split where the sides balance, the samples' noise flips the sign and the window settles
+/// instead of swinging by a fifth of the cache each sample; a new workload phase makes the sign
+/// steady again and the step is back to full within a few samples.
+///
 /// [1] N. Megiddo, D. S. Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003.
+/// [2] M. Riedmiller, H. Braun, "A Direct Adaptive Method for Faster Backpropagation Learning:
+///     The RPROP Algorithm", IEEE ICNN 1993.
 class GhostClimber {
  public:
   GhostClimber(Weight capacity, const GhostClimberConfig& config) noexcept
@@ -61,18 +72,24 @@ class GhostClimber {
   [[nodiscard]] std::int64_t adjust(std::size_t window_entries, std::size_t probation_entries,
                                     std::size_t entries) noexcept;
 
+  /// The step the next move scales, as a fraction of the capacity.
+  [[nodiscard]] double step() const noexcept { return step_ < 0 ? config_.step : step_; }
+
   /// Forgets the current sample (the ghosts stay).
   void reset() noexcept { window_hits_ = probation_hits_ = window_votes_ = main_votes_ = 0; }
   void clear();
 
  private:
   [[nodiscard]] std::size_t ghost_capacity(std::size_t entries) const noexcept;
+  void adapt_step(double balance) noexcept;
 
   GhostClimberConfig config_;
   double capacity_;
   GhostQueue window_ghost_, main_ghost_;
   std::uint64_t window_hits_ = 0, probation_hits_ = 0;
   std::uint64_t window_votes_ = 0, main_votes_ = 0;
+  double step_ = -1;         // < 0: no move yet
+  double last_balance_ = 0;  // the previous sample's balance, for its sign
 };
 
 }  // namespace stratacache::store

@@ -271,7 +271,12 @@ TinyLfuPolicy::Transfer TinyLfuPolicy::transfer(Weight quota, Segment to, Pick p
 }
 
 Weight TinyLfuPolicy::grow_window(Weight quota) noexcept {
-  quota = std::min(quota, protected_max_);
+  // Past the protected segment's space the window takes probation's too: on a recency-bound
+  // workload the cache can then become an LRU with a one-entry main, which a window capped at
+  // the protected share (Caffeine's bound, 80%) cannot.
+  const auto most = static_cast<Weight>(static_cast<double>(capacity_) * config_.max_window);
+  const Weight bound = std::min(most, capacity_ - std::min<Weight>(capacity_, 1));
+  quota = std::min(quota, bound - std::min(bound, window_max_));
   // Main's least recent entries come along with the space, so main stays full.
   const Transfer t = transfer(quota, Segment::kWindow, [this](Weight left) {
     const EntryId id = probation().head();

@@ -28,6 +28,7 @@ enum class WindowAdaptation : std::uint8_t {
 struct TinyLfuConfig {
   double initial_window = 0.01;   ///< window share before any adaptation
   double protected_share = 0.80;  ///< protected segment's share of the main space
+  double max_window = 1.0;        ///< the window's largest share; 1: all but one weight unit
   WindowAdaptation adaptation = WindowAdaptation::kGhost;
   double sample_factor = 1.0;         ///< requests per adaptation sample, per expected entry
   std::uint64_t min_sample = 10000;   ///< lower bound on the requests per sample
@@ -59,13 +60,15 @@ struct TinyLfuConfig {
 /// (TinyLFU's admission filter, which also counts misses, so it knows keys the cache does not
 /// hold); the less frequent of the two leaves. A warm candidate that loses is still admitted at
 /// random, rarely, so an attacker cannot pin a hot victim by flooding colliding hashes [1].
-/// The window's size adapts, moving capacity between window and protected segment: a large
-/// window behaves like LRU on recency-heavy workloads, a small one like LFU on frequency-heavy
-/// ones. By default a `GhostClimber` decides, once per sample of requests (one per entry, at
-/// least 10,000), from ghost hits and hits at the margin of each side; Caffeine's `HillClimber`
-/// on hit-rate changes is available (`TinyLfuConfig::caffeine()`). Entries move with the
-/// capacity (main's least recent into the window, or the window's least recent into probation),
-/// at most `max_transfer` per call so that no call holds the store's lock for long.
+/// The window's size adapts, moving capacity between window and protected segment (and, once
+/// protected has none left, probation, up to `max_window`: all but one unit by default, where
+/// Caffeine stops at the protected share): a large window behaves like LRU on recency-heavy
+/// workloads, a small one like LFU on frequency-heavy ones. By default a `GhostClimber` decides,
+/// once per sample of requests (one per entry, at least 10,000), from ghost hits and hits at the
+/// margin of each side; Caffeine's `HillClimber` on hit-rate changes is available
+/// (`TinyLfuConfig::caffeine()`). Entries move with the capacity (main's least recent into the
+/// window, or the window's least recent into probation), at most `max_transfer` per call so that no
+/// call holds the store's lock for long.
 ///
 /// Contract with the store: `victim()` chooses; the store removes the entry and calls
 /// `on_remove` before asking again. Entries heavier than a segment still work: they pass through

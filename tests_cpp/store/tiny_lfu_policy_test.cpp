@@ -113,6 +113,38 @@ TEST(TinyLfuPolicy, WindowGrowsOnRecencyWorkload) {
   EXPECT_GT(hits, 190000U);
 }
 
+TEST(TinyLfuPolicy, WindowGrowsPastTheProtectedShareWhenOnlyRecencyPays) {
+  // Each request brings a fresh key and rereads one of the last 950, at random: only recency
+  // predicts hits, and an LRU of 1,000 entries keeps most rereads. Keeping the oldest of them
+  // takes a window of most of the cache, more than a window capped at the
+  // protected segment's share (80% of main) could have.
+  const auto run = [](double max_window) {
+    TinyLfuConfig c;
+    c.max_window = max_window;
+    Harness<TinyLfuPolicy> h(1000);
+    h.policy = TinyLfuPolicy(1000, c);
+    std::uint64_t hits = 0;
+    for (std::uint64_t t = 0; t < 300000; ++t) {
+      h.access(t);
+      if (t >= 950) hits += h.access(t - 1 - mix64(t) % 950) ? 1 : 0;
+    }
+    return std::pair{h.policy.window_capacity(), hits};
+  };
+  const auto [window, hits] = run(1.0);
+  EXPECT_GT(window, 800U);
+  EXPECT_LE(window, 999U);  // main keeps at least one unit
+  const auto [capped_window, capped_hits] = run(0.8);
+  EXPECT_LE(capped_window, 800U);
+  EXPECT_GT(hits, capped_hits);
+  Harness<LruPolicy> lru(1000);
+  std::uint64_t lru_hits = 0;
+  for (std::uint64_t t = 0; t < 300000; ++t) {
+    lru.access(t);
+    if (t >= 950) lru_hits += lru.access(t - 1 - mix64(t) % 950) ? 1 : 0;
+  }
+  EXPECT_GT(hits * 100, lru_hits * 95);  // within 5% of an LRU's hits
+}
+
 TEST(TinyLfuPolicy, WindowStaysSmallOnLoop) {
   // A loop slightly longer than the cache: LRU hits nothing, a frequency-filtered main holds
   // most of the loop. Ghost hits of the window alone would argue for growing it; the hits main
@@ -192,8 +224,37 @@ TEST(GhostClimber, FollowsTheOneSidedCase) {
   EXPECT_EQ(c.adjust(10, 200, 1000), 200);  // all evidence for a larger window: a full step
   for (std::uint64_t k = 0; k < 100; ++k) c.record_eviction(mix64(k), /*from_window=*/false, 1000);
   for (std::uint64_t k = 0; k < 100; ++k) c.record_miss(mix64(k));
-  EXPECT_EQ(c.adjust(10, 200, 1000), -200);
-  EXPECT_EQ(c.adjust(10, 200, 1000), 0);  // no evidence, no move
+  EXPECT_EQ(c.adjust(10, 200, 1000), -100);  // a reversal: the step halves
+  EXPECT_EQ(c.adjust(10, 200, 1000), 0);     // no evidence, no move
+}
+
+// Unanimous evidence for a larger (+1) or smaller (-1) window, then the move it gives.
+std::int64_t move_after(GhostClimber& c, int sign, std::uint64_t& next_key) {
+  for (int i = 0; i < 10; ++i) {
+    const std::uint64_t h = mix64(++next_key);
+    c.record_eviction(h, /*from_window=*/sign > 0, 1000);
+    c.record_miss(h);
+  }
+  return c.adjust(10, 200, 1000);
+}
+
+TEST(GhostClimber, StepHalvesOnReversalsAndRegrowsWhileTheSignHolds) {
+  GhostClimber c(1000, GhostClimberConfig{});  // step 0.2, floor 0.0125, x2 / x0.5
+  std::uint64_t key = 0;
+  EXPECT_EQ(move_after(c, +1, key), 200);
+  EXPECT_EQ(move_after(c, -1, key), -100);
+  EXPECT_EQ(move_after(c, +1, key), 50);
+  EXPECT_EQ(move_after(c, -1, key), -25);
+  EXPECT_EQ(move_after(c, +1, key), 12);  // the floor: 1.25% of 1000
+  EXPECT_EQ(move_after(c, -1, key), -12);
+  EXPECT_DOUBLE_EQ(c.step(), 0.0125);
+  EXPECT_EQ(move_after(c, -1, key), -25);  // the same way twice: the step doubles
+  EXPECT_EQ(move_after(c, -1, key), -50);
+  EXPECT_EQ(move_after(c, -1, key), -100);
+  EXPECT_EQ(move_after(c, -1, key), -200);
+  EXPECT_EQ(move_after(c, -1, key), -200);  // never past `step`
+  c.clear();
+  EXPECT_EQ(move_after(c, +1, key), 200);  // a cleared climber starts at the full step
 }
 
 TEST(GhostClimber, WeighsGainAgainstLoss) {
