@@ -54,6 +54,7 @@ from .config import RedisOptions
 
 # unasync: sync-only begin
 # from .common import call_deadline
+# from .pool import one
 # unasync: sync-only end
 
 # unasync: async-only begin
@@ -139,6 +140,12 @@ class AsyncRedisTier:
         self._release = client.register_script(RELEASE_LOCK)
         # Store.record_latency when the cache times calls (timing=...): (tier, op, ns).
         self.record_latency: Callable[[str, str, int], None] | None = None
+        # unasync: sync-only begin
+        # # The pool single commands go to directly (`pool.one`): standalone and Sentinel
+        # # clients that pool their connections (not a single_connection_client).
+        # direct = not self.cluster and getattr(client, "connection", None) is None
+        # self._pool: Any = client.connection_pool if direct else None
+        # unasync: sync-only end
         # unasync: async-only begin
         # The connect-time check, when it still runs on a thread (see _build.build): awaited
         # before the first command; what it raised (RedisAuthError...) every call raises.
@@ -316,7 +323,11 @@ class AsyncRedisTier:
     # unasync: async-only end
     # unasync: sync-only begin
     # def get(self, rkey: bytes) -> bytes | None:
-    #     result: bytes | None = self._call(lambda: self.client.get(rkey), op="get")
+    #     pool = self._pool
+    #     if pool is None:
+    #         result: bytes | None = self._call(lambda: self.client.get(rkey), op="get")
+    #     else:  # the command itself on a pooled connection
+    #         result = self._call(lambda: one(pool, ("GET", rkey)), op="get")
     #     return result
     #
     # unasync: sync-only end

@@ -28,6 +28,7 @@ from .common import (
     retry_permit,
 )
 from .config import RedisOptions
+from .pool import one
 
 __all__ = ["SyncRedisTier", "close_sync_client"]
 
@@ -46,6 +47,10 @@ class SyncRedisTier:
         self._release = client.register_script(RELEASE_LOCK)
         # Store.record_latency when the cache times calls (timing=...): (tier, op, ns).
         self.record_latency: Callable[[str, str, int], None] | None = None
+        # The pool single commands go to directly (`pool.one`): standalone and Sentinel
+        # clients that pool their connections (not a single_connection_client).
+        direct = not self.cluster and getattr(client, "connection", None) is None
+        self._pool: Any = client.connection_pool if direct else None
 
     def _call(
         self,
@@ -105,7 +110,11 @@ class SyncRedisTier:
         self.client.ping()
 
     def get(self, rkey: bytes) -> bytes | None:
-        result: bytes | None = self._call(lambda: self.client.get(rkey), op="get")
+        pool = self._pool
+        if pool is None:
+            result: bytes | None = self._call(lambda: self.client.get(rkey), op="get")
+        else:  # the command itself on a pooled connection
+            result = self._call(lambda: one(pool, ("GET", rkey)), op="get")
         return result
 
     def mget(self, rkeys: Sequence[bytes]) -> list[bytes | None]:
