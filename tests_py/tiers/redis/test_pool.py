@@ -18,7 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 import stratacache
 from stratacache.testing.redis_servers import RedisServer
 from stratacache.tiers.redis.common import call_deadline
-from stratacache.tiers.redis.pool import TierPool, one
+from stratacache.tiers.redis.pool import TierPool, one, pair
 
 
 def make_pool(server: RedisServer, **kwargs: Any) -> TierPool:
@@ -63,6 +63,23 @@ def test_one_runs_a_command_and_raises_error_replies(server: RedisServer) -> Non
         (conn,) = pool._available_connections  # the error reply was read: kept, still open
         assert conn._sock is not None
         assert one(pool, ("GET", b"k")) == b"v"
+        assert pool._created_connections == 1
+    finally:
+        pool.disconnect()
+
+
+def test_pair_sends_two_commands_and_reads_both_replies(server: RedisServer) -> None:
+    pool = make_pool(server, max_connections=1)
+    try:
+        pair(pool, ("SET", b"k", b"v", "PX", 60_000), ("PUBLISH", b"chan", b"m"))
+        assert one(pool, ("GET", b"k")) == b"v"
+        one(pool, ("SET", b"n", b"x"))
+        with pytest.raises(ResponseError):  # the first fails: its pair still ran
+            pair(pool, ("INCR", b"n"), ("SET", b"k", b"w"))
+        assert one(pool, ("GET", b"k")) == b"w"  # the next reply read is this GET's own
+        with pytest.raises(ResponseError):  # the second fails
+            pair(pool, ("SET", b"k", b"z"), ("INCR", b"n"))
+        assert one(pool, ("GET", b"k")) == b"z"
         assert pool._created_connections == 1
     finally:
         pool.disconnect()

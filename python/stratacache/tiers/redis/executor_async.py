@@ -54,7 +54,7 @@ from .config import RedisOptions
 
 # unasync: sync-only begin
 # from .common import call_deadline
-# from .pool import one
+# from .pool import one, pair
 # unasync: sync-only end
 
 # unasync: async-only begin
@@ -352,6 +352,13 @@ class AsyncRedisTier:
     async def set(
         self, rkey: bytes, data: bytes, px: int | None, announce: Announce | None = None
     ) -> None:
+        # unasync: sync-only begin
+        # pool = self._pool
+        # if announce is None and pool is not None:  # the command itself, as `get` does
+        #     command = ("SET", rkey, data) if px is None else ("SET", rkey, data, "PX", px)
+        #     self._call(lambda: one(pool, command), op="set")
+        #     return
+        # unasync: sync-only end
         if announce is None:  # one command: skip the pipeline's own cost
             await self._warm()  # unasync: async-only
             await self._call(lambda: self.client.set(rkey, data, px=px), op="set")
@@ -361,6 +368,13 @@ class AsyncRedisTier:
             command = ("SET", rkey, data) if px is None else ("SET", rkey, data, "PX", px)
             await self._call(lambda: self._pair(command, ("PUBLISH", *announce)), op="set_many")
 
+    # unasync: sync-only begin
+    # def _pair(self, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
+    #     """Two commands written together on one pooled connection (`pool.pair`)."""
+    #     pair(self._pool, first, second)
+    #
+    # unasync: sync-only end
+    # unasync: async-only begin
     async def _pair(self, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
         """Two commands written together on one pooled connection, both replies read: the
         round trip of a two-command pipeline without redis-py's Pipeline, which cost ~14 us of
@@ -381,6 +395,7 @@ class AsyncRedisTier:
             if isinstance(reply, Exception):  # a parser that returns error replies
                 raise reply
 
+    # unasync: async-only end
     async def set_many(
         self, items: Sequence[tuple[bytes, bytes, int | None]], announce: Announce | None = None
     ) -> None:

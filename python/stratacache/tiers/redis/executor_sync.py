@@ -28,7 +28,7 @@ from .common import (
     retry_permit,
 )
 from .config import RedisOptions
-from .pool import one
+from .pool import one, pair
 
 __all__ = ["SyncRedisTier", "close_sync_client"]
 
@@ -127,6 +127,11 @@ class SyncRedisTier:
     def set(
         self, rkey: bytes, data: bytes, px: int | None, announce: Announce | None = None
     ) -> None:
+        pool = self._pool
+        if announce is None and pool is not None:  # the command itself, as `get` does
+            command = ("SET", rkey, data) if px is None else ("SET", rkey, data, "PX", px)
+            self._call(lambda: one(pool, command), op="set")
+            return
         if announce is None:  # one command: skip the pipeline's own cost
             self._call(lambda: self.client.set(rkey, data, px=px), op="set")
         elif self.cluster or getattr(self.client, "connection", None) is not None:
@@ -136,24 +141,8 @@ class SyncRedisTier:
             self._call(lambda: self._pair(command, ("PUBLISH", *announce)), op="set_many")
 
     def _pair(self, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
-        """Two commands written together on one pooled connection, both replies read: the
-        round trip of a two-command pipeline without redis-py's Pipeline, which cost ~14 us of
-        client CPU per set against ~1 us for this (redis-py 8.1). An error reply raises, as
-        the pipeline's does; on any failure the connection is closed, so no reply is left
-        unread on it. Standalone and Sentinel only (a cluster routes by key)."""
-        pool = self.client.connection_pool
-        conn = pool.get_connection()
-        try:
-            conn.send_packed_command(conn.pack_commands([first, second]))
-            replies = [conn.read_response(), conn.read_response()]
-        except BaseException:
-            conn.disconnect()
-            raise
-        finally:
-            pool.release(conn)
-        for reply in replies:
-            if isinstance(reply, Exception):  # a parser that returns error replies
-                raise reply
+        """Two commands written together on one pooled connection (`pool.pair`)."""
+        pair(self._pool, first, second)
 
     def set_many(
         self, items: Sequence[tuple[bytes, bytes, int | None]], announce: Announce | None = None

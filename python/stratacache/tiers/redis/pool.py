@@ -25,7 +25,14 @@ from redis.exceptions import ResponseError
 
 from .common import call_deadline
 
-__all__ = ["TierPool", "one"]
+try:
+    from hiredis import pack_command as _hiredis_pack
+    from redis.connection import HiredisRespSerializer
+except ImportError:  # redis-py's pure-Python parser and packer
+    _hiredis_pack = None
+    HiredisRespSerializer = None
+
+__all__ = ["TierPool", "one", "pair"]
 
 #: This process's id, renewed in a forked child (one global read instead of a getpid call).
 _pid = os.getpid()
@@ -130,10 +137,11 @@ def one(pool: Any, command: tuple[Any, ...]) -> Any:
     calls per command. The reply is the raw one (GET: bytes or None). An error reply raises
     (`ResponseError`; the connection stays, its reply was read); any other failure closes
     the connection before it goes back, so no reply is left unread on a reused one.
-    Standalone and Sentinel pools (a cluster routes by key)."""
+    Standalone and Sentinel pools (a cluster routes by key). The arguments are bytes, str
+    or int."""
     conn = pool.get_connection()
     try:
-        conn.send_packed_command(conn.pack_command(*command))
+        conn.send_packed_command([_pack(conn, command)])
         return conn.read_response()
     except ResponseError:
         raise
@@ -142,6 +150,37 @@ def one(pool: Any, command: tuple[Any, ...]) -> Any:
         raise
     finally:
         pool.release(conn)
+
+
+def pair(pool: Any, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
+    """Two commands written together on one connection of `pool` (one send, one round trip),
+    both replies read; an error reply of either raises once both are read. Any other failure
+    closes the connection, as in `one`."""
+    conn = pool.get_connection()
+    try:
+        conn.send_packed_command([_pack(conn, first) + _pack(conn, second)])
+        try:
+            reply = conn.read_response()
+        except ResponseError as exc:  # raised once the second reply is read too
+            reply = exc
+        conn.read_response()
+    except ResponseError:
+        raise
+    except BaseException:
+        conn.disconnect()
+        raise
+    finally:
+        pool.release(conn)
+    if isinstance(reply, Exception):
+        raise reply
+
+
+def _pack(conn: Any, command: tuple[Any, ...]) -> bytes:
+    """`command` in RESP: hiredis's packer itself when redis-py uses it (its wrapper costs a
+    generator per command), else the connection's."""
+    if _hiredis_pack is not None and type(conn._command_packer) is HiredisRespSerializer:
+        return _hiredis_pack(command)  # type: ignore[no-any-return]
+    return b"".join(conn.pack_command(*command))
 
 
 def _ready(conn: Any) -> None:
