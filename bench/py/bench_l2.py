@@ -21,6 +21,9 @@ every row's params). Cases:
   100-byte dict; ours with L1 + L2 (the reference) and L2 only, against the peers' Redis
   decorators (their hit path reads Redis; cashews' ``client_side=True`` keeps a local copy).
 
+``--sync-only`` runs the sync get/set cases alone and replaces just their rows in the results
+file (the other rows are kept as they were).
+
 Rows follow `_harness`: ``median_ns`` for timed cases, ``ops_per_s`` for throughput cases,
 and ``ratio_vs_ours = peer time / our time`` (= our ops/s / peer ops/s; > 1: ours faster).
 """
@@ -29,10 +32,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -45,6 +50,7 @@ import numpy as np
 import redis
 import redis.asyncio as aioredis
 from _harness import (
+    RESULTS_DIR,
     Case,
     Options,
     async_loop2,
@@ -68,6 +74,7 @@ N_KEYS = 1_000  # sync cases
 N_ASYNC_KEYS = 10_000  # async cases: uniform over many keys, so a batch rarely repeats one
 POOL = 64  # connections per client, every implementation (ours' default max_connections)
 TTL_S = 600
+MAX_SYNC_OVERHEAD = 0.10  # issue 17: sync get/set at most 10% slower than raw redis-py
 RUN_SECONDS = 5.0  # time bound of one async run (half that with --quick)
 OURS = "stratacache Cache(l1=False)"
 OURS_ASYNC = "stratacache AsyncCache(l1=False)"
@@ -455,7 +462,8 @@ def async_decorator_case(
 
 # -- targets and main ----------------------------------------------------------------------------
 def print_targets(rows: list[dict[str, Any]]) -> None:
-    """The targets: sync overhead <= 15% over raw redis-py; >= 3x redis.asyncio at 100 tasks."""
+    """The targets: sync overhead <= 10% over raw redis-py (issue 17); >= 3x redis.asyncio at
+    100 tasks."""
     print("\ntargets (ratio = peer time / our time)")
     ratios = {(r["case"], r["impl"]): r["ratio_vs_ours"] for r in rows}
     for (case, impl), ratio in ratios.items():
@@ -466,10 +474,10 @@ def print_targets(rows: list[dict[str, Any]]) -> None:
             ours.append((f"{OURS}, coherence=None", ratios[case, f"{OURS}, coherence=None"]))
         for name, own in ours:
             overhead = own / ratio - 1
-            verdict = "met" if overhead <= 0.15 else "MISSED"
+            verdict = "met" if overhead <= MAX_SYNC_OVERHEAD else "MISSED"
             print(
                 f"  {case:<15} {name[len(OURS) :].lstrip(', ') or 'default':<14} vs {impl:<31} "
-                f"{overhead:+7.1%} {verdict} (<= +15%)"
+                f"{overhead:+7.1%} {verdict} (<= {MAX_SYNC_OVERHEAD:+.0%})"
             )
     for row in rows:
         if row["case"] == "async-get-c100" and row["impl"].startswith("redis.asyncio"):
@@ -491,19 +499,44 @@ def run_all(cases: list[Case], opts: Options) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    opts = parse_options(__doc__ or "")
+    sync_only = "--sync-only" in sys.argv
+    opts = parse_options(__doc__ or "", [a for a in sys.argv[1:] if a != "--sync-only"])
     server = RedisServer().start()
     try:
         params = pin(server)
         params["redis_py_parser"] = "hiredis" if redis.utils.HIREDIS_AVAILABLE else "python"
         # The machines are shared: the load at the start tells how noisy the run was.
         params["load_average_1m"] = round(os.getloadavg()[0], 2)
-        rows = measure(Setup(server.url, server.port, opts, params))
+        setup = Setup(server.url, server.port, opts, params)
+        rows = measure_sync(setup) if sync_only else measure(setup)
     finally:
         server.stop()
     print_targets(rows)
-    path = write_results("l2_quick" if opts.quick else "l2", rows)
+    name = "l2_quick" if opts.quick else "l2"
+    if sync_only:  # the other rows of the file stay
+        rows = merged(RESULTS_DIR / f"{name}.json", rows)
+    path = write_results(name, rows)
     print(f"\nwrote {path}")
+
+
+def merged(path: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of `path` with those of `rows`' cases replaced by `rows` (in their place)."""
+    old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    cases = {r["case"] for r in rows}
+    out, placed = [], False
+    for row in old:
+        if row["case"] not in cases:
+            out.append(row)
+        elif not placed:
+            out += rows
+            placed = True
+    return out if placed else rows + out
+
+
+def measure_sync(setup: Setup) -> list[dict[str, Any]]:
+    """The sync get/set cases alone."""
+    with contextlib.ExitStack() as stack:
+        return run_all(sync_cases(setup, stack, max(setup.opts.n // 150, 100)), setup.opts)
 
 
 def measure(setup: Setup) -> list[dict[str, Any]]:

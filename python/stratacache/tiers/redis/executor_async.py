@@ -354,9 +354,13 @@ class AsyncRedisTier:
     ) -> None:
         # unasync: sync-only begin
         # pool = self._pool
-        # if announce is None and pool is not None:  # the command itself, as `get` does
+        # if pool is not None:  # the commands themselves on a pooled connection, as `get`
         #     command = ("SET", rkey, data) if px is None else ("SET", rkey, data, "PX", px)
-        #     self._call(lambda: one(pool, command), op="set")
+        #     if announce is None:
+        #         self._call(lambda: one(pool, command), op="set")
+        #     else:
+        #         message = ("PUBLISH", *announce)
+        #         self._call(lambda: pair(pool, command, message), op="set_many")
         #     return
         # unasync: sync-only end
         if announce is None:  # one command: skip the pipeline's own cost

@@ -128,9 +128,13 @@ class SyncRedisTier:
         self, rkey: bytes, data: bytes, px: int | None, announce: Announce | None = None
     ) -> None:
         pool = self._pool
-        if announce is None and pool is not None:  # the command itself, as `get` does
+        if pool is not None:  # the commands themselves on a pooled connection, as `get`
             command = ("SET", rkey, data) if px is None else ("SET", rkey, data, "PX", px)
-            self._call(lambda: one(pool, command), op="set")
+            if announce is None:
+                self._call(lambda: one(pool, command), op="set")
+            else:
+                message = ("PUBLISH", *announce)
+                self._call(lambda: pair(pool, command, message), op="set_many")
             return
         if announce is None:  # one command: skip the pipeline's own cost
             self._call(lambda: self.client.set(rkey, data, px=px), op="set")
