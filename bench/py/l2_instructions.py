@@ -57,7 +57,8 @@ def run_case(case: str, n: int, port: int) -> None:
     cache = stratacache.Cache(redis=f"redis://127.0.0.1:{port}/0", l1=False, redis_options=opts)
     cache.set("k", VALUE)
     if cache.get("k") != VALUE:
-        raise RuntimeError("wrong value")
+        msg = "wrong value"
+        raise RuntimeError(msg)
     if case == "ours-get":
         for _ in range(n):
             cache.get("k")

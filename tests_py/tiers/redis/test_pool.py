@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -36,15 +35,16 @@ def readable(conn: Any) -> bool:
 
 
 @pytest.fixture
-def server(redis_server: RedisServer) -> Iterator[RedisServer]:
+def server(redis_server: RedisServer) -> RedisServer:
     redis_server.flushall()
-    yield redis_server
+    return redis_server
 
 
 def test_the_cache_of_a_standalone_url_uses_it(server: RedisServer) -> None:
     cache = stratacache.Cache(redis=server.url, l1=False)
     try:
-        assert isinstance(cache._driver.redis.client.connection_pool, TierPool)
+        driver: Any = cache._driver
+        assert isinstance(driver.redis.client.connection_pool, TierPool)
         cache.set("k", {"v": 1})
         assert cache.get("k") == {"v": 1}
         assert cache.get("missing") is None

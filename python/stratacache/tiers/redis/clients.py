@@ -83,8 +83,9 @@ class _DeadlineCapped:
             self.socket_connect_timeout = saved
 
     def read_response(self, *args: Any, **kwargs: Any) -> Any:
-        left = _time_left()
-        if left is not None and "timeout" not in kwargs:
+        end = call_deadline.get()  # _time_left, inlined: two reads per set take this path
+        if end is not None and "timeout" not in kwargs:
+            left = max(end - time.monotonic(), _MIN_WAIT)
             limit = self.socket_timeout
             if limit is None or left < limit:
                 kwargs["timeout"] = left

@@ -53,7 +53,7 @@ from .common import (
 from .config import RedisOptions
 
 # unasync: sync-only begin
-# from .common import call_deadline
+# from .common import CircuitOpen, call_deadline
 # from .pool import one, pair
 # unasync: sync-only end
 
@@ -221,7 +221,11 @@ class AsyncRedisTier:
     # ) -> T:
     #     record = self.record_latency if op is not None else None
     #     start = time.perf_counter_ns() if record is not None else 0
-    #     permits = [refuse_if_open(self) if guarded else 0]
+    #     permit = self.breaker.allow() if guarded else 0  # refuse_if_open, without its frame
+    #     if guarded and not permit:
+    #         msg = "circuit open"
+    #         raise CircuitOpen(msg)
+    #     permits = [permit]
     #     # One deadline for the whole call: the connections cap each connect and read by the
     #     # time left, and no retry starts that could not finish in time.
     #     end = time.monotonic() + self.options.deadline

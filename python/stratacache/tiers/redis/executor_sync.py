@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from .common import (
     RELEASE_LOCK,
     Announce,
+    CircuitOpen,
     Rider,
     TierCounters,
     after_failure,
@@ -24,7 +25,6 @@ from .common import (
     check_time_left,
     is_cluster,
     new_breaker,
-    refuse_if_open,
     retry_permit,
 )
 from .config import RedisOptions
@@ -62,7 +62,11 @@ class SyncRedisTier:
     ) -> T:
         record = self.record_latency if op is not None else None
         start = time.perf_counter_ns() if record is not None else 0
-        permits = [refuse_if_open(self) if guarded else 0]
+        permit = self.breaker.allow() if guarded else 0  # refuse_if_open, without its frame
+        if guarded and not permit:
+            msg = "circuit open"
+            raise CircuitOpen(msg)
+        permits = [permit]
         # One deadline for the whole call: the connections cap each connect and read by the
         # time left, and no retry starts that could not finish in time.
         end = time.monotonic() + self.options.deadline

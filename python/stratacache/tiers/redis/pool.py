@@ -25,12 +25,16 @@ from redis.exceptions import ResponseError
 
 from .common import call_deadline
 
+#: hiredis's packer, and redis-py's class that wraps it (None without hiredis).
+_HIREDIS_PACK: Any = None
+_HIREDIS_PACKER: Any = None
 try:
-    from hiredis import pack_command as _hiredis_pack
+    from hiredis import pack_command
     from redis.connection import HiredisRespSerializer
 except ImportError:  # redis-py's pure-Python parser and packer
-    _hiredis_pack = None
-    HiredisRespSerializer = None
+    pass
+else:
+    _HIREDIS_PACK, _HIREDIS_PACKER = pack_command, HiredisRespSerializer
 
 __all__ = ["TierPool", "one", "pair"]
 
@@ -66,7 +70,12 @@ class TierPool(ConnectionPool):
         self._in_use_connections: set[Any] = set()
         self.pid = os.getpid()  # last, as in redis-py: other threads compare it without lock
 
-    def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> Any:
+    def get_connection(  # redis-py's signature; the arguments are deprecated there
+        self,
+        command_name: Any = None,  # noqa: ARG002
+        *keys: Any,  # noqa: ARG002
+        **options: Any,  # noqa: ARG002
+    ) -> Any:
         """A connected connection, taken from the idle ones if there is one."""
         if self.pid != _pid:
             self._checkpid()
@@ -98,7 +107,8 @@ class TierPool(ConnectionPool):
                         pass
                     left = None if end is None else end - time.monotonic()
                     if left is not None and left <= 0:
-                        raise RedisConnectionError("No connection available.")
+                        msg = "No connection available."
+                        raise RedisConnectionError(msg)
                     self._room.wait(left)
             finally:
                 self._waiting -= 1
@@ -178,8 +188,8 @@ def pair(pool: Any, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
 def _pack(conn: Any, command: tuple[Any, ...]) -> bytes:
     """`command` in RESP: hiredis's packer itself when redis-py uses it (its wrapper costs a
     generator per command), else the connection's."""
-    if _hiredis_pack is not None and type(conn._command_packer) is HiredisRespSerializer:
-        return _hiredis_pack(command)  # type: ignore[no-any-return]
+    if _HIREDIS_PACK is not None and type(conn._command_packer) is _HIREDIS_PACKER:
+        return _HIREDIS_PACK(command)  # type: ignore[no-any-return]
     return b"".join(conn.pack_command(*command))
 
 
