@@ -9,7 +9,8 @@ pinned: the tracking invalidations arrive on a RESP2 pub/sub connection (REDIREC
 Sync connections are redis-py's, capped by the running call's deadline
 (`_common.call_deadline`): a connect or a read never waits past it, so one call costs at most
 `RedisOptions.deadline` however many reconnects and retries it takes. (asyncio calls are cut
-by asyncio.timeout around the whole call instead.)
+by asyncio.timeout around the whole call instead.) A standalone sync client's pool is
+`pool.TierPool`, whose wait for a free connection is capped the same way.
 """
 
 from __future__ import annotations
@@ -82,8 +83,9 @@ class _DeadlineCapped:
             self.socket_connect_timeout = saved
 
     def read_response(self, *args: Any, **kwargs: Any) -> Any:
-        left = _time_left()
-        if left is not None and "timeout" not in kwargs:
+        end = call_deadline.get()  # _time_left, inlined: two reads per set take this path
+        if end is not None and "timeout" not in kwargs:
+            left = max(end - time.monotonic(), _MIN_WAIT)
             limit = self.socket_timeout
             if limit is None or left < limit:
                 kwargs["timeout"] = left
@@ -171,7 +173,8 @@ def _client(
         where: dict[str, Any] = {"path": target.path}
     else:
         where = {"host": target.hosts[0][0], "port": target.hosts[0][1]}
-    pool = lib.BlockingConnectionPool(
+    pool_class = lib.BlockingConnectionPool if lib.__name__ == "redis.asyncio" else _tier_pool()
+    pool = pool_class(
         **where,
         db=target.db,
         max_connections=options.max_connections,
@@ -181,6 +184,14 @@ def _client(
         **_pool_kwargs(kwargs),
     )
     return lib.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
+
+
+def _tier_pool() -> type:
+    """The sync pool of a standalone target (`pool.TierPool`: redis-py's contract, a cheaper
+    hot path); imported here as it imports redis-py."""
+    from .pool import TierPool  # noqa: PLC0415
+
+    return TierPool
 
 
 def _cluster_retries(options: RedisOptions) -> int:

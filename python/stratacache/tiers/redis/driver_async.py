@@ -251,7 +251,8 @@ class AsyncTiered(AsyncRuntime):
             await self._ready()
             await self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
             st.counters.sets += 1
-            await self._changed([changelog.entry_write(namespace, key, data, px)])
+            if self._log is not None:  # the entry costs a json.dumps: only with a change log
+                await self._changed([changelog.entry_write(namespace, key, data, px)])
         except TierDown as exc:
             self._keep("k", namespace, [key], exc)
             st.write_failed(exc, namespace)
@@ -294,7 +295,8 @@ class AsyncTiered(AsyncRuntime):
             announce = self._announce("k", namespace, keys)
             removed = await self.redis.delete(rkeys, announce, rider)
             st.counters.deletes += removed
-            await self._changed([changelog.entry_op("k", namespace, keys)])
+            if self._log is not None:
+                await self._changed([changelog.entry_op("k", namespace, keys)])
         except TierDown as exc:
             self._keep("k", namespace, keys, exc)
             st.write_failed(exc, namespace)

@@ -248,7 +248,8 @@ class SyncTiered(SyncRuntime):
             self._ready()
             self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
             st.counters.sets += 1
-            self._changed([changelog.entry_write(namespace, key, data, px)])
+            if self._log is not None:  # the entry costs a json.dumps: only with a change log
+                self._changed([changelog.entry_write(namespace, key, data, px)])
         except TierDown as exc:
             self._keep("k", namespace, [key], exc)
             st.write_failed(exc, namespace)
@@ -291,7 +292,8 @@ class SyncTiered(SyncRuntime):
             announce = self._announce("k", namespace, keys)
             removed = self.redis.delete(rkeys, announce, rider)
             st.counters.deletes += removed
-            self._changed([changelog.entry_op("k", namespace, keys)])
+            if self._log is not None:
+                self._changed([changelog.entry_op("k", namespace, keys)])
         except TierDown as exc:
             self._keep("k", namespace, keys, exc)
             st.write_failed(exc, namespace)

@@ -56,7 +56,8 @@ from .config import RedisOptions, RedisTarget
 from .fast_async import FastReads, endpoint_for
 
 # unasync: sync-only begin
-# from .common import call_deadline
+# from .common import CircuitOpen, call_deadline
+# from .pool import one, pair
 # unasync: sync-only end
 
 # unasync: async-only begin
@@ -143,6 +144,12 @@ class AsyncRedisTier:
         self._release = client.register_script(RELEASE_LOCK)
         # Store.record_latency when the cache times calls (timing=...): (tier, op, ns).
         self.record_latency: Callable[[str, str, int], None] | None = None
+        # unasync: sync-only begin
+        # # The pool single commands go to directly (`pool.one`): standalone and Sentinel
+        # # clients that pool their connections (not a single_connection_client).
+        # direct = not self.cluster and getattr(client, "connection", None) is None
+        # self._pool: Any = client.connection_pool if direct else None
+        # unasync: sync-only end
         # unasync: async-only begin
         # The connect-time check, when it still runs on a thread (see _build.build): awaited
         # before the first command; what it raised (RedisAuthError...) every call raises.
@@ -223,7 +230,11 @@ class AsyncRedisTier:
     # ) -> T:
     #     record = self.record_latency if op is not None else None
     #     start = time.perf_counter_ns() if record is not None else 0
-    #     permits = [refuse_if_open(self) if guarded else 0]
+    #     permit = self.breaker.allow() if guarded else 0  # refuse_if_open, without its frame
+    #     if guarded and not permit:
+    #         msg = "circuit open"
+    #         raise CircuitOpen(msg)
+    #     permits = [permit]
     #     # One deadline for the whole call: the connections cap each connect and read by the
     #     # time left, and no retry starts that could not finish in time.
     #     end = time.monotonic() + self.options.deadline
@@ -331,7 +342,11 @@ class AsyncRedisTier:
     # unasync: async-only end
     # unasync: sync-only begin
     # def get(self, rkey: bytes) -> bytes | None:
-    #     result: bytes | None = self._call(lambda: self.client.get(rkey), op="get")
+    #     pool = self._pool
+    #     if pool is None:
+    #         result: bytes | None = self._call(lambda: self.client.get(rkey), op="get")
+    #     else:  # the command itself on a pooled connection
+    #         result = self._call(lambda: one(pool, ("GET", rkey)), op="get")
     #     return result
     #
     # unasync: sync-only end
@@ -360,6 +375,17 @@ class AsyncRedisTier:
     async def set(
         self, rkey: bytes, data: bytes, px: int | None, announce: Announce | None = None
     ) -> None:
+        # unasync: sync-only begin
+        # pool = self._pool
+        # if pool is not None:  # the commands themselves on a pooled connection, as `get`
+        #     command = ("SET", rkey, data) if px is None else ("SET", rkey, data, "PX", px)
+        #     if announce is None:
+        #         self._call(lambda: one(pool, command), op="set")
+        #     else:
+        #         message = ("PUBLISH", *announce)
+        #         self._call(lambda: pair(pool, command, message), op="set_many")
+        #     return
+        # unasync: sync-only end
         if announce is None:  # one command: skip the pipeline's own cost
             await self._warm()  # unasync: async-only
             await self._call(lambda: self.client.set(rkey, data, px=px), op="set")
@@ -369,6 +395,13 @@ class AsyncRedisTier:
             command = ("SET", rkey, data) if px is None else ("SET", rkey, data, "PX", px)
             await self._call(lambda: self._pair(command, ("PUBLISH", *announce)), op="set_many")
 
+    # unasync: sync-only begin
+    # def _pair(self, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
+    #     """Two commands written together on one pooled connection (`pool.pair`)."""
+    #     pair(self._pool, first, second)
+    #
+    # unasync: sync-only end
+    # unasync: async-only begin
     async def _pair(self, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
         """Two commands written together on one pooled connection, both replies read: the
         round trip of a two-command pipeline without redis-py's Pipeline, which cost ~14 us of
@@ -389,6 +422,7 @@ class AsyncRedisTier:
             if isinstance(reply, Exception):  # a parser that returns error replies
                 raise reply
 
+    # unasync: async-only end
     async def set_many(
         self, items: Sequence[tuple[bytes, bytes, int | None]], announce: Announce | None = None
     ) -> None:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from .common import (
     RELEASE_LOCK,
     Announce,
+    CircuitOpen,
     Rider,
     TierCounters,
     after_failure,
@@ -24,10 +25,10 @@ from .common import (
     check_time_left,
     is_cluster,
     new_breaker,
-    refuse_if_open,
     retry_permit,
 )
 from .config import RedisOptions
+from .pool import one, pair
 
 __all__ = ["SyncRedisTier", "close_sync_client"]
 
@@ -46,6 +47,10 @@ class SyncRedisTier:
         self._release = client.register_script(RELEASE_LOCK)
         # Store.record_latency when the cache times calls (timing=...): (tier, op, ns).
         self.record_latency: Callable[[str, str, int], None] | None = None
+        # The pool single commands go to directly (`pool.one`): standalone and Sentinel
+        # clients that pool their connections (not a single_connection_client).
+        direct = not self.cluster and getattr(client, "connection", None) is None
+        self._pool: Any = client.connection_pool if direct else None
 
     def _call(
         self,
@@ -57,7 +62,11 @@ class SyncRedisTier:
     ) -> T:
         record = self.record_latency if op is not None else None
         start = time.perf_counter_ns() if record is not None else 0
-        permits = [refuse_if_open(self) if guarded else 0]
+        permit = self.breaker.allow() if guarded else 0  # refuse_if_open, without its frame
+        if guarded and not permit:
+            msg = "circuit open"
+            raise CircuitOpen(msg)
+        permits = [permit]
         # One deadline for the whole call: the connections cap each connect and read by the
         # time left, and no retry starts that could not finish in time.
         end = time.monotonic() + self.options.deadline
@@ -105,7 +114,11 @@ class SyncRedisTier:
         self.client.ping()
 
     def get(self, rkey: bytes) -> bytes | None:
-        result: bytes | None = self._call(lambda: self.client.get(rkey), op="get")
+        pool = self._pool
+        if pool is None:
+            result: bytes | None = self._call(lambda: self.client.get(rkey), op="get")
+        else:  # the command itself on a pooled connection
+            result = self._call(lambda: one(pool, ("GET", rkey)), op="get")
         return result
 
     def mget(self, rkeys: Sequence[bytes]) -> list[bytes | None]:
@@ -118,6 +131,15 @@ class SyncRedisTier:
     def set(
         self, rkey: bytes, data: bytes, px: int | None, announce: Announce | None = None
     ) -> None:
+        pool = self._pool
+        if pool is not None:  # the commands themselves on a pooled connection, as `get`
+            command = ("SET", rkey, data) if px is None else ("SET", rkey, data, "PX", px)
+            if announce is None:
+                self._call(lambda: one(pool, command), op="set")
+            else:
+                message = ("PUBLISH", *announce)
+                self._call(lambda: pair(pool, command, message), op="set_many")
+            return
         if announce is None:  # one command: skip the pipeline's own cost
             self._call(lambda: self.client.set(rkey, data, px=px), op="set")
         elif self.cluster or getattr(self.client, "connection", None) is not None:
@@ -127,24 +149,8 @@ class SyncRedisTier:
             self._call(lambda: self._pair(command, ("PUBLISH", *announce)), op="set_many")
 
     def _pair(self, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
-        """Two commands written together on one pooled connection, both replies read: the
-        round trip of a two-command pipeline without redis-py's Pipeline, which cost ~14 us of
-        client CPU per set against ~1 us for this (redis-py 8.1). An error reply raises, as
-        the pipeline's does; on any failure the connection is closed, so no reply is left
-        unread on it. Standalone and Sentinel only (a cluster routes by key)."""
-        pool = self.client.connection_pool
-        conn = pool.get_connection()
-        try:
-            conn.send_packed_command(conn.pack_commands([first, second]))
-            replies = [conn.read_response(), conn.read_response()]
-        except BaseException:
-            conn.disconnect()
-            raise
-        finally:
-            pool.release(conn)
-        for reply in replies:
-            if isinstance(reply, Exception):  # a parser that returns error replies
-                raise reply
+        """Two commands written together on one pooled connection (`pool.pair`)."""
+        pair(self._pool, first, second)
 
     def set_many(
         self, items: Sequence[tuple[bytes, bytes, int | None]], announce: Announce | None = None

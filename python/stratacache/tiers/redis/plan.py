@@ -252,6 +252,10 @@ return 0
 EVENT_MAGIC = b"\x00sc-event\x01"
 
 
+#: json.dumps(..., ensure_ascii=True, separators=(",", ":")) without a new encoder per call.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+
+
 @dataclass(frozen=True)
 class Message:
     """One invalidation on the channel.
@@ -274,7 +278,7 @@ class Message:
         data: list[Any] = [self.origin, self.op, self.namespace, list(self.items)]
         if self.skipped:
             data.append(1)
-        return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
+        return _COMPACT_JSON.encode(data).encode()
 
     @staticmethod
     def decode(data: bytes) -> Message | None:
