@@ -554,8 +554,8 @@ class ShardedStore final : public Store<Value> {
 
   static constexpr std::uint64_t kMaxWeight = std::numeric_limits<std::uint32_t>::max();
   // Bounds above this per shard reserve nothing (a reservation is address space, not memory,
-  // but not unlimited): ~40 MiB of entries.
-  static constexpr std::uint64_t kReserveLimit = std::uint64_t{1} << 20;
+  // but not unlimited): 512 MiB of 32-byte entries.
+  static constexpr std::uint64_t kReserveLimit = std::uint64_t{1} << 24;
 
   static void check_ttl(std::optional<Nanos> ttl) {
     if (ttl && *ttl < 0) throw Error(ErrorCode::kInvalidTtl, "ttl must be >= 0");

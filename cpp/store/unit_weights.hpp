@@ -18,15 +18,26 @@ class UnitWeights {
   }
   /// Sets the weight of `id`; `ids` is how many ids the owner tracks (> id).
   void set(EntryId id, Weight w, std::size_t ids) {
-    if (weights_.empty() && w == 1) return;
-    if (id >= weights_.size()) weights_.resize(ids, 1);
-    weights_[id] = static_cast<T>(w);
+    if (weights_.empty()) {
+      if (w == 1) [[likely]]
+        return;
+    } else if (id < weights_.size()) {
+      weights_[id] = static_cast<T>(w);
+      return;
+    }
+    grow_and_set(id, w, ids);
   }
   [[nodiscard]] std::size_t capacity_bytes() const noexcept {
     return weights_.capacity() * sizeof(T);
   }
 
  private:
+  // Out of line: the first weight other than 1, or an id past the array.
+  [[gnu::noinline]] void grow_and_set(EntryId id, Weight w, std::size_t ids) {
+    if (id >= weights_.size()) weights_.resize(ids, 1);
+    weights_[id] = static_cast<T>(w);
+  }
+
   std::vector<T> weights_;  // empty: every weight is 1
 };
 
