@@ -57,10 +57,6 @@ class FrequencySketch {
     return least;
   }
 
-  /// Starts loading the block `hash` counts in, so that an increment or estimate after other
-  /// memory accesses (the store's index probe) finds it in cache.
-  void prefetch(std::uint64_t hash) const noexcept { __builtin_prefetch(block_of(mixed(hash)), 1); }
-
   /// Counts one occurrence of `hash`; may trigger an aging pass.
   void increment(std::uint64_t hash) noexcept {
     const std::uint64_t h = mixed(hash);

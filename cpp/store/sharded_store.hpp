@@ -101,7 +101,6 @@ class ShardedStore final : public Store<Value> {
     {
       Shard& s = shard_for(hash);
       std::lock_guard guard(s.lock);
-      s.prefetch(hash);
       const EntryId id = s.find(key, hash);
       if (id == kNoEntry || s.is_expired(id, *clock_)) {
         s.ns[ns].misses.add();
@@ -123,7 +122,6 @@ class ShardedStore final : public Store<Value> {
     {
       Shard& s = shard_for(hash);
       std::lock_guard guard(s.lock);
-      s.prefetch(hash);
       const EntryId id = s.find(key, hash);
       if (id == kNoEntry || s.is_expired(id, *clock_)) return std::nullopt;
       s.ns[s.entries[id].ns].hits.add();
@@ -145,9 +143,8 @@ class ShardedStore final : public Store<Value> {
       note(key, hash, AccessOp::kSet);
     Shard& s = shard_for(hash);
     std::lock_guard guard(s.lock);
-    s.prefetch(hash);
     // The clock only matters with a TTL to set or entries that have one (an entry is timed only
-    // while the wheel holds it); reading it is a clock_gettime call on every other set.
+    // while the wheel holds it); reading it was a clock_gettime call on every set.
     const bool timed = ttl.has_value() || s.wheel.size() != 0;
     const Nanos now = timed ? clock_->now() : 0;
     if (timed) s.reclaim_expired(now, dropped);
@@ -446,10 +443,6 @@ class ShardedStore final : public Store<Value> {
     }
     [[nodiscard]] EntryId find(KeyView key, std::uint64_t hash) const noexcept {
       return index.find(hash, [&](EntryId id) { return key.equals(entries[id].key.view()); });
-    }
-    // Policies with memory of their own to read for `hash` (W-TinyLFU's sketch) start loading it.
-    void prefetch(std::uint64_t hash) const noexcept {
-      if constexpr (requires { policy.prefetch(hash); }) policy.prefetch(hash);
     }
     // 0: never expires.
     [[nodiscard]] Nanos deadline_of(EntryId id) const noexcept {

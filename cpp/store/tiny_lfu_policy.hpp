@@ -91,9 +91,6 @@ class TinyLfuPolicy {
     links_.nodes.reserve(n);
     nodes_.reserve(n);
   }
-  /// The store calls this on taking its lock, before its index lookup: both memory accesses
-  /// (the index slot, the sketch block) then overlap.
-  void prefetch(std::uint64_t hash) const noexcept { sketch_.prefetch(hash); }
   void on_insert(EntryId id, std::uint64_t hash, Weight w);
   void on_access(EntryId id, std::uint64_t hash);
   void on_miss(std::uint64_t hash);
