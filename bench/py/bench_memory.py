@@ -5,6 +5,8 @@ strings (kept alive in lists, so they are not counted), reads the resident set s
 /proc/self/statm, inserts the N entries, and reads it again. The delta divided by N is what the
 container itself costs per entry. Our store copies each key's bytes into C++, so for ours the
 row "net" subtracts the mean encoded key length; `overhead_bytes()` is the store's own account.
+A second case, "memory-per-entry-long-keys", pads every key to LONG_KEY characters: past 15
+bytes our store keeps a key's bytes in a heap block of their own.
 
 Run alone it prints its table; bench_l1.py includes its rows in bench/results/l1.json.
 """
@@ -23,6 +25,8 @@ from typing import Any
 from _harness import key_of, print_table
 
 CASE = "memory-per-entry"
+LONG_CASE = "memory-per-entry-long-keys"
+LONG_KEY = 32
 
 
 def _rss_bytes() -> int:
@@ -70,9 +74,9 @@ def _factories() -> dict[str, Callable[[list[str], list[str], int], Any]]:
     return table
 
 
-def child(impl: str, n: int) -> dict[str, Any]:
+def child(impl: str, n: int, key_len: int = 0) -> dict[str, Any]:
     """Measures one implementation in this process; returns its numbers."""
-    keys = [key_of(i) for i in range(n)]
+    keys = [key_of(i).ljust(key_len, "-") for i in range(n)]
     values = [f"value:{i}" for i in range(n)]
     key_bytes = sum(len(k.encode()) for k in keys) / n
     # Room for every key: a sharded store splits max_entries per shard and would evict early.
@@ -97,24 +101,27 @@ def child(impl: str, n: int) -> dict[str, Any]:
     return result
 
 
-def measure(n: int, repeats: int) -> list[dict[str, Any]]:
-    """Runs every implementation `repeats` times, interleaved, each in a fresh subprocess."""
+def measure(n: int, repeats: int, key_len: int = 0) -> list[dict[str, Any]]:
+    """Runs every implementation `repeats` times, interleaved, each in a fresh subprocess;
+    keys are padded to `key_len` characters (0: as they are)."""
     impls = list(_factories())
     runs: dict[str, list[dict[str, Any]]] = {impl: [] for impl in impls}
     for _ in range(repeats):
         for impl in impls:
             out = subprocess.run(
-                [sys.executable, __file__, "--child", impl, str(n)],
+                [sys.executable, __file__, "--child", impl, str(n), str(key_len)],
                 check=True,
                 capture_output=True,
                 text=True,
                 timeout=600,
             )
             runs[impl].append(json.loads(out.stdout))
-    return _rows(runs, n, repeats)
+    return _rows(runs, n, repeats, LONG_CASE if key_len else CASE)
 
 
-def _rows(runs: dict[str, list[dict[str, Any]]], n: int, repeats: int) -> list[dict[str, Any]]:
+def _rows(
+    runs: dict[str, list[dict[str, Any]]], n: int, repeats: int, case: str
+) -> list[dict[str, Any]]:
     import stratacache  # noqa: PLC0415
 
     reference = f"stratacache[{stratacache.DEFAULT_POLICY}]"
@@ -133,7 +140,7 @@ def _rows(runs: dict[str, list[dict[str, Any]]], n: int, repeats: int) -> list[d
     ours = next(value for impl, value, _ in medians if impl == f"{reference} net of key bytes")
     return [
         {
-            "case": CASE,
+            "case": case,
             "impl": impl,
             "median_bytes": round(value, 2),
             "ratio_vs_ours": round(value / ours, 3),
@@ -154,11 +161,12 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        print(json.dumps(child(sys.argv[2], int(sys.argv[3]))))
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        print(json.dumps(child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
         return
     quick = "--quick" in sys.argv
-    print_rows(measure(200_000 if quick else 1_000_000, 1 if quick else 3))
+    for key_len in (0, LONG_KEY):
+        print_rows(measure(200_000 if quick else 1_000_000, 1 if quick else 3, key_len))
 
 
 if __name__ == "__main__":

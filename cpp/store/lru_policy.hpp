@@ -6,6 +6,7 @@
 
 #include "store/eviction_policy.hpp"
 #include "store/intrusive_list.hpp"
+#include "store/unit_weights.hpp"
 
 namespace stratacache::store {
 
@@ -16,10 +17,12 @@ class LruPolicy {
 
   explicit LruPolicy(Weight /*capacity*/) {}
 
+  /// Room for `n` ids without reallocating (a store that knows its bound).
+  void reserve(std::size_t n) { links_.nodes.reserve(n); }
+
   void on_insert(EntryId id, std::uint64_t /*hash*/, Weight w) {
     links_.ensure(id);
-    ensure_weights(id);
-    weights_[id] = w;
+    weights_.set(id, w, links_.nodes.size());
     total_ += w;
     queue_.push_back(links_, id);
   }
@@ -28,7 +31,7 @@ class LruPolicy {
   void on_expect(std::uint64_t /*hash*/) noexcept {}
   void on_update(EntryId id, std::uint64_t /*hash*/, Weight w) noexcept {
     total_ = total_ - weights_[id] + w;
-    weights_[id] = w;
+    weights_.set(id, w, links_.nodes.size());
     queue_.move_to_back(links_, id);
   }
   void on_remove(EntryId id) noexcept {
@@ -46,13 +49,9 @@ class LruPolicy {
   [[nodiscard]] Weight weight() const noexcept { return total_; }
 
  private:
-  void ensure_weights(EntryId id) {
-    if (id >= weights_.size()) weights_.resize(links_.nodes.size());
-  }
-
   Links links_;
   IdList queue_;
-  std::vector<Weight> weights_;
+  UnitWeights<> weights_;
   Weight total_ = 0;
 };
 

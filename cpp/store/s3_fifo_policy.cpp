@@ -9,15 +9,21 @@ S3FifoPolicy::S3FifoPolicy(Weight capacity, const S3FifoConfig& config)
       capacity_(capacity),
       small_max_(static_cast<Weight>(static_cast<double>(capacity) * config.small_share)) {}
 
+void S3FifoPolicy::reserve(std::size_t n) {
+  links_.nodes.reserve(n);
+  nodes_.reserve(n);
+  hashes_.reserve(n);
+}
+
 void S3FifoPolicy::push(EntryId id, Queue q) noexcept {
   Node& n = nodes_[id];
   n.queue = q;
   if (q == Queue::kSmall) {
     small_.push_back(links_, id);
-    small_weight_ += n.weight;
+    small_weight_ += weights_[id];
   } else {
     main_.push_back(links_, id);
-    main_weight_ += n.weight;
+    main_weight_ += weights_[id];
   }
 }
 
@@ -25,10 +31,10 @@ void S3FifoPolicy::unlink(EntryId id) noexcept {
   Node& n = nodes_[id];
   if (n.queue == Queue::kSmall) {
     small_.unlink(links_, id);
-    small_weight_ -= n.weight;
+    small_weight_ -= weights_[id];
   } else if (n.queue == Queue::kMain) {
     main_.unlink(links_, id);
-    main_weight_ -= n.weight;
+    main_weight_ -= weights_[id];
   }
   n.queue = Queue::kNone;
 }
@@ -36,8 +42,13 @@ void S3FifoPolicy::unlink(EntryId id) noexcept {
 void S3FifoPolicy::on_insert(EntryId id, std::uint64_t hash, Weight w) {
   decided_ = kNoEntry;
   links_.ensure(id);
-  if (id >= nodes_.size()) nodes_.resize(links_.nodes.size());
-  nodes_[id] = Node{hash, w, Queue::kNone, 0};
+  if (id >= nodes_.size()) {
+    nodes_.resize(links_.nodes.size());
+    hashes_.resize(links_.nodes.size());
+  }
+  nodes_[id] = Node{Queue::kNone, 0};
+  hashes_[id] = hash;
+  weights_.set(id, w, links_.nodes.size());
   oversized_ = w > capacity_ ? id : kNoEntry;
   if (ghost_.take(hash)) {
     push(id, Queue::kMain);  // evicted recently, and back: not a one-hit wonder
@@ -55,8 +66,8 @@ void S3FifoPolicy::on_update(EntryId id, std::uint64_t hash, Weight w) {
   Node& n = nodes_[id];
   const Queue q = n.queue;
   unlink(id);
-  n.weight = w;
-  n.hash = hash;
+  weights_.set(id, w, links_.nodes.size());
+  hashes_[id] = hash;
   // A replaced value is as fresh as a new one: it rejoins its queue's tail and counts as a hit.
   push(id, q);
   if (n.freq < kMaxFreq) ++n.freq;
@@ -67,7 +78,7 @@ void S3FifoPolicy::on_remove(EntryId id) {
   if (id == decided_ && decided_to_ghost_) {
     const auto cap =
         static_cast<std::size_t>(config_.ghost_factor * static_cast<double>(main_.size()));
-    ghost_.push(nodes_[id].hash, std::max<std::size_t>(cap, 1));
+    ghost_.push(hashes_[id], std::max<std::size_t>(cap, 1));
   }
   if (id == decided_) decided_ = kNoEntry;
   if (id == oversized_) oversized_ = kNoEntry;

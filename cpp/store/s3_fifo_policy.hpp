@@ -10,6 +10,7 @@
 #include "store/eviction_policy.hpp"
 #include "store/ghost_queue.hpp"
 #include "store/intrusive_list.hpp"
+#include "store/unit_weights.hpp"
 
 namespace stratacache::store {
 
@@ -47,6 +48,8 @@ class S3FifoPolicy {
   explicit S3FifoPolicy(Weight capacity) : S3FifoPolicy(capacity, S3FifoConfig{}) {}
   S3FifoPolicy(Weight capacity, const S3FifoConfig& config);
 
+  /// Room for `n` ids without reallocating (a store that knows its bound).
+  void reserve(std::size_t n);
   void on_insert(EntryId id, std::uint64_t hash, Weight w);
   void on_access(EntryId id, std::uint64_t /*hash*/) noexcept {
     Node& n = nodes_[id];
@@ -70,9 +73,10 @@ class S3FifoPolicy {
  private:
   static constexpr std::uint8_t kMaxFreq = 3;
 
+  // Per id, in three arrays: the queue and counter every hit reads (2 bytes), the hash only
+  // an eviction to the ghost reads, and the weights (none while all are 1). One 24-byte node
+  // held the three before.
   struct Node {
-    std::uint64_t hash = 0;
-    Weight weight = 0;
     Queue queue = Queue::kNone;
     std::uint8_t freq = 0;
   };
@@ -87,6 +91,8 @@ class S3FifoPolicy {
   Weight small_max_;
   Links links_;
   std::vector<Node> nodes_;
+  std::vector<std::uint64_t> hashes_;
+  UnitWeights<> weights_;
   IdList small_, main_;
   Weight small_weight_ = 0, main_weight_ = 0;
   GhostQueue ghost_;

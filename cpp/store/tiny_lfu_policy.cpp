@@ -36,7 +36,7 @@ void TinyLfuPolicy::reset_segments() noexcept {
 void TinyLfuPolicy::unlink(EntryId id) noexcept {
   Node& n = nodes_[id];
   list(n.segment).unlink(links_, id);
-  weight_of(n.segment) -= n.weight;
+  weight_of(n.segment) -= entry_weights_[id];
   n.segment = Segment::kNone;
 }
 
@@ -45,7 +45,7 @@ void TinyLfuPolicy::push(EntryId id, Segment segment) noexcept {
   n.segment = segment;
   n.stamp = clock_;
   list(segment).push_back(links_, id);
-  weight_of(segment) += n.weight;
+  weight_of(segment) += entry_weights_[id];
 }
 
 void TinyLfuPolicy::count_request(std::uint64_t hash, bool hit) {
@@ -71,7 +71,8 @@ void TinyLfuPolicy::on_insert(EntryId id, std::uint64_t hash, Weight w) {
   has_last_miss_ = false;
   links_.ensure(id);
   if (id >= nodes_.size()) nodes_.resize(links_.nodes.size());
-  nodes_[id] = Node{hash, w, clock_, Segment::kNone};
+  nodes_[id] = Node{hash, clock_, Segment::kNone};
+  entry_weights_.set(id, w, links_.nodes.size());
   push(id, Segment::kWindow);
   total_ += w;
   ++count_;
@@ -112,8 +113,8 @@ void TinyLfuPolicy::on_update(EntryId id, std::uint64_t hash, Weight w) {
   Node& n = nodes_[id];
   const Segment s = n.segment;
   unlink(id);
-  total_ = total_ - n.weight + w;
-  n.weight = w;
+  total_ = total_ - entry_weights_[id] + w;
+  entry_weights_.set(id, w, links_.nodes.size());
   push(id, s);
   reorder(id);
   demote_protected();
@@ -132,7 +133,7 @@ void TinyLfuPolicy::on_remove(EntryId id) {
   }
   if (id == oversized_) oversized_ = kNoEntry;
   if (id == candidate_) candidate_ = links_.nodes[id].next;
-  total_ -= nodes_[id].weight;
+  total_ -= entry_weights_[id];
   unlink(id);
   --count_;
 }
@@ -169,7 +170,7 @@ void TinyLfuPolicy::reorder(EntryId id) {
       break;
     case Segment::kProbation:
       // An entry heavier than the protected segment could never stay there.
-      if (n.weight > protected_max_) {
+      if (entry_weights_[id] > protected_max_) {
         probation().move_to_back(links_, id);
       } else {
         unlink(id);
@@ -257,12 +258,12 @@ TinyLfuPolicy::Transfer TinyLfuPolicy::transfer(Weight quota, Segment to, Pick p
   bool capped = true;
   for (std::uint32_t i = 0; i < config_.max_transfer && capped; ++i) {
     const EntryId id = pick(quota);
-    if (id == kNoEntry || nodes_[id].weight > quota) {
+    if (id == kNoEntry || entry_weights_[id] > quota) {
       capped = false;
       break;
     }
-    moved += nodes_[id].weight;
-    quota -= nodes_[id].weight;
+    moved += entry_weights_[id];
+    quota -= entry_weights_[id];
     unlink(id);
     push(id, to);
     capped = quota > 0;
@@ -280,7 +281,7 @@ Weight TinyLfuPolicy::grow_window(Weight quota) noexcept {
   // Main's least recent entries come along with the space, so main stays full.
   const Transfer t = transfer(quota, Segment::kWindow, [this](Weight left) {
     const EntryId id = probation().head();
-    return id == kNoEntry || nodes_[id].weight > left ? protected_list().head() : id;
+    return id == kNoEntry || entry_weights_[id] > left ? protected_list().head() : id;
   });
   protected_max_ -= std::min(t.moved, protected_max_);
   window_max_ += t.moved;
@@ -331,7 +332,7 @@ EntryId TinyLfuPolicy::decide() {
     candidate_ = kNoEntry;
     return victim;
   }
-  if (nodes_[candidate_].weight > capacity_) return take_candidate();
+  if (entry_weights_[candidate_] > capacity_) return take_candidate();
   if (admit(candidate_, victim)) {
     candidate_ = links_.nodes[candidate_].next;
     return victim;

@@ -14,6 +14,7 @@
 #include "store/ghost_climber.hpp"
 #include "store/hill_climber.hpp"
 #include "store/intrusive_list.hpp"
+#include "store/unit_weights.hpp"
 
 namespace stratacache::store {
 
@@ -88,6 +89,11 @@ class TinyLfuPolicy {
   explicit TinyLfuPolicy(Weight capacity) : TinyLfuPolicy(capacity, TinyLfuConfig{}) {}
   TinyLfuPolicy(Weight capacity, const TinyLfuConfig& config);
 
+  /// Room for `n` ids without reallocating (a store that knows its bound).
+  void reserve(std::size_t n) {
+    links_.nodes.reserve(n);
+    nodes_.reserve(n);
+  }
   void on_insert(EntryId id, std::uint64_t hash, Weight w);
   void on_access(EntryId id, std::uint64_t hash);
   void on_miss(std::uint64_t hash);
@@ -115,10 +121,10 @@ class TinyLfuPolicy {
   }
 
  private:
+  // 16 bytes; the weights live apart, in `entry_weights_` (no array while all are 1).
   struct Node {
     std::uint64_t hash = 0;
-    Weight weight = 0;
-    std::uint32_t stamp = 0;  // clock_ when the entry last reached its list's back (padding)
+    std::uint32_t stamp = 0;  // clock_ when the entry last reached its list's back
     Segment segment = Segment::kNone;
   };
 
@@ -172,6 +178,7 @@ class TinyLfuPolicy {
 
   Links links_;
   std::vector<Node> nodes_;
+  UnitWeights<> entry_weights_;
   // By Segment, so that moving an entry needs no switch; kNone's list stays empty.
   std::array<IdList, 4> lists_{};
   std::array<Weight, 4> weights_{};

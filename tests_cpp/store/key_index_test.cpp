@@ -42,5 +42,30 @@ TEST(KeyIndex, MatchesReferenceMapUnderChurn) {
   EXPECT_EQ(index.size(), live);
 }
 
+// Filled to just below its 3/4 growth point, where probe sequences are longest:
+// every present id is found, no absent hash is, before and after half the ids leave.
+TEST(KeyIndex, FindsExactlyThePresentIdsAtFullLoad) {
+  std::mt19937_64 rng(5);
+  KeyIndex index;
+  constexpr EntryId kIds = 12'200;  // 16384 slots hold up to 12288
+  std::vector<std::uint64_t> hash_of(kIds);
+  for (auto& h : hash_of) h = rng();
+  for (EntryId id = 0; id < kIds; ++id) index.insert(hash_of[id], id);
+  ASSERT_EQ(index.capacity_bytes(), 16384 * 8U);
+  const auto find = [&](std::uint64_t h, EntryId id) {
+    return index.find(h, [&](EntryId c) { return c == id; });
+  };
+  const auto check = [&](EntryId from) {
+    for (EntryId id = 0; id < kIds; ++id) {
+      ASSERT_EQ(find(hash_of[id], id), id < from ? kNoEntry : id);
+    }
+    for (int i = 0; i < 20'000; ++i) ASSERT_EQ(find(rng(), kIds), kNoEntry);
+  };
+  check(0);
+  for (EntryId id = 0; id < kIds / 2; ++id) index.erase(hash_of[id], id);
+  check(kIds / 2);
+  EXPECT_EQ(index.size(), kIds - kIds / 2);
+}
+
 }  // namespace
 }  // namespace stratacache::store

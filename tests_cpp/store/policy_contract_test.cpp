@@ -111,6 +111,20 @@ TYPED_TEST(PolicyContract, WeightedEntries) {
   EXPECT_GT(h.size(), 1000U / 50);
 }
 
+// Policies keep no weights while all are 1; the first heavier entry must not lose the others'.
+TYPED_TEST(PolicyContract, UnitWeightsThenHeavierOnes) {
+  Harness<TypeParam> h(200);
+  for (std::uint64_t k = 0; k < 500; ++k) {
+    h.access(k % 300, 1);
+    ASSERT_EQ(h.policy.weight(), h.total());
+  }
+  for (std::uint64_t k = 0; k < 2000; ++k) {
+    h.access(k % 400, 1 + k % 5);
+    ASSERT_LE(h.total(), 200U);
+    ASSERT_EQ(h.policy.weight(), h.total());
+  }
+}
+
 TYPED_TEST(PolicyContract, CapacityOne) {
   Harness<TypeParam> h(1);
   for (const auto k : skewed_keys(2000, 10, 5)) {
