@@ -78,9 +78,10 @@ def test_import_loads_only_what_a_cache_needs() -> None:
 
 
 def _fresh(code: str) -> list[str]:
-    """Runs `code` in a fresh interpreter; its printed lines."""
+    """Runs `code` in a fresh interpreter; its printed lines. `_BEFORE` there holds the modules
+    the interpreter had loaded before `code` ran (a site hook may load pathlib, say)."""
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", "import sys\n_BEFORE = set(sys.modules)\n" + code], capture_output=True, text=True, check=True, timeout=60
     )
     return out.stdout.splitlines()
 
@@ -115,7 +116,8 @@ NOT_ON_THE_L1_PATH = (
     "json",
     "urllib.parse",
 )
-_LOADED = "import sys\nprint(sorted(m for m in {mods!r} if m in sys.modules))\n"
+# The listed modules that `code` loaded (not those the interpreter started with).
+_LOADED = "print(sorted(m for m in {mods!r} if m in sys.modules and m not in _BEFORE))\n"
 
 
 def test_import_loads_no_module_but_the_package() -> None:

@@ -126,7 +126,7 @@ def test_the_core_has_no_dependencies_and_the_extras_theirs() -> None:
     assert project["dependencies"] == []
     extras = project["optional-dependencies"]
     assert isinstance(extras, dict)
-    assert extras["redis"] == ["redis[hiredis]>=5.0"]
+    assert extras["redis"] == ["redis[hiredis]>=5.0", "hiredis>=3.0"]
     assert {r.split(">")[0] for r in extras["cli"]} == {"tqdm", "matplotlib"}
     ours = next(r for r in extras["test"] if r.startswith("stratacache["))
     assert {"redis", "cli", "notebooks", "django", "flask"} <= set(ours[12:-1].split(","))
