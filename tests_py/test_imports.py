@@ -81,7 +81,11 @@ def _fresh(code: str) -> list[str]:
     """Runs `code` in a fresh interpreter; its printed lines. `_BEFORE` there holds the modules
     the interpreter had loaded before `code` ran (a site hook may load pathlib, say)."""
     out = subprocess.run(
-        [sys.executable, "-c", "import sys\n_BEFORE = set(sys.modules)\n" + code], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", "import sys\n_BEFORE = set(sys.modules)\n" + code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     return out.stdout.splitlines()
 

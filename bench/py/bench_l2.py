@@ -56,7 +56,6 @@ import numpy as np
 import redis
 import redis.asyncio as aioredis
 from _harness import (
-    RESULTS_DIR,
     Case,
     Options,
     async_loop2,
