@@ -194,9 +194,40 @@ def _report(
     return WarmReport(len(values), total, time.monotonic() - start, source, asked, out)
 
 
-def _warm(cache: Any, n: object, namespace: object, timeout: object) -> Steps[WarmReport]:
+#: Longest a warm() waits for the cache's invalidation subscription to come up first.
+COVERAGE_WAIT = 1.0
+
+
+def _coverage_wait(cache: Any, deadline: float) -> float:
+    """Seconds to wait for the subscription before warming: its coming up flushes L1 (what was
+    read before it is not covered by invalidations), so a warm just after the cache was built
+    would be emptied by a slow start. 0 with no subscriber or one that is up."""
+    sub = getattr(cache, "_subscriber", None)
+    if sub is None or sub.connected.is_set():
+        return 0.0
+    return max(0.0, min(COVERAGE_WAIT, deadline - time.monotonic()))
+
+
+def _covered_sync(cache: Any, seconds: float) -> None:
+    cache._subscriber.connected.wait(seconds)
+
+
+async def _covered_async(cache: Any, seconds: float) -> None:
+    import asyncio  # noqa: PLC0415 - an L1-only program never loads asyncio for this module
+
+    end = time.monotonic() + seconds
+    while not cache._subscriber.connected.is_set() and time.monotonic() < end:
+        await asyncio.sleep(0.005)
+
+
+def _warm(
+    cache: Any, n: object, namespace: object, timeout: object, covered: Any
+) -> Steps[WarmReport]:
     start = time.monotonic()
     count, ns, deadline = check_warm(cache, n, namespace, timeout)
+    wait = _coverage_wait(cache, deadline)
+    if wait > 0:
+        yield covered, (cache, wait)
     keys, source = yield from hot_list(cache, count, ns)
     if not keys:
         return _report(start, [], "none", 0, False)
@@ -212,9 +243,9 @@ def _warm(cache: Any, n: object, namespace: object, timeout: object) -> Steps[Wa
 
 def warm_sync(cache: Any, n: object, namespace: object, timeout: object) -> WarmReport:
     """Cache.warm's body (see its docstring)."""
-    return run_sync(_warm(cache, n, namespace, timeout))
+    return run_sync(_warm(cache, n, namespace, timeout, _covered_sync))
 
 
 async def warm_async(cache: Any, n: object, namespace: object, timeout: object) -> WarmReport:
     """AsyncCache.warm's body (see Cache.warm)."""
-    return await run_async(_warm(cache, n, namespace, timeout))
+    return await run_async(_warm(cache, n, namespace, timeout, _covered_async))

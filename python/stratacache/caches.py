@@ -506,6 +506,9 @@ class Cache(CacheBase):
         The keys are this process's predicted hot set or, when its model ranks none yet, the
         hot set its peers published to Redis; those L1 lacks are read in batches (one MGET
         each) and kept in L1 for the TTL they have left. Keys found nowhere are skipped.
+        Called before the cache's invalidation subscription is up (just after the cache was
+        built), it first waits for it, up to a second within `timeout`: the subscription's
+        coming up flushes L1, which would drop what a warm loaded before it.
 
         Args:
             n: most keys to warm; None: `PredictorOptions.publish_keys` (1000 without one).

@@ -7,6 +7,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -133,3 +134,33 @@ async def test_warmed_keys_outlast_keys_read_once(
     assert held >= 40
     # The credit is the policy's alone: warm() counted no L1 miss.
     assert cache.stats().misses - misses == 400
+
+
+async def test_a_warm_waits_for_the_subscription_to_come_up(
+    tiered: Callable[..., Any], redis_clean_url: str
+) -> None:
+    # The subscription's first coming up flushes L1, so a warm() that ran before it would be
+    # emptied by it: warm() waits for the subscription (up to COVERAGE_WAIT), then loads.
+    # Here the subscription is marked down and comes "up" 0.3 s later, from another thread.
+    seed = tiered(redis_clean_url, namespace="shop", l1=False)
+    await call(seed.set_many({f"hot{i}": i for i in range(5)}))
+    client = redis.Redis.from_url(redis_clean_url)
+    try:
+        client.zadd(b"sc:hot:shop", {f"hot{i}": 5 - i for i in range(5)})
+    finally:
+        client.close()
+    cache = tiered(redis_clean_url, namespace="shop")
+    connected = cache._subscriber.connected
+    assert connected.wait(10)
+    connected.clear()
+    up = threading.Timer(0.3, connected.set)
+    start = time.monotonic()
+    up.start()
+    try:
+        report = await call(cache.warm(n=5))
+    finally:
+        up.cancel()
+        connected.set()
+    assert time.monotonic() - start >= 0.25  # it waited for the subscription
+    assert (report.source, report.keys) == ("published", 5)
+    assert all(cache._store.contains(cache._prefix, f"hot{i}") for i in range(5))
