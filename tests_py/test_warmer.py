@@ -478,3 +478,39 @@ def test_an_async_warmer_needs_a_running_loop() -> None:
     with pytest.raises(RuntimeError, match="loop"):
         warmer.start()
     assert not warmer.running
+
+
+async def test_a_started_warmer_waits_for_the_subscription(
+    cache_cls: type[Any], redis_clean_url: str
+) -> None:
+    # As warm(): the subscription's coming up flushes L1, so the first round of a warmer
+    # started with the cache waits for it. Marked down here, it comes "up" 0.3 s later.
+    cache = coherent(cache_cls(redis=redis_clean_url))
+    connected = cache._subscriber.connected
+    connected.clear()
+    calls: list[float] = []
+
+    def load(keys: list[str]) -> dict[str, int]:
+        calls.append(time.monotonic())
+        return dict.fromkeys(keys, 1)
+
+    async def load_async(keys: list[str]) -> dict[str, int]:
+        return load(keys)
+
+    loader = load_async if cache_cls is stratacache.AsyncCache else load
+    up = threading.Timer(0.3, connected.set)
+    start = time.monotonic()
+    up.start()
+    warmer = Warmer(cache).keys(["w1", "w2"], loader=loader)
+    warmer.start()
+    try:
+        assert await eventually(lambda: warmer.stats()["keys"].runs >= 1)
+    finally:
+        up.cancel()
+        connected.set()
+        await stop(warmer)
+    assert calls
+    assert calls[0] - start >= 0.25
+    assert held(cache, "w1")
+    assert held(cache, "w2")
+    await call(cache.close())

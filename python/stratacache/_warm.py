@@ -198,7 +198,7 @@ def _report(
 COVERAGE_WAIT = 1.0
 
 
-def _coverage_wait(cache: Any, deadline: float) -> float:
+def coverage_wait(cache: Any, deadline: float) -> float:
     """Seconds to wait for the subscription before warming: its coming up flushes L1 (what was
     read before it is not covered by invalidations), so a warm just after the cache was built
     would be emptied by a slow start. 0 with no subscriber or one that is up."""
@@ -208,11 +208,11 @@ def _coverage_wait(cache: Any, deadline: float) -> float:
     return max(0.0, min(COVERAGE_WAIT, deadline - time.monotonic()))
 
 
-def _covered_sync(cache: Any, seconds: float) -> None:
+def covered_sync(cache: Any, seconds: float) -> None:
     cache._subscriber.connected.wait(seconds)
 
 
-async def _covered_async(cache: Any, seconds: float) -> None:
+async def covered_async(cache: Any, seconds: float) -> None:
     import asyncio  # noqa: PLC0415 - an L1-only program never loads asyncio for this module
 
     end = time.monotonic() + seconds
@@ -225,7 +225,7 @@ def _warm(
 ) -> Steps[WarmReport]:
     start = time.monotonic()
     count, ns, deadline = check_warm(cache, n, namespace, timeout)
-    wait = _coverage_wait(cache, deadline)
+    wait = coverage_wait(cache, deadline)
     if wait > 0:
         yield covered, (cache, wait)
     keys, source = yield from hot_list(cache, count, ns)
@@ -243,9 +243,9 @@ def _warm(
 
 def warm_sync(cache: Any, n: object, namespace: object, timeout: object) -> WarmReport:
     """Cache.warm's body (see its docstring)."""
-    return run_sync(_warm(cache, n, namespace, timeout, _covered_sync))
+    return run_sync(_warm(cache, n, namespace, timeout, covered_sync))
 
 
 async def warm_async(cache: Any, n: object, namespace: object, timeout: object) -> WarmReport:
     """AsyncCache.warm's body (see Cache.warm)."""
-    return await run_async(_warm(cache, n, namespace, timeout, _covered_async))
+    return await run_async(_warm(cache, n, namespace, timeout, covered_async))

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from ._steps import run_async
-from ._warm import WarmReport
+from ._warm import COVERAGE_WAIT, WarmReport, coverage_wait, covered_async
 from ._warmer_plan import Strategy, due_order, next_due
 from ._warmer_run import MAX_SLEEP, record, report
 from ._warmer_steps import fill, prepare
@@ -54,6 +54,10 @@ class AsyncRunner:
 
     async def _loop(self) -> None:
         assert self.wake is not None
+        # As warm(): on-start strategies wait for the subscription, whose coming up flushes L1.
+        wait = coverage_wait(self.cache, time.monotonic() + COVERAGE_WAIT)
+        if wait > 0:
+            await covered_async(self.cache, wait)
         while True:
             await self.run_round(force=False)
             due = next_due(self.strategies)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ._log import logger
 from ._steps import run_sync
-from ._warm import WarmReport
+from ._warm import COVERAGE_WAIT, WarmReport, coverage_wait, covered_sync
 from ._warmer_plan import Strategy, due_order, next_due
 from ._warmer_steps import fill, prepare
 from ._weigh import weigh
@@ -87,6 +87,10 @@ class SyncRunner:
             thread.join(timeout)
 
     def _loop(self, stopping: threading.Event) -> None:
+        # As warm(): on-start strategies wait for the subscription, whose coming up flushes L1.
+        wait = coverage_wait(self.cache, time.monotonic() + COVERAGE_WAIT)
+        if wait > 0:
+            covered_sync(self.cache, wait)
         while not stopping.is_set():
             self.run_round(False, stopping)
             due = next_due(self.strategies)
