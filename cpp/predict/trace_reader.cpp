@@ -72,8 +72,8 @@ unsigned leading_digits(const char* p, std::uint64_t& value) noexcept {
 const char* take_plain_lines(const char* p, const char* end, std::vector<std::int64_t>& keys,
                              std::uint64_t& line) {
   constexpr unsigned kMaxDigits = 19;
-  constexpr std::uint64_t kPow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-                                       100000000};
+  constexpr std::uint64_t kPow10[9] = {1,      10,      100,      1000,     10000,
+                                       100000, 1000000, 10000000, 100000000};
   constexpr std::uint64_t kMaxKey = std::numeric_limits<std::int64_t>::max();
   while (p < end) {
     const bool negative = *p == '-';

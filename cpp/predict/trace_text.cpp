@@ -18,13 +18,20 @@ bool gzip_magic(const std::uint8_t* p) noexcept { return p[0] == 0x1f && p[1] ==
 
 const char* isal_message(int rc) noexcept {
   switch (rc) {
-    case ISAL_INVALID_BLOCK: return "invalid deflate block";
-    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
-    case ISAL_INVALID_LOOKBACK: return "invalid deflate distance";
-    case ISAL_INVALID_WRAPPER: return "invalid gzip header";
-    case ISAL_UNSUPPORTED_METHOD: return "unsupported compression method";
-    case ISAL_INCORRECT_CHECKSUM: return "incorrect data check";
-    default: return "corrupt gzip stream";
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid deflate distance";
+    case ISAL_INVALID_WRAPPER:
+      return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+      return "unsupported compression method";
+    case ISAL_INCORRECT_CHECKSUM:
+      return "incorrect data check";
+    default:
+      return "corrupt gzip stream";
   }
 }
 
@@ -97,7 +104,8 @@ std::size_t TraceText::inflate(char* out, std::size_t capacity, const std::strin
     in_pos_ = in_end_ - s.avail_in;
     if (rc != ISAL_DECOMP_OK) throw Error(ErrorCode::kCorrupt, context + isal_message(rc));
     finished_ = s.block_state == ISAL_BLOCK_FINISH;
-    const std::size_t n = static_cast<std::size_t>(s.next_out - reinterpret_cast<std::uint8_t*>(out));
+    const std::size_t n =
+        static_cast<std::size_t>(s.next_out - reinterpret_cast<std::uint8_t*>(out));
     if (n > 0) return n;
     if (!finished_ && in_pos_ == in_end_ && eof_) {
       throw Error(ErrorCode::kCorrupt, context + "unexpected end of file");
