@@ -153,7 +153,8 @@ MissRatioCurve simulated_curve(const TraceSample& t, const MrcOptions& o) {
   std::vector<std::int64_t> owned;
   std::span<const std::int64_t> sample = t.keys;
   if (sampler.threshold() < SpatialSampler::kModulus) {
-    owned = sample_trace(t.keys, sampler);
+    owned = t.values.size() == t.keys.size() ? sample_trace(t.keys, t.values, sampler.threshold())
+                                             : sample_trace(t.keys, sampler);
     sample = owned;
   }
   MissRatioCurve c;
@@ -170,7 +171,8 @@ MissRatioCurve simulated_curve(const TraceSample& t, const MrcOptions& o) {
                               .adjust = o.adjust,
                               .threads = thread_count(o.threads),
                               .requests = t.requests,
-                              .population_keys = o.adjust ? t.distinct_keys : 0.0};
+                              .population_keys = o.adjust ? t.distinct_keys : 0.0,
+                              .values = t.values};
   c.miss_ratios = miniature_miss_ratios(t.keys, sample, o.policy, c.sizes, mini);
   return c;
 }
