@@ -6,7 +6,7 @@ set -euo pipefail
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config zlib1g-dev
   liblz4-dev libzstd-dev libmsgpack-cxx-dev libssl-dev libeigen3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev liblmdb-dev
+  libgtest-dev libgmock-dev libbenchmark-dev liblmdb-dev libisal-dev
   clang libclang-rt-14-dev
   redis-server redis-sentinel redis-tools openssl
   prometheus

@@ -8,8 +8,8 @@
 # For each interpreter: a build environment of its own (build/wheel/env-<tag>, with
 # scikit-build-core and pybind11), `pip wheel --no-build-isolation` with a CMake build directory
 # per wheel tag (build/wheel/<tag>), so a rebuild is incremental and never touches the editable
-# install's build/<tag>, then `auditwheel repair`, which copies libcrypto, liblz4, libzstd, liblmdb
-# (and libz) into stratacache.libs/ under hashed names and tags the wheel manylinux_*. The repaired
+# install's build/<tag>, then `auditwheel repair`, which copies libcrypto, liblz4, libzstd, liblmdb,
+# libisal (and libz) into stratacache.libs/ under hashed names and tags the wheel manylinux_*. The repaired
 # wheels land in dist/; the raw ones stay in build/wheel/raw. One interpreter at a time, with
 # CMAKE_BUILD_PARALLEL_LEVEL (default 2) compile jobs.
 set -euo pipefail

@@ -10,9 +10,9 @@
 # namespace otherwise), so nothing it hides is hidden for the rest of the machine, and inside it:
 #
 # 1. Hides, by bind-mounting an empty file over each, every file of the -dev packages
-#    (liblz4-dev, libzstd-dev, libssl-dev, libmsgpack-cxx-dev, liblmdb-dev: headers, pkg-config
+#    (liblz4-dev, libzstd-dev, libssl-dev, libmsgpack-cxx-dev, liblmdb-dev, libisal-dev: headers, pkg-config
 #    files, CMake configs, static and linker libraries) and every system copy of libcrypto, libssl,
-#    liblz4, libzstd and liblmdb in the linker's directories; empty directories go over the header directories.
+#    liblz4, libzstd, liblmdb and libisal in the linker's directories; empty directories go over the header directories.
 #    /etc/ld.so.cache is replaced by one rebuilt from what is left (`ldconfig -X -C`, which
 #    changes no symlink on disk).
 # 2. Verifies they are gone: `ldconfig -p` lists none of them, dlopen() of each soname fails,
@@ -78,10 +78,11 @@ mkdir "$W/empty.d"
 
 # --- 1. hide -----------------------------------------------------------------------------------
 DEV_PACKAGES=(liblz4-dev libzstd-dev libssl-dev libmsgpack-cxx-dev libmsgpack-c-dev libmsgpack-dev
-  liblmdb-dev)
-LIB_GLOBS=(libcrypto.so* libssl.so* liblz4.so* libzstd.so* liblmdb.so*)
+  liblmdb-dev libisal-dev)
+LIB_GLOBS=(libcrypto.so* libssl.so* liblz4.so* libzstd.so* liblmdb.so* libisal.so*)
 LIB_DIRS=(/usr/lib/x86_64-linux-gnu /usr/lib /usr/local/lib /usr/lib64 /lib64)
-HEADER_DIRS=(/usr/include/openssl /usr/include/x86_64-linux-gnu/openssl /usr/include/msgpack)
+HEADER_DIRS=(/usr/include/openssl /usr/include/x86_64-linux-gnu/openssl /usr/include/msgpack
+  /usr/include/isa-l)
 
 hidden_files() {
   local p d g f
@@ -109,21 +110,21 @@ log "hid ${#files[@]} files and ${#HEADER_DIRS[@]} header directories: ${dev}and
 
 # --- 2. verify they are hidden -----------------------------------------------------------------
 fail() { log "FAIL: $*"; exit 1; }
-left=$(ldconfig -p | grep -E 'lib(crypto|ssl|lz4|zstd|lmdb)\.so' || true)
+left=$(ldconfig -p | grep -E 'lib(crypto|ssl|lz4|zstd|lmdb|isal)\.so' || true)
 [ -z "$left" ] || fail "ldconfig -p still lists: $left"
-for soname in libcrypto.so.3 libssl.so.3 liblz4.so.1 libzstd.so.1 liblmdb.so.0; do
+for soname in libcrypto.so.3 libssl.so.3 liblz4.so.1 libzstd.so.1 liblmdb.so.0 libisal.so.2; do
   if "${pythons[0]}" -I -S -c "import ctypes; ctypes.CDLL('$soname')" 2>/dev/null; then
     fail "dlopen($soname) still works"
   fi
 done
 if command -v c++ >/dev/null; then
-  for h in lz4.h zstd.h openssl/evp.h msgpack.hpp lmdb.h; do
+  for h in lz4.h zstd.h openssl/evp.h msgpack.hpp lmdb.h isa-l/igzip_lib.h; do
     if printf '#include <%s>\n' "$h" | c++ -fsyntax-only -x c++ - 2>/dev/null; then
       fail "#include <$h> still compiles"
     fi
   done
 fi
-for pc in liblz4 libzstd libcrypto openssl msgpack-cxx lmdb; do
+for pc in liblz4 libzstd libcrypto openssl msgpack-cxx lmdb libisal; do
   ! pkg-config --exists "$pc" 2>/dev/null || fail "pkg-config still finds $pc"
 done
 control=""

@@ -25,7 +25,7 @@ from stratacache._extras import MissingExtraError, available
 from stratacache.data import SAMPLE_TRACE
 
 OPTIONAL = ("redis", "hiredis", "tqdm", "matplotlib", "numpy", "IPython")
-NATIVE = ("libcrypto", "libssl", "liblz4", "libzstd", "liblmdb")
+NATIVE = ("libcrypto", "libssl", "liblz4", "libzstd", "liblmdb", "libisal")
 
 
 def check(name: str, condition: bool, detail: str = "") -> None:
@@ -164,7 +164,7 @@ def check_native_libraries() -> None:
             if len(fields) == 6 and Path(fields[5].strip()).name.startswith(NATIVE):
                 mapped.add(fields[5].strip())
     print("  mapped: " + ", ".join(sorted(Path(p).name for p in mapped)))
-    for name in ("libcrypto", "liblz4", "libzstd", "liblmdb"):
+    for name in ("libcrypto", "liblz4", "libzstd", "liblmdb", "libisal"):
         check(f"{name} is mapped", any(Path(p).name.startswith(name) for p in mapped))
     outside = sorted(p for p in mapped if not Path(p).resolve().is_relative_to(libs))
     check("every one comes from stratacache.libs/", not outside, ", ".join(outside))

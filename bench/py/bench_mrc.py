@@ -22,11 +22,16 @@ algorithms alone ("pure": fixed-rate SHARDS / miniature simulation, no floor, no
 and with SHARDS_adj but without the 32-entry floor ("adj, no floor").
 
 Writes bench/results/mrc.json; `--quick` (six small traces, coarser grids, one round, no opt)
-writes bench/results/mrc_quick.json.
+writes bench/results/mrc_quick.json. `--only orm-busy,p3` and `--policies lru,opt` run part of
+it and merge into that file: their rows replace the rows of the same trace and policy, the other
+rows stay as they were (each row carries the load average of its own run), and the summary rows
+are recomputed from all of them.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import statistics
 import sys
@@ -35,7 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _harness import write_results
+from _harness import RESULTS_DIR, write_results
 from bench_hit_ratio import parse_trace_args, read_index
 
 import stratacache
@@ -210,14 +215,36 @@ def print_table(rows: list[dict[str, Any]]) -> None:
               f" {m['index']:7.4f} {m['max']:7.4f} {r['seconds']:8.2f} {speedup:8.1f}")  # fmt: skip
 
 
+def part_args() -> argparse.Namespace:
+    """`--only` and `--policies`, taken out of sys.argv before parse_trace_args reads it."""
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--only", type=lambda v: v.split(","), default=None)
+    ap.add_argument("--policies", type=lambda v: v.split(","), default=None)
+    part, rest = ap.parse_known_args()
+    sys.argv[1:] = rest
+    return part
+
+
+def merged(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` in place of the rows of the same cases in bench/results/<name>.json, if any."""
+    path = RESULTS_DIR / f"{name}.json"
+    if not path.exists():
+        return rows
+    cases = {r["case"] for r in rows}
+    old = json.loads(path.read_text(encoding="utf-8"))
+    kept = [r for r in old if "median_ns" in r and r["case"] not in cases]
+    return kept + rows
+
+
 def main() -> int:
+    part = part_args()
     args = parse_trace_args(__doc__.splitlines()[0], "six small traces, under ~30 s")
     if args is None:
         return 1
-    policies = ["lru", "tinylfu", "s3fifo"] + ([] if args.quick else ["opt"])
+    policies = part.policies or ["lru", "tinylfu", "s3fifo"] + ([] if args.quick else ["opt"])
     rows: list[dict[str, Any]] = []
     for name, file, capacities in read_index(args.traces):
-        if args.quick and name not in QUICK:
+        if (args.quick and name not in QUICK) or (part.only and name not in part.only):
             continue
         t0 = time.perf_counter()
         path = args.traces / file
@@ -227,10 +254,13 @@ def main() -> int:
             rows += run_policy(name, path, policy, grids, probe, quick=args.quick)
         print(f"{name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     print_table(rows)
+    result = "mrc_quick" if args.quick else "mrc"
+    if part.only or part.policies:
+        rows = merged(result, rows)
     summary = summarize(rows)
     for s in summary:
         print(s)
-    out = write_results("mrc_quick" if args.quick else "mrc", [*rows, *summary])
+    out = write_results(result, [*rows, *summary])
     print(f"wrote {out}", file=sys.stderr)
     return 0
 

@@ -118,6 +118,16 @@ std::vector<std::int64_t> sample_trace(std::span<const std::int64_t> keys,
   return out;
 }
 
+std::vector<std::int64_t> sample_trace(std::span<const std::int64_t> keys,
+                                       std::span<const std::uint32_t> values,
+                                       std::uint64_t threshold) {
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (values[i] < threshold) out.push_back(keys[i]);
+  }
+  return out;
+}
+
 std::vector<double> miniature_miss_ratios(std::span<const std::int64_t> keys,
                                           std::span<const std::int64_t> sample,
                                           std::string_view policy,
@@ -140,7 +150,9 @@ std::vector<double> miniature_miss_ratios(std::span<const std::int64_t> keys,
     if (sampler.threshold() == SpatialSampler::kModulus) {
       replayed = keys;
     } else if (rate != options.rate) {
-      own = sample_trace(keys, sampler);
+      own = options.values.size() == keys.size()
+                ? sample_trace(keys, options.values, sampler.threshold())
+                : sample_trace(keys, sampler);
       replayed = own;
       if (regress) own_weights = weigh(own, requests, options.population_keys);
       weighed = &own_weights;

@@ -20,6 +20,9 @@ struct MiniatureOptions {
   unsigned threads = 1;            ///< sizes replayed in parallel
   std::uint64_t requests = 0;      ///< requests of the whole trace (0: keys.size())
   double population_keys = 0;      ///< distinct keys of the whole trace (0: unknown)
+  /// The sampling value of each of `keys` under `seed` (`TraceSample::values`), which makes a
+  /// size's own sample a comparison per request; empty: `keys` are hashed again.
+  std::span<const std::uint32_t> values = {};
 };
 
 /// Sizes just above the floor get up to this many times min_entries entries...
@@ -38,6 +41,12 @@ inline constexpr double kBoostRate = 8;
 /// The requests of the keys `sampler` keeps, in order.
 [[nodiscard]] std::vector<std::int64_t> sample_trace(std::span<const std::int64_t> keys,
                                                      const SpatialSampler& sampler);
+
+/// The requests of `keys` whose sampling value (`values`, one per key) is below `threshold`:
+/// `sample_trace` with a sampler of that threshold and the values' seed, without hashing.
+[[nodiscard]] std::vector<std::int64_t> sample_trace(std::span<const std::int64_t> keys,
+                                                     std::span<const std::uint32_t> values,
+                                                     std::uint64_t threshold);
 
 /// Miss ratio of `policy` at each of `sizes` on `keys`, estimated by miniature simulation [1].
 ///

@@ -53,9 +53,9 @@ inline constexpr std::size_t kDefaultCurvePoints = 40;
 /// A sample models a cache of S entries with S * R of its own; below `min_entries` of them the
 /// estimate degrades (distances are counted in steps of 1 / R, and a policy's queues shrink to
 /// nothing), so such sizes are estimated from a larger sample instead. For "lru", nested
-/// samples in the same pass (`shards_nested`), at rates 4x apart up to the one that gives the
-/// smallest size `min_entries` entries; a size uses the lowest rate that gives it 8 *
-/// min_entries entries, or the highest. For the others, each size's own rate
+/// samples in the same pass (`shards_nested`), at rates up to 32x apart up to the one that
+/// gives the smallest size `min_entries` entries (at 1%: 1% and that one); a size uses the lowest
+/// rate that gives it 8 * min_entries entries, or the highest. For the others, each size's own rate
 /// (`miniature_rate`). Small sizes thus cost up to a full pass. Only the requests of the
 /// largest sample are kept (`TraceSample`; from a file, while it is read).
 ///

@@ -16,6 +16,10 @@ namespace {
 // Positions kept for the regression data; larger ones are clipped (beyond any real cache).
 constexpr std::size_t kMaxPosition = std::numeric_limits<std::uint32_t>::max();
 
+// A bounded stack's timestamps per key it keeps, and at least this many (see StackDistances).
+constexpr std::size_t kBoundedWindow = 8;
+constexpr std::size_t kMinBoundedWindow = 4096;
+
 // Seeds are spread over all 64 bits before they salt the hash (golden-ratio increment).
 constexpr std::uint64_t kSeedSpread = 0x9e3779b97f4a7c15ULL;
 
@@ -25,7 +29,8 @@ std::size_t position_of(std::uint64_t distance, double rate) {
   // d sampled keys stand for d / R keys of the whole trace (an unbiased estimate), plus the key.
   const double position = static_cast<double>(distance) / rate + 1.0;
   // Round rather than truncate: R = T / P is a few ulps off the requested rate.
-  return static_cast<std::size_t>(std::max(1.0, std::round(position)));
+  // floor(x + 0.5) is round(x) for x >= 0 (d / R + 1 is far below 2^52), without a libm call.
+  return std::max<std::size_t>(1, static_cast<std::size_t>(position + 0.5));
 }
 
 // Adds `weight` to bucket p of `at`, growing it geometrically.
@@ -120,7 +125,12 @@ std::vector<ReuseHistogram> shards_nested(std::span<const std::int64_t> keys,
     const SpatialSampler sampler(t.rate, seed);
     const double bound = std::ceil(static_cast<double>(t.max_size) * sampler.rate()) + 1.0;
     const auto depth = t.max_size == 0 ? 0 : static_cast<std::size_t>(bound);
-    state.push_back({sampler, StackDistances(depth == 0 ? 1024 : depth + 1), depth, {}, {}});
+    // A bounded stack compacts every (window - depth) requests: a wide window makes that rare.
+    StackDistances stack =
+        depth == 0 ? StackDistances(1024)
+                   : StackDistances(depth + 1, std::max<std::size_t>(kBoundedWindow * (depth + 1),
+                                                                     kMinBoundedWindow));
+    state.push_back({sampler, std::move(stack), depth, {}, {}});
   }
   const SpatialSampler value_of(1.0, seed);  // the same salt: one sampling value per request
   for (const std::int64_t key : keys) {

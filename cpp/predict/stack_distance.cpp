@@ -6,9 +6,9 @@
 
 namespace stratacache::predict {
 
-StackDistances::StackDistances(std::size_t expected_keys)
+StackDistances::StackDistances(std::size_t expected_keys, std::size_t timestamps)
     : ids_(expected_keys),
-      id_at_(std::max<std::size_t>(2 * expected_keys, 64)),
+      id_at_(std::max<std::size_t>(std::max(timestamps, 2 * expected_keys), 64)),
       tree_(id_at_.size() + 1, 0) {}
 
 std::uint64_t StackDistances::access(std::int64_t key, std::uint64_t hash) {
@@ -78,7 +78,8 @@ void StackDistances::compact() {
   if (capacity >= kNoTime) {
     throw Error(ErrorCode::kInvalidConfig, "too many distinct keys for stack distances");
   }
-  std::vector<std::uint32_t> order(capacity);
+  std::vector<std::uint32_t>& order = spare_;
+  order.resize(capacity);
   std::uint32_t next = 0;
   for (std::uint32_t t = 0; t < now_; ++t) {
     const std::uint32_t id = id_at_[t];

@@ -31,8 +31,11 @@ class StackDistances {
   /// Distance of a key never requested before (or forgotten since).
   static constexpr std::uint64_t kCold = std::numeric_limits<std::uint64_t>::max();
 
-  /// Tracks up to `expected_keys` live keys before growing.
-  explicit StackDistances(std::size_t expected_keys = 1024);
+  /// Tracks up to `expected_keys` live keys before growing, with room for `timestamps`
+  /// requests between compactions (0: twice the keys). A stack kept small by `forget_oldest`
+  /// compacts every `timestamps - size()` requests at a cost of `timestamps`: a wider window
+  /// makes that cheaper per request, for a deeper tree.
+  explicit StackDistances(std::size_t expected_keys = 1024, std::size_t timestamps = 0);
 
   /// Records a request of `key` (`hash` is `KeyMap::hash_of(key)`) and returns the number of
   /// distinct other keys requested since its previous request, or kCold.
@@ -64,6 +67,7 @@ class StackDistances {
   std::vector<std::uint32_t> time_of_;  // by id: latest timestamp, kNoTime once forgotten
   std::vector<std::uint32_t> free_ids_;
   std::vector<std::uint32_t> id_at_;  // by timestamp: the id requested then
+  std::vector<std::uint32_t> spare_;  // compact()'s next id_at_
   std::vector<std::uint32_t> tree_;   // Fenwick tree, 1-based, over timestamps
   std::uint32_t now_ = 0;             // next timestamp
   std::size_t live_ = 0;

@@ -10,7 +10,11 @@ void TraceSampler::add(std::span<const std::int64_t> chunk) {
   for (const std::int64_t key : chunk) {
     const std::uint64_t hash = KeyMap::hash_of(key);
     distinct_.add(hash);
-    if (sampler_.sampled(hash)) sample_.owned.push_back(key);
+    const std::uint64_t value = sampler_.value(hash);
+    if (value < sampler_.threshold()) {
+      sample_.owned.push_back(key);
+      sample_.values.push_back(static_cast<std::uint32_t>(value));
+    }
   }
 }
 

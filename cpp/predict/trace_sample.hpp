@@ -18,9 +18,12 @@ namespace stratacache::predict {
 struct TraceSample {
   std::vector<std::int64_t> owned;     ///< the kept requests, unless `keys` views the caller's
   std::span<const std::int64_t> keys;  ///< the kept requests
-  std::uint64_t requests = 0;          ///< requests of the whole trace
-  double distinct_keys = 0;            ///< of the whole trace (`DistinctCounter`); 0 at rate 1
-  double rate = 1;                     ///< the sampler's rate
+  /// Each kept request's `SpatialSampler::value` under the sample's seed (below rate 1 only),
+  /// so that the samples of lower rates are taken from it without hashing again.
+  std::vector<std::uint32_t> values;
+  std::uint64_t requests = 0;  ///< requests of the whole trace
+  double distinct_keys = 0;    ///< of the whole trace (`DistinctCounter`); 0 at rate 1
+  double rate = 1;             ///< the sampler's rate
 };
 
 /// Builds a `TraceSample` from chunks of a trace, hashing each request once: the kept keys are

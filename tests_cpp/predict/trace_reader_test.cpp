@@ -82,6 +82,61 @@ TEST_F(TraceReader, ManyLinesAcrossReadChunks) {
   for (int i = 0; i < 300000; ++i) ASSERT_EQ(keys[i], i * 37 - 5000);
 }
 
+TEST_F(TraceReader, EveryDigitCountAndSign) {
+  // The parser takes 8 digits at a time: 1 to 19 digits, with and without '-', at every
+  // alignment, with the value's own digits (no zeros to hide a misplaced one).
+  std::string text;
+  std::vector<std::int64_t> expected;
+  std::int64_t v = 0;
+  for (int digits = 1; digits <= 18; ++digits) {
+    v = v * 10 + (digits % 9) + 1;
+    for (const std::int64_t k : {v, -v}) {
+      text += std::to_string(k) + '\n';
+      expected.push_back(k);
+    }
+  }
+  for (const std::int64_t k :
+       {std::int64_t{1234567891234567891}, std::int64_t{-1987654321987654321}}) {
+    text += std::to_string(k) + '\n';
+    expected.push_back(k);
+  }
+  EXPECT_EQ(read_trace(plain("d.txt", text)), expected);
+  EXPECT_EQ(read_trace(gzip("d.txt.gz", text)), expected);
+}
+
+TEST_F(TraceReader, ReadsConcatenatedGzipMembers) {
+  // `cat a.gz b.gz` is one gzip file of two members (as gzip -d and zlib read it).
+  const std::string a = gzip("a.txt.gz", "1\n2\n");
+  const std::string b = gzip("b.txt.gz", "3\n4");
+  std::ifstream in_a(a, std::ios::binary), in_b(b, std::ios::binary);
+  std::ofstream(dir_ / "ab.txt.gz", std::ios::binary) << in_a.rdbuf() << in_b.rdbuf();
+  EXPECT_EQ(read_trace((dir_ / "ab.txt.gz").string()), (std::vector<std::int64_t>{1, 2, 3, 4}));
+}
+
+TEST_F(TraceReader, IgnoresBytesAfterTheLastGzipMember) {
+  const std::string path = gzip("g.txt.gz", "7\n8\n");
+  std::ofstream(path, std::ios::binary | std::ios::app) << "not gzip";
+  EXPECT_EQ(read_trace(path), (std::vector<std::int64_t>{7, 8}));
+}
+
+TEST_F(TraceReader, CorruptGzipDataIsCorrupt) {
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += std::to_string(i) + '\n';
+  const std::string path = gzip("c.txt.gz", text);
+  // Flip a bit of the stored CRC-32 (the trailer's first 4 bytes): the data inflates, the check
+  // fails.
+  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekg(-8, std::ios::end);
+  char c = 0;
+  f.get(c);
+  f.seekp(-8, std::ios::end);
+  f.put(static_cast<char>(c ^ 1));
+  f.close();
+  std::string message;
+  EXPECT_EQ(code_of(path, &message), ErrorCode::kCorrupt);
+  EXPECT_NE(message.find("after line"), std::string::npos) << message;
+}
+
 TEST_F(TraceReader, MissingFileIsIoError) {
   EXPECT_EQ(code_of((dir_ / "absent.txt.gz").string()), ErrorCode::kIo);
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "predict/key_map.hpp"
 #include "predict/miniature.hpp"
 #include "predict/trace_reader.hpp"
 #include "synthetic_traces.hpp"
@@ -34,6 +35,19 @@ TEST(TraceSample, KeepsTheSamplersKeysAndCountsTheWholeTrace) {
       static_cast<double>(std::set<std::int64_t>(keys.begin(), keys.end()).size());
   EXPECT_NEAR(s.distinct_keys, distinct, 0.02 * distinct);
   EXPECT_DOUBLE_EQ(s.rate, SpatialSampler(0.1, 4).rate());
+}
+
+TEST(TraceSample, ValuesGiveTheSamplesOfLowerRatesWithoutHashing) {
+  const auto keys = testing::zipf_trace(50000, 5000, 0.8, 3);
+  const TraceSample s = sample_keys(keys, 0.2, 7, false);
+  ASSERT_EQ(s.values.size(), s.keys.size());
+  for (std::size_t i = 0; i < s.keys.size(); ++i) {
+    ASSERT_EQ(s.values[i], SpatialSampler(0.2, 7).value(KeyMap::hash_of(s.keys[i])));
+  }
+  for (const double rate : {0.2, 0.05, 0.001}) {
+    const SpatialSampler lower(rate, 7);
+    EXPECT_EQ(sample_trace(s.keys, s.values, lower.threshold()), sample_trace(keys, lower)) << rate;
+  }
 }
 
 TEST(TraceSample, RateOneViewsTheKeysAndCountsOnlyIfAsked) {
