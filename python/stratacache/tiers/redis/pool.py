@@ -23,6 +23,7 @@ from redis import ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+from . import common
 from .common import call_deadline
 
 #: hiredis's packer, and redis-py's class that wraps it (None without hiredis).
@@ -37,19 +38,6 @@ else:
     _HIREDIS_PACK, _HIREDIS_PACKER = pack_command, HiredisRespSerializer
 
 __all__ = ["TierPool", "one", "pair"]
-
-#: This process's id, renewed in a forked child (one global read instead of a getpid call).
-_pid = os.getpid()
-
-
-def _renew_pid() -> None:
-    global _pid  # noqa: PLW0603 - the one value a fork changes
-    _pid = os.getpid()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_renew_pid)
-
 
 class TierPool(ConnectionPool):
     """At most `max_connections` connections; `get_connection` waits up to `timeout` seconds
@@ -77,7 +65,7 @@ class TierPool(ConnectionPool):
         **options: Any,  # noqa: ARG002
     ) -> Any:
         """A connected connection, taken from the idle ones if there is one."""
-        if self.pid != _pid:
+        if self.pid != common.pid:
             self._checkpid()
         try:
             conn = self._available_connections.pop()
@@ -132,7 +120,7 @@ class TierPool(ConnectionPool):
 
     def disconnect(self, inuse_connections: bool = True) -> None:
         """Closes the idle connections, and those in use when `inuse_connections`."""
-        if self.pid != _pid:
+        if self.pid != common.pid:
             self._checkpid()
         connections = list(self._available_connections)  # copies: the fast path runs on
         if inuse_connections:
