@@ -88,7 +88,7 @@ class AsyncTiered(AsyncRuntime):
             await self._ready()
             if lease is not None:
                 args = [lease, self._lease_ms]
-                data, repaired = await self.redis.script(self._lease_get, [rkey], args)
+                data, repaired = await self.redis.lease_get(self._lease_get, rkey, args)
                 st.repaired("value", int(repaired))
                 seen = hashlib.sha1(data, usedforsecurity=False).hexdigest()
             else:

@@ -85,7 +85,7 @@ class SyncTiered(SyncRuntime):
             self._ready()
             if lease is not None:
                 args = [lease, self._lease_ms]
-                data, repaired = self.redis.script(self._lease_get, [rkey], args)
+                data, repaired = self.redis.lease_get(self._lease_get, rkey, args)
                 st.repaired("value", int(repaired))
                 seen = hashlib.sha1(data, usedforsecurity=False).hexdigest()
             else:
