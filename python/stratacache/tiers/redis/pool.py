@@ -39,6 +39,7 @@ else:
 
 __all__ = ["TierPool", "one", "pair"]
 
+
 class TierPool(ConnectionPool):
     """At most `max_connections` connections; `get_connection` waits up to `timeout` seconds
     (and no longer than the running call's deadline) while all are in use, then raises
