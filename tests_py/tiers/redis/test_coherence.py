@@ -79,3 +79,58 @@ def test_a_message_split_across_reads_is_applied_once_complete(redis_clean_url: 
         assert not cache._store.contains(cache._prefix, key)
     finally:
         cache.close()
+
+
+def _publishes(server: redis.Redis) -> int:
+    stats = server.info("commandstats")
+    return int(stats.get("cmdstat_publish", {}).get("calls", 0))
+
+
+def test_a_process_alone_stops_publishing_and_starts_again_for_a_newcomer(
+    redis_clean_url: str,
+) -> None:
+    # Nobody else listens: sets send no PUBLISH (our own subscriber would only read it back).
+    # A cache that subscribes later is told of every write made after it came up.
+    raw = redis.Redis.from_url(redis_clean_url)
+    a = stratacache.Cache(redis=redis_clean_url, default_ttl=60)
+    b = None
+    try:
+        assert a._subscriber.connected.wait(DEADLINE)
+        a.set("k", 0)  # heard by our own subscriber alone: the next sets ask first
+        before = _publishes(raw)
+        for i in range(20):
+            a.set("k", i)
+        assert _publishes(raw) == before
+        b = stratacache.Cache(redis=redis_clean_url, default_ttl=60)
+        assert b._subscriber.connected.wait(DEADLINE)
+        assert b.get("k") == 19  # now in b's L1
+        for i in range(20, 25):
+            a.set("k", i)
+            assert _until(lambda i=i: b.get("k") == i)  # type: ignore[misc]
+        assert _publishes(raw) >= before + 5
+    finally:
+        a.close()
+        if b is not None:
+            b.close()
+        raw.close()
+
+
+def test_a_writer_whose_subscription_is_down_still_tells_the_others(
+    redis_clean_url: str,
+) -> None:
+    # Our presence channel counts our own subscription apart: with it gone, the one listener
+    # on the channel is another process, and it is told.
+    a = stratacache.Cache(redis=redis_clean_url, default_ttl=60)
+    b = stratacache.Cache(redis=redis_clean_url, default_ttl=60)
+    try:
+        assert a._subscriber.connected.wait(DEADLINE)
+        assert b._subscriber.connected.wait(DEADLINE)
+        a._subscriber.stop()
+        a.set("k", 0)  # heard by b alone: one subscriber, so a asks before the next sets
+        assert b.get("k") == 0
+        for i in range(1, 6):
+            a.set("k", i)
+            assert _until(lambda i=i: b.get("k") == i)  # type: ignore[misc]
+    finally:
+        a.close()
+        b.close()

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..._log import logger
 from .common import TierCounters
-from .plan import EVENT_MAGIC, Message
+from .plan import EVENT_MAGIC, Message, presence
 
 __all__ = ["Subscriber", "backoff"]
 
@@ -250,7 +250,8 @@ class Subscriber:
         pubsub = self._client.pubsub()
         tracker = None
         try:
-            channels = [self._channel]
+            # Our presence: a writer of this process counts it apart from the others.
+            channels = [self._channel, presence(self._channel, self._origin)]
             if self._tracking_prefix is not None:
                 # REDIRECT needs the pub/sub connection's id, which it can only tell before
                 # it subscribes (RESP2): take a connection, ask, then hand it to the PubSub.

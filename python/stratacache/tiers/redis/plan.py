@@ -84,6 +84,13 @@ def channel(key_prefix: str) -> bytes:
     return key_prefix.encode("utf-8", "surrogatepass") + b"inv"
 
 
+def presence(channel: bytes, origin: str) -> bytes:
+    """A channel that only `origin`'s subscriber listens on and nobody publishes to: its
+    subscriber count, asked in one PUBSUB NUMSUB with `channel`'s, tells a writer whether
+    anyone but itself listens (`executor_sync.SyncRedisTier.set`)."""
+    return channel + b":" + origin.encode()
+
+
 def redis_ttl_ms(ttl: float | None, stale_ttl: float) -> int | None:
     """PX of a value written with `ttl` (None or inf: no expiry) plus the stale window."""
     if ttl is None or math.isinf(ttl):

@@ -37,7 +37,7 @@ except ImportError:  # redis-py's pure-Python parser and packer
 else:
     _HIREDIS_PACK, _HIREDIS_PACKER = pack_command, HiredisRespSerializer
 
-__all__ = ["TierPool", "one", "pair"]
+__all__ = ["TierPool", "numsub", "one", "pair"]
 
 
 class TierPool(ConnectionPool):
@@ -151,10 +151,10 @@ def one(pool: Any, command: tuple[Any, ...]) -> Any:
         pool.release(conn)
 
 
-def pair(pool: Any, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
+def pair(pool: Any, first: tuple[Any, ...], second: tuple[Any, ...]) -> Any:
     """Two commands written together on one connection of `pool` (one send, one round trip),
-    both replies read; an error reply of either raises once both are read. Any other failure
-    closes the connection, as in `one`."""
+    both replies read, the second returned; an error reply of either raises once both are
+    read. Any other failure closes the connection, as in `one`."""
     conn = pool.get_connection()
     try:
         conn.send_packed_command([_pack(conn, first) + _pack(conn, second)])
@@ -162,7 +162,7 @@ def pair(pool: Any, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
             reply = conn.read_response()
         except ResponseError as exc:  # raised once the second reply is read too
             reply = exc
-        conn.read_response()
+        answer = conn.read_response()
     except ResponseError:
         raise
     except BaseException:
@@ -172,6 +172,15 @@ def pair(pool: Any, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
         pool.release(conn)
     if isinstance(reply, Exception):
         raise reply
+    return answer
+
+
+def numsub(reply: Any) -> list[int]:
+    """The subscriber counts of a PUBSUB NUMSUB reply, in the order the channels were asked
+    for (RESP2: [channel, count, ...]; RESP3: a map)."""
+    if isinstance(reply, dict):
+        return [int(n) for n in reply.values()]
+    return [int(n) for n in reply[1::2]]
 
 
 def _pack(conn: Any, command: tuple[Any, ...]) -> bytes:
