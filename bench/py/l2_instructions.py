@@ -7,7 +7,8 @@ N1 and then N2 operations on one key after the same setup, so (Ir(N2) - Ir(N1)) 
 is the client-side cost of one operation alone (the server runs outside valgrind). Cases:
 ``raw-get`` / ``raw-set`` (redis-py, hiredis parser, pre-serialized bytes, plain pool),
 ``ours-get`` / ``ours-set`` (``Cache(l1=False)``, 100-byte dict, coherence on) and
-``ours-set-quiet`` (coherence=None); ``raw-set-publish`` is redis-py's SET + PUBLISH pipeline.
+``ours-set-quiet`` (coherence=None), ``ours-set-unheard`` (coherence on, its subscriber thread
+stopped: the publish without its echo); ``raw-set-publish`` is redis-py's SET + PUBLISH pipeline.
 ``--python`` runs the cases with another interpreter (another checkout's install, for a
 before/after pair on one server). Instruction counts do not depend on the machine's load.
 """
@@ -22,7 +23,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-CASES = ("raw-get", "ours-get", "raw-set", "ours-set", "ours-set-quiet", "raw-set-publish")
+CASES = (
+    "raw-get",
+    "ours-get",
+    "raw-set",
+    "ours-set",
+    "ours-set-quiet",
+    "ours-set-unheard",
+    "raw-set-publish",
+)
 N1, N2 = 1_000, 6_000
 VALUE = {"data": "x" * 100}
 
@@ -55,6 +64,8 @@ def run_case(case: str, n: int, port: int) -> None:
     coherence = None if case == "ours-set-quiet" else "pubsub"
     opts = stratacache.RedisOptions(max_connections=64, key_prefix="ipo:", coherence=coherence)
     cache = stratacache.Cache(redis=f"redis://127.0.0.1:{port}/0", l1=False, redis_options=opts)
+    if case == "ours-set-unheard":
+        cache._subscriber.stop()  # the PUBLISH still goes out; nobody here reads it back
     cache.set("k", VALUE)
     if cache.get("k") != VALUE:
         msg = "wrong value"

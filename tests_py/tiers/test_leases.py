@@ -112,6 +112,42 @@ async def test_a_fill_without_a_delete_is_stored_and_shared(
     assert a._stats().l2.fills_refused == 0
 
 
+async def test_a_hit_runs_no_script_and_a_miss_takes_its_lease(
+    tiered: Callable[..., Any], redis_url: str
+) -> None:
+    # The load path reads the key first: a value there is the lease script's own answer, so
+    # a hit is one GET (MGET) with no Lua call; only a miss runs the script, taking a lease.
+    a = tiered(redis_url, l1=False)
+    server = redis.Redis.from_url(redis_url)
+    loads: list[int] = []
+
+    def compute() -> str:
+        loads.append(1)
+        return "loaded"
+
+    async def compute_async() -> str:
+        loads.append(1)
+        return "loaded"
+
+    fn = compute_async if isinstance(a, stratacache.AsyncCache) else compute
+    load = a._tier_loader("")
+
+    def scripts() -> int:
+        stats = server.info("commandstats")
+        return sum(stats.get(f"cmdstat_{c}", {}).get("calls", 0) for c in ("evalsha", "eval"))
+
+    before = scripts()
+    assert await call(load("k", Load(fn, 60, (), None))) == "loaded"
+    assert scripts() > before  # the miss: its lease, then its fill
+    assert server.get(b"sc:\x1fk") is not None
+    before = scripts()
+    for _ in range(3):
+        assert await call(load("k", Load(fn, 60, (), None))) == "loaded"
+    assert scripts() == before
+    assert loads == [1]
+    assert a._stats().l2.hits == 3
+
+
 async def test_leases_hold_on_cluster(
     tiered: Callable[..., Any], redis_cluster_clean: RedisClusterGroup
 ) -> None:

@@ -24,6 +24,7 @@ import functools
 import json
 import os
 import random
+import select
 import threading
 import time
 import weakref
@@ -32,7 +33,7 @@ from typing import Any
 
 from ..._log import logger
 from .common import TierCounters
-from .plan import EVENT_MAGIC, Message
+from .plan import EVENT_MAGIC, Message, presence
 
 __all__ = ["Subscriber", "backoff"]
 
@@ -56,21 +57,83 @@ if hasattr(os, "register_at_fork"):
 #: decodes responses).
 _MESSAGE = (b"message", "message")
 
+#: Bytes asked of the socket per read: a burst of messages comes in one or a few reads.
+_READ_SIZE = 65536
+
+#: What our hiredis reader returns while no reply is complete.
+_INCOMPLETE = object()
+
+_Reader: Any = None
+with contextlib.suppress(ImportError):  # without hiredis, replies are read through redis-py
+    from hiredis import Reader as _Reader
+
+
+class _Replies:
+    """The replies waiting on the subscribed connection `conn`, read in bulk.
+
+    Every write of this process sends one message, and pub/sub echoes it to our own
+    subscription too, so this thread wakes once per `set` of its process and takes the GIL
+    while that set's reply arrives. redis-py's way to read one (`can_read`, then
+    `read_response`) costs two polls, a peeking recv and a few layers of Python per message;
+    this one is one poll and one recv per wake-up, what arrived fed to a hiredis reader of
+    our own and every complete reply taken from it at once (a burst costs one wake-up, not
+    one per message). The replies come as bytes whatever the client decodes. The
+    subscriptions never change once confirmed, so no state of PubSub's needs keeping.
+    Without hiredis, replies are read one at a time through redis-py.
+    """
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._pending: list[Any] = []
+        self._sock = conn._sock
+        self._reader: Any = None
+        if _Reader is None or self._sock is None:
+            return
+        # What redis-py's parser holds already (maybe half a reply) is read through it first.
+        parser_reader = getattr(conn._parser, "_reader", None)
+        while parser_reader is not None and parser_reader.has_data():
+            self._pending += _next_reply(conn, 0) or []
+        self._reader = _Reader(notEnoughData=_INCOMPLETE)
+        self._buffer = bytearray(_READ_SIZE)
+        self._poll = select.poll()
+        self._poll.register(self._sock, select.POLLIN)
+
+    def wait(self, timeout: float) -> list[Any]:
+        """The replies that arrive within `timeout` seconds (none: an empty list); raises
+        ConnectionError when the server closed the connection."""
+        if self._pending:
+            replies, self._pending = self._pending, []
+            return replies
+        if self._reader is None:
+            reply = _next_reply(self._conn, timeout)
+            return [] if reply is None else [reply]
+        sock = self._sock
+        if self._conn._sock is not sock:  # redis-py reconnected it: our subscriptions are gone
+            msg = "the invalidation connection was reopened"
+            raise ConnectionError(msg)
+        pending = getattr(sock, "pending", None)  # TLS: decrypted bytes the poll cannot see
+        if not (pending is not None and pending()) and not self._poll.poll(timeout * 1000):
+            return []
+        n = sock.recv_into(self._buffer)
+        if n == 0:
+            msg = "the server closed the invalidation connection"
+            raise ConnectionError(msg)
+        reader = self._reader
+        reader.feed(self._buffer, 0, n)
+        replies = []
+        reply = reader.gets()
+        while reply is not _INCOMPLETE:
+            replies.append(reply)
+            reply = reader.gets()
+        return replies
+
 
 def _next_reply(conn: Any, timeout: float) -> list[Any] | None:
-    """The next reply on the subscribed connection `conn` (a message, a subscription's
-    confirmation or a PING's answer), None if none came within `timeout` seconds.
-
-    Read from the connection itself, not through `PubSub.get_message`: that one builds a
-    dict and records metrics per message, and our own writes each send one, so with it this
-    thread took ~45 us of the GIL for every `set` of its process (2-vCPU VM, redis-py 8.1).
-    The subscriptions never change once confirmed, so there is no state of PubSub's to keep.
-    """
+    """The next reply on `conn`, through redis-py (its pure-Python parser), None if none
+    came within `timeout` seconds."""
     if not conn.can_read(timeout=timeout):
         return None
     reply = conn.read_response(push_request=True)  # RESP3 (protocol=3 in the URL): pushes
-    if isinstance(reply, (bytes, str)):  # a bare PONG
-        return [b"pong", reply]
     return reply if isinstance(reply, list) else [reply]
 
 
@@ -187,7 +250,8 @@ class Subscriber:
         pubsub = self._client.pubsub()
         tracker = None
         try:
-            channels = [self._channel]
+            # Our presence: a writer of this process counts it apart from the others.
+            channels = [self._channel, presence(self._channel, self._origin)]
             if self._tracking_prefix is not None:
                 # REDIRECT needs the pub/sub connection's id, which it can only tell before
                 # it subscribes (RESP2): take a connection, ask, then hand it to the PubSub.
@@ -247,6 +311,7 @@ class Subscriber:
 
     def _listen(self, pubsub: Any, tracker: Any) -> None:
         last_answer = last_ping = time.monotonic()
+        replies = _Replies(pubsub.connection)
         while not self._stop.is_set():
             now = time.monotonic()
             if now - last_ping >= self._ping_interval:
@@ -261,12 +326,17 @@ class Subscriber:
             if now - last_answer > self._ping_deadline:
                 msg = "invalidation subscription stopped answering"
                 raise TimeoutError(msg)
-            reply = _next_reply(pubsub.connection, 0.1)
-            if reply is None:
+            batch = replies.wait(0.1)
+            if not batch:
                 continue
             last_answer = time.monotonic()
-            if len(reply) == 3 and reply[0] in _MESSAGE:  # [kind, channel, data]
-                self._dispatch(reply[1], reply[2])
+            own = _own_prefix(self._origin)
+            for reply in batch:  # also PONGs, which only count as an answer
+                if isinstance(reply, list) and len(reply) == 3 and reply[0] in _MESSAGE:
+                    data = reply[2]  # [kind, channel, data]
+                    if isinstance(data, bytes) and data.startswith(own):
+                        continue  # our own message (every write sends one), left unparsed
+                    self._dispatch(reply[1], data)
 
     def _dispatch(self, channel: bytes, data: Any) -> None:
         if channel == _TRACKING_CHANNEL:
@@ -275,8 +345,6 @@ class Subscriber:
             if self.on_event is not None:
                 self.on_event(data)  # never raises: the broker counts what it cannot decode
             return
-        elif isinstance(data, bytes) and data.startswith(_own_prefix(self._origin)):
-            return  # our own message (every write sends one): skipped before parsing it
         else:
             message = Message.decode(data) if isinstance(data, bytes) else None
             if message is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import time
@@ -31,6 +32,25 @@ RELEASE_LOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
+
+
+#: This process's id, renewed in a forked child: the pools compare it with their own instead
+#: of calling getpid on every command. It lives here, not in pool.py, for the order of the
+#: at-fork handlers, which run in the order they were registered: coherence.py's starts a
+#: subscriber thread that takes a pooled connection at once, and with a stale id here that
+#: thread took an idle connection of the parent (its socket shared with it) and subscribed
+#: it, which broke the parent's next command on it. This module is imported, and its
+#: handler registered, before coherence.py registers its own.
+pid = os.getpid()
+
+
+def _renew_pid() -> None:
+    global pid  # noqa: PLW0603 - the one value a fork changes
+    pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_pid)
 
 
 #: A PUBLISH to send with a write: (channel, message).

@@ -54,6 +54,7 @@ class AsyncTiered(AsyncRuntime):
         self._add_script = redis.client.register_script(_atomic.ADD)
         self._lease_ms = _plan.lease_ms(lock_timeout)
         self._unannounced: list[bytes] = []
+        self._presence_of = ("", b"")  # (origin, its presence channel)
         self._announcing = False
         state.on_recovered = lambda: self._from_thread(self._replay_quietly)
         options = state.options
@@ -88,7 +89,7 @@ class AsyncTiered(AsyncRuntime):
             await self._ready()
             if lease is not None:
                 args = [lease, self._lease_ms]
-                data, repaired = await self.redis.script(self._lease_get, [rkey], args)
+                data, repaired = await self.redis.lease_get(self._lease_get, rkey, args)
                 st.repaired("value", int(repaired))
                 seen = hashlib.sha1(data, usedforsecurity=False).hexdigest()
             else:
@@ -249,7 +250,8 @@ class AsyncTiered(AsyncRuntime):
         st.l1_store(namespace, key, value, ttl, tags, envelope=data)
         try:
             await self._ready()
-            await self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
+            announce = self._announce("k", namespace, [key])
+            await self.redis.set(rkey, data, px, announce, self._presence())
             st.counters.sets += 1
             if self._log is not None:  # the entry costs a json.dumps: only with a change log
                 await self._changed([changelog.entry_write(namespace, key, data, px)])
@@ -520,6 +522,13 @@ class AsyncTiered(AsyncRuntime):
         if self.state.options.coherence is None:
             return None
         return self.state.channel, self.state.message(op, namespace, items)
+
+    def _presence(self) -> bytes:
+        """Our presence channel (`plan.presence`; the origin changes in a forked child)."""
+        origin = self.state.origin
+        if self._presence_of[0] != origin:
+            self._presence_of = (origin, _plan.presence(self.state.channel, origin))
+        return self._presence_of[1]
 
     async def _publish(self, op: str, namespace: str, items: Iterable[str]) -> None:
         if self.state.options.coherence is not None:

@@ -53,6 +53,7 @@ class SyncTiered(SyncRuntime):
         self._add_script = redis.client.register_script(_atomic.ADD)
         self._lease_ms = _plan.lease_ms(lock_timeout)
         self._unannounced: list[bytes] = []
+        self._presence_of = ("", b"")  # (origin, its presence channel)
         self._announcing = False
         state.on_recovered = lambda: self._from_thread(self._replay_quietly)
         options = state.options
@@ -85,7 +86,7 @@ class SyncTiered(SyncRuntime):
             self._ready()
             if lease is not None:
                 args = [lease, self._lease_ms]
-                data, repaired = self.redis.script(self._lease_get, [rkey], args)
+                data, repaired = self.redis.lease_get(self._lease_get, rkey, args)
                 st.repaired("value", int(repaired))
                 seen = hashlib.sha1(data, usedforsecurity=False).hexdigest()
             else:
@@ -246,7 +247,8 @@ class SyncTiered(SyncRuntime):
         st.l1_store(namespace, key, value, ttl, tags, envelope=data)
         try:
             self._ready()
-            self.redis.set(rkey, data, px, self._announce("k", namespace, [key]))
+            announce = self._announce("k", namespace, [key])
+            self.redis.set(rkey, data, px, announce, self._presence())
             st.counters.sets += 1
             if self._log is not None:  # the entry costs a json.dumps: only with a change log
                 self._changed([changelog.entry_write(namespace, key, data, px)])
@@ -517,6 +519,13 @@ class SyncTiered(SyncRuntime):
         if self.state.options.coherence is None:
             return None
         return self.state.channel, self.state.message(op, namespace, items)
+
+    def _presence(self) -> bytes:
+        """Our presence channel (`plan.presence`; the origin changes in a forked child)."""
+        origin = self.state.origin
+        if self._presence_of[0] != origin:
+            self._presence_of = (origin, _plan.presence(self.state.channel, origin))
+        return self._presence_of[1]
 
     def _publish(self, op: str, namespace: str, items: Iterable[str]) -> None:
         if self.state.options.coherence is not None:

@@ -23,6 +23,7 @@ from redis import ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+from . import common
 from .common import call_deadline
 
 #: hiredis's packer, and redis-py's class that wraps it (None without hiredis).
@@ -36,19 +37,7 @@ except ImportError:  # redis-py's pure-Python parser and packer
 else:
     _HIREDIS_PACK, _HIREDIS_PACKER = pack_command, HiredisRespSerializer
 
-__all__ = ["TierPool", "one", "pair"]
-
-#: This process's id, renewed in a forked child (one global read instead of a getpid call).
-_pid = os.getpid()
-
-
-def _renew_pid() -> None:
-    global _pid  # noqa: PLW0603 - the one value a fork changes
-    _pid = os.getpid()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_renew_pid)
+__all__ = ["TierPool", "numsub", "one", "pair"]
 
 
 class TierPool(ConnectionPool):
@@ -77,7 +66,7 @@ class TierPool(ConnectionPool):
         **options: Any,  # noqa: ARG002
     ) -> Any:
         """A connected connection, taken from the idle ones if there is one."""
-        if self.pid != _pid:
+        if self.pid != common.pid:
             self._checkpid()
         try:
             conn = self._available_connections.pop()
@@ -132,7 +121,7 @@ class TierPool(ConnectionPool):
 
     def disconnect(self, inuse_connections: bool = True) -> None:
         """Closes the idle connections, and those in use when `inuse_connections`."""
-        if self.pid != _pid:
+        if self.pid != common.pid:
             self._checkpid()
         connections = list(self._available_connections)  # copies: the fast path runs on
         if inuse_connections:
@@ -162,10 +151,10 @@ def one(pool: Any, command: tuple[Any, ...]) -> Any:
         pool.release(conn)
 
 
-def pair(pool: Any, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
+def pair(pool: Any, first: tuple[Any, ...], second: tuple[Any, ...]) -> Any:
     """Two commands written together on one connection of `pool` (one send, one round trip),
-    both replies read; an error reply of either raises once both are read. Any other failure
-    closes the connection, as in `one`."""
+    both replies read, the second returned; an error reply of either raises once both are
+    read. Any other failure closes the connection, as in `one`."""
     conn = pool.get_connection()
     try:
         conn.send_packed_command([_pack(conn, first) + _pack(conn, second)])
@@ -173,7 +162,7 @@ def pair(pool: Any, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
             reply = conn.read_response()
         except ResponseError as exc:  # raised once the second reply is read too
             reply = exc
-        conn.read_response()
+        answer = conn.read_response()
     except ResponseError:
         raise
     except BaseException:
@@ -183,6 +172,15 @@ def pair(pool: Any, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
         pool.release(conn)
     if isinstance(reply, Exception):
         raise reply
+    return answer
+
+
+def numsub(reply: Any) -> list[int]:
+    """The subscriber counts of a PUBSUB NUMSUB reply, in the order the channels were asked
+    for (RESP2: [channel, count, ...]; RESP3: a map)."""
+    if isinstance(reply, dict):
+        return [int(n) for n in reply.values()]
+    return [int(n) for n in reply[1::2]]
 
 
 def _pack(conn: Any, command: tuple[Any, ...]) -> bytes:
