@@ -84,6 +84,30 @@ async def test_a_burst_of_gets_gets_each_its_own_value(
     assert cache._stats().l2.hits == 1250
 
 
+async def test_callers_of_one_key_in_one_turn_each_get_its_value(
+    caches: list[stratacache.AsyncCache], redis_clean_url: str
+) -> None:
+    cache = l2_only(caches, redis_clean_url)
+    await cache.set_many({"a": "A", "b": "B", "c": "C"})
+    assert await cache.get("a") == "A"  # connected: the burst below folds into one MGET
+    asked = ["a", "a", "b", "a", "c", "b", "a", "missing", "missing"]
+    tasks = [asyncio.ensure_future(cache.get(k, "none")) for k in asked]
+    await asyncio.sleep(0)  # every task has asked
+    tasks[1].cancel()  # one of several callers of "a" stops waiting: the others still get it
+    done = await bounded(*tasks, return_exceptions=True)
+    assert isinstance(done[1], asyncio.CancelledError)
+    assert [r for i, r in enumerate(done) if i != 1] == [
+        "A",
+        "B",
+        "A",
+        "C",
+        "B",
+        "A",
+        "none",
+        "none",
+    ]
+
+
 async def test_cancelled_waiters_do_not_shift_later_replies(
     caches: list[stratacache.AsyncCache], redis_clean_url: str
 ) -> None:

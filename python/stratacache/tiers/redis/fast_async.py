@@ -128,6 +128,33 @@ class FastReads:
                 tier.breaker.success()
         return data
 
+    def get_soon(self, rkey: bytes) -> tuple[asyncio.Future[Any] | None, float]:
+        """`get`'s hot path with no frame of its own: GET `rkey` queued on the live connection
+        of this loop, breaker closed: (the reply's future, the call's end). (None, 0.0) where
+        `get` must run instead (a connect, a breaker trial, latency records). The caller
+        awaits the future, reports an answer to the breaker (`success`) and hands a failure
+        to `get_failed`, which retries it within the same end."""
+        tier, proto = self._tier, self.conn.protocol
+        if (
+            proto is None
+            or not proto.usable
+            or proto.loop is not asyncio.get_running_loop()
+            or tier._ready is not None
+            or tier.record_latency is not None
+        ):
+            return None, 0.0
+        permit = tier.breaker.allow()
+        if permit != NO_TRIAL:  # open or half-open: `get` asks again and keeps the slot
+            tier.breaker.release(permit)
+            return None, 0.0
+        end = time.monotonic() + self._deadline
+        return proto.get(rkey, end), end
+
+    async def get_failed(self, rkey: bytes, end: float, failed: Exception) -> bytes | None:
+        """The rest of a `get_soon` call whose first attempt raised `failed`."""
+        data: bytes | None = await self._attempts(rkey, b"", [NO_TRIAL], end, failed=failed)
+        return data
+
     async def mget(self, rkeys: Sequence[bytes]) -> list[bytes | None]:
         """MGET `rkeys`, one command."""
         values: list[bytes | None] = await self._call(
