@@ -5,10 +5,12 @@ servers; AUTH, TLS and Sentinel on connect; nothing left open after close."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import secrets
 import ssl
 import time
+import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -335,3 +337,31 @@ async def test_scripts_go_the_fast_way_and_survive_a_script_flush(
     assert after["cmdstat_eval"]["calls"] == before.get("cmdstat_eval", {}).get("calls", 0) + 1
     assert cache._stats().l2.errors == 0
     assert cache._stats().l2.hits >= 1
+
+
+def test_a_cache_used_by_two_asyncio_runs_closes_each_runs_connection(
+    redis_clean_url: str,
+) -> None:
+    options = PATIENT.replace(coherence=None)
+    with stratacache.Cache(redis=redis_clean_url, redis_options=options) as filler:
+        filler.set("k", "v")  # the async cache below only reads: its fast connection alone
+    cache = stratacache.AsyncCache(redis=redis_clean_url, l1=False, redis_options=options)
+    lost: list[asyncio.Future[None]] = []  # not the protocols: the collector must find them
+
+    async def read() -> None:
+        assert await cache.get("k") == "v"
+        proto = fast_of(cache).protocol
+        assert proto is not None
+        lost.append(proto.lost)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        asyncio.run(read())
+        asyncio.run(read())  # a new loop: a connection of its own
+        asyncio.run(cache.close())
+        gc.collect()
+    first, second = lost
+    assert first is not second  # each run dialled its own
+    assert first.done()  # closed as its loop shut down, not left to the collector
+    assert second.done()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

@@ -89,11 +89,9 @@ class AsyncTiered(AsyncRuntime):
                 data = await self.redis.get(rkey)
             else:
                 try:
-                    data = await future
+                    data = await future  # the connection reports answers to the breaker
                 except Exception as exc:  # noqa: BLE001 - retried, or TierDown, there
                     data = await self.redis.get_failed(rkey, end, exc)
-                else:
-                    self.redis.breaker.success()
             # unasync: async-only end
             # unasync: sync-only begin
             # data = self.redis.get(rkey)

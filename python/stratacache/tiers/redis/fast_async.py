@@ -18,7 +18,7 @@ import contextlib
 import math
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,7 +100,7 @@ class FastReads:
     def __init__(self, tier: Any, endpoint: Endpoint) -> None:
         self._tier = tier
         self._deadline = tier.options.deadline
-        self.conn = FastConnection(endpoint, tier.options)
+        self.conn = FastConnection(endpoint, tier.options, on_answer=tier.breaker.success)
 
     async def get(self, rkey: bytes) -> bytes | None:
         """GET `rkey` (folded into an MGET with the other GETs of this loop turn)."""
@@ -132,8 +132,8 @@ class FastReads:
         """`get`'s hot path with no frame of its own: GET `rkey` queued on the live connection
         of this loop, breaker closed: (the reply's future, the call's end). (None, 0.0) where
         `get` must run instead (a connect, a breaker trial, latency records). The caller
-        awaits the future, reports an answer to the breaker (`success`) and hands a failure
-        to `get_failed`, which retries it within the same end."""
+        awaits the future and hands a failure to `get_failed`, which retries it within the
+        same end; the connection tells the breaker of answers (once per chunk of replies)."""
         tier, proto = self._tier, self.conn.protocol
         if (
             proto is None
@@ -254,11 +254,20 @@ class FastReads:
 class FastConnection:
     """The shared connection of one executor; `protocol` is the live one (None: connect)."""
 
-    def __init__(self, endpoint: Endpoint, options: RedisOptions) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        options: RedisOptions,
+        on_answer: Callable[[], None] | None = None,
+    ) -> None:
         self._endpoint = endpoint
         self._options = options
+        self._on_answer = on_answer  # see RespProtocol
         self.protocol: RespProtocol | None = None
         self._dial: asyncio.Task[RespProtocol] | None = None
+        # Closes the connection when its loop shuts down (`_until_loop_ends`).
+        self._guard: AsyncGenerator[None, None] | None = None
+        self._guard_loop: asyncio.AbstractEventLoop | None = None
 
     async def connect(self, end: float) -> RespProtocol:
         """The live protocol, connecting if needed (one connect shared by every caller).
@@ -282,6 +291,7 @@ class FastConnection:
             self._dial = None
             if not dial.cancelled() and dial.exception() is None and dial.result().usable:
                 self.protocol = dial.result()
+                await self._guard_on(loop)
                 return self.protocol
             dial = None
         if dial is None:
@@ -299,7 +309,40 @@ class FastConnection:
             if dial.done() and self._dial is dial:
                 self._dial = None
         self.protocol = proto
+        await self._guard_on(loop)
         return proto
+
+    async def _guard_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Makes sure the connection is closed when `loop` shuts down: one suspended async
+        generator per loop, which `asyncio.run` closes (`loop.shutdown_asyncgens`) while the
+        loop still runs. A cache used by one `asyncio.run` after another thus leaves no
+        transport of a closed loop behind (the collector would find it open)."""
+        if self._guard_loop is loop:
+            return
+        self._drop_guard()
+        guard = self._until_loop_ends(loop)
+        await guard.__anext__()  # started: the loop knows it now
+        self._guard, self._guard_loop = guard, loop
+
+    async def _until_loop_ends(self, loop: asyncio.AbstractEventLoop) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            proto = self.protocol
+            if proto is not None and proto.loop is loop:
+                self.protocol = None
+                if not loop.is_closed() and asyncio.get_running_loop() is loop:
+                    await _closed(proto, self._options.connect_timeout)
+                else:
+                    _let_go(proto)
+
+    def _drop_guard(self) -> None:
+        """Finishes the guard at once, outside its loop (closed by `close`, a fork, or a
+        loop that was closed without shutting down its generators)."""
+        guard, self._guard, self._guard_loop = self._guard, None, None
+        if guard is not None:
+            with contextlib.suppress(StopIteration, RuntimeError):
+                guard.aclose().send(None)  # its `finally` runs to its end here
 
     async def _open(self) -> RespProtocol:
         try:
@@ -313,7 +356,7 @@ class FastConnection:
         stall = self._options.socket_timeout
 
         def factory() -> RespProtocol:
-            return RespProtocol(loop, stall)
+            return RespProtocol(loop, stall, self._on_answer)
 
         if ep.path is not None:
             _, proto = await loop.create_unix_connection(factory, ep.path)
@@ -356,6 +399,7 @@ class FastConnection:
             _inherited.append(self.protocol)
             self.protocol.abandon()
         self.protocol, self._dial = None, None
+        self._drop_guard()
 
     async def close(self) -> None:
         """Closes the connection (and a connect under way); no transport is left open."""
@@ -371,6 +415,7 @@ class FastConnection:
             _let_go(proto)
         elif proto is not None:
             await _closed(proto, self._options.connect_timeout)
+        self._drop_guard()
 
 
 def _let_go(proto: RespProtocol) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import hiredis
@@ -92,8 +93,16 @@ _Target = asyncio.Future[Any] | dict[bytes, _Callers]
 class RespProtocol(asyncio.Protocol):
     """One RESP2 connection shared by every caller on its loop (see the module docstring)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, stall_timeout: float) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        stall_timeout: float,
+        on_answer: Callable[[], None] | None = None,
+    ) -> None:
         self._loop = self.loop = loop
+        #: Called once per chunk of replies holding an answer that is no error reply (the
+        #: tier's breaker.success: once per MGET of 64 callers, not once per caller).
+        self._on_answer = on_answer
         self._stall = stall_timeout
         self._reader = hiredis.Reader()
         self._waiters: deque[tuple[_Target, float]] = deque()
@@ -199,6 +208,7 @@ class RespProtocol(asyncio.Protocol):
         reader, waiters = self._reader, self._waiters
         reader.feed(data)
         self._progress = time.monotonic()
+        answered = False
         while True:
             try:
                 reply = reader.gets()
@@ -206,11 +216,15 @@ class RespProtocol(asyncio.Protocol):
                 self._abort(rexc.ConnectionError(f"Redis protocol error: {exc}"))
                 return
             if reply is False:
+                if answered and self._on_answer is not None:
+                    self._on_answer()
                 return
             if not waiters:
                 self._abort(rexc.ConnectionError("Redis sent a reply nobody asked for"))
                 return
             target = waiters.popleft()[0]
+            if type(reply) is not hiredis.ReplyError:
+                answered = True
             if isinstance(target, dict):
                 if not _fan_out(target, reply):
                     self._abort(rexc.ConnectionError("Redis answered an MGET with no list"))

@@ -264,8 +264,12 @@ class TierState:
                 counters.hits += count
                 if self.l1 and generation == self.generation:
                     self._backfill(namespace, key, entry, verdict, KEPT if held else envelope)
-                if not held:
-                    counters.read(namespace, hit=True)
+                if not held:  # counters.read(namespace, hit=True), its call saved once seen
+                    seen = counters.by_namespace.get(namespace)
+                    if seen is None:
+                        counters.read(namespace, hit=True)
+                    else:
+                        seen[0] += 1
                 return entry.value, verdict.refresh
             if allow_stale and verdict.usable:
                 counters.stale_hits += count
