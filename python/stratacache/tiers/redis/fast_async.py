@@ -24,10 +24,9 @@ from typing import Any
 
 from redis import exceptions as rexc
 
-from .breaker import NO_TRIAL, REFUSED
+from .breaker import NO_TRIAL
 from .clients import connection_kwargs
 from .common import (
-    CircuitOpen,
     after_failure,
     check_time_left,
     deadline_passed,
@@ -104,28 +103,15 @@ class FastReads:
 
     async def get(self, rkey: bytes) -> bytes | None:
         """GET `rkey` (folded into an MGET with the other GETs of this loop turn)."""
-        tier, proto = self._tier, self.conn.protocol
+        future, end = self.get_soon(rkey)
         data: bytes | None
-        if (
-            proto is None
-            or not proto.usable
-            or proto.loop is not asyncio.get_running_loop()
-            or tier._ready is not None
-            or tier.record_latency is not None
-        ):
-            data = await self._call("get", rkey, b"", None)
+        if future is None:  # a connect, a breaker trial, latency records: the whole call
+            data = await self._call("get", rkey, b"")
             return data
-        permit = tier.breaker.allow()
-        if permit != NO_TRIAL:  # open or half-open: the trial's slot goes with the call
-            data = await self._call("get", rkey, b"", permit)
-        else:  # the hot path: a closed breaker and a live connection, one await
-            end = time.monotonic() + self._deadline
-            try:
-                data = await proto.get(rkey, end)
-            except Exception as exc:  # noqa: BLE001 - handed to the retry loop
-                data = await self._attempts(rkey, b"", [NO_TRIAL], end, failed=exc)
-            else:
-                tier.breaker.success()
+        try:
+            data = await future  # the connection reports the answer to the breaker
+        except Exception as exc:  # noqa: BLE001 - handed to the retry loop
+            data = await self.get_failed(rkey, end, exc)
         return data
 
     def get_soon(self, rkey: bytes) -> tuple[asyncio.Future[Any] | None, float]:
@@ -157,9 +143,7 @@ class FastReads:
 
     async def mget(self, rkeys: Sequence[bytes]) -> list[bytes | None]:
         """MGET `rkeys`, one command."""
-        values: list[bytes | None] = await self._call(
-            "get_many", None, pack_mget(list(rkeys)), None
-        )
+        values: list[bytes | None] = await self._call("get_many", None, pack_mget(list(rkeys)))
         return values
 
     async def script(self, script: Any, keys: Sequence[bytes], args: Sequence[Any]) -> Any:
@@ -167,32 +151,23 @@ class FastReads:
         (as redis-py's Script does; the reply is the same)."""
         tail = (len(keys), *keys, *args)
         evalsha = pack_command("EVALSHA", script.sha, *tail)
-        return await self._call(
-            "script", None, evalsha, None, pack_command("EVAL", script.script, *tail)
-        )
+        return await self._call("script", None, evalsha, pack_command("EVAL", script.script, *tail))
 
     async def _call(
         self,
         op: str,
         rkey: bytes | None,
         packed: bytes,
-        permit: int | None,
         fallback: bytes | None = None,
     ) -> Any:
         """GET `rkey`, or the command `packed` (`fallback` instead after a NOSCRIPT), as the
-        executor's `_call` runs a command; `permit` is the breaker's, if the caller already
-        asked for it."""
+        executor's `_call` runs a command."""
         tier = self._tier
         record = tier.record_latency
         start = time.perf_counter_ns() if record is not None else 0
         if tier._ready is not None:
             await tier._checked()
-        if permit is None:
-            permit = refuse_if_open(tier)
-        elif permit == REFUSED:
-            msg = "circuit open"
-            raise CircuitOpen(msg)
-        permits = [permit]
+        permits = [refuse_if_open(tier)]
         try:
             end = time.monotonic() + self._deadline
             result = await self._attempts(rkey, packed, permits, end, fallback=fallback)
