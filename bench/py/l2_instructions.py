@@ -9,6 +9,9 @@ is the client-side cost of one operation alone (the server runs outside valgrind
 ``ours-get`` / ``ours-set`` (``Cache(l1=False)``, 100-byte dict, coherence on) and
 ``ours-set-quiet`` (coherence=None), ``ours-set-unheard`` (coherence on, its subscriber thread
 stopped: the publish without its echo); ``raw-set-publish`` is redis-py's SET + PUBLISH pipeline.
+The asyncio cases ``ours-aget-c100`` / ``raw-aget-c100`` / ``bare-aget-c100`` are gets by 100
+tasks on one loop (``AsyncCache(l1=False)``, redis.asyncio + msgpack, bench_l2's bare protocol),
+run by ``async_get_profile.py --case``.
 ``--python`` runs the cases with another interpreter (another checkout's install, for a
 before/after pair on one server). Instruction counts do not depend on the machine's load.
 """
@@ -31,8 +34,12 @@ CASES = (
     "ours-set-quiet",
     "ours-set-unheard",
     "raw-set-publish",
+    "ours-aget-c100",
+    "raw-aget-c100",
+    "bare-aget-c100",
 )
 N1, N2 = 1_000, 6_000
+ASYNC_PROFILE = Path(__file__).with_name("async_get_profile.py")
 VALUE = {"data": "x" * 100}
 
 
@@ -83,8 +90,16 @@ def total_ir(python: str, case: str, n: int, port: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cg.out"
         cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", python]
-        cmd += [__file__, "--case", case, "--n", str(n), "--port", str(port)]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=900)
+        if "-aget-c" in case:  # "ours-aget-c100": async_get_profile's impl and task count
+            impl, tasks = case.split("-aget-c")
+            cmd += [str(ASYNC_PROFILE), "--case", impl, "--tasks", tasks]
+        else:
+            cmd += [__file__, "--case", case]
+        cmd += ["--n", str(n), "--port", str(port)]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+        if done.returncode != 0:
+            msg = f"{case} (n={n}) failed under valgrind: {done.stderr[-2000:]}"
+            raise RuntimeError(msg)
         for line in out.read_text().splitlines():
             if line.startswith(("summary:", "totals:")):
                 return int(line.split()[1])

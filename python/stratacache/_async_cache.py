@@ -116,7 +116,9 @@ class AsyncCache(CacheBase):
         value = self._get(key, _MISS)
         if value is not _MISS:
             return value
-        value, _ = await self._driver.read(self.namespace, self._check_key(key))
+        if type(key) is not str or not key.isascii():  # the common key passes with no call
+            self._check_key(key)
+        value, _ = await self._driver.read(self.namespace, key)
         return default if value is MISS else value
 
     async def set(

@@ -57,6 +57,9 @@ _U64 = 1 << 64
 DecodeFailure = Literal["corrupt", "unknown_version", "tampered", "too_large"]
 
 
+_new_tuple = tuple.__new__
+
+
 class CodecEntry(NamedTuple):
     """A decoded envelope: the value and the metadata written with it (read-only)."""
 
@@ -314,7 +317,10 @@ class Codec:
                 value = _load_payload(sid, value)
             except CorruptDataError:
                 return None, "corrupt"
-        return CodecEntry(value, created, ttl, compute, tags, _SERIALIZER_NAMES[sid]), None
+        # tuple.__new__ itself: NamedTuple's generated __new__ is one Python frame more on
+        # every L2 read (issue 17).
+        entry = _new_tuple(CodecEntry, (value, created, ttl, compute, tags, _SERIALIZER_NAMES[sid]))
+        return entry, None
 
     def register_type(
         self,

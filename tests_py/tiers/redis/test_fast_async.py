@@ -5,10 +5,12 @@ servers; AUTH, TLS and Sentinel on connect; nothing left open after close."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import secrets
 import ssl
 import time
+import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -82,6 +84,30 @@ async def test_a_burst_of_gets_gets_each_its_own_value(
     assert await cache.get_many(keys[:50]) == {k: {"v": k} for k in keys[:50]}
     assert fast_of(cache).protocol is not None  # the reads went the pipelined way
     assert cache._stats().l2.hits == 1250
+
+
+async def test_callers_of_one_key_in_one_turn_each_get_its_value(
+    caches: list[stratacache.AsyncCache], redis_clean_url: str
+) -> None:
+    cache = l2_only(caches, redis_clean_url)
+    await cache.set_many({"a": "A", "b": "B", "c": "C"})
+    assert await cache.get("a") == "A"  # connected: the burst below folds into one MGET
+    asked = ["a", "a", "b", "a", "c", "b", "a", "missing", "missing"]
+    tasks = [asyncio.ensure_future(cache.get(k, "none")) for k in asked]
+    await asyncio.sleep(0)  # every task has asked
+    tasks[1].cancel()  # one of several callers of "a" stops waiting: the others still get it
+    done = await bounded(*tasks, return_exceptions=True)
+    assert isinstance(done[1], asyncio.CancelledError)
+    assert [r for i, r in enumerate(done) if i != 1] == [
+        "A",
+        "B",
+        "A",
+        "C",
+        "B",
+        "A",
+        "none",
+        "none",
+    ]
 
 
 async def test_cancelled_waiters_do_not_shift_later_replies(
@@ -314,3 +340,31 @@ async def test_scripts_go_the_fast_way_and_survive_a_script_flush(
     assert await f(2) == {"x": 2}
     assert cache._stats().l2.errors == 0
     assert cache._stats().l2.hits >= 1
+
+
+def test_a_cache_used_by_two_asyncio_runs_closes_each_runs_connection(
+    redis_clean_url: str,
+) -> None:
+    options = PATIENT.replace(coherence=None)
+    with stratacache.Cache(redis=redis_clean_url, redis_options=options) as filler:
+        filler.set("k", "v")  # the async cache below only reads: its fast connection alone
+    cache = stratacache.AsyncCache(redis=redis_clean_url, l1=False, redis_options=options)
+    lost: list[asyncio.Future[None]] = []  # not the protocols: the collector must find them
+
+    async def read() -> None:
+        assert await cache.get("k") == "v"
+        proto = fast_of(cache).protocol
+        assert proto is not None
+        lost.append(proto.lost)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        asyncio.run(read())
+        asyncio.run(read())  # a new loop: a connection of its own
+        asyncio.run(cache.close())
+        gc.collect()
+    first, second = lost
+    assert first is not second  # each run dialled its own
+    assert first.done()  # closed as its loop shut down, not left to the collector
+    assert second.done()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

@@ -98,3 +98,27 @@ def test_a_message_encodes_to_the_compact_json_every_version_decodes(
     want = json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
     assert message.encode() == want
     assert _plan.Message.decode(message.encode()) == message
+
+
+def test_judge_tells_fresh_stale_and_expired() -> None:
+    forever = _plan.judge(0, 0, 0, at_ms=10**12, stale_ttl=5, early_refresh=None)
+    assert forever is _plan.NO_EXPIRY
+    assert (forever.fresh_left, forever.usable, forever.refresh) == (float("inf"), True, False)
+    fresh = _plan.judge(1000, 2000, 0, at_ms=1500, stale_ttl=5, early_refresh=None)
+    assert fresh == _plan.Freshness(1.5, usable=True, refresh=False, l1_ttl=1.5)
+    stale = _plan.judge(1000, 2000, 0, at_ms=4000, stale_ttl=5, early_refresh=None)
+    assert stale == _plan.Freshness(-1.0, usable=True, refresh=True, l1_ttl=None)
+    gone = _plan.judge(1000, 2000, 0, at_ms=9000, stale_ttl=5, early_refresh=None)
+    assert (gone.usable, gone.refresh, gone.l1_ttl) == (False, False, None)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "namespace", "key"),
+    [("sc:", "default", "k"), ("", "ns", "é\u2603"), ("p:", "n", "lone \udc80 surrogate")],
+)
+def test_the_state_keys_values_as_value_key_does(prefix: str, namespace: str, key: str) -> None:
+    from stratacache.tiers.redis.state import TierState  # noqa: PLC0415
+
+    state = object.__new__(TierState)  # rkey reads the prefix only
+    state.prefix = prefix
+    assert state.rkey(namespace, key) == _plan.value_key(prefix, namespace, key)

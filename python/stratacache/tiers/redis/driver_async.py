@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._log import logger
 from ...backup import changelog
+from ..local import LocalDriver
 from . import atomic as _atomic
 from . import plan as _plan
 from .common import MAX_BATCH, Announce, Refused, Rider, TierDown
@@ -44,6 +45,8 @@ class AsyncTiered(AsyncRuntime):
         # The link above this one (L1 today): values read here are backfilled into it, and
         # deletes and clears reach it first (tiers/chain.py says what a link provides).
         self.upper = state.upper
+        # False for L1 (it keeps objects, never envelopes): `_read_held` has nothing to read.
+        self._reads_upper = not isinstance(state.upper, LocalDriver)
         self.redis = redis
         self.lock_timeout = lock_timeout
         self._refreshing: set[bytes] = set()
@@ -68,9 +71,47 @@ class AsyncTiered(AsyncRuntime):
     async def read(
         self, namespace: str, key: str, *, allow_stale: bool = False
     ) -> tuple[Any, bool]:
-        """(value or MISS, refresh wanted) from Redis; backfills L1 on a fresh hit."""
-        value, refresh, _ = await self._read(namespace, key, allow_stale=allow_stale, lease=None)
-        return value, refresh
+        """(value or MISS, refresh wanted) from Redis; backfills L1 on a fresh hit.
+
+        The hot path of every L1 miss, in one frame: without a disk copy to judge first
+        (`_read_held`) or skipped invalidations to replay (`_ready`), it is `_read` without
+        the lease, each helper inlined (issue 17: a get's Python work is the asyncio cost)."""
+        st = self.state
+        if self._reads_upper or st.log:
+            value, refresh, _ = await self._read(
+                namespace, key, allow_stale=allow_stale, lease=None
+            )
+            return value, refresh
+        rkey, generation = st.rkey(namespace, key), st.generation
+        try:
+            # unasync: async-only begin
+            future, end = self.redis.get_soon(rkey)  # no frame between us and the reply
+            if future is None:
+                data = await self.redis.get(rkey)
+            else:
+                try:
+                    data = await future  # the connection reports answers to the breaker
+                except Exception as exc:  # noqa: BLE001 - retried, or TierDown, there
+                    data = await self.redis.get_failed(rkey, end, exc)
+            # unasync: async-only end
+            # unasync: sync-only begin
+            # data = self.redis.get(rkey)
+            # unasync: sync-only end
+            entry = st.decode(namespace, rkey, data)
+            if entry is None:
+                return MISS, False
+            versions = await self.redis.mget(st.tag_keys(entry.tags)) if entry.tags else ()
+        except TierDown as exc:
+            return st.read_failed(exc, namespace), False
+        return st.finish_read(
+            namespace,
+            key,
+            entry,
+            versions=versions,
+            generation=generation,
+            allow_stale=allow_stale,
+            envelope=data,
+        )
 
     async def _read(
         self, namespace: str, key: str, *, allow_stale: bool, lease: bytes | None
@@ -81,9 +122,10 @@ class AsyncTiered(AsyncRuntime):
         not answer)."""
         st = self.state
         rkey, generation = st.rkey(namespace, key), st.generation
-        held = await self._read_held(namespace, key, generation, allow_stale=allow_stale)
-        if held is not None:
-            return held[0], held[1], None
+        if self._reads_upper:
+            held = await self._read_held(namespace, key, generation, allow_stale=allow_stale)
+            if held is not None:
+                return held[0], held[1], None
         seen = None
         try:
             await self._ready()
@@ -147,11 +189,12 @@ class AsyncTiered(AsyncRuntime):
         st = self.state
         generation = st.generation
         out = {}
-        for key in keys:
-            held = await self._read_held(namespace, key, generation, allow_stale=False)
-            if held is not None:
-                out[key] = held[0]
-        keys = [k for k in keys if k not in out]
+        if self._reads_upper:
+            for key in keys:
+                held = await self._read_held(namespace, key, generation, allow_stale=False)
+                if held is not None:
+                    out[key] = held[0]
+            keys = [k for k in keys if k not in out]
         if not keys:
             return out
         rkeys = [st.rkey(namespace, k) for k in keys]

@@ -163,6 +163,9 @@ class AsyncRedisTier:
         # GET and MGET on our own pipelined connection, where we know how to reach the server.
         endpoint = endpoint_for(target, options, client)
         self._fast = None if endpoint is None else FastReads(self, endpoint)
+        if self._fast is not None:  # the fast connection's own: no frame between
+            self.get = self._fast.get  # type: ignore[method-assign]
+            self.get_soon = self._fast.get_soon  # type: ignore[method-assign]
         _live.add(self)
 
     def _forget_connections(self) -> None:
@@ -295,10 +298,18 @@ class AsyncRedisTier:
     # unasync: async-only begin
     def get(self, rkey: bytes) -> Awaitable[bytes | None]:
         """The value of `rkey`, fetched together with every other key asked for this turn
-        (the fast connection's coroutine itself where there is one: one frame less per get)."""
-        if self._fast is not None:
-            return self._fast.get(rkey)
+        (where there is a fast connection, `__init__` replaces this method by its `get`)."""
         return self._batched_get(rkey)
+
+    def get_soon(self, rkey: bytes) -> tuple[asyncio.Future[Any] | None, float]:  # noqa: ARG002
+        """`FastReads.get_soon` where there is a fast connection (`__init__` puts it here);
+        without one, (None, 0.0): `get` it is."""
+        return None, 0.0
+
+    async def get_failed(self, rkey: bytes, end: float, failed: Exception) -> bytes | None:
+        """See `FastReads.get_failed` (only a `get_soon` future can fail into it)."""
+        assert self._fast is not None
+        return await self._fast.get_failed(rkey, end, failed)
 
     async def _batched_get(self, rkey: bytes) -> bytes | None:
         future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()

@@ -18,16 +18,15 @@ import contextlib
 import math
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from redis import exceptions as rexc
 
-from .breaker import NO_TRIAL, REFUSED
+from .breaker import NO_TRIAL
 from .clients import connection_kwargs
 from .common import (
-    CircuitOpen,
     after_failure,
     check_time_left,
     deadline_passed,
@@ -100,12 +99,28 @@ class FastReads:
     def __init__(self, tier: Any, endpoint: Endpoint) -> None:
         self._tier = tier
         self._deadline = tier.options.deadline
-        self.conn = FastConnection(endpoint, tier.options)
+        self.conn = FastConnection(endpoint, tier.options, on_answer=tier.breaker.success)
 
     async def get(self, rkey: bytes) -> bytes | None:
         """GET `rkey` (folded into an MGET with the other GETs of this loop turn)."""
-        tier, proto = self._tier, self.conn.protocol
+        future, end = self.get_soon(rkey)
         data: bytes | None
+        if future is None:  # a connect, a breaker trial, latency records: the whole call
+            data = await self._call("get", rkey, b"")
+            return data
+        try:
+            data = await future  # the connection reports the answer to the breaker
+        except Exception as exc:  # noqa: BLE001 - handed to the retry loop
+            data = await self.get_failed(rkey, end, exc)
+        return data
+
+    def get_soon(self, rkey: bytes) -> tuple[asyncio.Future[Any] | None, float]:
+        """`get`'s hot path with no frame of its own: GET `rkey` queued on the live connection
+        of this loop, breaker closed: (the reply's future, the call's end). (None, 0.0) where
+        `get` must run instead (a connect, a breaker trial, latency records). The caller
+        awaits the future and hands a failure to `get_failed`, which retries it within the
+        same end; the connection tells the breaker of answers (once per chunk of replies)."""
+        tier, proto = self._tier, self.conn.protocol
         if (
             proto is None
             or not proto.usable
@@ -113,26 +128,22 @@ class FastReads:
             or tier._ready is not None
             or tier.record_latency is not None
         ):
-            data = await self._call("get", rkey, b"", None)
-            return data
+            return None, 0.0
         permit = tier.breaker.allow()
-        if permit != NO_TRIAL:  # open or half-open: the trial's slot goes with the call
-            data = await self._call("get", rkey, b"", permit)
-        else:  # the hot path: a closed breaker and a live connection, one await
-            end = time.monotonic() + self._deadline
-            try:
-                data = await proto.get(rkey, end)
-            except Exception as exc:  # noqa: BLE001 - handed to the retry loop
-                data = await self._attempts(rkey, b"", [NO_TRIAL], end, failed=exc)
-            else:
-                tier.breaker.success()
+        if permit != NO_TRIAL:  # open or half-open: `get` asks again and keeps the slot
+            tier.breaker.release(permit)
+            return None, 0.0
+        end = time.monotonic() + self._deadline
+        return proto.get(rkey, end), end
+
+    async def get_failed(self, rkey: bytes, end: float, failed: Exception) -> bytes | None:
+        """The rest of a `get_soon` call whose first attempt raised `failed`."""
+        data: bytes | None = await self._attempts(rkey, b"", [NO_TRIAL], end, failed=failed)
         return data
 
     async def mget(self, rkeys: Sequence[bytes]) -> list[bytes | None]:
         """MGET `rkeys`, one command."""
-        values: list[bytes | None] = await self._call(
-            "get_many", None, pack_mget(list(rkeys)), None
-        )
+        values: list[bytes | None] = await self._call("get_many", None, pack_mget(list(rkeys)))
         return values
 
     async def script(self, script: Any, keys: Sequence[bytes], args: Sequence[Any]) -> Any:
@@ -140,32 +151,23 @@ class FastReads:
         (as redis-py's Script does; the reply is the same)."""
         tail = (len(keys), *keys, *args)
         evalsha = pack_command("EVALSHA", script.sha, *tail)
-        return await self._call(
-            "script", None, evalsha, None, pack_command("EVAL", script.script, *tail)
-        )
+        return await self._call("script", None, evalsha, pack_command("EVAL", script.script, *tail))
 
     async def _call(
         self,
         op: str,
         rkey: bytes | None,
         packed: bytes,
-        permit: int | None,
         fallback: bytes | None = None,
     ) -> Any:
         """GET `rkey`, or the command `packed` (`fallback` instead after a NOSCRIPT), as the
-        executor's `_call` runs a command; `permit` is the breaker's, if the caller already
-        asked for it."""
+        executor's `_call` runs a command."""
         tier = self._tier
         record = tier.record_latency
         start = time.perf_counter_ns() if record is not None else 0
         if tier._ready is not None:
             await tier._checked()
-        if permit is None:
-            permit = refuse_if_open(tier)
-        elif permit == REFUSED:
-            msg = "circuit open"
-            raise CircuitOpen(msg)
-        permits = [permit]
+        permits = [refuse_if_open(tier)]
         try:
             end = time.monotonic() + self._deadline
             result = await self._attempts(rkey, packed, permits, end, fallback=fallback)
@@ -227,11 +229,20 @@ class FastReads:
 class FastConnection:
     """The shared connection of one executor; `protocol` is the live one (None: connect)."""
 
-    def __init__(self, endpoint: Endpoint, options: RedisOptions) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        options: RedisOptions,
+        on_answer: Callable[[], None] | None = None,
+    ) -> None:
         self._endpoint = endpoint
         self._options = options
+        self._on_answer = on_answer  # see RespProtocol
         self.protocol: RespProtocol | None = None
         self._dial: asyncio.Task[RespProtocol] | None = None
+        # Closes the connection when its loop shuts down (`_until_loop_ends`).
+        self._guard: AsyncGenerator[None, None] | None = None
+        self._guard_loop: asyncio.AbstractEventLoop | None = None
 
     async def connect(self, end: float) -> RespProtocol:
         """The live protocol, connecting if needed (one connect shared by every caller).
@@ -255,6 +266,7 @@ class FastConnection:
             self._dial = None
             if not dial.cancelled() and dial.exception() is None and dial.result().usable:
                 self.protocol = dial.result()
+                await self._guard_on(loop)
                 return self.protocol
             dial = None
         if dial is None:
@@ -272,7 +284,40 @@ class FastConnection:
             if dial.done() and self._dial is dial:
                 self._dial = None
         self.protocol = proto
+        await self._guard_on(loop)
         return proto
+
+    async def _guard_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Makes sure the connection is closed when `loop` shuts down: one suspended async
+        generator per loop, which `asyncio.run` closes (`loop.shutdown_asyncgens`) while the
+        loop still runs. A cache used by one `asyncio.run` after another thus leaves no
+        transport of a closed loop behind (the collector would find it open)."""
+        if self._guard_loop is loop:
+            return
+        self._drop_guard()
+        guard = self._until_loop_ends(loop)
+        await guard.__anext__()  # started: the loop knows it now
+        self._guard, self._guard_loop = guard, loop
+
+    async def _until_loop_ends(self, loop: asyncio.AbstractEventLoop) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            proto = self.protocol
+            if proto is not None and proto.loop is loop:
+                self.protocol = None
+                if not loop.is_closed() and asyncio.get_running_loop() is loop:
+                    await _closed(proto, self._options.connect_timeout)
+                else:
+                    _let_go(proto)
+
+    def _drop_guard(self) -> None:
+        """Finishes the guard at once, outside its loop (closed by `close`, a fork, or a
+        loop that was closed without shutting down its generators)."""
+        guard, self._guard, self._guard_loop = self._guard, None, None
+        if guard is not None:
+            with contextlib.suppress(StopIteration, RuntimeError):
+                guard.aclose().send(None)  # its `finally` runs to its end here
 
     async def _open(self) -> RespProtocol:
         try:
@@ -286,7 +331,7 @@ class FastConnection:
         stall = self._options.socket_timeout
 
         def factory() -> RespProtocol:
-            return RespProtocol(loop, stall)
+            return RespProtocol(loop, stall, self._on_answer)
 
         if ep.path is not None:
             _, proto = await loop.create_unix_connection(factory, ep.path)
@@ -329,6 +374,7 @@ class FastConnection:
             _inherited.append(self.protocol)
             self.protocol.abandon()
         self.protocol, self._dial = None, None
+        self._drop_guard()
 
     async def close(self) -> None:
         """Closes the connection (and a connect under way); no transport is left open."""
@@ -344,6 +390,7 @@ class FastConnection:
             _let_go(proto)
         elif proto is not None:
             await _closed(proto, self._options.connect_timeout)
+        self._drop_guard()
 
 
 def _let_go(proto: RespProtocol) -> None:

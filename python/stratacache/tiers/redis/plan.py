@@ -23,13 +23,14 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..._options import NAMESPACE_SEP, check_namespace
 from ...errors import ConfigError
 from ..chain import check_tags, glob_escape
 
 __all__ = [
+    "NO_EXPIRY",
     "Freshness",
     "Message",
     "check_tags",
@@ -110,9 +111,9 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-@dataclass(frozen=True)
-class Freshness:
-    """What a reader may do with a decoded entry.
+class Freshness(NamedTuple):
+    """What a reader may do with a decoded entry (a tuple: built on every L2 read, and a
+    frozen dataclass costs four object.__setattr__ calls to build).
 
     fresh_left: seconds of TTL left (math.inf without expiry), or <= 0 when not fresh.
     usable: fresh, or stale within the window and stale serving is allowed.
@@ -124,6 +125,10 @@ class Freshness:
     usable: bool
     refresh: bool
     l1_ttl: float | None
+
+
+#: The verdict on an entry written without expiry (ttl_ms 0), whatever the time.
+NO_EXPIRY = Freshness(math.inf, usable=True, refresh=False, l1_ttl=None)
 
 
 def judge(
@@ -144,7 +149,7 @@ def judge(
     reader shortly before they expire, while cold keys almost never are.
     """
     if ttl_ms == 0:
-        return Freshness(math.inf, usable=True, refresh=False, l1_ttl=None)
+        return NO_EXPIRY
     left = (created_at_ms + ttl_ms - at_ms) / 1000.0
     if left <= 0:
         usable = -left <= stale_ttl

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import hiredis
@@ -77,21 +78,36 @@ def _reply_error(reply: hiredis.ReplyError) -> Exception:
 #: parses while the server still works on the next (one huge reply would serialise the two).
 FOLD_MAX = 64
 
+#: A reply's future, built directly: `loop.create_future()` is one Python call more per
+#: request for the same object (asyncio's loops and uvloop all return an asyncio.Future).
+_Future = asyncio.Future
+
+#: The callers of one key among a turn's GETs: one future, or a list when several asked.
+_Callers = asyncio.Future[Any] | list[asyncio.Future[Any]]
+
 #: What a FIFO slot resolves: one caller's future, or the callers of one turn's GETs (key ->
 #: their futures), answered by one MGET.
-_Target = asyncio.Future[Any] | dict[bytes, list[asyncio.Future[Any]]]
+_Target = asyncio.Future[Any] | dict[bytes, _Callers]
 
 
 class RespProtocol(asyncio.Protocol):
     """One RESP2 connection shared by every caller on its loop (see the module docstring)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, stall_timeout: float) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        stall_timeout: float,
+        on_answer: Callable[[], None] | None = None,
+    ) -> None:
         self._loop = self.loop = loop
+        #: Called once per chunk of replies holding an answer that is no error reply (the
+        #: tier's breaker.success: once per MGET of 64 callers, not once per caller).
+        self._on_answer = on_answer
         self._stall = stall_timeout
         self._reader = hiredis.Reader()
         self._waiters: deque[tuple[_Target, float]] = deque()
         self._out: list[bytes] = []  # written by the next _flush
-        self._gets: dict[bytes, list[asyncio.Future[Any]]] = {}  # this turn's GETs
+        self._gets: dict[bytes, _Callers] = {}  # this turn's GETs
         self._gets_end = 0.0
         self._flushing = False  # a _flush is scheduled
         self._transport: asyncio.Transport | None = None
@@ -100,15 +116,14 @@ class RespProtocol(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         #: Done once the transport is gone (close() waits for it: no socket left open).
         self.lost: asyncio.Future[None] = loop.create_future()
-
-    @property
-    def usable(self) -> bool:
-        """True while requests can be sent."""
-        return self._failure is None and self._transport is not None
+        #: True while requests can be sent (connected, not failed): an attribute, as every
+        #: get reads it.
+        self.usable = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        self.usable = self._failure is None
 
     def request(self, packed: bytes, end: float) -> asyncio.Future[Any]:
         """Sends `packed` (one RESP command); its reply's future, failed with `CallExpired`
@@ -120,7 +135,7 @@ class RespProtocol(asyncio.Protocol):
         transport = self._transport
         if transport is None or self._failure is not None:
             raise self._failure or rexc.ConnectionError("Redis connection is not open")
-        future = self._loop.create_future()
+        future: asyncio.Future[Any] = _Future(loop=self._loop)
         if not self._waiters and not self._flushing:  # idle: write now, no loop turn lost
             transport.write(packed)
             self._started(end)
@@ -141,18 +156,20 @@ class RespProtocol(asyncio.Protocol):
             return self.request(pack_get(key), end)
         if self._transport is None or self._failure is not None:
             raise self._failure or rexc.ConnectionError("Redis connection is not open")
-        future = self._loop.create_future()
+        future: asyncio.Future[Any] = _Future(loop=self._loop)
         gets = self._gets
         if not gets:
             self._gets_end = end
             self._schedule_flush()
         waiting = gets.get(key)
-        if waiting is None:
-            gets[key] = [future]
+        if waiting is None:  # the common case: one caller per key, no list
+            gets[key] = future
             if len(gets) >= FOLD_MAX:
                 self._seal_gets()
-        else:
+        elif isinstance(waiting, list):
             waiting.append(future)
+        else:
+            gets[key] = [waiting, future]
         return future
 
     def _seal_gets(self) -> None:
@@ -191,6 +208,7 @@ class RespProtocol(asyncio.Protocol):
         reader, waiters = self._reader, self._waiters
         reader.feed(data)
         self._progress = time.monotonic()
+        answered = False
         while True:
             try:
                 reply = reader.gets()
@@ -198,11 +216,15 @@ class RespProtocol(asyncio.Protocol):
                 self._abort(rexc.ConnectionError(f"Redis protocol error: {exc}"))
                 return
             if reply is False:
+                if answered and self._on_answer is not None:
+                    self._on_answer()
                 return
             if not waiters:
                 self._abort(rexc.ConnectionError("Redis sent a reply nobody asked for"))
                 return
             target = waiters.popleft()[0]
+            if type(reply) is not hiredis.ReplyError:
+                answered = True
             if isinstance(target, dict):
                 if not _fan_out(target, reply):
                     self._abort(rexc.ConnectionError("Redis answered an MGET with no list"))
@@ -222,6 +244,7 @@ class RespProtocol(asyncio.Protocol):
         reason = f"Error while reading from Redis: {exc}" if exc else "Connection closed."
         self._fail(rexc.ConnectionError(reason))
         self._transport = None
+        self.usable = False
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -241,6 +264,7 @@ class RespProtocol(asyncio.Protocol):
     def abandon(self) -> None:
         """Forgets the transport without closing it (a forked child's inherited one)."""
         self._failure = rexc.ConnectionError("connection left behind (fork, or another loop)")
+        self.usable = False
         self._waiters.clear()
         if self._timer is not None:
             self._timer.cancel()
@@ -255,6 +279,7 @@ class RespProtocol(asyncio.Protocol):
         """Fails every waiter with `error`; no request is accepted afterwards."""
         if self._failure is None:
             self._failure = error
+        self.usable = False
         self._out.clear()
         waiters, self._waiters = self._waiters, deque()
         waiters.append((self._gets, 0.0))
@@ -293,24 +318,33 @@ class RespProtocol(asyncio.Protocol):
 def _futures(target: _Target) -> list[asyncio.Future[Any]]:
     """The callers' futures of one FIFO slot."""
     if isinstance(target, dict):
-        return [f for waiting in target.values() for f in waiting]
+        out: list[asyncio.Future[Any]] = []
+        for waiting in target.values():
+            if isinstance(waiting, list):
+                out += waiting
+            else:
+                out.append(waiting)
+        return out
     return [target]
 
 
-def _fan_out(gets: dict[bytes, list[asyncio.Future[Any]]], reply: Any) -> bool:
+def _fan_out(gets: dict[bytes, _Callers], reply: Any) -> bool:
     """Hands each caller of a folded GET its value (GET's reply for one key, MGET's for more);
     False if `reply` cannot be an answer to it (the stream is out of step)."""
     if type(reply) is hiredis.ReplyError:
         error = _reply_error(reply)
-        for waiting in gets.values():
-            for future in waiting:
-                if not future.done():
-                    future.set_exception(error)
+        for future in _futures(gets):
+            if not future.done():
+                future.set_exception(error)
         return True
     values = reply if len(gets) > 1 else [reply]
     if type(values) is not list or len(values) != len(gets):
         return False
     for waiting, value in zip(gets.values(), values, strict=True):
+        if not isinstance(waiting, list):
+            if not waiting.done():
+                waiting.set_result(value)
+            continue
         for future in waiting:
             if not future.done():
                 future.set_result(value)

@@ -100,7 +100,8 @@ class TierState:
 
     # Keys ---------------------------------------------------------------------------------
     def rkey(self, namespace: str, key: str) -> bytes:
-        return _plan.value_key(self.prefix, namespace, key)
+        """`plan.value_key` of `key` (inlined: every L2 read and write computes it)."""
+        return (self.prefix + namespace + NAMESPACE_SEP + key).encode("utf-8", "surrogatepass")
 
     def tag_keys(self, tags: Iterable[str]) -> list[bytes]:
         return [_plan.tag_key(self.prefix, t) for t in tags]
@@ -197,9 +198,10 @@ class TierState:
             self.counters.misses += 1
             self.counters.read(namespace, hit=False)
             return None
-        entry, reason = self.codec_for(namespace).try_decode_entry(
-            rkey.decode("utf-8", "surrogatepass"), data
-        )
+        codec = self.codecs.get(namespace)  # codec_for, inlined: every L2 read is here
+        if codec is None:
+            codec = self.codecs[None]
+        entry, reason = codec.try_decode_entry(rkey.decode("utf-8", "surrogatepass"), data)
         if reason is not None:  # foreign or hostile bytes: a miss (a bug still raises)
             self.counters.corrupt += 1
             self.counters.read(namespace, hit=False)
@@ -225,70 +227,67 @@ class TierState:
         envelope: Any = None,
         held: bool = False,
     ) -> tuple[Any, bool]:
-        """(value or MISS, refresh wanted) for a decoded entry and its tags' current versions.
+        """(value or MISS, refresh wanted) for a decoded entry and its tags' current versions:
+        fresh (L1 backfilled, unless an invalidation came since `generation`), stale but
+        usable (`allow_stale`), or expired.
 
         `envelope`: the entry's bytes, kept by a byte-keeping upper link on a backfill; `held`:
         the entry came from that link (`upper.held`): its hits and plain misses are the disk's
         to count, the coherence misses (tombstone, grace, tags) are counted here as Redis's."""
-        value, refresh = MISS, False
+        counters = self.counters
         if self.tombstones.active and self.tombstones.covers(
             namespace, key, entry.tags, entry.created_at_ms, _plan.now_ms()
         ):
-            self.counters.tombstone_misses += 1  # another process's skipped invalidation
+            counters.tombstone_misses += 1  # another process's skipped invalidation
         elif self._suspect_ms and self._distrusted(entry.created_at_ms):
-            self.counters.grace_misses += 1
+            counters.grace_misses += 1
         elif entry.tags and not _plan.tags_current(entry.tags, versions):
-            self.counters.tag_misses += 1
+            counters.tag_misses += 1
             if any(_plan.parse_version(v) is None for v in versions):
                 self.foreign()
-        else:
-            value, refresh = self._by_age(
-                namespace, key, entry, generation, allow_stale, envelope=envelope, held=held
-            )
-        if not held:
-            self.counters.read(namespace, hit=value is not MISS)
-        return value, refresh
-
-    def _by_age(
-        self,
-        namespace: str,
-        key: str,
-        entry: Any,
-        generation: int,
-        allow_stale: bool,
-        *,
-        envelope: Any,
-        held: bool,
-    ) -> tuple[Any, bool]:
-        """finish_read for a current entry: fresh, stale but usable, or expired."""
-        verdict = _plan.judge(
-            entry.created_at_ms,
-            entry.ttl_ms,
-            entry.compute_us,
-            at_ms=_plan.now_ms(),
-            stale_ttl=self.stale_ttl,
-            early_refresh=self.early_refresh,
-        )
-        count = 0 if held else 1
-        if verdict.fresh_left <= 0:
-            if not (allow_stale and verdict.usable):
-                self.counters.misses += count
-                return MISS, False
-            self.counters.stale_hits += count
-            return entry.value, True
-        self.counters.hits += count
-        if generation == self.generation:
-            ttl = math.inf if verdict.l1_ttl is None and entry.ttl_ms == 0 else verdict.l1_ttl
-            if ttl is not None and ttl > 0:
-                self.l1_store(
-                    namespace,
-                    key,
-                    entry.value,
-                    ttl,
-                    tuple(entry.tags),
-                    envelope=KEPT if held else envelope,
+        else:  # current: judged by age (one frame per read: this is every L2 hit's path)
+            ttl_ms = entry.ttl_ms
+            verdict = (
+                _plan.judge(
+                    entry.created_at_ms,
+                    ttl_ms,
+                    entry.compute_us,
+                    at_ms=_plan.now_ms(),
+                    stale_ttl=self.stale_ttl,
+                    early_refresh=self.early_refresh,
                 )
-        return entry.value, verdict.refresh
+                if ttl_ms
+                else _plan.NO_EXPIRY
+            )
+            count = 0 if held else 1
+            if verdict.fresh_left > 0:
+                counters.hits += count
+                if self.l1 and generation == self.generation:
+                    self._backfill(namespace, key, entry, verdict, KEPT if held else envelope)
+                if not held:  # counters.read(namespace, hit=True), its call saved once seen
+                    seen = counters.by_namespace.get(namespace)
+                    if seen is None:
+                        counters.read(namespace, hit=True)
+                    else:
+                        seen[0] += 1
+                return entry.value, verdict.refresh
+            if allow_stale and verdict.usable:
+                counters.stale_hits += count
+                if not held:
+                    counters.read(namespace, hit=True)
+                return entry.value, True
+            counters.misses += count
+        if not held:
+            counters.read(namespace, hit=False)
+        return MISS, False
+
+    def _backfill(
+        self, namespace: str, key: str, entry: Any, verdict: _plan.Freshness, envelope: Any
+    ) -> None:
+        """Keeps a fresh entry read from Redis in L1 for what is left of its TTL."""
+        ttl = math.inf if verdict.l1_ttl is None and entry.ttl_ms == 0 else verdict.l1_ttl
+        if ttl is not None and ttl > 0:
+            self.l1_store(namespace, key, entry.value, ttl, tuple(entry.tags), envelope=envelope)
 
     def remaining(self, entry: Any) -> float | None:
         """Seconds of TTL a decoded entry has left (math.inf without expiry), None if expired."""
