@@ -14,10 +14,11 @@ import stratacache
 @pytest.mark.parametrize("policy", stratacache.POLICIES)
 def test_a_key_whose_hash_is_not_computed_yet_meets_its_entry(policy: str) -> None:
     c = stratacache.Cache(max_entries=100, policy=policy)
-    fresh = "".join(["user:", "42"])  # built at run time: its hash is not cached yet
+    n = 42
+    fresh = f"user:{n}"  # built at run time: its hash is not cached yet
     c.set(fresh, "v")
     assert c.get("user:42") == "v"
-    other = "".join(["user:", "43"])
+    other = f"user:{n + 1}"
     c.set("user:43", "w")
     assert c.get(other) == "w"
 
@@ -33,7 +34,8 @@ class OwnHash(str):
 def test_non_ascii_and_subclass_keys_meet_plain_str_keys(policy: str) -> None:
     c = stratacache.Cache(max_entries=100, policy=policy)
     c.set("clé:ü", 1)
-    assert c.get("".join(["clé:", "ü"])) == 1
+    tail = "ü"
+    assert c.get(f"clé:{tail}") == 1
     c.set(OwnHash("sub"), 2)  # str's hash and bytes, not the subclass's __hash__
     assert c.get("sub") == 2
     c.set("plain", 3)
@@ -73,7 +75,8 @@ def test_a_destructor_re_entering_set_during_evictions(policy: str) -> None:
     for i in range(200):
         c.set(f"k{i}", CallsBack(i))
     gc.collect()
-    assert reentered
+    assert len(reentered) > 100
     assert len(c) <= 8
-    c.set("last", 1)
-    assert c.get("last") == 1
+    for n in reentered:  # each key holds the value set for it, or nothing (evicted since)
+        assert c.get(f"from-del-{n}") in (None, n)
+    assert sum(c.get(f"k{i}") is not None for i in range(200)) <= 8

@@ -21,9 +21,7 @@ class SpinLock {
     return !locked_.load(std::memory_order_relaxed) &&
            !locked_.exchange(true, std::memory_order_acquire);
   }
-  [[gnu::always_inline]] void unlock() noexcept {
-    locked_.store(false, std::memory_order_release);
-  }
+  [[gnu::always_inline]] void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
   [[gnu::noinline, gnu::cold]] void lock_contended() noexcept {
