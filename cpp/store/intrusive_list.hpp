@@ -28,8 +28,8 @@ struct Links {
 };
 
 /// One list over `Links`: head is the oldest (next victim), tail the newest. The link updates
-/// are always_inline: a hit's move to the back is a few loads and stores, and once the store's
-/// entry shrank GCC stopped inlining it (a call per LRU hit, and `.part` clones).
+/// are always_inline: a hit's move to the back is a few loads and stores, and GCC had stopped
+/// inlining it into the store (a call per LRU hit, to a `.part` clone).
 class IdList {
  public:
   [[nodiscard]] bool empty() const noexcept { return head_ == kNoEntry; }
