@@ -182,7 +182,7 @@ py::dict stats_shim(const StoreHandle& h) {
 
 }  // namespace
 
-bool key_bytes(PyObject* key, std::string_view& out) noexcept {
+bool key_bytes_slow(PyObject* key, std::string_view& out) noexcept {
   if (!PyUnicode_Check(key)) {
     PyErr_Format(PyExc_TypeError, "cache key must be str, not %.100s", Py_TYPE(key)->tp_name);
     return false;

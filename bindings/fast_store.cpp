@@ -3,7 +3,9 @@
 // `Store.getter()` and `Store.setter()` return small callables with METH_FASTCALL-style calls
 // bound to one store and one key prefix. Same engine calls as bind_store.cpp; no logic here.
 #include <new>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "dropped.hpp"
 #include "fast_call.hpp"
@@ -50,6 +52,37 @@ bool optional_arg(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames, Py
   }
   return true;
 }
+
+// The setter's buffer for the values a set hands back. Dropped's thread-local pool cost ~150
+// instructions a set (a __tls_get_addr call each way); with the GIL held, one buffer serves
+// every setter, and a set that finds it in use (a decref's __del__ re-entering a setter, or
+// another thread taking the GIL meanwhile) takes a pooled Dropped instead.
+class SetterBuffer {
+ public:
+  SetterBuffer() {
+#ifndef Py_GIL_DISABLED
+    if (!busy_) {
+      busy_ = true;
+      return;
+    }
+#endif
+    fallback_.emplace();
+  }
+  ~SetterBuffer() {
+    if (fallback_) return;
+    shared_.clear();  // already empty unless a throw skipped drop_values
+    busy_ = false;
+  }
+  SetterBuffer(const SetterBuffer&) = delete;
+  SetterBuffer& operator=(const SetterBuffer&) = delete;
+
+  std::vector<py::object>& values() noexcept { return fallback_ ? fallback_->values() : shared_; }
+
+ private:
+  static inline std::vector<py::object> shared_;
+  static inline bool busy_ = false;
+  std::optional<Dropped> fallback_;
+};
 
 bool check_alive(const FastCall* f) {
   if (f->store != nullptr) return true;
@@ -105,7 +138,7 @@ PyObject* fast_set(PyObject* self, PyObject* const* args, size_t nargsf, PyObjec
   PyObject* key = args[0];
   std::string_view body;
   if (!key_bytes(key, body)) return nullptr;
-  Dropped buffer;
+  SetterBuffer buffer;
   auto& dropped = buffer.values();
   try {
     const bool use_default = ttl_obj == nullptr || ttl_obj == Py_None;

@@ -32,14 +32,36 @@ struct StoreHandle {
   return hash_bytes(prefix);
 }
 
+/// `key_bytes` for keys that are not exact ASCII str objects (bind_store.cpp).
+bool key_bytes_slow(PyObject* key, std::string_view& out) noexcept;
+
 /// The key's UTF-8 bytes without copying (CPython caches them in the str object).
 /// Returns false with a Python error set when `key` is not a str or not encodable.
-bool key_bytes(PyObject* key, std::string_view& out) noexcept;
+[[gnu::always_inline]] inline bool key_bytes(PyObject* key, std::string_view& out) noexcept {
+  // An ASCII str's bytes are its UTF-8 form, in place after the header: read inline, where
+  // PyUnicode_AsUTF8AndSize was a call of ~25 instructions on every get and set.
+  if (PyUnicode_CheckExact(key) && PyUnicode_IS_COMPACT_ASCII(key)) [[likely]] {
+    out = std::string_view(static_cast<const char*>(PyUnicode_DATA(key)),
+                           static_cast<std::size_t>(PyUnicode_GET_LENGTH(key)));
+    return true;
+  }
+  return key_bytes_slow(key, out);
+}
 
 /// Hash of (prefix, key): str's own cached hash, mixed with the prefix seed.
-[[nodiscard]] inline std::uint64_t key_hash(std::uint64_t seed, PyObject* key) noexcept {
-  // PyUnicode_Type's hash, not the object's: a str subclass may override __hash__.
+[[nodiscard, gnu::always_inline]] inline std::uint64_t key_hash(std::uint64_t seed,
+                                                                PyObject* key) noexcept {
+  // PyUnicode_Type's hash, not the object's: a str subclass may override __hash__. str keeps
+  // it in the object once computed (-1 until then); reading that field is what unicode_hash
+  // does first, without the indirect call.
+#if !defined(Py_GIL_DISABLED) && PY_VERSION_HEX < 0x030F0000
+  Py_hash_t cached = reinterpret_cast<PyASCIIObject*>(key)->hash;
+  if (cached == -1) [[unlikely]]
+    cached = PyUnicode_Type.tp_hash(key);
+  const auto h = static_cast<std::uint64_t>(cached);
+#else
   const auto h = static_cast<std::uint64_t>(PyUnicode_Type.tp_hash(key));
+#endif
   return mix64(h ^ seed);
 }
 

@@ -19,8 +19,10 @@ class KeyIndex {
   KeyIndex() { slots_.resize(kMinSlots); }
 
   /// Id whose key satisfies `matches(id)` among entries with this hash, or kNoEntry.
+  // always_inline: every get and set probes, and GCC kept it out of line in some stores.
   template <class Matches>
-  [[nodiscard]] EntryId find(std::uint64_t hash, Matches&& matches) const noexcept {
+  [[nodiscard, gnu::always_inline]] EntryId find(std::uint64_t hash,
+                                                 Matches&& matches) const noexcept {
     const std::uint32_t tag = tag_of(hash);
     for (std::size_t i = home(tag);; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];

@@ -56,21 +56,21 @@ class ShardedStore final : public Store<Value> {
 
   // always_inline: callers that know the type (benchmarks, tests) inlined get before it grew
   // the recording branch, and GCC stops doing so on its own; virtual calls are unaffected.
-  [[gnu::always_inline]] std::optional<Value> get(KeyView key, std::uint64_t hash) override {
+  [[gnu::always_inline]] std::optional<Value> get(const KeyView& key, std::uint64_t hash) override {
     if (latencies_ != nullptr && latencies_->should_time()) [[unlikely]] {
       return timed(stats::Op::kGet, [&] { return get_untimed(key, hash); });
     }
     return get_untimed(key, hash);
   }
 
-  std::optional<Value> probe(KeyView key, std::uint64_t hash) override {
+  std::optional<Value> probe(const KeyView& key, std::uint64_t hash) override {
     if (latencies_ != nullptr && latencies_->should_time()) [[unlikely]] {
       return timed(stats::Op::kGet, [&] { return probe_untimed(key, hash); });
     }
     return probe_untimed(key, hash);
   }
 
-  std::optional<Value> peek(KeyView key, std::uint64_t hash) override {
+  std::optional<Value> peek(const KeyView& key, std::uint64_t hash) override {
     Shard& s = shard_for(hash);
     std::lock_guard guard(s.lock);
     const EntryId id = s.find(key, hash);
@@ -78,7 +78,7 @@ class ShardedStore final : public Store<Value> {
     return s.entries[id].value;
   }
 
-  SetOutcome set(KeyView key, std::uint64_t hash, Value value, std::uint64_t bytes,
+  SetOutcome set(const KeyView& key, std::uint64_t hash, Value value, std::uint64_t bytes,
                  std::optional<Nanos> ttl, std::vector<Value>& dropped) override {
     if (latencies_ != nullptr && latencies_->should_time()) [[unlikely]] {
       return timed(stats::Op::kSet,
@@ -87,7 +87,7 @@ class ShardedStore final : public Store<Value> {
     return set_untimed(key, hash, std::move(value), bytes, ttl, dropped);
   }
 
-  bool erase(KeyView key, std::uint64_t hash, std::vector<Value>& dropped) override {
+  bool erase(const KeyView& key, std::uint64_t hash, std::vector<Value>& dropped) override {
     if (latencies_ != nullptr && latencies_->should_time()) [[unlikely]] {
       return timed(stats::Op::kDelete, [&] { return erase_untimed(key, hash, dropped); });
     }
@@ -95,7 +95,7 @@ class ShardedStore final : public Store<Value> {
   }
 
  private:
-  [[gnu::always_inline]] std::optional<Value> get_untimed(KeyView key, std::uint64_t hash) {
+  [[gnu::always_inline]] std::optional<Value> get_untimed(const KeyView& key, std::uint64_t hash) {
     std::optional<Value> out;
     const stats::NamespaceSlot ns = slot_of(key);  // before the lock: a lookup may take a mutex
     {
@@ -117,7 +117,7 @@ class ShardedStore final : public Store<Value> {
     return out;
   }
 
-  std::optional<Value> probe_untimed(KeyView key, std::uint64_t hash) {
+  std::optional<Value> probe_untimed(const KeyView& key, std::uint64_t hash) {
     std::optional<Value> out;
     {
       Shard& s = shard_for(hash);
@@ -134,7 +134,7 @@ class ShardedStore final : public Store<Value> {
     return out;
   }
 
-  SetOutcome set_untimed(KeyView key, std::uint64_t hash, Value value, std::uint64_t bytes,
+  SetOutcome set_untimed(const KeyView& key, std::uint64_t hash, Value value, std::uint64_t bytes,
                          std::optional<Nanos> ttl, std::vector<Value>& dropped) {
     check_ttl(ttl);
     const stats::NamespaceSlot ns = slot_of(key);  // before the lock: a lookup may take a mutex
@@ -181,7 +181,7 @@ class ShardedStore final : public Store<Value> {
     return outcome;
   }
 
-  bool erase_untimed(KeyView key, std::uint64_t hash, std::vector<Value>& dropped) {
+  bool erase_untimed(const KeyView& key, std::uint64_t hash, std::vector<Value>& dropped) {
     if (recorder_ != nullptr && recorder_->sampled(hash)) [[unlikely]]
       note(key, hash, AccessOp::kDelete);
     Shard& s = shard_for(hash);
@@ -202,19 +202,19 @@ class ShardedStore final : public Store<Value> {
     return result;
   }
 
-  [[nodiscard]] stats::NamespaceSlot slot_of(KeyView key) {
+  [[nodiscard]] stats::NamespaceSlot slot_of(const KeyView& key) {
     return key.ns != stats::kUnresolvedSlot ? key.ns : namespaces_.slot(key.prefix);
   }
 
  public:
-  bool contains(KeyView key, std::uint64_t hash) override {
+  bool contains(const KeyView& key, std::uint64_t hash) override {
     Shard& s = shard_for(hash);
     std::lock_guard guard(s.lock);
     const EntryId id = s.find(key, hash);
     return id != kNoEntry && !s.is_expired(id, *clock_);
   }
 
-  bool expect(KeyView key, std::uint64_t hash) override {
+  bool expect(const KeyView& key, std::uint64_t hash) override {
     Shard& s = shard_for(hash);
     std::lock_guard guard(s.lock);
     const EntryId id = s.find(key, hash);
@@ -222,7 +222,7 @@ class ShardedStore final : public Store<Value> {
     return id != kNoEntry && !s.is_expired(id, *clock_);
   }
 
-  TtlInfo ttl(KeyView key, std::uint64_t hash) override {
+  TtlInfo ttl(const KeyView& key, std::uint64_t hash) override {
     Shard& s = shard_for(hash);
     std::lock_guard guard(s.lock);
     const EntryId id = s.find(key, hash);
@@ -233,7 +233,7 @@ class ShardedStore final : public Store<Value> {
     return {TtlInfo::State::kExpires, deadline - now};
   }
 
-  bool touch(KeyView key, std::uint64_t hash, std::optional<Nanos> ttl,
+  bool touch(const KeyView& key, std::uint64_t hash, std::optional<Nanos> ttl,
              std::vector<Value>& dropped) override {
     check_ttl(ttl);
     Shard& s = shard_for(hash);
@@ -384,7 +384,7 @@ class ShardedStore final : public Store<Value> {
             c.bytes};
   }
 
-  [[gnu::cold, gnu::noinline]] void note(KeyView key, std::uint64_t hash,
+  [[gnu::cold, gnu::noinline]] void note(const KeyView& key, std::uint64_t hash,
                                          AccessOp op) const noexcept {
     recorder_->record(hash, namespace_hash(key.prefix), op, clock_->now());
     // Names let the predictor's hot keys be fetched again; a delete needs none.
@@ -441,7 +441,9 @@ class ShardedStore final : public Store<Value> {
     [[nodiscard]] Weight policy_weight(std::uint64_t b) const noexcept {
       return max_entries != 0 ? 1 : b;
     }
-    [[nodiscard]] EntryId find(KeyView key, std::uint64_t hash) const noexcept {
+    // always_inline: GCC kept it out of line once the KeyView came by reference (a call per get).
+    [[nodiscard, gnu::always_inline]] EntryId find(const KeyView& key,
+                                                   std::uint64_t hash) const noexcept {
       return index.find(hash, [&](EntryId id) { return key.equals(entries[id].key.view()); });
     }
     // 0: never expires.
@@ -455,7 +457,7 @@ class ShardedStore final : public Store<Value> {
       return entries[id].timed && wheel.deadline(id) <= clock.now();
     }
 
-    void insert(KeyView key, stats::NamespaceSlot slot, std::uint64_t hash, Value value,
+    void insert(const KeyView& key, stats::NamespaceSlot slot, std::uint64_t hash, Value value,
                 std::uint64_t b, Nanos deadline) {
       EntryId id;
       if (!free.empty()) {

@@ -33,14 +33,14 @@ void TinyLfuPolicy::reset_segments() noexcept {
       static_cast<Weight>(static_cast<double>(capacity_ - window_max_) * config_.protected_share);
 }
 
-void TinyLfuPolicy::unlink(EntryId id) noexcept {
+inline void TinyLfuPolicy::unlink(EntryId id) noexcept {
   Node& n = nodes_[id];
   list(n.segment).unlink(links_, id);
   weight_of(n.segment) -= entry_weights_[id];
   n.segment = Segment::kNone;
 }
 
-void TinyLfuPolicy::push(EntryId id, Segment segment) noexcept {
+inline void TinyLfuPolicy::push(EntryId id, Segment segment) noexcept {
   Node& n = nodes_[id];
   n.segment = segment;
   n.stamp = clock_;
@@ -48,7 +48,7 @@ void TinyLfuPolicy::push(EntryId id, Segment segment) noexcept {
   weight_of(segment) += entry_weights_[id];
 }
 
-void TinyLfuPolicy::count_request(std::uint64_t hash, bool hit) {
+inline void TinyLfuPolicy::count_request(std::uint64_t hash, bool hit) {
   sketch_.increment(hash);
   ++sampled_;
   ++clock_;
@@ -161,7 +161,7 @@ bool TinyLfuPolicy::at_margin(const Node& n, Segment s) const noexcept {
   return offset * entries <= band * span;
 }
 
-void TinyLfuPolicy::reorder(EntryId id) {
+inline void TinyLfuPolicy::reorder(EntryId id) {
   Node& n = nodes_[id];
   switch (n.segment) {
     case Segment::kWindow:

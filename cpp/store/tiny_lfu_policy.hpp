@@ -129,13 +129,16 @@ class TinyLfuPolicy {
   };
 
   void reset_segments() noexcept;
-  void count_request(std::uint64_t hash, bool hit);
+  // always_inline, both: on every hit (and count_request on every miss), and as calls they
+  // cost a tenth of a hit's work in saves and restores.
+  [[gnu::always_inline]] void count_request(std::uint64_t hash, bool hit);
   void count_miss(std::uint64_t hash);
-  void reorder(EntryId id);
+  [[gnu::always_inline]] void reorder(EntryId id);
   void record_ghost_hit(const Node& n) noexcept;
   [[nodiscard]] bool at_margin(const Node& n, Segment s) const noexcept;
-  void unlink(EntryId id) noexcept;
-  void push(EntryId id, Segment segment) noexcept;
+  // always_inline: every insert, eviction and promotion moves an entry with these two.
+  [[gnu::always_inline]] void unlink(EntryId id) noexcept;
+  [[gnu::always_inline]] void push(EntryId id, Segment segment) noexcept;
   EntryId drain_window() noexcept;
   void demote_protected() noexcept;
   // The per-request check inline; the end of a sample out of line.
