@@ -298,7 +298,7 @@ class ShardedStore final : public Store<Value> {
       for (EntryId id = 0; id < s.entries.size(); ++id) {
         const Entry& e = s.entries[id];
         if (e.live && e.key.starts_with(prefix) && !s.is_expired(id, now))
-          out.emplace_back(e.key.view());
+          out.push_back(e.key.to_string());
       }
     }
     return out;
@@ -452,7 +452,7 @@ class ShardedStore final : public Store<Value> {
       return max_entries != 0 ? 1 : b;
     }
     [[nodiscard]] EntryId find(KeyView key, std::uint64_t hash) const noexcept {
-      return index.find(hash, [&](EntryId id) { return key.equals(entries[id].key.view()); });
+      return index.find(hash, [&](EntryId id) { return entries[id].key.equals(key); });
     }
     // 0: never expires.
     [[nodiscard]] Nanos deadline_of(EntryId id) const noexcept {
@@ -546,8 +546,7 @@ class ShardedStore final : public Store<Value> {
       try {
         keys.compact([this](auto&& move) {
           for (Entry& e : entries) {
-            if (e.key.in_slab_chunks())
-              e.key.relocate(move(e.key.view().data(), e.key.view().size()));
+            if (e.key.in_slab_chunks()) e.key.relocate(move(e.key.block(), e.key.block_size()));
           }
         });
       } catch (const std::bad_alloc&) {
