@@ -85,7 +85,7 @@ class CompactKey {
   static constexpr std::uint8_t kLong = 0xFF;
   static constexpr std::size_t kSizeAt = sizeof(char*);
   static constexpr std::size_t kTailAt = kSizeAt + sizeof(std::uint16_t);
-  static_assert(kTailAt + kTail == kInline);
+  static_assert(kTailAt + kTail == kInline && kTail == sizeof(std::uint32_t) + 1);
   /// The 16-bit size of a key of this size or more: its size is at the start of its block.
   static constexpr std::uint16_t kBigSize = 0xFFFF;
 
@@ -148,14 +148,27 @@ inline void CompactKey::assign(std::string_view prefix, std::string_view body, K
 }
 
 inline bool CompactKey::equals_long(KeyView key) const noexcept {
+  const std::uint16_t size = size16();
+  const std::string_view p = key.prefix;
+  const std::string_view q = key.body;
+  if (size != kBigSize && q.size() >= kTail) [[likely]] {
+    // The usual shape: the tail lies in the body. It is in place: compare it first, by words.
+    if (key.size() != size) return false;
+    const char* b = block();
+    const char* qt = q.data() + q.size() - kTail;
+    std::uint32_t want = 0;
+    std::uint32_t have = 0;
+    std::memcpy(&want, qt, sizeof want);
+    std::memcpy(&have, bytes_ + kTailAt, sizeof have);
+    return want == have && qt[4] == bytes_[kTailAt + 4] &&
+           (p.empty() || std::memcmp(b, p.data(), p.size()) == 0) &&
+           std::memcmp(b + p.size(), q.data(), q.size() - kTail) == 0;
+  }
   const std::size_t n = long_size();
   if (key.size() != n) return false;
   const std::size_t cut = n - kTail;
   const char* b = head();
-  const std::string_view p = key.prefix;
-  const std::string_view q = key.body;
-  if (q.size() >= kTail) [[likely]] {
-    // The usual shape: the tail lies in the body. It is in place: compare it first.
+  if (q.size() >= kTail) {
     return std::memcmp(q.data() + q.size() - kTail, bytes_ + kTailAt, kTail) == 0 &&
            (p.empty() || std::memcmp(b, p.data(), p.size()) == 0) &&
            std::memcmp(b + p.size(), q.data(), q.size() - kTail) == 0;
