@@ -5,10 +5,15 @@ strings (kept alive in lists, so they are not counted), reads the resident set s
 /proc/self/statm, inserts the N entries, and reads it again. The delta divided by N is what the
 container itself costs per entry. Our store copies each key's bytes into C++, so for ours the
 row "net" subtracts the mean encoded key length; `overhead_bytes()` is the store's own account.
-A second case, "memory-per-entry-long-keys", pads every key to LONG_KEY characters: past 15
-bytes our store keeps a key's bytes in a heap block of their own.
+Further cases pad every key to 16, 32 or 64 characters ("memory-per-entry-long-keys" is the
+32-character one): past 15 bytes our store keeps a key's bytes in its shard's key slab, outside
+the entry. Short keys sit in the entry's 16-byte key field, so their "net" row subtracts bytes
+that cost nothing extra; a long key costs its bytes rounded up to 8, so its net row is close to
+the short keys' raw row.
 
-Run alone it prints its table; bench_l1.py includes its rows in bench/results/l1.json.
+Run alone it measures 1M and 200k entries with every key length and writes
+bench/results/memory.json (`--quick`: 200k, one repeat, printed only); bench_l1.py includes the
+short and 32-character rows in bench/results/l1.json.
 """
 
 from __future__ import annotations
@@ -22,11 +27,19 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from _harness import key_of, print_table
+from _harness import key_of, print_table, with_load_average, write_results
 
 CASE = "memory-per-entry"
 LONG_CASE = "memory-per-entry-long-keys"
 LONG_KEY = 32
+KEY_LENGTHS = (0, 16, LONG_KEY, 64)
+
+
+def case_of(key_len: int) -> str:
+    """The case name of keys padded to `key_len` characters (0: as they are)."""
+    if key_len == 0:
+        return CASE
+    return LONG_CASE if key_len == LONG_KEY else f"{CASE}-{key_len}-char-keys"
 
 
 def _rss_bytes() -> int:
@@ -116,7 +129,7 @@ def measure(n: int, repeats: int, key_len: int = 0) -> list[dict[str, Any]]:
                 timeout=600,
             )
             runs[impl].append(json.loads(out.stdout))
-    return _rows(runs, n, repeats, LONG_CASE if key_len else CASE)
+    return _rows(runs, n, repeats, case_of(key_len))
 
 
 def _rows(
@@ -165,8 +178,15 @@ def main() -> None:
         print(json.dumps(child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
         return
     quick = "--quick" in sys.argv
-    for key_len in (0, LONG_KEY):
-        print_rows(measure(200_000 if quick else 1_000_000, 1 if quick else 3, key_len))
+    rows: list[dict[str, Any]] = []
+    for n in (200_000,) if quick else (1_000_000, 200_000):
+        for key_len in KEY_LENGTHS:
+            case_rows = measure(n, 1 if quick else 3, key_len)
+            with_load_average(case_rows)
+            print_rows(case_rows)
+            rows += case_rows
+    if not quick:
+        print(f"\nwrote {write_results('memory', rows)}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <new>
 
 #include "common/error.hpp"
 #include "common/spin_lock.hpp"
@@ -265,6 +266,7 @@ class ShardedStore final : public Store<Value> {
           ++removed;
         }
       }
+      s.compact_keys_if_due();
     }
     return removed;
   }
@@ -282,6 +284,7 @@ class ShardedStore final : public Store<Value> {
           ++removed;
         }
       }
+      s.compact_keys_if_due();
     }
     return removed;
   }
@@ -295,7 +298,7 @@ class ShardedStore final : public Store<Value> {
       for (EntryId id = 0; id < s.entries.size(); ++id) {
         const Entry& e = s.entries[id];
         if (e.live && e.key.starts_with(prefix) && !s.is_expired(id, now))
-          out.emplace_back(e.key.view());
+          out.push_back(e.key.to_string());
       }
     }
     return out;
@@ -358,7 +361,8 @@ class ShardedStore final : public Store<Value> {
       std::lock_guard guard(sp->lock);
       // size(), not capacity(): the reserved tail is address space, not memory, until written.
       n += sp->entries.size() * sizeof(Entry) + sp->weights.capacity_bytes() +
-           sp->index.capacity_bytes() + sp->free.capacity() * sizeof(EntryId);
+           sp->index.capacity_bytes() + sp->free.capacity() * sizeof(EntryId) + sp->keys.bytes() -
+           sp->keys.live_bytes();
     }
     return n;
   }
@@ -422,8 +426,14 @@ class ShardedStore final : public Store<Value> {
         if constexpr (requires { policy.reserve(n); }) policy.reserve(n);
       }
     }
+    Shard(const Shard&) = delete;
+    Shard& operator=(const Shard&) = delete;
+    ~Shard() {
+      for (Entry& e : entries) e.key.clear(keys);
+    }
 
     mutable SpinLock lock;
+    KeySlab keys;  // the bytes of the long keys in `entries` (before it: destroyed after)
     std::vector<Entry> entries;
     UnitWeights<std::uint32_t> weights;  // by id; set() checks weights fit 32 bits
     std::vector<EntryId> free;
@@ -444,7 +454,7 @@ class ShardedStore final : public Store<Value> {
     // always_inline: GCC kept it out of line once the KeyView came by reference (a call per get).
     [[nodiscard, gnu::always_inline]] EntryId find(const KeyView& key,
                                                    std::uint64_t hash) const noexcept {
-      return index.find(hash, [&](EntryId id) { return key.equals(entries[id].key.view()); });
+      return index.find(hash, [&](EntryId id) { return entries[id].key.equals(key); });
     }
     // 0: never expires.
     [[nodiscard]] Nanos deadline_of(EntryId id) const noexcept {
@@ -469,8 +479,9 @@ class ShardedStore final : public Store<Value> {
         id = static_cast<EntryId>(entries.size());
         entries.emplace_back();
       }
+      if (key.size() > CompactKey::kInline) compact_keys_if_due();  // first: it moves keys
       Entry& e = entries[id];
-      e.key.assign(key.prefix, key.body);
+      e.key.assign(key.prefix, key.body, keys);
       e.value = std::move(value);
       e.tag = static_cast<std::uint32_t>(hash);
       weights.set(id, b, entries.size());
@@ -514,7 +525,7 @@ class ShardedStore final : public Store<Value> {
       policy.on_remove(id);
       dropped.push_back(std::move(e.value));
       e.value = Value{};
-      e.key.clear();
+      e.key.clear(keys);
       --count;
       const Weight w = weights[id];
       bytes -= w;
@@ -525,6 +536,24 @@ class ShardedStore final : public Store<Value> {
       e.live = false;
       e.timed = false;
       free.push_back(id);
+    }
+
+    // Free slab blocks nobody reuses (keys grew shorter or longer, or were deleted) go back once
+    // they are worth the walk (KeySlab::wants_compaction); out of line, it is rare.
+    void compact_keys_if_due() noexcept {
+      if (keys.wants_compaction(entries.size())) [[unlikely]]
+        compact_keys();
+    }
+    [[gnu::cold, gnu::noinline]] void compact_keys() noexcept {
+      try {
+        keys.compact([this](auto&& move) {
+          for (Entry& e : entries) {
+            if (e.key.in_slab_chunks()) e.key.relocate(move(e.key.block(), e.key.block_size()));
+          }
+        });
+      } catch (const std::bad_alloc&) {
+        // Nothing moved: the free blocks stay, for reuse or the next try.
+      }
     }
 
     std::size_t reclaim_expired(Nanos now, std::vector<Value>& dropped) {
