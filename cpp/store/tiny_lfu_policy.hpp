@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "store/hill_climber.hpp"
 #include "store/intrusive_list.hpp"
 #include "store/unit_weights.hpp"
+#include "store/window_miniature.hpp"
 
 namespace stratacache::store {
 
@@ -23,6 +25,7 @@ enum class WindowAdaptation : std::uint8_t {
   kFixed,        ///< keep `initial_window`
   kHillClimber,  ///< Caffeine's climber on hit-rate changes between samples
   kGhost,        ///< `GhostClimber`: ghost hits against hits at the margin, per sample
+  kMiniature,    ///< `WindowMiniature`: the best of sampled shadow caches, per sample
 };
 
 /// Tuning of `TinyLfuPolicy`; fractions are of the capacity unless said otherwise.
@@ -30,7 +33,7 @@ struct TinyLfuConfig {
   double initial_window = 0.01;   ///< window share before any adaptation
   double protected_share = 0.80;  ///< protected segment's share of the main space
   double max_window = 1.0;        ///< the window's largest share; 1: all but one weight unit
-  WindowAdaptation adaptation = WindowAdaptation::kGhost;
+  WindowAdaptation adaptation = WindowAdaptation::kMiniature;
   double sample_factor = 1.0;         ///< requests per adaptation sample, per expected entry
   std::uint64_t min_sample = 10000;   ///< lower bound on the requests per sample
   std::uint32_t max_transfer = 1000;  ///< entries moved between segments per call; an
@@ -40,6 +43,8 @@ struct TinyLfuConfig {
                                  ///< each next one doubles, so a bad start is fixed early
   HillClimberConfig climber{};
   GhostClimberConfig ghost{};
+  MiniatureConfig miniature{};
+  double miniature_step = 0.1;  ///< the most the window moves per sample towards the choice
 
   /// Caffeine's own settings: hill climbing, samples of ten requests per entry.
   [[nodiscard]] static TinyLfuConfig caffeine() noexcept {
@@ -88,6 +93,9 @@ class TinyLfuPolicy {
 
   explicit TinyLfuPolicy(Weight capacity) : TinyLfuPolicy(capacity, TinyLfuConfig{}) {}
   TinyLfuPolicy(Weight capacity, const TinyLfuConfig& config);
+  ~TinyLfuPolicy();
+  TinyLfuPolicy(TinyLfuPolicy&&) noexcept;
+  TinyLfuPolicy& operator=(TinyLfuPolicy&&) noexcept;
 
   /// Room for `n` ids without reallocating (a store that knows its bound).
   void reserve(std::size_t n) {
@@ -144,6 +152,7 @@ class TinyLfuPolicy {
     if (config_.adaptation != WindowAdaptation::kFixed && sampled_ >= period_) climb();
   }
   void climb();
+  void adopt_miniature() noexcept;
   void update_sample() noexcept;
   void continue_transfer() noexcept;
   struct Transfer {
@@ -175,6 +184,7 @@ class TinyLfuPolicy {
   FrequencySketch sketch_;
   HillClimber climber_;
   GhostClimber ghost_climber_;
+  std::unique_ptr<WindowMiniature> miniature_;  // with WindowAdaptation::kMiniature only
 
   Links links_;
   std::vector<Node> nodes_;
