@@ -3,9 +3,9 @@
 #pragma once
 
 #include <array>
-#include <memory>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -33,7 +33,7 @@ struct TinyLfuConfig {
   double initial_window = 0.01;   ///< window share before any adaptation
   double protected_share = 0.80;  ///< protected segment's share of the main space
   double max_window = 1.0;        ///< the window's largest share; 1: all but one weight unit
-  WindowAdaptation adaptation = WindowAdaptation::kMiniature;
+  WindowAdaptation adaptation = WindowAdaptation::kGhost;
   double sample_factor = 1.0;         ///< requests per adaptation sample, per expected entry
   std::uint64_t min_sample = 10000;   ///< lower bound on the requests per sample
   std::uint32_t max_transfer = 1000;  ///< entries moved between segments per call; an
@@ -71,10 +71,12 @@ struct TinyLfuConfig {
 /// Caffeine stops at the protected share): a large window behaves like LRU on recency-heavy
 /// workloads, a small one like LFU on frequency-heavy ones. By default a `GhostClimber` decides,
 /// once per sample of requests (one per entry, at least 10,000), from ghost hits and hits at the
-/// margin of each side; Caffeine's `HillClimber` on hit-rate changes is available
-/// (`TinyLfuConfig::caffeine()`). Entries move with the capacity (main's least recent into the
-/// window, or the window's least recent into probation), at most `max_transfer` per call so that no
-/// call holds the store's lock for long.
+/// margin of each side. Also available: a `WindowMiniature` (small shadow caches at fixed window
+/// shares, fed a hash sample of the keys, name the share with the most hits; the window moves
+/// towards it by at most `miniature_step` per decision), and Caffeine's `HillClimber` on
+/// hit-rate changes (`TinyLfuConfig::caffeine()`). Entries move with the capacity (main's least
+/// recent into the window, or the window's least recent into probation), at most `max_transfer` per
+/// call so that no call holds the store's lock for long.
 ///
 /// Contract with the store: `victim()` chooses; the store removes the entry and calls
 /// `on_remove` before asking again. Entries heavier than a segment still work: they pass through

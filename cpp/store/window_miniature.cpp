@@ -101,13 +101,11 @@ class WindowMiniature::Shadow {
   Weight live_ = 0;
 };
 
-WindowMiniature::WindowMiniature(Weight capacity, const MiniatureConfig& config)
-    : config_(config) {
+WindowMiniature::WindowMiniature(Weight capacity, const MiniatureConfig& config) : config_(config) {
   const double cap = static_cast<double>(std::max<Weight>(capacity, 1));
   rate_ = std::min({1.0, config_.max_rate, static_cast<double>(config_.shadow_entries) / cap});
   threshold_ = static_cast<std::uint64_t>(std::ldexp(rate_, 32));
-  const auto shadow_capacity =
-      std::max<Weight>(1, static_cast<Weight>(std::llround(cap * rate_)));
+  const auto shadow_capacity = std::max<Weight>(1, static_cast<Weight>(std::llround(cap * rate_)));
   if (config_.windows.empty()) config_.windows.push_back(0.01);
   for (const double w : config_.windows) {
     shadows_.push_back(std::make_unique<Shadow>(shadow_capacity, w));

@@ -17,10 +17,10 @@ struct MiniatureConfig {
   std::vector<double> windows{0.01, 0.03, 0.07, 0.15, 0.3, 0.5, 0.7, 0.9};
   std::uint64_t shadow_entries = 1024;  ///< each shadow's capacity once the cache is larger
   double max_rate = 1.0;                ///< the largest share of keys sampled (small caches)
-  double decay = 0.95;  ///< each decision keeps this share of the shadows' past hits
-  double hysteresis = 0.01;  ///< the lead, relative to the shadows' mean hits, needed to move
-  double distance_cost = 0.03;  ///< plus this much lead per unit of window share moved
-  double period = 1.0;        ///< sampled requests per decision, per shadow entry...
+  double decay = 0.95;             ///< each decision keeps this share of the shadows' past hits
+  double hysteresis = 0.01;        ///< the lead, relative to the shadows' mean hits, needed to move
+  double distance_cost = 0.03;     ///< plus this much lead per unit of window share moved
+  double period = 1.0;             ///< sampled requests per decision, per shadow entry...
   std::uint64_t min_period = 256;  ///< ...but at least this many
 };
 
