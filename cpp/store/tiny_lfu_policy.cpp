@@ -59,7 +59,6 @@ void TinyLfuPolicy::count_request(std::uint64_t hash, bool hit) {
   sketch_.increment(hash);
   ++sampled_;
   ++clock_;
-  if (miniature_ && miniature_->sampled(hash) && miniature_->request(hash)) adopt_miniature();
   if (hit) {
     climber_.record_hit();
   } else {
@@ -69,7 +68,11 @@ void TinyLfuPolicy::count_request(std::uint64_t hash, bool hit) {
 
 void TinyLfuPolicy::count_miss(std::uint64_t hash) {
   count_request(hash, false);
-  if (config_.adaptation == WindowAdaptation::kGhost) ghost_climber_.record_miss(hash);
+  if (config_.adaptation == WindowAdaptation::kGhost) {
+    ghost_climber_.record_miss(hash);
+  } else {
+    feed_miniature(hash);
+  }
 }
 
 void TinyLfuPolicy::on_insert(EntryId id, std::uint64_t hash, Weight w) {
@@ -100,8 +103,10 @@ void TinyLfuPolicy::on_access(EntryId id, std::uint64_t hash) {
   count_request(hash, true);
   // Protected hits (most of them) are at neither margin: no call for them.
   const Node& n = nodes_[id];
-  if (config_.adaptation == WindowAdaptation::kGhost && n.segment != Segment::kProtected) {
-    record_ghost_hit(n);
+  if (config_.adaptation == WindowAdaptation::kGhost) {
+    if (n.segment != Segment::kProtected) record_ghost_hit(n);
+  } else {
+    feed_miniature(hash);
   }
   reorder(id);
   maybe_climb();

@@ -155,6 +155,11 @@ class TinyLfuPolicy {
   }
   void climb();
   void adopt_miniature() noexcept;
+  // A request for the shadows, if the miniature samples its key; behind the ghost's branch, so
+  // that the default adaptation pays nothing for it.
+  void feed_miniature(std::uint64_t hash) {
+    if (miniature_ && miniature_->sampled(hash) && miniature_->request(hash)) adopt_miniature();
+  }
   void update_sample() noexcept;
   void continue_transfer() noexcept;
   struct Transfer {
