@@ -71,6 +71,20 @@ void apply(const std::map<std::string, std::function<void(double)>>& setters,
   it->second(value);
 }
 
+// Window grids for the miniature, by number.
+std::vector<double> grid(int n) {
+  switch (n) {
+    case 1:
+      return {0.01, 0.05, 0.2, 0.5, 0.8};
+    case 2:
+      return {0.005, 0.01, 0.02, 0.04, 0.08, 0.15, 0.25, 0.4, 0.6, 0.8, 0.95};
+    case 3:
+      return {0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9};
+    default:
+      return sc::store::MiniatureConfig{}.windows;
+  }
+}
+
 void set_tinylfu(sc::store::TinyLfuConfig& c, const std::string& k, double v) {
   using sc::store::WindowAdaptation;
   apply({{"caffeine",
@@ -93,7 +107,18 @@ void set_tinylfu(sc::store::TinyLfuConfig& c, const std::string& k, double v) {
          {"ghost_min_step", [&](double x) { c.ghost.min_step = x; }},
          {"ghost_step_up", [&](double x) { c.ghost.step_up = x; }},
          {"ghost_step_down", [&](double x) { c.ghost.step_down = x; }},
-         {"max_window", [&](double x) { c.max_window = x; }}},
+         {"max_window", [&](double x) { c.max_window = x; }},
+         {"mini_entries",
+          [&](double x) { c.miniature.shadow_entries = static_cast<std::uint64_t>(x); }},
+         {"mini_max_rate", [&](double x) { c.miniature.max_rate = x; }},
+         {"mini_decay", [&](double x) { c.miniature.decay = x; }},
+         {"mini_hysteresis", [&](double x) { c.miniature.hysteresis = x; }},
+         {"mini_distance", [&](double x) { c.miniature.distance_cost = x; }},
+         {"mini_period", [&](double x) { c.miniature.period = x; }},
+         {"mini_min_period",
+          [&](double x) { c.miniature.min_period = static_cast<std::uint64_t>(x); }},
+         {"mini_step", [&](double x) { c.miniature_step = x; }},
+         {"mini_grid", [&](double x) { c.miniature.windows = grid(static_cast<int>(x)); }}},
         k, v);
 }
 

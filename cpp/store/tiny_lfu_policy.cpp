@@ -20,10 +20,17 @@ TinyLfuPolicy::TinyLfuPolicy(Weight capacity, const TinyLfuConfig& config)
       sketch_(std::min(capacity, kInitialSketchEntries)),
       climber_(capacity, config.climber),
       ghost_climber_(capacity, config.ghost) {
+  if (config_.adaptation == WindowAdaptation::kMiniature) {
+    miniature_ = std::make_unique<WindowMiniature>(capacity, config_.miniature);
+  }
   reset_segments();
   ramp_ = config_.warmup_halvings;
   update_sample();
 }
+
+TinyLfuPolicy::~TinyLfuPolicy() = default;
+TinyLfuPolicy::TinyLfuPolicy(TinyLfuPolicy&&) noexcept = default;
+TinyLfuPolicy& TinyLfuPolicy::operator=(TinyLfuPolicy&&) noexcept = default;
 
 void TinyLfuPolicy::reset_segments() noexcept {
   const auto main = static_cast<Weight>(
@@ -61,7 +68,11 @@ inline void TinyLfuPolicy::count_request(std::uint64_t hash, bool hit) {
 
 void TinyLfuPolicy::count_miss(std::uint64_t hash) {
   count_request(hash, false);
-  if (config_.adaptation == WindowAdaptation::kGhost) ghost_climber_.record_miss(hash);
+  if (config_.adaptation == WindowAdaptation::kGhost) {
+    ghost_climber_.record_miss(hash);
+  } else {
+    feed_miniature(hash);
+  }
 }
 
 void TinyLfuPolicy::on_insert(EntryId id, std::uint64_t hash, Weight w) {
@@ -92,8 +103,10 @@ void TinyLfuPolicy::on_access(EntryId id, std::uint64_t hash) {
   count_request(hash, true);
   // Protected hits (most of them) are at neither margin: no call for them.
   const Node& n = nodes_[id];
-  if (config_.adaptation == WindowAdaptation::kGhost && n.segment != Segment::kProtected) {
-    record_ghost_hit(n);
+  if (config_.adaptation == WindowAdaptation::kGhost) {
+    if (n.segment != Segment::kProtected) record_ghost_hit(n);
+  } else {
+    feed_miniature(hash);
   }
   reorder(id);
   maybe_climb();
@@ -227,6 +240,8 @@ void TinyLfuPolicy::climb() {
   }
   if (config_.adaptation == WindowAdaptation::kHillClimber) {
     pending_ = climber_.adjust();
+  } else if (miniature_) {
+    return;  // decides on its own period, in adopt_miniature
   } else {
     pending_ = ghost_climber_.adjust(window().size(), probation().size(), count_);
   }
@@ -239,6 +254,20 @@ void TinyLfuPolicy::climb() {
       window_max_ == before) {
     climber_.reverse();
   }
+}
+
+// Moves the window towards the share the shadows chose, by at most `miniature_step`.
+void TinyLfuPolicy::adopt_miniature() noexcept {
+  // A cache that is still filling says nothing about the window's size.
+  const bool filling = total_ < capacity_ / 2;
+  const double share = std::min(miniature_->choose(filling), config_.max_window);
+  if (filling) return;
+  const double cap = static_cast<double>(capacity_);
+  const double move = std::clamp(share * cap - static_cast<double>(window_max_),
+                                 -config_.miniature_step * cap, config_.miniature_step * cap);
+  pending_ = static_cast<std::int64_t>(move);
+  demote_protected();
+  continue_transfer();
 }
 
 void TinyLfuPolicy::continue_transfer() noexcept {
@@ -359,6 +388,7 @@ void TinyLfuPolicy::clear() {
   sketch_.clear();
   climber_.reset();
   ghost_climber_.clear();
+  if (miniature_) miniature_->clear();
   sampled_ = 0;
   pending_ = 0;
   ramp_ = config_.warmup_halvings;

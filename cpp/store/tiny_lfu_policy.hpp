@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "store/hill_climber.hpp"
 #include "store/intrusive_list.hpp"
 #include "store/unit_weights.hpp"
+#include "store/window_miniature.hpp"
 
 namespace stratacache::store {
 
@@ -23,6 +25,7 @@ enum class WindowAdaptation : std::uint8_t {
   kFixed,        ///< keep `initial_window`
   kHillClimber,  ///< Caffeine's climber on hit-rate changes between samples
   kGhost,        ///< `GhostClimber`: ghost hits against hits at the margin, per sample
+  kMiniature,    ///< `WindowMiniature`: the best of sampled shadow caches, per sample
 };
 
 /// Tuning of `TinyLfuPolicy`; fractions are of the capacity unless said otherwise.
@@ -40,6 +43,8 @@ struct TinyLfuConfig {
                                  ///< each next one doubles, so a bad start is fixed early
   HillClimberConfig climber{};
   GhostClimberConfig ghost{};
+  MiniatureConfig miniature{};
+  double miniature_step = 0.1;  ///< the most the window moves per sample towards the choice
 
   /// Caffeine's own settings: hill climbing, samples of ten requests per entry.
   [[nodiscard]] static TinyLfuConfig caffeine() noexcept {
@@ -66,10 +71,12 @@ struct TinyLfuConfig {
 /// Caffeine stops at the protected share): a large window behaves like LRU on recency-heavy
 /// workloads, a small one like LFU on frequency-heavy ones. By default a `GhostClimber` decides,
 /// once per sample of requests (one per entry, at least 10,000), from ghost hits and hits at the
-/// margin of each side; Caffeine's `HillClimber` on hit-rate changes is available
-/// (`TinyLfuConfig::caffeine()`). Entries move with the capacity (main's least recent into the
-/// window, or the window's least recent into probation), at most `max_transfer` per call so that no
-/// call holds the store's lock for long.
+/// margin of each side. Also available: a `WindowMiniature` (small shadow caches at fixed window
+/// shares, fed a hash sample of the keys, name the share with the most hits; the window moves
+/// towards it by at most `miniature_step` per decision), and Caffeine's `HillClimber` on
+/// hit-rate changes (`TinyLfuConfig::caffeine()`). Entries move with the capacity (main's least
+/// recent into the window, or the window's least recent into probation), at most `max_transfer` per
+/// call so that no call holds the store's lock for long.
 ///
 /// Contract with the store: `victim()` chooses; the store removes the entry and calls
 /// `on_remove` before asking again. Entries heavier than a segment still work: they pass through
@@ -88,6 +95,9 @@ class TinyLfuPolicy {
 
   explicit TinyLfuPolicy(Weight capacity) : TinyLfuPolicy(capacity, TinyLfuConfig{}) {}
   TinyLfuPolicy(Weight capacity, const TinyLfuConfig& config);
+  ~TinyLfuPolicy();
+  TinyLfuPolicy(TinyLfuPolicy&&) noexcept;
+  TinyLfuPolicy& operator=(TinyLfuPolicy&&) noexcept;
 
   /// Room for `n` ids without reallocating (a store that knows its bound).
   void reserve(std::size_t n) {
@@ -147,6 +157,12 @@ class TinyLfuPolicy {
     if (config_.adaptation != WindowAdaptation::kFixed && sampled_ >= period_) climb();
   }
   void climb();
+  void adopt_miniature() noexcept;
+  // A request for the shadows, if the miniature samples its key; behind the ghost's branch, so
+  // that the default adaptation pays nothing for it.
+  void feed_miniature(std::uint64_t hash) {
+    if (miniature_ && miniature_->sampled(hash) && miniature_->request(hash)) adopt_miniature();
+  }
   void update_sample() noexcept;
   void continue_transfer() noexcept;
   struct Transfer {
@@ -178,6 +194,7 @@ class TinyLfuPolicy {
   FrequencySketch sketch_;
   HillClimber climber_;
   GhostClimber ghost_climber_;
+  std::unique_ptr<WindowMiniature> miniature_;  // with WindowAdaptation::kMiniature only
 
   Links links_;
   std::vector<Node> nodes_;

@@ -14,6 +14,13 @@ namespace {
 using Segment = TinyLfuPolicy::Segment;
 using testing::Harness;
 
+// The ghost climber's tests pin it: the default is the miniature (window_miniature_test.cpp).
+TinyLfuConfig ghost_config() {
+  TinyLfuConfig c;
+  c.adaptation = WindowAdaptation::kGhost;
+  return c;
+}
+
 template <class Policy>
 unsigned hot_survivors_of_scan() {
   Harness<Policy> h(100);
@@ -104,6 +111,7 @@ TEST(TinyLfuPolicy, WindowGrowsOnRecencyWorkload) {
   // The rejected candidates come back while the window ghost (a quarter of the capacity) still
   // remembers them, so the window should take most of the cache.
   Harness<TinyLfuPolicy> h(100);
+  h.policy = TinyLfuPolicy(100, ghost_config());
   unsigned hits = 0;
   for (std::uint64_t t = 0; t < 200000; ++t) {
     h.access(t);
@@ -119,7 +127,7 @@ TEST(TinyLfuPolicy, WindowGrowsPastTheProtectedShareWhenOnlyRecencyPays) {
   // takes a window of most of the cache, more than a window capped at the
   // protected segment's share (80% of main) could have.
   const auto run = [](double max_window) {
-    TinyLfuConfig c;
+    TinyLfuConfig c = ghost_config();
     c.max_window = max_window;
     Harness<TinyLfuPolicy> h(1000);
     h.policy = TinyLfuPolicy(1000, c);
@@ -150,6 +158,7 @@ TEST(TinyLfuPolicy, WindowStaysSmallOnLoop) {
   // most of the loop. Ghost hits of the window alone would argue for growing it; the hits main
   // would lose must win.
   Harness<TinyLfuPolicy> h(100);
+  h.policy = TinyLfuPolicy(100, ghost_config());
   unsigned hits = 0;
   for (std::uint64_t t = 0; t < 200000; ++t) hits += h.access(t % 110) ? 1 : 0;
   EXPECT_LE(h.policy.window_capacity(), 20U);
@@ -178,6 +187,7 @@ std::uint64_t hot_set_with_immediate_reuse(Harness<Policy>& h) {
 
 TEST(TinyLfuPolicy, WindowIgnoresHitsAwayFromItsMargin) {
   Harness<TinyLfuPolicy> h(1000);
+  h.policy = TinyLfuPolicy(1000, ghost_config());
   Harness<LruPolicy> lru(1000);
   const std::uint64_t hits = hot_set_with_immediate_reuse(h);
   EXPECT_LE(h.policy.window_capacity(), 500U);
@@ -187,7 +197,7 @@ TEST(TinyLfuPolicy, WindowIgnoresHitsAwayFromItsMargin) {
 TEST(TinyLfuPolicy, FirstSamplesAfterTheFillAreShort) {
   // The recency workload of WindowGrowsOnRecencyWorkload; a full sample is 10,000 requests.
   const auto window_after = [](unsigned halvings, std::uint64_t requests) {
-    TinyLfuConfig c;
+    TinyLfuConfig c = ghost_config();
     c.warmup_halvings = halvings;
     Harness<TinyLfuPolicy> h(100);
     h.policy = TinyLfuPolicy(100, c);
