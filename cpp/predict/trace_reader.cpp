@@ -170,18 +170,18 @@ void read_trace_chunks(const std::string& path,
   std::uint64_t line = 1;
   bool recorded = false;  // a recorded trace (store/access_trace.hpp), detected by its header
   std::size_t max_line = kMaxLine;
-  const auto take = [&](std::string_view text) {
+  const auto take = [&](std::string_view row) {
     std::int64_t key;
     if (recorded) {
       bool is_read = false;
-      if (!parse_record(text, is_read, key)) {
+      if (!parse_record(row, is_read, key)) {
         throw Error(ErrorCode::kCorrupt, path + ":" + std::to_string(line) +
                                              ": expected 't_ns op key_hash ns_hash', got '" +
-                                             std::string(text.substr(0, 60)) + "'");
+                                             std::string(row.substr(0, 60)) + "'");
       }
       if (is_read) keys.push_back(key);
     } else {
-      if (!parse_key(text, key)) corrupt(path, line, text);
+      if (!parse_key(row, key)) corrupt(path, line, row);
       keys.push_back(key);
     }
     ++line;
