@@ -133,10 +133,17 @@ async def test_a_publish_refused_with_a_set_leaves_the_connections_in_step(
 ) -> None:
     # The SET and its PUBLISH leave as two commands on one connection (executor `_pair`): the
     # PUBLISH's error reply must not stay unread for the next command on that connection.
+    # Another process listens on the channel, so every set owes it a PUBLISH (a process alone
+    # sends none: executor `_announced`).
+    listener = fresh_redis_server.client().pubsub()
     cache = tiered(user_url(fresh_redis_server, *acl_user), redis_options=OPTIONS, l1=False)
-    await call(cache.set("k", 1))
-    fresh_redis_server.command("ACL", "SETUSER", acl_user[0], "-publish")
-    await call(cache.set("k", 2))  # the SET lands, the PUBLISH is refused: a skipped write
+    try:
+        listener.subscribe(cache._tier.channel)
+        await call(cache.set("k", 1))
+        fresh_redis_server.command("ACL", "SETUSER", acl_user[0], "-publish")
+        await call(cache.set("k", 2))  # the SET lands, the PUBLISH is refused: a skipped write
+    finally:
+        listener.close()
     assert cache._stats().l2.skipped_writes >= 1
     fresh_redis_server.command("ACL", "SETUSER", acl_user[0], "+@all")
     for i in range(3, 8):  # every pooled connection answers its own command
