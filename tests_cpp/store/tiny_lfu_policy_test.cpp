@@ -1,8 +1,8 @@
 #include "store/tiny_lfu_policy.hpp"
 
-#include <cstdlib>
-
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 #include "common/hash.hpp"
 #include "policy_harness.hpp"
@@ -291,14 +291,15 @@ TEST(GhostClimber, SamplesOneKeyInEightOnlyOnALargeCache) {
 }
 
 TEST(GhostClimber, ScalesSampledVotesBack) {
-  // As many ghost hits per entry on the window side as window hits at its margin: no case
-  // either way. Unscaled, the sampled votes would read as an eighth and shrink the window.
+  // As many window ghost hits per entry (growth's gain) as probation hits at main's margin
+  // (growth's loss): no case either way. Unscaled, the sampled votes would read as an eighth,
+  // and the window would shrink by most of a step.
   GhostClimber c(100000, GhostClimberConfig{});
   for (std::uint64_t k = 0; k < 8000; ++k) {
     c.record_eviction(mix64(k), /*from_window=*/true, 100000);
   }
   for (std::uint64_t k = 0; k < 8000; ++k) c.record_miss(mix64(k));
-  for (int i = 0; i < 8000; ++i) c.record_window_hit();
+  for (int i = 0; i < 8000; ++i) c.record_probation_hit();
   EXPECT_LT(std::abs(c.adjust(25000, 25000, 100000)), 2000);  // a full step is 20,000
 }
 
