@@ -4,16 +4,39 @@
 
 namespace stratacache::store {
 
+GhostClimber::GhostClimber(Weight capacity, const GhostClimberConfig& config) noexcept
+    : config_(config), capacity_(static_cast<double>(capacity)) {
+  // Sized for a full cache (with byte weights, for more entries than it will hold) until the
+  // first eviction says how many entries it holds.
+  update_sample_shift(ghost_capacity(static_cast<std::size_t>(capacity)));
+}
+
 std::size_t GhostClimber::ghost_capacity(std::size_t entries) const noexcept {
   return std::max<std::size_t>(
       16, static_cast<std::size_t>(config_.ghost_share * static_cast<double>(entries)));
 }
 
-void GhostClimber::record_eviction(std::uint64_t hash, bool from_window, std::size_t entries) {
-  (from_window ? window_ghost_ : main_ghost_).push(hash, ghost_capacity(entries));
+// Grows the shift while each ghost keeps `min_sampled_ghost` hashes; shrinks it only once they
+// would fall below half that, so that an entry count at a boundary does not flip it (each flip
+// would change which keys the ghosts hold).
+void GhostClimber::update_sample_shift(std::size_t band) noexcept {
+  const std::size_t least = std::max<std::size_t>(config_.min_sampled_ghost, 1);
+  unsigned shift = sample_shift_;
+  while (shift < config_.max_sample_shift && shift < 31 && (band >> (shift + 1)) >= least) ++shift;
+  while (shift > 0 && (band >> shift) < least / 2) --shift;
+  if (shift == sample_shift_) return;
+  sample_shift_ = shift;
+  sample_threshold_ = (std::uint64_t{1} << 32) >> shift;
 }
 
-void GhostClimber::record_miss(std::uint64_t hash) noexcept {
+void GhostClimber::push_sampled(std::uint64_t hash, bool from_window, std::size_t entries) {
+  const std::size_t band = ghost_capacity(entries);
+  update_sample_shift(band);
+  (from_window ? window_ghost_ : main_ghost_)
+      .push(hash, std::max<std::size_t>(1, band >> sample_shift_));
+}
+
+void GhostClimber::take_sampled(std::uint64_t hash) noexcept {
   if (window_ghost_.take(hash)) ++window_votes_;
   if (main_ghost_.take(hash)) ++main_votes_;
 }
@@ -24,9 +47,10 @@ std::int64_t GhostClimber::adjust(std::size_t window_entries, std::size_t probat
     return static_cast<double>(events) / static_cast<double>(std::max<std::size_t>(space, 1));
   };
   const std::size_t ghost = ghost_capacity(entries);
-  const double grow_gain = per(window_votes_, ghost);
+  // Each sampled vote stands for 2^shift keys' votes.
+  const double grow_gain = per(window_votes_ << sample_shift_, ghost);
   const double grow_loss = per(probation_hits_, std::min(ghost, probation_entries));
-  const double shrink_gain = per(main_votes_, ghost);
+  const double shrink_gain = per(main_votes_ << sample_shift_, ghost);
   const double shrink_loss = per(window_hits_, std::min(ghost, window_entries));
   reset();
   const double total = grow_gain + grow_loss + shrink_gain + shrink_loss;
@@ -51,6 +75,9 @@ void GhostClimber::clear() {
   reset();
   step_ = -1;
   last_balance_ = 0;
+  sample_shift_ = 0;
+  sample_threshold_ = std::uint64_t{1} << 32;
+  update_sample_shift(ghost_capacity(static_cast<std::size_t>(capacity_)));
   window_ghost_.clear();
   main_ghost_.clear();
 }

@@ -12,11 +12,13 @@ namespace stratacache::store {
 
 /// Tuning of `GhostClimber`; fractions are of the capacity.
 struct GhostClimberConfig {
-  double step = 0.20;         ///< the largest move, when one side's case is unanimous
-  double min_step = 0.0125;   ///< the smallest, after repeated reversals (step / 16)
-  double step_up = 2.0;       ///< after two moves the same way the step grows by this...
-  double step_down = 0.5;     ///< ...and after a reversal it shrinks by this (Rprop [2])
-  double ghost_share = 0.25;  ///< hashes each ghost remembers, per entry held
+  double step = 0.20;                   ///< the largest move, when one side's case is unanimous
+  double min_step = 0.0125;             ///< the smallest, after repeated reversals (step / 16)
+  double step_up = 2.0;                 ///< after two moves the same way the step grows by this...
+  double step_down = 0.5;               ///< ...and after a reversal it shrinks by this (Rprop [2])
+  double ghost_share = 0.25;            ///< hashes each ghost remembers, per entry held
+  unsigned max_sample_shift = 3;        ///< the ghosts follow 1 key in up to 2^this...
+  std::size_t min_sampled_ghost = 128;  ///< ...while each still holds at least this many
 };
 
 /// Proposes how much capacity to move from the main space to the window (or back).
@@ -45,13 +47,21 @@ struct GhostClimberConfig {
 /// instead of swinging by a fifth of the cache each sample; a new workload phase makes the sign
 /// steady again and the step is back to full within a few samples.
 ///
+/// The ghosts follow a hash sample of the keys, as SHARDS [3] samples a reuse-distance
+/// histogram: a key is in or out of the sample for good, so a sampled key's evictions and misses
+/// are all seen. The sample is 1 key in 2^shift, the shift the largest (up to
+/// `max_sample_shift`) that leaves each ghost `min_sampled_ghost` hashes; the votes are scaled
+/// back by 2^shift. On a large cache a miss or an eviction then costs a multiply and a compare
+/// in 7 cases of 8, and the ghosts hold an eighth of the hashes; a small cache keeps them all.
+///
 /// [1] N. Megiddo, D. S. Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003.
 /// [2] M. Riedmiller, H. Braun, "A Direct Adaptive Method for Faster Backpropagation Learning:
 ///     The RPROP Algorithm", IEEE ICNN 1993.
+/// [3] C. Waldspurger, N. Park, A. Garthwaite, I. Ahmad, "Efficient MRC Construction with
+///     SHARDS", FAST 2015.
 class GhostClimber {
  public:
-  GhostClimber(Weight capacity, const GhostClimberConfig& config) noexcept
-      : config_(config), capacity_(static_cast<double>(capacity)) {}
+  GhostClimber(Weight capacity, const GhostClimberConfig& config) noexcept;
 
   /// A hit on one of the window's `band()` least recent entries.
   void record_window_hit() noexcept { ++window_hits_; }
@@ -64,9 +74,20 @@ class GhostClimber {
   }
   /// A key was evicted by the window side (a rejected candidate) or by main (a victim);
   /// `entries` is the number of entries the cache holds.
-  void record_eviction(std::uint64_t hash, bool from_window, std::size_t entries);
+  void record_eviction(std::uint64_t hash, bool from_window, std::size_t entries) {
+    if (sampled(hash)) push_sampled(hash, from_window, entries);
+  }
   /// A lookup missed: counts a vote if a ghost remembers the key.
-  void record_miss(std::uint64_t hash) noexcept;
+  void record_miss(std::uint64_t hash) noexcept {
+    if (sampled(hash)) take_sampled(hash);
+  }
+  /// Whether the ghosts follow `hash` (1 key in `2^sample_shift()`).
+  [[nodiscard]] bool sampled(std::uint64_t hash) const noexcept {
+    // Not GhostQueue's multiplier: its table is indexed by the top bits of that product.
+    return ((hash * 0xff51afd7ed558ccdULL) >> 32) < sample_threshold_;
+  }
+  /// log2 of the sampling rate's inverse.
+  [[nodiscard]] unsigned sample_shift() const noexcept { return sample_shift_; }
 
   /// Ends the sample and returns the signed number of weight units the window should grow by.
   [[nodiscard]] std::int64_t adjust(std::size_t window_entries, std::size_t probation_entries,
@@ -81,6 +102,9 @@ class GhostClimber {
 
  private:
   [[nodiscard]] std::size_t ghost_capacity(std::size_t entries) const noexcept;
+  void push_sampled(std::uint64_t hash, bool from_window, std::size_t entries);
+  void take_sampled(std::uint64_t hash) noexcept;
+  void update_sample_shift(std::size_t band) noexcept;
   void adapt_step(double balance) noexcept;
 
   GhostClimberConfig config_;
@@ -88,7 +112,9 @@ class GhostClimber {
   GhostQueue window_ghost_, main_ghost_;
   std::uint64_t window_hits_ = 0, probation_hits_ = 0;
   std::uint64_t window_votes_ = 0, main_votes_ = 0;
-  double step_ = -1;         // < 0: no move yet
+  unsigned sample_shift_ = 0;
+  std::uint64_t sample_threshold_ = std::uint64_t{1} << 32;  // sampled: top 32 bits below this
+  double step_ = -1;                                         // < 0: no move yet
   double last_balance_ = 0;  // the previous sample's balance, for its sign
 };
 

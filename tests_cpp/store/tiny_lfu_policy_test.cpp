@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "common/hash.hpp"
 #include "policy_harness.hpp"
 #include "store/ghost_climber.hpp"
@@ -273,6 +275,32 @@ TEST(GhostClimber, WeighsGainAgainstLoss) {
   for (std::uint64_t k = 0; k < 50; ++k) c.record_miss(mix64(k));  // 50 / 250 = 0.2 per entry
   for (int i = 0; i < 400; ++i) c.record_probation_hit();          // 400 / 200 = 2 per entry
   EXPECT_LT(c.adjust(10, 200, 1000), 0);  // main's margin is worth more: shrink the window
+}
+
+TEST(GhostClimber, SamplesOneKeyInEightOnlyOnALargeCache) {
+  const GhostClimber small(1000, GhostClimberConfig{});  // a band of 250: every key
+  EXPECT_EQ(small.sample_shift(), 0U);
+  const GhostClimber large(100000, GhostClimberConfig{});  // a band of 25,000
+  EXPECT_EQ(large.sample_shift(), 3U);
+  unsigned followed = 0;
+  for (std::uint64_t k = 0; k < 80000; ++k) {
+    EXPECT_TRUE(small.sampled(mix64(k)));
+    followed += large.sampled(mix64(k)) ? 1U : 0U;
+  }
+  EXPECT_NEAR(followed, 10000, 500);
+}
+
+TEST(GhostClimber, ScalesSampledVotesBack) {
+  // As many window ghost hits per entry (growth's gain) as probation hits at main's margin
+  // (growth's loss): no case either way. Unscaled, the sampled votes would read as an eighth,
+  // and the window would shrink by most of a step.
+  GhostClimber c(100000, GhostClimberConfig{});
+  for (std::uint64_t k = 0; k < 8000; ++k) {
+    c.record_eviction(mix64(k), /*from_window=*/true, 100000);
+  }
+  for (std::uint64_t k = 0; k < 8000; ++k) c.record_miss(mix64(k));
+  for (int i = 0; i < 8000; ++i) c.record_probation_hit();
+  EXPECT_LT(std::abs(c.adjust(25000, 25000, 100000)), 2000);  // a full step is 20,000
 }
 
 TEST(HillClimber, FirstStepShrinksThenFollowsHitRate) {
