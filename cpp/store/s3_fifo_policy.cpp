@@ -12,25 +12,31 @@
 
 namespace stratacache::store {
 
-unsigned S3Ghost::matches(const Bucket& b, std::uint32_t fp) noexcept {
+namespace {
+
+// Bit i set: fps[i] == fp, for the 8 fingerprints of a bucket (16-byte aligned).
+[[gnu::always_inline]] inline unsigned matches(const std::uint32_t* fps,
+                                               std::uint32_t fp) noexcept {
 #if defined(__SSE2__)
   const __m128i key = _mm_set1_epi32(static_cast<int>(fp));
-  const __m128i lo = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b.fp)), key);
+  const __m128i lo = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(fps)), key);
   const __m128i hi =
-      _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b.fp + 4)), key);
+      _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(fps + 4)), key);
   return static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(lo))) |
          (static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(hi))) << 4);
 #else
   unsigned m = 0;
-  for (unsigned i = 0; i < 8; ++i) m |= static_cast<unsigned>(b.fp[i] == fp) << i;
+  for (unsigned i = 0; i < 8; ++i) m |= static_cast<unsigned>(fps[i] == fp) << i;
   return m;
 #endif
 }
 
+}  // namespace
+
 void S3Ghost::place(std::uint32_t fp, std::uint32_t seq) noexcept {
   Bucket& b = buckets_[bucket_of(fp)];
   // Pushed again: only the newest copy counts (fingerprints are unique within a bucket).
-  if (const unsigned m = matches(b, fp); m != 0) b.fp[std::countr_zero(m)] = 0;
+  if (const unsigned m = matches(b.fp, fp); m != 0) b.fp[std::countr_zero(m)] = 0;
   const std::uint32_t i = b.next;
   b.fp[i] = fp;
   b.seq[i] = seq;
@@ -47,7 +53,7 @@ bool S3Ghost::take(std::uint64_t hash, std::size_t capacity) noexcept {
   if (buckets_.empty()) return false;
   const std::uint32_t fp = fingerprint(hash);
   Bucket& b = buckets_[bucket_of(fp)];
-  const unsigned m = matches(b, fp);
+  const unsigned m = matches(b.fp, fp);
   if (m == 0) return false;
   const auto i = static_cast<unsigned>(std::countr_zero(m));
   b.fp[i] = 0;  // expired or taken: either way it is gone
@@ -58,7 +64,7 @@ bool S3Ghost::contains(std::uint64_t hash, std::size_t capacity) const noexcept 
   if (buckets_.empty()) return false;
   const std::uint32_t fp = fingerprint(hash);
   const Bucket& b = buckets_[bucket_of(fp)];
-  const unsigned m = matches(b, fp);
+  const unsigned m = matches(b.fp, fp);
   return m != 0 && age(b.seq[std::countr_zero(m)]) < capacity;
 }
 
@@ -86,6 +92,8 @@ void S3Ghost::clear() noexcept {
 
 S3FifoPolicy::S3FifoPolicy(Weight capacity, const S3FifoConfig& config)
     : config_(config),
+      ghost_scale_(
+          static_cast<std::size_t>(std::clamp(config.ghost_factor, 0.0, 65536.0) * 65536.0)),
       capacity_(capacity),
       small_max_(static_cast<Weight>(static_cast<double>(capacity) * config.small_share)) {}
 
@@ -95,7 +103,7 @@ void S3FifoPolicy::reserve(std::size_t n) {
   hashes_.reserve(n);
 }
 
-void S3FifoPolicy::push(EntryId id, Queue q) noexcept {
+inline void S3FifoPolicy::push(EntryId id, Queue q) noexcept {
   Node& n = nodes_[id];
   n.queue = q;
   if (q == Queue::kSmall) {
@@ -107,7 +115,7 @@ void S3FifoPolicy::push(EntryId id, Queue q) noexcept {
   }
 }
 
-void S3FifoPolicy::unlink(EntryId id) noexcept {
+inline void S3FifoPolicy::unlink(EntryId id) noexcept {
   Node& n = nodes_[id];
   if (n.queue == Queue::kSmall) {
     small_.unlink(links_, id);
