@@ -103,5 +103,57 @@ TEST(S3FifoPolicy, HeavierThanCapacityLeavesFirst) {
   EXPECT_EQ(h.size(), 50U);
 }
 
+// Hashes of keys [from, to) the ghost remembers.
+std::size_t remembered(const S3Ghost& g, std::uint64_t from, std::uint64_t to, std::size_t cap) {
+  std::size_t n = 0;
+  for (std::uint64_t k = from; k < to; ++k) n += g.contains(mix64(k), cap) ? 1 : 0;
+  return n;
+}
+
+// A bucket with more than 8 live hashes loses its oldest early, so "all" is "almost all" here;
+// a hash older than the capacity is never remembered.
+TEST(S3Ghost, RemembersTheLastCapacityPushes) {
+  S3Ghost g;
+  for (std::uint64_t k = 0; k < 1000; ++k) g.push(mix64(k), 100);
+  EXPECT_GE(remembered(g, 900, 1000, 100), 97U);
+  EXPECT_TRUE(g.contains(mix64(999), 100));
+  EXPECT_EQ(remembered(g, 0, 900, 100), 0U);
+  // A smaller capacity at lookup forgets more, at once.
+  EXPECT_EQ(remembered(g, 900, 950, 50), 0U);
+  EXPECT_GE(remembered(g, 950, 1000, 50), 48U);
+}
+
+TEST(S3Ghost, TakeForgets) {
+  S3Ghost g;
+  EXPECT_FALSE(g.take(mix64(1), 10));
+  g.push(mix64(1), 10);
+  g.push(mix64(2), 10);
+  EXPECT_TRUE(g.take(mix64(1), 10));
+  EXPECT_FALSE(g.take(mix64(1), 10));
+  EXPECT_FALSE(g.contains(mix64(1), 10));
+  EXPECT_TRUE(g.contains(mix64(2), 10));
+}
+
+TEST(S3Ghost, PushedAgainCountsFromTheNewestPush) {
+  S3Ghost g;
+  g.push(mix64(7), 4);
+  for (std::uint64_t k = 100; k < 102; ++k) g.push(mix64(k), 4);
+  g.push(mix64(7), 4);
+  for (std::uint64_t k = 200; k < 203; ++k) g.push(mix64(k), 4);
+  EXPECT_TRUE(g.contains(mix64(7), 4));
+  EXPECT_TRUE(g.take(mix64(7), 4));
+  EXPECT_FALSE(g.contains(mix64(7), 4));  // one copy, taken
+}
+
+TEST(S3Ghost, KeepsWhatItRemembersWhileItGrows) {
+  S3Ghost g;
+  // Capacity grows with main's entry count: the table doubles many times on the way.
+  for (std::uint64_t k = 0; k < 20000; ++k) g.push(mix64(k), 1 + k / 2);
+  EXPECT_GE(remembered(g, 10001, 20000, 10000), 9900U);
+  EXPECT_EQ(remembered(g, 0, 10000, 10000), 0U);
+  g.clear();
+  EXPECT_FALSE(g.contains(mix64(19999), 10000));
+}
+
 }  // namespace
 }  // namespace stratacache::store
