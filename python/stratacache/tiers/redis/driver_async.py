@@ -83,8 +83,8 @@ class AsyncTiered(AsyncRuntime):
                 namespace, key, allow_stale=allow_stale, lease=None
             )
             return value, refresh
-        # st.rkey, inlined
-        rkey = (st.prefix + namespace + NAMESPACE_SEP + key).encode("utf-8", "surrogatepass")
+        skey = st.prefix + namespace + NAMESPACE_SEP + key  # st.rkey, inlined
+        rkey = skey.encode("utf-8", "surrogatepass")
         generation = st.generation
         try:
             # unasync: async-only begin
@@ -100,7 +100,7 @@ class AsyncTiered(AsyncRuntime):
             # unasync: sync-only begin
             # data = self.redis.get(rkey)
             # unasync: sync-only end
-            judged = st.judge_reply(namespace, key, rkey, data, generation, allow_stale)
+            judged = st.judge_reply(namespace, key, rkey, data, generation, allow_stale, skey)
             if type(judged) is tuple:  # decided: (value or MISS, refresh)
                 return judged
             entry = judged  # tagged: judged once its tags' versions are read

@@ -78,12 +78,12 @@ class SyncTiered(SyncRuntime):
         if self._reads_upper or st.log.size:
             value, refresh, _ = self._read(namespace, key, allow_stale=allow_stale, lease=None)
             return value, refresh
-        # st.rkey, inlined
-        rkey = (st.prefix + namespace + NAMESPACE_SEP + key).encode("utf-8", "surrogatepass")
+        skey = st.prefix + namespace + NAMESPACE_SEP + key  # st.rkey, inlined
+        rkey = skey.encode("utf-8", "surrogatepass")
         generation = st.generation
         try:
             data = self.redis.get(rkey)
-            judged = st.judge_reply(namespace, key, rkey, data, generation, allow_stale)
+            judged = st.judge_reply(namespace, key, rkey, data, generation, allow_stale, skey)
             if type(judged) is tuple:  # decided: (value or MISS, refresh)
                 return judged
             entry = judged  # tagged: judged once its tags' versions are read

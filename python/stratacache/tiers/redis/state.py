@@ -234,8 +234,10 @@ class TierState:
         data: bytes | None,
         generation: int,
         allow_stale: bool,  # noqa: FBT001 - positional: every L2 read passes it
+        skey: str,
     ) -> Any:
-        """`decode` then `finish_read` of the reply `data` to GET `rkey`, in one frame: (value
+        """`decode` then `finish_read` of the reply `data` to GET `rkey` (`skey`: the same key
+        as a str, which the codec binds the envelope to), in one frame: (value
         or MISS, refresh wanted), or the CodecEntry when its tags' versions must be read first
         (its caller then calls `finish_read`). The common reply (a msgpack envelope, no tags,
         no tombstone or recovery grace to consult) is judged here without building the entry
@@ -247,7 +249,7 @@ class TierState:
             opener = self._openers.get(None)
         if opener is None or data.startswith(_plan.LEASE_PREFIX):
             return self._judge_slow(namespace, key, rkey, data, generation, allow_stale)
-        opened = opener(rkey.decode("utf-8", "surrogatepass"), data)
+        opened = opener(skey, data)
         counters = self.counters
         if type(opened) is str:  # foreign or hostile bytes: a miss (a bug still raises)
             counters.corrupt += 1
@@ -259,8 +261,8 @@ class TierState:
             return self._judge_slow(namespace, key, rkey, data, generation, allow_stale)
         if tags:
             return _new_tuple(CodecEntry, (value, created_ms, ttl_ms, compute_us, tags, "msgpack"))
-        if ttl_ms:
-            verdict = _plan.judge(
+        verdict = (
+            _plan.judge(
                 created_ms,
                 ttl_ms,
                 compute_us,
@@ -268,12 +270,13 @@ class TierState:
                 stale_ttl=self.stale_ttl,
                 early_refresh=self.early_refresh,
             )
-        else:
-            verdict = _plan.NO_EXPIRY
+            if ttl_ms
+            else _plan.NO_EXPIRY
+        )
         if verdict.fresh_left > 0:
             counters.hits += 1
             if self.l1 and generation == self.generation:
-                entry = _new_tuple(CodecEntry, (value, created_ms, ttl_ms, compute_us, tags, "msgpack"))
+                entry = _new_tuple(CodecEntry, (value, created_ms, ttl_ms, compute_us, {}, "msgpack"))
                 self._backfill(namespace, key, entry, verdict, data)
             seen = counters.by_namespace.get(namespace)
             if seen is None:
