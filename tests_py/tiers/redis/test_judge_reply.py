@@ -4,7 +4,6 @@ what it judges itself is counted as `decode` and `finish_read` count it."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,6 @@ from stratacache.tiers.redis.state import MISS
 from ...conftest import call
 
 pytestmark = pytest.mark.usefixtures("redis_clean_url")
-
 
 
 def keys(cache: Any) -> tuple[bytes, str]:
@@ -62,7 +60,7 @@ async def test_an_expired_value_is_a_miss_and_a_stale_one_is_served_when_allowed
     assert await call(cache.get("k", "gone")) == "gone"
     st = cache._tier
     assert st.counters.misses == 1
-    assert st.judge_reply(cache.namespace, "k", rkey, envelope, 0, True, key) == ("v", True)
+    assert st.judge_reply(cache.namespace, "k", key, envelope, 0, allow_stale=True) == ("v", True)
     assert st.counters.stale_hits == 1
 
 
@@ -128,9 +126,12 @@ async def test_a_reply_in_the_recovery_grace_takes_the_full_path(
     tiered: Callable[..., Any], redis_url: str
 ) -> None:
     cache = tiered(redis_url, l1=False)
-    st, (rkey, key) = cache._tier, keys(cache)
-    envelope = stratacache.Codec().encode_entry(key, "v")
-    time.sleep(0.002)  # created strictly before the trouble
+    st, key = cache._tier, keys(cache)[1]
+    before = _plan.now_ms() - 1000  # created before the trouble
+    envelope = stratacache.Codec().encode_entry(key, "v", created_at_ms=before)
     st.trouble()  # an outage just now: envelopes from before it are distrusted for a grace
-    assert st.judge_reply(cache.namespace, "k", rkey, envelope, 0, False, key) == (MISS, False)
+    assert st.judge_reply(cache.namespace, "k", key, envelope, 0, allow_stale=False) == (
+        MISS,
+        False,
+    )
     assert st.counters.grace_misses == 1

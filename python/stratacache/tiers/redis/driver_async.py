@@ -100,7 +100,7 @@ class AsyncTiered(AsyncRuntime):
             # unasync: sync-only begin
             # data = self.redis.get(rkey)
             # unasync: sync-only end
-            judged = st.judge_reply(namespace, key, rkey, data, generation, allow_stale, skey)
+            judged = st.judge_reply(namespace, key, skey, data, generation, allow_stale=allow_stale)
             if type(judged) is tuple:  # decided: (value or MISS, refresh)
                 return judged
             entry = judged  # tagged: judged once its tags' versions are read

@@ -83,7 +83,7 @@ class SyncTiered(SyncRuntime):
         generation = st.generation
         try:
             data = self.redis.get(rkey)
-            judged = st.judge_reply(namespace, key, rkey, data, generation, allow_stale, skey)
+            judged = st.judge_reply(namespace, key, skey, data, generation, allow_stale=allow_stale)
             if type(judged) is tuple:  # decided: (value or MISS, refresh)
                 return judged
             entry = judged  # tagged: judged once its tags' versions are read

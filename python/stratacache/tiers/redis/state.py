@@ -48,6 +48,7 @@ def _opener(codec: Any) -> Any:
         return None
     return codec._core.try_open
 
+
 _foreign_version = RateLimited("stratacache: a tag version in Redis holds foreign bytes")
 _corrupt_envelope = RateLimited("stratacache: a value in Redis did not decode (%s): a miss")
 _refused_invalidation = RateLimited(
@@ -230,35 +231,40 @@ class TierState:
         self,
         namespace: str,
         key: str,
-        rkey: bytes,
+        skey: str,
         data: bytes | None,
         generation: int,
-        allow_stale: bool,  # noqa: FBT001 - positional: every L2 read passes it
-        skey: str,
+        *,
+        allow_stale: bool,
     ) -> Any:
-        """`decode` then `finish_read` of the reply `data` to GET `rkey` (`skey`: the same key
-        as a str, which the codec binds the envelope to), in one frame: (value
-        or MISS, refresh wanted), or the CodecEntry when its tags' versions must be read first
-        (its caller then calls `finish_read`). The common reply (a msgpack envelope, no tags,
-        no tombstone or recovery grace to consult) is judged here without building the entry
-        (issue 17: a get's Python work is the asyncio cost)."""
+        """`decode` then `finish_read` of the reply `data` to GET `skey` (`rkey`, as the str
+        the codec binds the envelope to), in one frame: (value or MISS, refresh wanted), or
+        the CodecEntry when its tags' versions must be read first (its caller then calls
+        `finish_read`). The common reply (a msgpack envelope, no tags, no tombstone or
+        recovery grace to consult) is judged here without building the entry (issue 17: a
+        get's Python work is the asyncio cost)."""
         if data is None or self._suspect_ms or self.tombstones.active:
-            return self._judge_slow(namespace, key, rkey, data, generation, allow_stale)
+            return self._judge_slow(namespace, key, skey, data, generation, allow_stale=allow_stale)
         opener = self._openers.get(namespace, _NO_OPENER)
         if opener is _NO_OPENER:
             opener = self._openers.get(None)
-        if opener is None or data.startswith(_plan.LEASE_PREFIX):
-            return self._judge_slow(namespace, key, rkey, data, generation, allow_stale)
+        if opener is None:
+            return self._judge_slow(namespace, key, skey, data, generation, allow_stale=allow_stale)
         opened = opener(skey, data)
         counters = self.counters
-        if type(opened) is str:  # foreign or hostile bytes: a miss (a bug still raises)
+        if type(opened) is str:
+            if data.startswith(_plan.LEASE_PREFIX):  # a load is under way ("SC" starts no lease)
+                return self._judge_slow(
+                    namespace, key, skey, data, generation, allow_stale=allow_stale
+                )
+            # foreign or hostile bytes: a miss (a bug still raises)
             counters.corrupt += 1
             counters.read(namespace, hit=False)
             _corrupt_envelope.hit(opened)
             return _MISSED
         sid, value, created_ms, ttl_ms, compute_us, tags = opened
         if sid != 1:  # a json or pickle payload: the codec loads it
-            return self._judge_slow(namespace, key, rkey, data, generation, allow_stale)
+            return self._judge_slow(namespace, key, skey, data, generation, allow_stale=allow_stale)
         if tags:
             return _new_tuple(CodecEntry, (value, created_ms, ttl_ms, compute_us, tags, "msgpack"))
         verdict = (
@@ -276,7 +282,9 @@ class TierState:
         if verdict.fresh_left > 0:
             counters.hits += 1
             if self.l1 and generation == self.generation:
-                entry = _new_tuple(CodecEntry, (value, created_ms, ttl_ms, compute_us, {}, "msgpack"))
+                entry = _new_tuple(
+                    CodecEntry, (value, created_ms, ttl_ms, compute_us, {}, "msgpack")
+                )
                 self._backfill(namespace, key, entry, verdict, data)
             seen = counters.by_namespace.get(namespace)
             if seen is None:
@@ -296,14 +304,15 @@ class TierState:
         self,
         namespace: str,
         key: str,
-        rkey: bytes,
+        skey: str,
         data: bytes | None,
         generation: int,
-        allow_stale: bool,  # noqa: FBT001 - as judge_reply's
+        *,
+        allow_stale: bool,
     ) -> Any:
         """`judge_reply` by `decode` and `finish_read` themselves (a lease, a json or pickle
         codec, tombstones or a recovery grace to consult)."""
-        entry = self.decode(namespace, rkey, data)
+        entry = self.decode(namespace, skey.encode("utf-8", "surrogatepass"), data)
         if entry is None:
             return _MISSED
         if entry.tags:
