@@ -135,3 +135,25 @@ async def test_a_reply_in_the_recovery_grace_takes_the_full_path(
         False,
     )
     assert st.counters.grace_misses == 1
+
+
+@pytest.mark.parametrize("early_refresh", [None, 1.0])
+@pytest.mark.parametrize("age_ms", [0, 500, 1500, 5000])  # clear of the 1 s boundary
+async def test_the_verdict_on_a_ttl_is_plan_judges(
+    tiered: Callable[..., Any], redis_url: str, early_refresh: float | None, age_ms: int
+) -> None:
+    cache = tiered(redis_url, l1=False, stale_ttl=2, early_refresh=early_refresh)
+    st, key = cache._tier, keys(cache)[1]
+    created = _plan.now_ms() - age_ms
+    envelope = stratacache.Codec().encode_entry(key, "v", created_at_ms=created, ttl_ms=1000)
+    value, refresh = st.judge_reply(cache.namespace, "k", key, envelope, 0, allow_stale=True)
+    verdict = _plan.judge(
+        created, 1000, 0, at_ms=_plan.now_ms(), stale_ttl=2, early_refresh=early_refresh
+    )
+    if verdict.fresh_left > 0:
+        expected = ("v", verdict.refresh)
+    elif verdict.usable:  # stale: served, and refreshed
+        expected = ("v", True)
+    else:
+        expected = (MISS, False)
+    assert (value, refresh) == expected

@@ -267,18 +267,22 @@ class TierState:
             return self._judge_slow(namespace, key, skey, data, generation, allow_stale=allow_stale)
         if tags:
             return _new_tuple(CodecEntry, (value, created_ms, ttl_ms, compute_us, tags, "msgpack"))
-        verdict = (
-            _plan.judge(
-                created_ms,
-                ttl_ms,
-                compute_us,
-                at_ms=_plan.now_ms(),
-                stale_ttl=self.stale_ttl,
-                early_refresh=self.early_refresh,
-            )
-            if ttl_ms
-            else _plan.NO_EXPIRY
-        )
+        if not ttl_ms:
+            verdict = _plan.NO_EXPIRY
+        else:
+            now_ms = time.time_ns() // 1_000_000  # _plan.now_ms, inlined
+            left = (created_ms + ttl_ms - now_ms) / 1000.0
+            if left > 0 and not self.early_refresh:  # _plan.judge's verdict, without its call
+                verdict = _new_tuple(_plan.Freshness, (left, True, False, left))
+            else:
+                verdict = _plan.judge(
+                    created_ms,
+                    ttl_ms,
+                    compute_us,
+                    at_ms=now_ms,
+                    stale_ttl=self.stale_ttl,
+                    early_refresh=self.early_refresh,
+                )
         if verdict.fresh_left > 0:
             counters.hits += 1
             if self.l1 and generation == self.generation:
