@@ -151,3 +151,16 @@ def test_deletes_skipped_during_a_sentinel_failover_are_replayed(
     finally:
         a.close()
         b.close()
+
+
+def test_size_counts_pending_items_as_len_does() -> None:
+    from stratacache.tiers.redis.invalidation_log import InvalidationLog  # noqa: PLC0415
+
+    log = InvalidationLog(limit=3)
+    assert (log.size, len(log), bool(log)) == (0, 0, False)
+    log.add("k", "ns", ["a", "b"])
+    assert (log.size, len(log), bool(log)) == (2, 2, True)
+    log.add("k", "ns", ["c", "d"])  # past the limit: collapsed into a flush of "ns"
+    assert log.size == len(log) == 1
+    log.done(log.pending())
+    assert (log.size, bool(log)) == (0, False)

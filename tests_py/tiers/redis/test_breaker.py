@@ -122,3 +122,14 @@ def test_opening_and_closing_are_logged_once_each(caplog: pytest.LogCaptureFixtu
     assert "opened" in messages[0]
     assert "closed" in messages[1]
     assert all(r.levelno == logging.WARNING for r in caplog.records)
+
+
+def test_closed_follows_the_state() -> None:
+    clock = Clock()
+    breaker = opened(clock)
+    assert breaker.closed is False
+    clock.now += 1.0  # half-open
+    assert breaker.allow() not in (REFUSED, NO_TRIAL)
+    assert breaker.closed is False
+    breaker.success()
+    assert (breaker.state, breaker.closed) == ("closed", True)

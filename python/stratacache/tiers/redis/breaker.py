@@ -87,6 +87,9 @@ class CircuitBreaker:
         self._clock = clock
         self._lock = threading.Lock()
         self._state = CLOSED
+        #: `_state == CLOSED`, kept beside it for the hot path (`fast_async.get_soon` reads
+        #: it without a call: a stale read only sends one call by the locked path).
+        self.closed = True
         self._failures = 0
         self._opened_at = 0.0
         self._trials = 0
@@ -142,6 +145,7 @@ class CircuitBreaker:
         with self._lock:
             was = self._state
             self._state, self._failures, self._trials = CLOSED, 0, 0
+            self.closed = True
         if was != CLOSED:
             logger.warning("%s: circuit closed, calls go through again", self.name)
             if self.on_change is not None:
@@ -158,6 +162,7 @@ class CircuitBreaker:
             if opening:
                 self.opened += 1
             self._state, self._opened_at, self._trials = OPEN, self._clock(), 0
+            self.closed = False
         if opening:
             logger.warning(
                 "%s: circuit opened after failed calls; calls are skipped for %.3g s",

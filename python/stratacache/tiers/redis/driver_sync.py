@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..._log import logger
+from ..._options import NAMESPACE_SEP
 from ...backup import changelog
 from ..local import LocalDriver
 from . import atomic as _atomic
@@ -74,16 +75,19 @@ class SyncTiered(SyncRuntime):
         (`_read_held`) or skipped invalidations to replay (`_ready`), it is `_read` without
         the lease, each helper inlined (issue 17: a get's Python work is the asyncio cost)."""
         st = self.state
-        if self._reads_upper or st.log:
+        if self._reads_upper or st.log.size:
             value, refresh, _ = self._read(namespace, key, allow_stale=allow_stale, lease=None)
             return value, refresh
-        rkey, generation = st.rkey(namespace, key), st.generation
+        skey = st.prefix + namespace + NAMESPACE_SEP + key  # st.rkey, inlined
+        rkey = skey.encode("utf-8", "surrogatepass")
+        generation = st.generation
         try:
             data = self.redis.get(rkey)
-            entry = st.decode(namespace, rkey, data)
-            if entry is None:
-                return MISS, False
-            versions = self.redis.mget(st.tag_keys(entry.tags)) if entry.tags else ()
+            judged = st.judge_reply(namespace, key, skey, data, generation, allow_stale=allow_stale)
+            if type(judged) is tuple:  # decided: (value or MISS, refresh)
+                return judged
+            entry = judged  # tagged: judged once its tags' versions are read
+            versions = self.redis.mget(st.tag_keys(entry.tags))
         except TierDown as exc:
             return st.read_failed(exc, namespace), False
         return st.finish_read(

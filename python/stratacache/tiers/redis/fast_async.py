@@ -127,11 +127,8 @@ class FastReads:
             or proto.loop is not asyncio.get_running_loop()
             or tier._ready is not None
             or tier.record_latency is not None
+            or not tier.breaker.closed  # open or half-open: `get` asks for a permit
         ):
-            return None, 0.0
-        permit = tier.breaker.allow()
-        if permit != NO_TRIAL:  # open or half-open: `get` asks again and keeps the slot
-            tier.breaker.release(permit)
             return None, 0.0
         end = time.monotonic() + self._deadline
         return proto.get(rkey, end), end

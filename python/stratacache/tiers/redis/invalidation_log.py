@@ -38,7 +38,9 @@ class InvalidationLog:
     def __init__(self, limit: int = 10_000) -> None:
         self.limit = limit
         self._ops: list[Logged] = []
-        self._size = 0
+        #: Pending items (`len`), an attribute: every L2 read checks it (a `__bool__` call
+        #: would be one Python frame per read).
+        self.size = 0
         self._flushes: set[str] = set()  # namespaces with a pending flush
         self._flush_all = False
         self._lock = threading.Lock()
@@ -48,7 +50,7 @@ class InvalidationLog:
 
     def __len__(self) -> int:
         """Pending items (keys, tags, patterns; a namespace or full flush counts one)."""
-        return self._size
+        return self.size
 
     def add(self, op: str, namespace: str, items: Iterable[str]) -> tuple[bool, int]:
         """Keeps one skipped invalidation; (log was empty before, items collapsed now)."""
@@ -58,9 +60,9 @@ class InvalidationLog:
             if self._covers(entry):
                 return was_empty, 0
             self._ops.append(entry)
-            self._size += entry.size()
+            self.size += entry.size()
             collapsed = 0
-            if self._size > self.limit:
+            if self.size > self.limit:
                 collapsed = self._collapse()
                 self._index_flushes()
             elif entry.op in "na":
@@ -86,8 +88,8 @@ class InvalidationLog:
         ids = {id(e) for e in replayed}
         with self._lock:
             kept = [e for e in self._ops if id(e) not in ids]
-            count = self._size - sum(e.size() for e in kept)
-            self._ops, self._size = kept, self._size - count
+            count = self.size - sum(e.size() for e in kept)
+            self._ops, self.size = kept, self.size - count
             self._index_flushes()
         return count
 
@@ -103,5 +105,5 @@ class InvalidationLog:
             self._ops = [Logged("n", ns, ()) for ns in sorted(namespaces)]
             if tags:
                 self._ops.append(Logged("t", "", tuple(tags)))
-        self._size = sum(e.size() for e in self._ops)
+        self.size = sum(e.size() for e in self._ops)
         return collapsed

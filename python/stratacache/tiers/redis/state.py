@@ -21,6 +21,7 @@ from typing import Any
 
 from ..._log import RateLimited, logger
 from ..._options import NAMESPACE_SEP, prefix_of
+from ...codec import Codec, CodecEntry
 from ...errors import TierUnavailableError
 from ..chain import KEPT, MISS, Load, UpperLink
 from . import plan as _plan
@@ -32,6 +33,21 @@ from .tombstones import Tombstones
 __all__ = ["MISS", "InvalidationLog", "Load", "Logged", "TierState", "Tombstones"]
 
 _PRUNE_FLOOR = 1024
+
+#: A read's (value, refresh) for a miss, built once.
+_MISSED = (MISS, False)
+_NO_OPENER = object()
+_new_tuple = tuple.__new__
+
+
+def _opener(codec: Any) -> Any:
+    """The binding's `try_open` of `codec`, which `judge_reply` calls directly (one frame and
+    the CodecEntry less per read); None where the codec's own `try_decode_entry` must run: a
+    json or pickle codec (its payloads are loaded in Python) or a subclass overriding it."""
+    if type(codec).try_decode_entry is not Codec.try_decode_entry or codec._sid != 1:
+        return None
+    return codec._core.try_open
+
 
 _foreign_version = RateLimited("stratacache: a tag version in Redis holds foreign bytes")
 _corrupt_envelope = RateLimited("stratacache: a value in Redis did not decode (%s): a miss")
@@ -61,6 +77,9 @@ class TierState:
         self.stale_if_error = stale_if_error
         # One codec per namespace (a mapping's None key, or Codec(), for the others).
         self.codecs: Mapping[str | None, Any] = codec
+        # namespace -> its codec's binding `try_open`, for `judge_reply` (None: the codec's
+        # own try_decode_entry must run, see `_opener`).
+        self._openers = {ns: _opener(c) for ns, c in codec.items()}
         self.options = options
         self.l1 = l1
         self.default_ttl = default_ttl
@@ -207,6 +226,110 @@ class TierState:
             self.counters.read(namespace, hit=False)
             _corrupt_envelope.hit(reason)
         return entry
+
+    def judge_reply(
+        self,
+        namespace: str,
+        key: str,
+        skey: str,
+        data: bytes | None,
+        generation: int,
+        *,
+        allow_stale: bool,
+    ) -> Any:
+        """`decode` then `finish_read` of the reply `data` to GET `skey` (`rkey`, as the str
+        the codec binds the envelope to), in one frame: (value or MISS, refresh wanted), or
+        the CodecEntry when its tags' versions must be read first (its caller then calls
+        `finish_read`). The common reply (a msgpack envelope, no tags, no tombstone or
+        recovery grace to consult) is judged here without building the entry (issue 17: a
+        get's Python work is the asyncio cost)."""
+        if data is None or self._suspect_ms or self.tombstones.active:
+            return self._judge_slow(namespace, key, skey, data, generation, allow_stale=allow_stale)
+        opener = self._openers.get(namespace, _NO_OPENER)
+        if opener is _NO_OPENER:
+            opener = self._openers.get(None)
+        if opener is None:
+            return self._judge_slow(namespace, key, skey, data, generation, allow_stale=allow_stale)
+        opened = opener(skey, data)
+        counters = self.counters
+        if type(opened) is str:
+            if data.startswith(_plan.LEASE_PREFIX):  # a load is under way ("SC" starts no lease)
+                return self._judge_slow(
+                    namespace, key, skey, data, generation, allow_stale=allow_stale
+                )
+            # foreign or hostile bytes: a miss (a bug still raises)
+            counters.corrupt += 1
+            counters.read(namespace, hit=False)
+            _corrupt_envelope.hit(opened)
+            return _MISSED
+        sid, value, created_ms, ttl_ms, compute_us, tags = opened
+        if sid != 1:  # a json or pickle payload: the codec loads it
+            return self._judge_slow(namespace, key, skey, data, generation, allow_stale=allow_stale)
+        if tags:
+            return _new_tuple(CodecEntry, (value, created_ms, ttl_ms, compute_us, tags, "msgpack"))
+        if not ttl_ms:
+            verdict = _plan.NO_EXPIRY
+        else:
+            now_ms = time.time_ns() // 1_000_000  # _plan.now_ms, inlined
+            left = (created_ms + ttl_ms - now_ms) / 1000.0
+            if left > 0 and not self.early_refresh:  # _plan.judge's verdict, without its call
+                verdict = _new_tuple(_plan.Freshness, (left, True, False, left))
+            else:
+                verdict = _plan.judge(
+                    created_ms,
+                    ttl_ms,
+                    compute_us,
+                    at_ms=now_ms,
+                    stale_ttl=self.stale_ttl,
+                    early_refresh=self.early_refresh,
+                )
+        if verdict.fresh_left > 0:
+            counters.hits += 1
+            if self.l1 and generation == self.generation:
+                entry = _new_tuple(
+                    CodecEntry, (value, created_ms, ttl_ms, compute_us, {}, "msgpack")
+                )
+                self._backfill(namespace, key, entry, verdict, data)
+            seen = counters.by_namespace.get(namespace)
+            if seen is None:
+                counters.read(namespace, hit=True)
+            else:
+                seen[0] += 1
+            return value, verdict.refresh
+        if allow_stale and verdict.usable:
+            counters.stale_hits += 1
+            counters.read(namespace, hit=True)
+            return value, True
+        counters.misses += 1
+        counters.read(namespace, hit=False)
+        return _MISSED
+
+    def _judge_slow(
+        self,
+        namespace: str,
+        key: str,
+        skey: str,
+        data: bytes | None,
+        generation: int,
+        *,
+        allow_stale: bool,
+    ) -> Any:
+        """`judge_reply` by `decode` and `finish_read` themselves (a lease, a json or pickle
+        codec, tombstones or a recovery grace to consult)."""
+        entry = self.decode(namespace, skey.encode("utf-8", "surrogatepass"), data)
+        if entry is None:
+            return _MISSED
+        if entry.tags:
+            return entry
+        return self.finish_read(
+            namespace,
+            key,
+            entry,
+            versions=(),
+            generation=generation,
+            allow_stale=allow_stale,
+            envelope=data,
+        )
 
     def decode_held(self, namespace: str, key: str, data: bytes) -> tuple[Any, bool]:
         """(CodecEntry or None, corrupt) of an envelope the upper link held (a disk copy);
