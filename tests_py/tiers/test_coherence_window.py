@@ -145,10 +145,16 @@ async def test_a_delete_skipped_during_a_cluster_failover_is_announced(
         assert await until(lambda: b._stats().l2.invalidations_received > received)
         assert await call(b.get(key)) is None
         cluster.wait_cluster_ok(timeout=30)
-        for _ in range(20):  # the replica has "old"; a has not replayed (no call of a's)
+        for _ in range(20):  # the replica has "old" until a's subscriber replays the delete
             assert await call(b.get(key)) is None
             await asyncio.sleep(0.02)
-        assert b._stats().l2.tombstone_misses >= 1
+        # a's subscriber replays in the background once the cluster is back; under load it can
+        # do so before b's reads (CI saw it), and b's misses are then plain ones. While a's
+        # delete is still pending, the replica held "old" throughout and b's tombstone refused it.
+        if a._stats().l2.invalidations_pending:
+            assert b._stats().l2.tombstone_misses >= 1
+        else:
+            assert await call(a.get(key)) is None  # replayed: the delete reached the replica
     finally:
         cluster.heal()
 
