@@ -164,10 +164,15 @@ def _client(
             max_connections=options.max_connections,
             **kwargs,
         )
+        # The cap is a wait, as for a standalone target: redis-py's Sentinel pools raise
+        # "Too many connections" at once, which a burst of calls turned into errors.
+        asyncio = lib.__name__ == "redis.asyncio"
         return manager.master_for(
             str(target.service_name),
             retry=no_retry,
             connection_class=_connection_class(lib, sentinel, target),
+            connection_pool_class=_async_sentinel_pool() if asyncio else _tier_pool(sentinel=True),
+            timeout=options.connect_timeout,
         )
     if target.path:
         where: dict[str, Any] = {"path": target.path}
@@ -186,12 +191,23 @@ def _client(
     return lib.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
 
 
-def _tier_pool() -> type:
-    """The sync pool of a standalone target (`pool.TierPool`: redis-py's contract, a cheaper
-    hot path); imported here as it imports redis-py."""
-    from .pool import TierPool  # noqa: PLC0415
+def _tier_pool(*, sentinel: bool = False) -> type:
+    """The sync pool of a standalone or Sentinel target (`pool.TierPool`, `SentinelTierPool`:
+    redis-py's contract, a wait at the cap, a cheaper hot path); imported here as it imports
+    redis-py."""
+    from .pool import SentinelTierPool, TierPool  # noqa: PLC0415
 
-    return TierPool
+    return SentinelTierPool if sentinel else TierPool
+
+
+@functools.cache
+def _async_sentinel_pool() -> type:
+    """redis-py's asyncio Sentinel pool that waits at the cap (its `BlockingConnectionPool`),
+    made on first use as it imports redis.asyncio."""
+    from redis.asyncio import BlockingConnectionPool  # noqa: PLC0415
+    from redis.asyncio.sentinel import SentinelConnectionPool  # noqa: PLC0415
+
+    return type("SentinelBlockingPool", (SentinelConnectionPool, BlockingConnectionPool), {})
 
 
 def _cluster_retries(options: RedisOptions) -> int:

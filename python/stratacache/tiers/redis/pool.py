@@ -10,6 +10,9 @@ taken only to open a new connection or to wait while all are in use. The wait is
 the running call's deadline (`common.call_deadline`), like the connections' reads.
 
 It is a `redis.ConnectionPool`, so redis-py's pipelines, pub/sub and scripts use it as theirs.
+`SentinelTierPool` is the same pool for a Sentinel-managed primary: redis-py's
+`SentinelConnectionPool` raises "Too many connections" at once when all are in use, where a
+tier's contract is to wait.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 from redis import ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.sentinel import SentinelConnectionPool
 
 from . import common
 from .common import call_deadline
@@ -37,7 +41,7 @@ except ImportError:  # redis-py's pure-Python parser and packer
 else:
     _HIREDIS_PACK, _HIREDIS_PACKER = pack_command, HiredisRespSerializer
 
-__all__ = ["TierPool", "numsub", "one", "pair"]
+__all__ = ["SentinelTierPool", "TierPool", "numsub", "one", "pair"]
 
 
 class TierPool(ConnectionPool):
@@ -128,6 +132,32 @@ class TierPool(ConnectionPool):
             connections += list(self._in_use_connections)
         for connection in connections:
             connection.disconnect()
+
+
+class SentinelTierPool(TierPool, SentinelConnectionPool):
+    """`TierPool` for the primary of a Sentinel service: its connections ask the Sentinels
+    for the primary's address as they connect (redis-py's `SentinelManagedConnection`, which
+    also turns a READONLY reply from a demoted primary into a connection error). A connection
+    released while the primary has moved elsewhere is closed, so its next use reconnects to the
+    new primary instead of writing to a replica."""
+
+    def __init__(
+        self, service_name: str, sentinel_manager: Any, *, timeout: float | None, **kwargs: Any
+    ) -> None:  # redis-py's `Sentinel.master_for` passes the first two by position
+        super().__init__(
+            timeout=timeout, service_name=service_name, sentinel_manager=sentinel_manager, **kwargs
+        )
+
+    def reset(self) -> None:
+        TierPool.reset(self)
+        self.proxy.reset()  # type: ignore[no-untyped-call]  # the primary, asked again
+
+    def release(self, connection: Any) -> None:
+        """As `TierPool.release`; a connection to a former primary is closed first."""
+        primary = self.master_address  # None until a connection has asked the Sentinels
+        if primary is not None and (connection.host, connection.port) != primary:
+            connection.disconnect()
+        TierPool.release(self, connection)
 
 
 def one(pool: Any, command: tuple[Any, ...]) -> Any:
