@@ -46,6 +46,7 @@ RENAMES = [
     (r"\bAwaitable\[(\w+)\]", r"\1"),
     (r"\bAsyncRuntime\b", "SyncRuntime"),
     (r"\bAsyncRedisTier\b", "SyncRedisTier"),
+    (r"\bAsyncCap\b", "SyncCap"),
     (r"\bAsyncTiered\b", "SyncTiered"),
     (r"\bAsyncDriver\b", "Driver"),
     (r"\.executor_async\b", ".executor_sync"),

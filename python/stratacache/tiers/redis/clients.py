@@ -151,7 +151,9 @@ def _client(
             retry=retry.Retry(
                 ExponentialBackoff(options.backoff_max, options.backoff), _cluster_retries(options)
             ),
-            max_connections=options.max_connections,
+            # Commands in flight are capped at max_connections by the executor (cap.py); the
+            # coherence subscriber's two connections come out of the node pools on top.
+            max_connections=options.max_connections + SUBSCRIBER_CONNECTIONS,
             **kwargs,
         )
     no_retry = retry.Retry(NoBackoff(), 0)
@@ -189,6 +191,11 @@ def _client(
         **_pool_kwargs(kwargs),
     )
     return lib.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
+
+
+#: Connections the coherence subscriber holds from a sync Cluster client's node pools while
+#: it listens: its pub/sub connection and, with tracking, the tracking one.
+SUBSCRIBER_CONNECTIONS = 2
 
 
 def _tier_pool(*, sentinel: bool = False) -> type:

@@ -38,6 +38,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from .cap import AsyncCap
 from .common import (
     MAX_BATCH,
     RELEASE_LOCK,
@@ -142,6 +143,9 @@ class AsyncRedisTier:
         self.breaker = new_breaker(options)
         self.cluster = is_cluster(client)
         self._release = client.register_script(RELEASE_LOCK)
+        # Cluster pools raise at their cap where the others wait: the cap is kept here (cap.py).
+        cap = (options.max_connections, options.connect_timeout)
+        self._cap = AsyncCap(*cap) if self.cluster else None
         # Store.record_latency when the cache times calls (timing=...): (tier, op, ns).
         self.record_latency: Callable[[str, str, int], None] | None = None
         # unasync: sync-only begin
@@ -176,6 +180,7 @@ class AsyncRedisTier:
         if self._fast is not None:
             self._fast.forget()
         if self.cluster:
+            self._cap = AsyncCap(self.options.max_connections, self.options.connect_timeout)
             for node in self.client.get_nodes():
                 _keep_inherited(node._connections)
                 node._connections.clear()
@@ -280,7 +285,7 @@ class AsyncRedisTier:
         attempt = 0
         while True:
             try:
-                result = await fn()
+                result = await (fn() if self._cap is None else self._cap.run(fn, end))
             except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
                 delay = after_failure(exc, attempt, idempotent=idempotent, tier=self)
                 check_time_left(end, delay, exc)

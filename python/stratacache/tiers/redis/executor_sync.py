@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from .cap import SyncCap
 from .common import (
     RELEASE_LOCK,
     Announce,
@@ -45,6 +46,9 @@ class SyncRedisTier:
         self.breaker = new_breaker(options)
         self.cluster = is_cluster(client)
         self._release = client.register_script(RELEASE_LOCK)
+        # Cluster pools raise at their cap where the others wait: the cap is kept here (cap.py).
+        cap = (options.max_connections, options.connect_timeout)
+        self._cap = SyncCap(*cap) if self.cluster else None
         # Store.record_latency when the cache times calls (timing=...): (tier, op, ns).
         self.record_latency: Callable[[str, str, int], None] | None = None
         # The pool single commands go to directly (`pool.one`): standalone and Sentinel
@@ -101,7 +105,7 @@ class SyncRedisTier:
         attempt = 0
         while True:
             try:
-                result = fn()
+                result = fn() if self._cap is None else self._cap.run(fn, end)
             except Exception as exc:  # noqa: BLE001 - after_failure re-raises all but retries
                 delay = after_failure(exc, attempt, idempotent=idempotent, tier=self)
                 check_time_left(end, delay, exc)
