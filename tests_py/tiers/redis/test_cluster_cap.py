@@ -18,9 +18,14 @@ from stratacache.tiers.redis.cap import AsyncCap, SyncCap
 
 THREADS, CALLS, KEYS = 8, 100, 50
 
+PATIENT = "call_timeout=30&connect_timeout=30&retries=0"
+
 
 def capped(cluster: RedisClusterGroup, connections: int) -> str:
-    return f"{cluster.url}?max_connections={connections}"
+    # Waits as long as a loaded CI machine needs (the default call deadline of 0.5 s cuts a
+    # queue of 1,000 calls short there, as it should), and no retries: a pool that raises
+    # at the cap instead of waiting fails the call at once.
+    return f"{cluster.url}?max_connections={connections}&{PATIENT}"
 
 
 def test_threads_beyond_the_cap_wait_on_a_cluster(redis_cluster_clean: RedisClusterGroup) -> None:

@@ -20,9 +20,14 @@ from stratacache.tiers.redis.pool import SentinelTierPool, one
 
 THREADS, CALLS = 8, 100
 
+PATIENT = "call_timeout=30&connect_timeout=30&retries=0"
+
 
 def capped(group: RedisSentinelGroup, connections: int) -> str:
-    return f"{group.url}?max_connections={connections}"
+    # Waits as long as a loaded CI machine needs (the default call deadline of 0.5 s cuts a
+    # queue of 1,000 calls short there, as it should), and no retries: a pool that raises
+    # at the cap instead of waiting fails the call at once.
+    return f"{group.url}?max_connections={connections}&{PATIENT}"
 
 
 def test_threads_beyond_the_cap_wait_for_a_connection(
