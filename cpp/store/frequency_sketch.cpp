@@ -22,6 +22,7 @@ void FrequencySketch::resize(std::uint64_t expected_entries) {
   sample_size_ = kSamplesPerEntry * capacity_;
   size_ = 0;
   block_mask_ = static_cast<std::size_t>(words / kWordsPerBlock - 1);
+  hint_.publish(table_.data(), block_mask_);
 }
 
 void FrequencySketch::ensure_capacity(std::uint64_t expected_entries) {

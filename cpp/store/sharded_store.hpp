@@ -101,6 +101,7 @@ class ShardedStore final : public Store<Value> {
     const stats::NamespaceSlot ns = slot_of(key);  // before the lock: a lookup may take a mutex
     {
       Shard& s = shard_for(hash);
+      s.prefetch(hash);
       std::lock_guard guard(s.lock);
       const EntryId id = s.find(key, hash);
       if (id == kNoEntry || s.is_expired(id, *clock_)) {
@@ -143,6 +144,7 @@ class ShardedStore final : public Store<Value> {
     if (recorder_ != nullptr && recorder_->sampled(hash)) [[unlikely]]
       note(key, hash, AccessOp::kSet);
     Shard& s = shard_for(hash);
+    s.prefetch(hash);
     std::lock_guard guard(s.lock);
     // The clock only matters with a TTL to set or entries that have one (an entry is timed only
     // while the wheel holds it); reading it was a clock_gettime call on every set.
@@ -450,6 +452,11 @@ class ShardedStore final : public Store<Value> {
     // The policy weighs entries in its capacity's unit: 1 each when counting entries, else bytes.
     [[nodiscard]] Weight policy_weight(std::uint64_t b) const noexcept {
       return max_entries != 0 ? 1 : b;
+    }
+    // The lines a get or set of `hash` reads first, asked for before the lock (PrefetchHint).
+    [[gnu::always_inline]] void prefetch(std::uint64_t hash) const noexcept {
+      index.prefetch(hash);
+      if constexpr (requires { policy.prefetch(hash); }) policy.prefetch(hash);
     }
     // always_inline: GCC kept it out of line once the KeyView came by reference (a call per get).
     [[nodiscard, gnu::always_inline]] EntryId find(const KeyView& key,

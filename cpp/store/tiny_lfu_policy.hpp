@@ -104,6 +104,8 @@ class TinyLfuPolicy {
     links_.nodes.reserve(n);
     nodes_.reserve(n);
   }
+  /// Starts loading the sketch block every request of `hash` updates (no lock needed).
+  void prefetch(std::uint64_t hash) const noexcept { sketch_.prefetch(hash); }
   void on_insert(EntryId id, std::uint64_t hash, Weight w);
   void on_access(EntryId id, std::uint64_t hash);
   void on_miss(std::uint64_t hash);

@@ -51,7 +51,7 @@ TEST(KeyIndex, FindsExactlyThePresentIdsAtFullLoad) {
   std::vector<std::uint64_t> hash_of(kIds);
   for (auto& h : hash_of) h = rng();
   for (EntryId id = 0; id < kIds; ++id) index.insert(hash_of[id], id);
-  ASSERT_EQ(index.capacity_bytes(), 16384 * 8U);
+  ASSERT_EQ(index.capacity_bytes(), 16384 * 9U + 16U);  // slots and control bytes
   const auto find = [&](std::uint64_t h, EntryId id) {
     return index.find(h, [&](EntryId c) { return c == id; });
   };
@@ -65,6 +65,27 @@ TEST(KeyIndex, FindsExactlyThePresentIdsAtFullLoad) {
   for (EntryId id = 0; id < kIds / 2; ++id) index.erase(hash_of[id], id);
   check(kIds / 2);
   EXPECT_EQ(index.size(), kIds - kIds / 2);
+}
+
+// Twelve ids whose home is the last of 16 slots (the most a 16-slot table holds): their run
+// wraps past the end, where lookups read the control bytes' copy. Some share their control
+// byte too (the same top seven tag bits), so only the tag tells them apart.
+TEST(KeyIndex, FindsRunsThatWrapPastTheEnd) {
+  KeyIndex index;
+  std::vector<std::uint64_t> hash_of;
+  for (std::uint64_t k = 0; k < 12; ++k) hash_of.push_back(((k % 3) << 25) | (k << 4) | 15U);
+  for (EntryId id = 0; id < 12; ++id) index.insert(hash_of[id], id);
+  ASSERT_EQ(index.capacity_bytes(), 16 * 9U + 16U);  // still 16 slots
+  const auto find = [&](std::uint64_t h, EntryId id) {
+    return index.find(h, [&](EntryId c) { return c == id; });
+  };
+  for (EntryId id = 0; id < 12; ++id) ASSERT_EQ(find(hash_of[id], id), id);
+  ASSERT_EQ(find(15U | (99U << 4), 12), kNoEntry);  // same home, a tag nobody has
+  for (EntryId id = 0; id < 12; id += 2) index.erase(hash_of[id], id);
+  for (EntryId id = 0; id < 12; ++id) ASSERT_EQ(find(hash_of[id], id), id % 2 == 0 ? kNoEntry : id);
+  for (EntryId id = 0; id < 12; id += 2) index.insert(hash_of[id], id);
+  for (EntryId id = 0; id < 12; ++id) ASSERT_EQ(find(hash_of[id], id), id);
+  EXPECT_EQ(index.size(), 12U);
 }
 
 }  // namespace
