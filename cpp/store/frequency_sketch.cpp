@@ -18,7 +18,7 @@ constexpr std::uint64_t kSamplesPerEntry = 10;
 void FrequencySketch::resize(std::uint64_t expected_entries) {
   capacity_ = std::clamp<std::uint64_t>(expected_entries, 1, kMaxWords);
   const std::uint64_t words = std::max(std::bit_ceil(capacity_), kMinWords);
-  table_.assign(words, 0);
+  table_.assign(words / kWordsPerBlock, Block{});
   sample_size_ = kSamplesPerEntry * capacity_;
   size_ = 0;
   block_mask_ = static_cast<std::size_t>(words / kWordsPerBlock - 1);
@@ -32,16 +32,18 @@ void FrequencySketch::ensure_capacity(std::uint64_t expected_entries) {
 
 void FrequencySketch::age() noexcept {
   std::uint64_t odd = 0;
-  for (std::uint64_t& word : table_) {
-    odd += static_cast<std::uint64_t>(std::popcount(word & kLowBitOfEachCounter));
-    word = (word >> 1) & kHighBitsCleared;
+  for (Block& block : table_) {
+    for (std::uint64_t& word : block.words) {
+      odd += static_cast<std::uint64_t>(std::popcount(word & kLowBitOfEachCounter));
+      word = (word >> 1) & kHighBitsCleared;
+    }
   }
   // Each key owns four counters, so a quarter of the truncated halves were whole increments.
   size_ = (size_ - std::min(size_, odd / 4)) / 2;
 }
 
 void FrequencySketch::clear() noexcept {
-  std::fill(table_.begin(), table_.end(), 0);
+  std::fill(table_.begin(), table_.end(), Block{});
   size_ = 0;
 }
 
