@@ -251,5 +251,7 @@ def apply_default_ttl(cache: Any, ttl: float) -> None:
     entry_points = getattr(cache, "_entry_points", None)
     if entry_points is not None and "set" in cache.__dict__:
         cache._public_set = entry_points()[1]
-        cache.__dict__["set"] = cache._public_set
+        from ._base import builtin_entry  # noqa: PLC0415 - _base imports this module lazily
+
+        cache.__dict__["set"] = builtin_entry(cache._public_set)
         cache.events.start()  # the change reports wrap the new setter

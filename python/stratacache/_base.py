@@ -65,6 +65,14 @@ Getter = Callable[..., Any]
 Setter = Callable[..., None]
 
 
+def builtin_entry(call: Callable[..., Any]) -> Callable[..., Any]:
+    """A FastGet or FastSet as the same call in a builtin function, which CPython calls straight
+    from the call site (`_core.builtin_call`); any other callable as it is."""
+    if isinstance(call, _core.FastGet | _core.FastSet):
+        return _core.builtin_call(call)
+    return call
+
+
 class CacheBase:
     """State and synchronous logic shared by Cache and AsyncCache."""
 

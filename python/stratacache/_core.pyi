@@ -19,6 +19,9 @@ class FastSet:
 
     def __call__(self, key: str, value: Any, ttl: float | None = None, /) -> None: ...
 
+def builtin_call(fast: FastGet | FastSet) -> Callable[..., Any]:
+    """The same call as a builtin function (CPython calls those straight from the call site)."""
+
 @final
 class CachedCall:
     """A cached function's call entry: formats scalar positional arguments into the key, returns

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._async_cache import AsyncCache
-from ._base import CacheBase, Getter, Setter, path_or_none
+from ._base import CacheBase, Getter, Setter, builtin_entry, path_or_none
 from ._deps import check_depends_on, link_local, walk_local
 from ._options import TTL, check_namespace, check_text, check_ttl, require_type
 from .tiers.chain import MISS, check_items, check_tags
@@ -126,10 +126,11 @@ class Cache(CacheBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._entry_points = self._local_entry_points
         super().__init__(*args, **kwargs)
-        # The hit path is the C callable itself: no Python frame between caller and engine.
+        # The hit path is the C callable itself: no Python frame between caller and engine,
+        # and a builtin function, which CPython calls straight from the call site.
         self._get, self._public_set = self._entry_points()
-        self.__dict__["get"] = self._get
-        self.__dict__["set"] = self._public_set
+        self.__dict__["get"] = builtin_entry(self._get)
+        self.__dict__["set"] = builtin_entry(self._public_set)
         self._start_events()  # reports this set's writes too, when set events are wanted
 
     def _local_entry_points(self) -> tuple[Getter, Setter]:
