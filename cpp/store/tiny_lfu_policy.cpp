@@ -123,12 +123,16 @@ void TinyLfuPolicy::on_miss(std::uint64_t hash) {
 void TinyLfuPolicy::on_update(EntryId id, std::uint64_t hash, Weight w) {
   end_round();
   sketch_.increment(hash);
+  // To the back of its segment with its new weight, then as a hit: what an unlink and a push
+  // did, in one relink (reorder's move of a window or protected entry is then a no-op).
   Node& n = nodes_[id];
   const Segment s = n.segment;
-  unlink(id);
-  total_ = total_ - entry_weights_[id] + w;
+  const Weight old = entry_weights_[id];
+  total_ = total_ - old + w;
+  weight_of(s) = weight_of(s) - old + w;
   entry_weights_.set(id, w, links_.nodes.size());
-  push(id, s);
+  list(s).move_to_back(links_, id);
+  n.stamp = clock_;
   reorder(id);
   demote_protected();
   oversized_ = w > capacity_ ? id : kNoEntry;
