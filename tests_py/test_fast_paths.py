@@ -185,3 +185,25 @@ def test_the_c_hash_matches_str_hash_at_every_key_length() -> None:
             assert f(a, b) == (a, b)
         info = f.cache_info()
         assert (info.hits, info.loader_calls) == (len(args), len(args)), n
+
+
+def test_cache_get_and_set_are_builtin_calls_with_the_fast_paths_rules() -> None:
+    """Cache.get/set are builtin functions over FastGet/FastSet (`_core.builtin_call`): the
+    interpreter's fast call of builtins, with the same arguments, defaults and errors."""
+    from stratacache import _core  # noqa: PLC0415
+
+    cache = stratacache.Cache(max_entries=10)
+    assert type(cache.get).__name__ == "builtin_function_or_method"
+    assert type(cache.set).__name__ == "builtin_function_or_method"
+    cache.set("a", 1)
+    cache.set("b", 2, 60)
+    cache.set("c", 3, ttl=60)
+    assert [cache.get("a"), cache.get("b"), cache.get("c")] == [1, 2, 3]
+    assert cache.get("missing", 5) == 5
+    assert cache.get("missing", default=6) == 6
+    with pytest.raises(TypeError, match="takes a key"):
+        cache.get()
+    with pytest.raises(TypeError, match="takes a key, a value"):
+        cache.set("only-key")
+    with pytest.raises(TypeError, match="FastGet or a FastSet"):
+        _core.builtin_call(len)
